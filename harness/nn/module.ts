@@ -163,7 +163,14 @@ export abstract class Module {
     }
     for (const [key, v] of own) {
       const src = state[key];
-      if (src) v.assign(src.dtype === v.dtype ? src : tf.tidy(() => src.cast(v.dtype)));
+      if (!src) continue;
+      if (src.dtype === v.dtype) v.assign(src);
+      else {
+        // assign shares the data (ref-counted), so the temporary cast can be released right after.
+        const cast = tf.cast(src, v.dtype);
+        v.assign(cast);
+        cast.dispose();
+      }
     }
     return report;
   }

@@ -1,0 +1,72 @@
+/**
+ * @module `rftbench bench` (= `npm run bench`): throughput of training steps, PGD steps and inference
+ * for the small CPU model and ResNet-18 at 32x32 on each backend available, plus the registered kernels.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { Command } from '../command.ts';
+import { intFlag, parseFlags } from '../command.ts';
+import { initBackend } from '../../tensor/backend.ts';
+import { benchModelSteps, MODEL_CASES, type ThroughputRow } from '../../bench/model-steps.ts';
+
+function printRows(rows: ThroughputRow[]): void {
+  console.table(
+    rows.map((r) => ({
+      backend: r.backend,
+      model: r.model,
+      batch: r.batch,
+      task: r.task,
+      'images/s': Number(r.imagesPerSecond.toFixed(1)),
+      'ms/batch': Number(r.msPerBatch.toFixed(1)),
+      samples: r.samples,
+    })),
+  );
+}
+
+const command: Command = {
+  name: 'bench',
+  summary: 'benchmark training/PGD/inference throughput per backend and the registered kernels',
+  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--json]
+
+  --batch N        batch size on the fast backends (default 128)
+  --time MS        time budget per task in ms after warm-up (default 3000)
+  --cpu-resnet18   also time ResNet-18 on the pure-JS cpu backend (minutes; batch 4)
+  --json           print rows as JSON
+
+The cpu backend (pure JS, a last resort) runs the small model at batch 16 unless asked for more.
+Example: npm run bench`,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      batch: { type: 'string' },
+      time: { type: 'string' },
+      'cpu-resnet18': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    });
+    const batch = intFlag(values.batch, '--batch', 128);
+    const time = intFlag(values.time, '--time', 3000);
+    const rows: ThroughputRow[] = [];
+    const info = await initBackend();
+    console.error(`bench: ${info.name} with ${info.threads} threads; custom kernels: ${info.customKernels.join(', ') || 'none'}`);
+    rows.push(...(await benchModelSteps(info.name, MODEL_CASES, { batch, time })));
+    if (info.name !== 'cpu') {
+      await tf.setBackend('cpu');
+      rows.push(...(await benchModelSteps('cpu', [MODEL_CASES[0]], { batch: 16, time: Math.min(time, 2000) })));
+      if (values['cpu-resnet18']) rows.push(...(await benchModelSteps('cpu', [MODEL_CASES[1]], { batch: 4, time: 1 })));
+      await tf.setBackend(info.name === 'wasm' ? 'wasm' : tf.getBackend());
+    }
+    let kernelRows: unknown[] = [];
+    if (info.name === 'wasm') {
+      const { benchKernels } = await import('../../tensor/bench-kernels.ts');
+      kernelRows = await benchKernels();
+    }
+    if (values.json) {
+      console.log(JSON.stringify({ environment: info, throughput: rows, kernels: kernelRows }, null, 2));
+      return 0;
+    }
+    printRows(rows);
+    if (kernelRows.length) console.table(kernelRows);
+    return 0;
+  },
+};
+
+export default command;

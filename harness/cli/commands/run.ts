@@ -1,0 +1,47 @@
+/** @module `rftbench run`: run a suite end to end, resuming, and print the results table. */
+import type { Command } from '../command.ts';
+import { parseFlags } from '../command.ts';
+import { loadSuite, builtInSuiteIds } from '../../protocol/suites.ts';
+import { runSuite } from '../../run/runner.ts';
+import { formatResultsTable } from '../../run/results-table.ts';
+import { DEFAULT_DB_PATH, Store } from '../../../results/store.ts';
+
+const command: Command = {
+  name: 'run',
+  summary: 'run a suite (fine-tune every method on every task, evaluate, store), resuming',
+  usage: `Usage: rftbench run [--suite ID|FILE.json] [--db PATH] [--data DIR] [--retry-failed]
+
+  --suite ID|FILE  a built-in suite (${builtInSuiteIds().join(', ')}) or a suite JSON file (default: quick)
+  --db PATH        results store (default: ${DEFAULT_DB_PATH}); cells already complete there are skipped
+  --data DIR       dataset and source-model cache (default: $RFTBENCH_DATA or ~/.cache/rftbench)
+  --retry-failed   run again the cells that failed before
+
+Killing a run loses at most the cell in progress; the same command resumes it.
+Example: rftbench run --suite quick`,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      suite: { type: 'string', default: 'quick' },
+      db: { type: 'string', default: DEFAULT_DB_PATH },
+      data: { type: 'string' },
+      'retry-failed': { type: 'boolean', default: false },
+    });
+    const suite = loadSuite(values.suite);
+    const store = Store.open(values.db);
+    try {
+      const summaries = await runSuite({
+        suite,
+        store,
+        command: ['rftbench', 'run', ...argv].join(' '),
+        dataDir: values.data,
+        retryFailed: values['retry-failed'],
+      });
+      console.log(formatResultsTable(summaries));
+      console.log(`\nresults in ${store.path}`);
+      return summaries.some((s) => s.status === 'failed') ? 1 : 0;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,57 @@
+/**
+ * @module `rftbench <command>`: one entry point, subcommands loaded lazily so `rftbench env` does not
+ * pay for the store or the datasets.
+ */
+import { UsageError, type Command } from './command.ts';
+import { didYouMean } from '../util/registry.ts';
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  env: async () => (await import('./commands/env.ts')).default,
+  run: async () => (await import('./commands/run.ts')).default,
+  pretrain: async () => (await import('./commands/pretrain.ts')).default,
+  methods: async () => (await import('./commands/methods.ts')).default,
+  datasets: async () => (await import('./commands/datasets.ts')).default,
+  serve: async () => (await import('./commands/serve.ts')).default,
+  bench: async () => (await import('./commands/bench.ts')).default,
+};
+
+async function help(): Promise<string> {
+  const lines = ['Usage: rftbench <command> [flags]', '', 'Commands:'];
+  for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${(await load()).summary}`);
+  lines.push('', "Run 'rftbench <command> --help' for a command's flags.");
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await help());
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    const near = didYouMean(name, Object.keys(COMMANDS));
+    console.error(`rftbench: unknown command '${name}'.${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`);
+    console.error(await help());
+    return 2;
+  }
+  const command = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`rftbench ${name}: ${err.message}\n\n${command.usage}`);
+      return 2;
+    }
+    console.error(`rftbench ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    if (process.env.RFTBENCH_DEBUG) console.error(err);
+    return 1;
+  } finally {
+    const { shutdownBackend } = await import('../tensor/backend.ts');
+    await shutdownBackend();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * @module The fixed evaluation: every method's model is scored by this function only (RobustBench's
+ * `benchmark`). Clean accuracy and PGD robust accuracy on the first n test points, in eval mode, with
+ * every adversarial example checked by the harness and 95% Wilson intervals on each number.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { pgd } from '../../attacks/pgd.ts';
+import type { LogitsFn } from '../../attacks/types.ts';
+import { batchIndices, toBatch } from '../../datasets/batches.ts';
+import type { DataSplit } from '../../datasets/types.ts';
+import type { Classifier } from '../models/classifier.ts';
+import type { Threat, Tier } from '../protocol/schema.ts';
+import { checkPerturbation, emptyStats, perturbationFlags } from './perturbation-check.ts';
+import { wilsonInterval } from './wilson.ts';
+
+export interface MetricValue {
+  name: string;
+  value: number;
+  n: number;
+  ciLow: number;
+  ciHigh: number;
+  details: Record<string, unknown>;
+}
+
+export function accuracyMetric(name: string, correct: number, n: number, details: Record<string, unknown> = {}): MetricValue {
+  const [ciLow, ciHigh] = wilsonInterval(correct, n);
+  return { name, value: n ? correct / n : 0, n, ciLow, ciHigh, details: { correct, ...details } };
+}
+
+export interface EvaluateOptions {
+  readonly threat: Threat;
+  readonly evaluation: Tier['evaluation'];
+  readonly seed: number;
+  readonly onBatch?: (done: number, total: number) => void;
+}
+
+/** Predicted classes of a batch; the logits never leave the tidy. */
+function predict(model: LogitsFn, x: tf.Tensor4D): Int32Array {
+  const pred = tf.tidy(() => tf.argMax(model(x), 1));
+  const out = pred.dataSync() as Int32Array;
+  pred.dispose();
+  return out;
+}
+
+export async function evaluateRobustness(model: Classifier, test: DataSplit, opts: EvaluateOptions): Promise<MetricValue[]> {
+  const { threat, evaluation, seed } = opts;
+  const n = Math.min(evaluation.n, test.n);
+  const wasTraining = model.training;
+  model.eval();
+  const logits: LogitsFn = (x) => model.forward(x);
+  const attack = pgd({
+    norm: threat.norm,
+    eps: threat.eps,
+    alpha: evaluation.pgd.stepSizeOverEps * threat.eps,
+    steps: evaluation.pgd.steps,
+    restarts: evaluation.pgd.restarts,
+    randomStart: true,
+  });
+  let clean = 0;
+  let robust = 0;
+  let done = 0;
+  let batchNo = 0;
+  const stats = emptyStats();
+  try {
+    for (const idx of batchIndices(n, { batchSize: evaluation.batchSize })) {
+      const { x, y } = toBatch(test, idx);
+      const labels = y.dataSync();
+      const cleanPred = predict(logits, x);
+      // Seed per batch from the cell seed, so a batch's attack does not depend on the others.
+      const { xAdv } = attack.run(logits, x, y, seed * 7919 + batchNo);
+      checkPerturbation(x, xAdv, threat, stats);
+      const advPred = predict(logits, xAdv);
+      for (let i = 0; i < labels.length; i++) {
+        if (cleanPred[i] === labels[i]) {
+          clean++;
+          // Robust = correct on the clean point AND on its adversarial example (RobustBench's count).
+          if (advPred[i] === labels[i]) robust++;
+        }
+      }
+      tf.dispose([x, y, xAdv]);
+      done += idx.length;
+      batchNo++;
+      opts.onBatch?.(done, n);
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  const flags = perturbationFlags(stats);
+  return [
+    accuracyMetric('clean', clean, n),
+    accuracyMetric('pgd', robust, n, {
+      attack: attack.id,
+      norm: threat.norm,
+      eps: threat.eps,
+      steps: evaluation.pgd.steps,
+      stepSize: evaluation.pgd.stepSizeOverEps * threat.eps,
+      restarts: evaluation.pgd.restarts,
+      maxPerturbation: stats.maxPerturbation,
+      nanCount: stats.nanCount,
+      outOfBoxCount: stats.outOfBoxCount,
+      flags,
+    }),
+  ];
+}

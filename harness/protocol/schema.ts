@@ -1,0 +1,95 @@
+/**
+ * @module Protocol schemas (zod): threat models, source recipes, tasks, tiers and suites. Suites are
+ * data; everything that defines a cell is in these objects and goes into the cell's id hash.
+ */
+import { z } from 'zod';
+
+export const ThreatSchema = z.strictObject({
+  norm: z.enum(['Linf', 'L2']),
+  eps: z.number().positive(),
+});
+
+/** How a source model is adversarially pre-trained; its hash names the cached checkpoint. */
+export const SourceRecipeSchema = z.strictObject({
+  /** Dataset id the source trains on, e.g. `fashion-mnist[0-4]`. */
+  dataset: z.string().min(1),
+  arch: z.string().min(1),
+  /** `at`: PGD-AT (Madry); `fgsm-rs`: FGSM with random start (Wong et al., fast AT). */
+  recipe: z.enum(['at', 'fgsm-rs']),
+  threat: ThreatSchema,
+  /** PGD steps for `at` (ignored by fgsm-rs) and step size (fgsm-rs uses 1.25 eps by default). */
+  steps: z.number().int().positive().default(7),
+  stepSize: z.number().positive(),
+  epochs: z.number().int().positive(),
+  batchSize: z.number().int().positive().default(128),
+  lr: z.number().positive(),
+  momentum: z.number().min(0).max(1).default(0.9),
+  weightDecay: z.number().min(0).default(5e-4),
+  /** Cap on training examples per epoch (CPU tiers). */
+  maxTrainExamples: z.number().int().positive().optional(),
+  seed: z.number().int().min(0).default(0),
+});
+
+export const TaskSchema = z.strictObject({
+  /** `<source>-to-<target>/<threat>`, e.g. `fmnist0-4-to-fmnist5-9/linf-8`. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9.\-]*\/[a-z0-9][a-z0-9.\-]*$/, 'task id must look like `name/threat`'),
+  source: SourceRecipeSchema,
+  /** Dataset id fine-tuned on and evaluated on. */
+  target: z.string().min(1),
+  threat: ThreatSchema,
+});
+
+export const TierSchema = z.strictObject({
+  id: z.enum(['smoke', 'quick', 'standard']),
+  budget: z.strictObject({
+    epochs: z.number().int().positive(),
+    batchSize: z.number().int().positive(),
+    maxTrainExamples: z.number().int().positive().optional(),
+  }),
+  /** The protocol's training attack (PGD in eval mode), for adversarial methods. */
+  trainAttack: z.strictObject({
+    steps: z.number().int().positive(),
+    /** Step size as a multiple of eps (2/255 at eps 8/255 = 0.25). */
+    stepSizeOverEps: z.number().positive(),
+  }),
+  evaluation: z.strictObject({
+    /** Evaluate on the first n test points (RobustBench: first 10,000; CPU tiers fewer). */
+    n: z.number().int().positive(),
+    batchSize: z.number().int().positive(),
+    pgd: z.strictObject({
+      steps: z.number().int().positive(),
+      stepSizeOverEps: z.number().positive(),
+      restarts: z.number().int().positive(),
+    }),
+  }),
+});
+
+export const MethodRunSchema = z.strictObject({
+  id: z.string().min(1),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const SuiteSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  description: z.string().default(''),
+  tier: TierSchema,
+  tasks: z.array(TaskSchema).min(1),
+  methods: z.array(MethodRunSchema).min(1),
+  seeds: z.array(z.number().int().min(0)).min(1),
+});
+
+export type Threat = z.infer<typeof ThreatSchema>;
+export type SourceRecipe = z.infer<typeof SourceRecipeSchema>;
+export type Task = z.infer<typeof TaskSchema>;
+export type Tier = z.infer<typeof TierSchema>;
+export type MethodRun = z.infer<typeof MethodRunSchema>;
+export type Suite = z.infer<typeof SuiteSchema>;
+export type SuiteInput = z.input<typeof SuiteSchema>;
+
+/** Parses a suite, turning zod issues into one message that names each bad field by its path. */
+export function parseSuite(input: unknown, origin = 'suite'): Suite {
+  const r = SuiteSchema.safeParse(input);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  throw new Error(`${origin}: invalid suite\n${lines.join('\n')}`);
+}

@@ -1,0 +1,100 @@
+/**
+ * @module The built-in suites. Tiers fix the budget and the evaluation strength:
+ * - smoke: synthetic data, seconds, for tests;
+ * - quick: real Fashion-MNIST on a CPU in minutes, the default main job;
+ * - standard (later): paper scale on GPUs.
+ * A suite file given on the command line is validated by the same schema.
+ */
+import { readFileSync } from 'node:fs';
+import { parseSuite, type Suite, type SuiteInput } from './schema.ts';
+
+const EPS_8 = 8 / 255;
+
+const smoke: SuiteInput = {
+  id: 'smoke',
+  description: 'Synthetic 8x8 transfer task; runs in seconds; exercises the whole pipeline in tests.',
+  tier: {
+    id: 'smoke',
+    budget: { epochs: 2, batchSize: 32 },
+    trainAttack: { steps: 3, stepSizeOverEps: 0.5 },
+    evaluation: { n: 128, batchSize: 64, pgd: { steps: 10, stepSizeOverEps: 0.25, restarts: 1 } },
+  },
+  tasks: [
+    {
+      id: 'synthetic-transfer/linf-8',
+      source: {
+        dataset: 'synthetic[0-1]',
+        arch: 'small-resnet',
+        recipe: 'fgsm-rs',
+        threat: { norm: 'Linf', eps: EPS_8 },
+        stepSize: 1.25 * EPS_8,
+        epochs: 3,
+        batchSize: 32,
+        lr: 0.05,
+      },
+      target: 'synthetic[2-3]',
+      threat: { norm: 'Linf', eps: EPS_8 },
+    },
+  ],
+  methods: [{ id: 'standard' }, { id: 'at' }],
+  seeds: [0],
+};
+
+const quick: SuiteInput = {
+  id: 'quick',
+  description:
+    'Fashion-MNIST transfer on a CPU: a small ResNet adversarially pre-trained on classes 0-4, fine-tuned on 5-9; clean + PGD-20 at Linf 8/255 on the first 1000 test points.',
+  tier: {
+    id: 'quick',
+    budget: { epochs: 2, batchSize: 128, maxTrainExamples: 12000 },
+    trainAttack: { steps: 5, stepSizeOverEps: 0.5 },
+    evaluation: { n: 1000, batchSize: 250, pgd: { steps: 20, stepSizeOverEps: 0.25, restarts: 1 } },
+  },
+  tasks: [
+    {
+      id: 'fmnist-transfer/linf-8',
+      source: {
+        dataset: 'fashion-mnist[0-4]',
+        arch: 'small-resnet',
+        recipe: 'fgsm-rs',
+        threat: { norm: 'Linf', eps: EPS_8 },
+        stepSize: 1.25 * EPS_8,
+        epochs: 3,
+        batchSize: 128,
+        lr: 0.1,
+      },
+      target: 'fashion-mnist[5-9]',
+      threat: { norm: 'Linf', eps: EPS_8 },
+    },
+  ],
+  methods: [{ id: 'standard' }, { id: 'at' }],
+  seeds: [0],
+};
+
+const BUILT_IN: Record<string, SuiteInput> = { smoke, quick };
+
+export function builtInSuiteIds(): string[] {
+  return Object.keys(BUILT_IN);
+}
+
+/** A built-in suite by id, or a JSON suite file by path. */
+export function loadSuite(idOrPath: string): Suite {
+  const builtIn = BUILT_IN[idOrPath];
+  if (builtIn) return parseSuite(builtIn, `suite '${idOrPath}'`);
+  if (!idOrPath.endsWith('.json')) {
+    throw new Error(`--suite: unknown suite '${idOrPath}'. Built in: ${builtInSuiteIds().join(', ')}; or give a path to a .json suite file`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(idOrPath, 'utf8');
+  } catch (err) {
+    throw new Error(`--suite: cannot read ${idOrPath}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${idOrPath}: not valid JSON: ${(err as Error).message}`);
+  }
+  return parseSuite(json, idOrPath);
+}

@@ -1,0 +1,168 @@
+/**
+ * @module The runner: expands a suite into cells, skips cells already complete in the store, runs the
+ * rest one by one, and writes each ended cell (completed or failed, with its reason) in one
+ * transaction. A crash or kill loses at most the cell in progress; running again resumes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { MethodEntry } from '../../methods/define.ts';
+import { methods } from '../../methods/registry.ts';
+import type { Store } from '../../results/store.ts';
+import { expandSuite, type Cell } from '../protocol/cells.ts';
+import type { Suite } from '../protocol/schema.ts';
+import { initBackend } from '../tensor/backend.ts';
+import type { MetricValue } from '../evaluate/evaluate.ts';
+import { describeEnvironment } from './provenance.ts';
+import { runCell } from './run-cell.ts';
+
+export interface RunOptions {
+  suite: Suite;
+  store: Store;
+  /** The command line, for the run's record. */
+  command: string;
+  dataDir?: string;
+  retryFailed?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface CellSummary {
+  cell: Cell;
+  status: 'completed' | 'failed' | 'skipped';
+  error?: string;
+  metrics: MetricValue[];
+  seconds: number;
+}
+
+/** Parses each method's config with its schema, so a cell's id hashes the resolved options. */
+async function resolveMethods(suite: Suite): Promise<{ suite: Suite; entries: Map<string, MethodEntry> }> {
+  const entries = new Map<string, MethodEntry>();
+  const resolved = [];
+  for (const [i, run] of suite.methods.entries()) {
+    const entry = await methods.get(run.id);
+    const parsed = (entry.config as z.ZodType).safeParse(run.config);
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((issue) => `  methods[${i}].config.${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      throw new Error(`suite '${suite.id}': bad config for method '${run.id}'\n${lines.join('\n')}`);
+    }
+    entries.set(run.id, entry);
+    resolved.push({ id: run.id, config: parsed.data as Record<string, unknown> });
+  }
+  return { suite: { ...suite, methods: resolved }, entries };
+}
+
+export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const { suite, entries } = await resolveMethods(opts.suite);
+  const backend = await initBackend();
+  const environment = describeEnvironment(backend);
+  const cells = expandSuite(suite);
+  const statuses = opts.store.cellStatuses(cells.map((c) => c.id));
+  const todo = cells.filter((c) => {
+    const s = statuses.get(c.id);
+    return s === undefined || (s === 'failed' && opts.retryFailed);
+  });
+  log(`suite ${suite.id} (${suite.tier.id} tier): ${cells.length} cells, ${cells.length - todo.length} already in ${opts.store.path}, ${todo.length} to run on ${backend.name} (${backend.threads} threads)`);
+
+  const summaries: CellSummary[] = cells
+    .filter((c) => !todo.includes(c))
+    .map((c) => {
+      const stored = opts.store.getCell(c.id);
+      return { cell: c, status: 'skipped' as const, error: stored?.error ?? undefined, metrics: stored?.metrics ?? [], seconds: 0 };
+    });
+  if (!todo.length) return inSuiteOrder(cells, summaries);
+
+  const runId = randomUUID();
+  opts.store.startRun({
+    id: runId,
+    suite: suite.id,
+    tier: suite.tier.id,
+    command: opts.command,
+    startedAt: Date.now(),
+    status: 'running',
+    commit: environment.commit,
+    backend: environment.backend,
+    environment: environment as unknown as Record<string, unknown>,
+  });
+  const interrupt = () => {
+    opts.store.finishRun(runId, 'interrupted');
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    for (const [i, cell] of todo.entries()) {
+      const { task, method, seed } = cell.spec;
+      const label = `[${i + 1}/${todo.length}] ${task.id} · ${method.id} · seed ${seed}`;
+      const cellLog = (m: string) => log(`${label}: ${m}`);
+      const startedAt = Date.now();
+      cellLog('start');
+      try {
+        const out = await runCell(cell, entries.get(method.id)!, {
+          store: opts.store,
+          environment,
+          dataDir: opts.dataDir,
+          log: cellLog,
+          onEvalBatch: (done, total) => cellLog(`evaluated ${done}/${total}`),
+        });
+        opts.store.recordCell(
+          {
+            id: cell.id,
+            suite: suite.id,
+            tier: suite.tier.id,
+            taskId: task.id,
+            methodId: method.id,
+            seed,
+            status: 'completed',
+            runId,
+            spec: cell.spec as unknown as Record<string, unknown>,
+            provenance: out.provenance,
+            artifacts: out.artifacts,
+            startedAt,
+            finishedAt: Date.now(),
+            trainSeconds: out.trainSeconds,
+            evalSeconds: out.evalSeconds,
+          },
+          out.metrics,
+        );
+        const seconds = (Date.now() - startedAt) / 1000;
+        cellLog(`done in ${seconds.toFixed(1)} s: ${out.metrics.map((m) => `${m.name} ${(m.value * 100).toFixed(1)}%`).join(', ')}`);
+        summaries.push({ cell, status: 'completed', metrics: out.metrics, seconds });
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        cellLog(`FAILED: ${error}`);
+        opts.store.recordCell(
+          {
+            id: cell.id,
+            suite: suite.id,
+            tier: suite.tier.id,
+            taskId: task.id,
+            methodId: method.id,
+            seed,
+            status: 'failed',
+            error,
+            runId,
+            spec: cell.spec as unknown as Record<string, unknown>,
+            provenance: environment as unknown as Record<string, unknown>,
+            artifacts: {},
+            startedAt,
+            finishedAt: Date.now(),
+            trainSeconds: 0,
+            evalSeconds: 0,
+          },
+          [],
+        );
+        summaries.push({ cell, status: 'failed', error, metrics: [], seconds: (Date.now() - startedAt) / 1000 });
+      }
+    }
+    opts.store.finishRun(runId, 'completed');
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+  return inSuiteOrder(cells, summaries);
+}
+
+function inSuiteOrder(cells: Cell[], summaries: CellSummary[]): CellSummary[] {
+  const byId = new Map(summaries.map((s) => [s.cell.id, s]));
+  return cells.map((c) => byId.get(c.id)).filter((s) => s !== undefined);
+}

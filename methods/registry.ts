@@ -1,0 +1,11 @@
+/**
+ * @module The method registry: id → lazy import of the entry. To add a method: write
+ * `methods/<id>.ts` default-exporting `defineMethod({...})`, register it here, run
+ * `rftbench methods show <id>` (see the README, "Add a method in three steps").
+ */
+import { Registry } from '../harness/util/registry.ts';
+import type { MethodEntry } from './define.ts';
+
+export const methods = new Registry<MethodEntry>('method')
+  .register('standard', async () => (await import('./standard.ts')).default)
+  .register('at', async () => (await import('./at.ts')).default);

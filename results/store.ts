@@ -1,0 +1,160 @@
+/**
+ * @module Store: the one place results are written (by the harness) and read (by the leaderboard).
+ * SQLite through drizzle-orm + better-sqlite3. A cell and its metrics go in one transaction, so a
+ * process killed at any moment leaves either the whole cell or nothing.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.ts';
+import type { CellRow, MetricRow, RunRow, SourceRow } from './schema.ts';
+
+export const DEFAULT_DB_PATH = 'results/rftbench.db';
+const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export type NewCell = typeof schema.cells.$inferInsert;
+export type NewMetric = Omit<typeof schema.metrics.$inferInsert, 'cellId'>;
+export type NewRun = typeof schema.runs.$inferInsert;
+export type NewSource = typeof schema.sources.$inferInsert;
+
+export interface CellWithMetrics extends CellRow {
+  metrics: MetricRow[];
+}
+
+export class Store {
+  readonly db: BetterSQLite3Database<typeof schema>;
+
+  private constructor(
+    readonly path: string,
+    private readonly sqlite: Database.Database,
+  ) {
+    this.db = drizzle(sqlite, { schema });
+  }
+
+  /** Opens (creating if needed) a store and brings its schema up to date. `:memory:` works too. */
+  static open(path: string = DEFAULT_DB_PATH, { readonly = false } = {}): Store {
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    let sqlite: Database.Database;
+    try {
+      sqlite = new Database(path, { readonly, fileMustExist: readonly });
+    } catch (err) {
+      throw new Error(`Store: cannot open ${path}: ${(err as Error).message}`);
+    }
+    if (!readonly) {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+    }
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    const store = new Store(path, sqlite);
+    if (!readonly) migrate(store.db, { migrationsFolder: MIGRATIONS });
+    return store;
+  }
+
+  close(): void {
+    this.sqlite.close();
+  }
+
+  startRun(run: NewRun): void {
+    this.db.insert(schema.runs).values(run).run();
+  }
+
+  finishRun(id: string, status: RunRow['status']): void {
+    this.db.update(schema.runs).set({ status, finishedAt: Date.now() }).where(eq(schema.runs.id, id)).run();
+  }
+
+  getRun(id: string): RunRow | undefined {
+    return this.db.select().from(schema.runs).where(eq(schema.runs.id, id)).get();
+  }
+
+  listRuns(): RunRow[] {
+    return this.db.select().from(schema.runs).orderBy(desc(schema.runs.startedAt)).all();
+  }
+
+  /**
+   * Writes an ended cell and its metrics atomically. A cell that failed before may be replaced (retry);
+   * a completed cell is never overwritten: that would silently change a published number.
+   */
+  recordCell(cell: NewCell, metrics: NewMetric[]): void {
+    this.sqlite.transaction(() => {
+      const prior = this.db.select({ status: schema.cells.status }).from(schema.cells).where(eq(schema.cells.id, cell.id)).get();
+      if (prior?.status === 'completed') {
+        throw new Error(`Store: cell ${cell.id} is already completed; refusing to overwrite it`);
+      }
+      if (prior) {
+        this.db.delete(schema.metrics).where(eq(schema.metrics.cellId, cell.id)).run();
+        this.db.delete(schema.cells).where(eq(schema.cells.id, cell.id)).run();
+      }
+      this.db.insert(schema.cells).values(cell).run();
+      if (metrics.length) {
+        this.db.insert(schema.metrics).values(metrics.map((m) => ({ ...m, cellId: cell.id }))).run();
+      }
+    })();
+  }
+
+  /** Status of each given cell id that has ended; ids absent from the map have not. */
+  cellStatuses(ids: readonly string[]): Map<string, CellRow['status']> {
+    const out = new Map<string, CellRow['status']>();
+    // SQLite caps bound parameters; chunk the lookup.
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = this.db
+        .select({ id: schema.cells.id, status: schema.cells.status })
+        .from(schema.cells)
+        .where(inArray(schema.cells.id, ids.slice(i, i + 500)))
+        .all();
+      for (const r of rows) out.set(r.id, r.status);
+    }
+    return out;
+  }
+
+  getCell(id: string): CellWithMetrics | undefined {
+    const cell = this.db.select().from(schema.cells).where(eq(schema.cells.id, id)).get();
+    return cell && { ...cell, metrics: this.metricsOf(cell.id) };
+  }
+
+  metricsOf(cellId: string): MetricRow[] {
+    return this.db.select().from(schema.metrics).where(eq(schema.metrics.cellId, cellId)).orderBy(asc(schema.metrics.name)).all();
+  }
+
+  /** Cells with their metrics, optionally filtered, oldest first. */
+  listCells(filter: { suite?: string; taskId?: string; methodId?: string; status?: CellRow['status'] } = {}): CellWithMetrics[] {
+    const conds = [
+      filter.suite ? eq(schema.cells.suite, filter.suite) : undefined,
+      filter.taskId ? eq(schema.cells.taskId, filter.taskId) : undefined,
+      filter.methodId ? eq(schema.cells.methodId, filter.methodId) : undefined,
+      filter.status ? eq(schema.cells.status, filter.status) : undefined,
+    ].filter((c) => c !== undefined);
+    const cells = this.db
+      .select()
+      .from(schema.cells)
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(asc(schema.cells.finishedAt))
+      .all();
+    const all = cells.length
+      ? this.db.select().from(schema.metrics).where(inArray(schema.metrics.cellId, cells.map((c) => c.id))).all()
+      : [];
+    const byCell = new Map<string, MetricRow[]>();
+    for (const m of all) byCell.set(m.cellId, [...(byCell.get(m.cellId) ?? []), m]);
+    return cells.map((c) => ({ ...c, metrics: byCell.get(c.id) ?? [] }));
+  }
+
+  putSource(source: NewSource): void {
+    this.db
+      .insert(schema.sources)
+      .values(source)
+      .onConflictDoUpdate({ target: schema.sources.id, set: source })
+      .run();
+  }
+
+  getSource(id: string): SourceRow | undefined {
+    return this.db.select().from(schema.sources).where(eq(schema.sources.id, id)).get();
+  }
+
+  listSources(): SourceRow[] {
+    return this.db.select().from(schema.sources).orderBy(asc(schema.sources.createdAt)).all();
+  }
+}
