@@ -50,7 +50,7 @@ export async function benchModelSteps(
     bench
       .add('train step', () => {
         model.train();
-        optimizer.minimize(model, () => crossEntropy(model.forward(x), y));
+        optimizer.minimize(() => crossEntropy(model.forward(x), y));
       })
       .add('PGD step', () => {
         model.eval();

@@ -6,6 +6,7 @@
  * Forward passes are synchronous so callers can run them inside `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import '../tensor/setup.ts';
 
 export type StateDict = Record<string, tf.Tensor>;
 

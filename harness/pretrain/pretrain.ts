@@ -14,7 +14,7 @@ import type { SourceRecipe, Tier } from '../protocol/schema.ts';
 import { Rng } from '../rng.ts';
 import { fit } from '../train/fit.ts';
 import { sgd } from '../train/optimizer.ts';
-import { piecewiseLinear } from '../train/schedules.ts';
+import { piecewiseLinear } from '../nn/schedule.ts';
 import { trainingAttack } from '../train/training-attack.ts';
 
 /** How every source model is measured before it is cached. */

@@ -55,7 +55,7 @@ export async function fit(opts: FitOptions): Promise<void> {
       const batch = toBatch(train, idx);
       const prepared = opts.prepare ? opts.prepare(batch) : {};
       (opts.setTrainMode ?? (() => model.train()))();
-      const loss = optimizer.minimize(model, () => opts.loss(batch, prepared));
+      const loss = optimizer.minimize(() => opts.loss(batch, prepared));
       tf.dispose([batch.x, batch.y, ...Object.values(prepared)]);
       if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, step + 1, loss);
       lossSum += loss * idx.length;

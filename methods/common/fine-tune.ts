@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../../harness/models/classifier.ts';
 import { fit, type Batch } from '../../harness/train/fit.ts';
 import { sgd } from '../../harness/train/optimizer.ts';
-import { cosine } from '../../harness/train/schedules.ts';
+import { cosine } from '../../harness/nn/schedule.ts';
 import type { FineTuneContext } from '../define.ts';
 
 interface SgdOptions {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '../../harness/tensor/setup.ts';
 
 export async function useCpuBackend(): Promise<void> {
   await tf.setBackend('cpu');

@@ -1,0 +1,9 @@
+/**
+ * @module Side-effect import tfjs-core needs before any gradient: the gradient registry (without it
+ * tf.grad fails with "gradient function not found for Sum") and the chained tensor methods. tfjs-core's
+ * own registration files are ES modules that Node cannot load beside its CommonJS build (they would
+ * make a second engine), so we take them from the @tensorflow/tfjs bundle, which registers them into
+ * the one @tensorflow/tfjs-core everyone imports. Imported by the backend, the module system and the
+ * attacks, so any entry point has them.
+ */
+import '@tensorflow/tfjs';

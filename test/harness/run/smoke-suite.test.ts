@@ -1,0 +1,64 @@
+/**
+ * End to end: the smoke suite through the real runner, a real SQLite file and the real source cache;
+ * then a second run that must skip every finished cell.
+ */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSuite } from '../../../harness/protocol/suites.ts';
+import { runSuite } from '../../../harness/run/runner.ts';
+import { sourceId, sourcePath } from '../../../harness/pretrain/sources.ts';
+import { shutdownBackend } from '../../../harness/tensor/backend.ts';
+import { Store } from '../../../results/store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rftbench-smoke-'));
+const quiet = () => {};
+
+beforeAll(() => {
+  process.env.RFTBENCH_DATA = join(dir, 'data');
+});
+
+afterAll(async () => {
+  await shutdownBackend();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('smoke suite end to end', () => {
+  it('runs every cell, stores metrics with provenance, caches the source, and resumes without redoing', async () => {
+    const suite = loadSuite('smoke');
+    const store = Store.open(join(dir, 'smoke.db'));
+    try {
+      const first = await runSuite({ suite, store, command: 'test', log: quiet });
+      expect(first.map((s) => s.status)).toEqual(['completed', 'completed']);
+      for (const s of first) {
+        const clean = s.metrics.find((m) => m.name === 'clean')!;
+        const robust = s.metrics.find((m) => m.name === 'pgd')!;
+        expect(clean.n).toBe(suite.tier.evaluation.n);
+        // The synthetic task is learnable: fine-tuning must beat chance (50%) clearly.
+        expect(clean.value).toBeGreaterThan(0.7);
+        expect(robust.value).toBeLessThanOrEqual(clean.value);
+        expect(robust.details.maxPerturbation as number).toBeLessThanOrEqual(suite.tasks[0].threat.eps * (1 + 1e-5));
+        expect(robust.details.flags).toEqual([]);
+      }
+      const cells = store.listCells({ suite: 'smoke' });
+      expect(cells).toHaveLength(2);
+      for (const c of cells) {
+        expect(c.status).toBe('completed');
+        expect(c.provenance).toMatchObject({ backend: expect.any(String), commit: expect.any(String), sourceId: sourceId(suite.tasks[0].source) });
+        expect((c.artifacts.curves as unknown[]).length).toBe(suite.tier.budget.epochs);
+        expect(c.metrics.map((m) => m.name).sort()).toEqual(['clean', 'pgd']);
+      }
+      expect(existsSync(sourcePath(sourceId(suite.tasks[0].source)))).toBe(true);
+      expect(store.listSources()).toHaveLength(1);
+      const runsBefore = store.listRuns().length;
+
+      const second = await runSuite({ suite, store, command: 'test', log: quiet });
+      expect(second.map((s) => s.status)).toEqual(['skipped', 'skipped']);
+      expect(second.map((s) => s.metrics.find((m) => m.name === 'clean')?.value)).toEqual(first.map((s) => s.metrics.find((m) => m.name === 'clean')?.value));
+      expect(store.listRuns().length).toBe(runsBefore);
+    } finally {
+      store.close();
+    }
+  });
+});
