@@ -103,9 +103,9 @@ export class BatchNorm2d extends Module {
 
   forward(x: tf.Tensor): tf.Tensor4D {
     if (!this.training) return this.normalize(x as tf.Tensor4D, this.runningMean, this.runningVar, this.weight, this.bias);
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    this.updateRunningStats(mean, variance, x.size / this.numFeatures);
-    return this.normalize(x as tf.Tensor4D, mean, variance, this.weight, this.bias);
+    return batchNormTrain(x as tf.Tensor4D, this.weight, this.bias, this.eps, (mean, variance) =>
+      this.updateRunningStats(mean, variance, x.size / this.numFeatures),
+    );
   }
 
   normalize(x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor4D {
@@ -122,6 +122,40 @@ export class BatchNorm2d extends Module {
       this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
     });
   }
+}
+
+/**
+ * Training-mode batch normalisation with a hand-written gradient: tfjs's generic one spends ~15
+ * full-size element-wise kernels per layer; this needs two reductions and five element-wise ops:
+ * dx = w/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)), dw = Σ dy · x̂, db = Σ dy.
+ */
+export function batchNormTrain(
+  x: tf.Tensor4D,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  eps: number,
+  onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor4D {
+  const f = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { mean, variance } = tf.moments(xIn, [0, 1, 2]);
+    onStats(mean as tf.Tensor1D, variance as tf.Tensor1D);
+    const invStd = tf.rsqrt(tf.add(variance, eps));
+    const xHat = tf.mul(tf.sub(xIn, mean), invStd);
+    save([xHat, invStd, w]);
+    return {
+      value: tf.add(tf.mul(xHat, w), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = dy as tf.Tensor;
+        const [xh, inv, wt] = saved;
+        const count = g.size / g.shape[g.shape.length - 1];
+        const db = tf.sum(g, [0, 1, 2]);
+        const dw = tf.sum(tf.mul(g, xh), [0, 1, 2]);
+        const centred = tf.sub(tf.sub(g, tf.div(db, count)), tf.mul(xh, tf.div(dw, count)));
+        return [tf.mul(centred, tf.mul(wt, inv)), dw, db];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, weight, bias) as tf.Tensor4D;
 }
 
 export class ReLU extends Module {

@@ -19,7 +19,7 @@ import { trainingAttack } from '../train/training-attack.ts';
 
 /** How every source model is measured before it is cached. */
 export const SOURCE_EVALUATION: Tier['evaluation'] = {
-  n: 1000,
+  n: 500,
   batchSize: 250,
   pgd: { steps: 20, stepSizeOverEps: 0.25, restarts: 1 },
 };

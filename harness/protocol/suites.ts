@@ -43,12 +43,12 @@ const smoke: SuiteInput = {
 const quick: SuiteInput = {
   id: 'quick',
   description:
-    'Fashion-MNIST transfer on a CPU: a small ResNet adversarially pre-trained on classes 0-4, fine-tuned on 5-9; clean + PGD-20 at Linf 8/255 on the first 1000 test points.',
+    'Fashion-MNIST transfer on a CPU: a small ResNet adversarially pre-trained on classes 0-4, fine-tuned on 5-9; clean + PGD-20 at Linf 8/255 on the first 500 test points.',
   tier: {
     id: 'quick',
-    budget: { epochs: 2, batchSize: 128, maxTrainExamples: 12000 },
-    trainAttack: { steps: 5, stepSizeOverEps: 0.5 },
-    evaluation: { n: 1000, batchSize: 250, pgd: { steps: 20, stepSizeOverEps: 0.25, restarts: 1 } },
+    budget: { epochs: 2, batchSize: 128, maxTrainExamples: 6000 },
+    trainAttack: { steps: 3, stepSizeOverEps: 0.5 },
+    evaluation: { n: 500, batchSize: 250, pgd: { steps: 20, stepSizeOverEps: 0.25, restarts: 1 } },
   },
   tasks: [
     {
@@ -59,8 +59,9 @@ const quick: SuiteInput = {
         recipe: 'fgsm-rs',
         threat: { norm: 'Linf', eps: EPS_8 },
         stepSize: 1.25 * EPS_8,
-        epochs: 3,
+        epochs: 2,
         batchSize: 128,
+        maxTrainExamples: 12000,
         lr: 0.1,
       },
       target: 'fashion-mnist[5-9]',
