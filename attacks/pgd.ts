@@ -105,8 +105,8 @@ export function pgd(options: Partial<PgdOptions> = {}): Attack {
             tf.logicalAnd(tf.equal(fooled, bestFooled!), tf.greater(loss, bestLoss!)),
           );
           return [
-            // A rank-1 condition selects whole examples.
-            tf.where(better, xAdv, best!) as tf.Tensor4D,
+            // where() broadcasts numpy-style: shape the per-example choice as [N,1,1,1].
+            tf.where(tf.reshape(better, [-1, 1, 1, 1]), xAdv, best!) as tf.Tensor4D,
             tf.where(better, fooled, bestFooled!) as tf.Tensor1D,
             tf.where(better, loss, bestLoss!) as tf.Tensor1D,
           ];

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, max, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.ts';
@@ -157,4 +157,97 @@ export class Store {
   listSources(): SourceRow[] {
     return this.db.select().from(schema.sources).orderBy(asc(schema.sources.createdAt)).all();
   }
+
+  // ---- Read methods for the leaderboard (read-only; they never write). ----
+
+  /**
+   * A number that changes whenever the database changes, through this connection or any other (the
+   * harness writing while the site reads), so a reader can cache what it derives from the store.
+   */
+  dataVersion(): string {
+    const external = this.sqlite.pragma('data_version', { simple: true }) as number;
+    const own = (this.sqlite.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    return `${external}.${own}`;
+  }
+
+  /** One row per (task, tier) that has cells: counts, suites and the last time a cell of it ended. */
+  listTaskTiers(): TaskTierSummary[] {
+    const rows = this.db
+      .select({
+        taskId: schema.cells.taskId,
+        tier: schema.cells.tier,
+        cells: sql<number>`count(*)`,
+        completed: sql<number>`sum(case when ${schema.cells.status} = 'completed' then 1 else 0 end)`,
+        methods: sql<number>`count(distinct ${schema.cells.methodId})`,
+        suites: sql<string>`group_concat(distinct ${schema.cells.suite})`,
+        lastFinishedAt: max(schema.cells.finishedAt),
+      })
+      .from(schema.cells)
+      .groupBy(schema.cells.taskId, schema.cells.tier)
+      .orderBy(asc(schema.cells.taskId), asc(schema.cells.tier))
+      .all();
+    return rows.map((r) => ({
+      ...r,
+      completed: Number(r.completed ?? 0),
+      suites: (r.suites ?? '').split(',').filter(Boolean).sort(),
+      lastFinishedAt: r.lastFinishedAt ?? 0,
+    }));
+  }
+
+  /** Distinct method ids that have at least one cell, sorted. */
+  listMethodIds(): string[] {
+    return this.db
+      .selectDistinct({ id: schema.cells.methodId })
+      .from(schema.cells)
+      .orderBy(asc(schema.cells.methodId))
+      .all()
+      .map((r) => r.id);
+  }
+
+  /**
+   * Like listCells, with a tier filter and, optionally, only the named metrics (exact names, or
+   * prefixes ending in `/`, e.g. `autoattack/`), so a summary does not load every per-corruption row.
+   */
+  queryCells(filter: CellQuery = {}, opts: { metrics?: readonly string[] } = {}): CellWithMetrics[] {
+    const conds = [
+      filter.suite ? eq(schema.cells.suite, filter.suite) : undefined,
+      filter.tier ? eq(schema.cells.tier, filter.tier) : undefined,
+      filter.taskId ? eq(schema.cells.taskId, filter.taskId) : undefined,
+      filter.methodId ? eq(schema.cells.methodId, filter.methodId) : undefined,
+      filter.status ? eq(schema.cells.status, filter.status) : undefined,
+    ].filter((c) => c !== undefined);
+    const cells = this.db
+      .select()
+      .from(schema.cells)
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(asc(schema.cells.finishedAt), asc(schema.cells.id))
+      .all();
+    const byCell = new Map<string, MetricRow[]>();
+    const wanted = opts.metrics;
+    const keep = (name: string) => !wanted || wanted.some((w) => (w.endsWith('/') ? name.startsWith(w) : name === w));
+    for (let i = 0; i < cells.length; i += 500) {
+      const ids = cells.slice(i, i + 500).map((c) => c.id);
+      const rows = this.db.select().from(schema.metrics).where(inArray(schema.metrics.cellId, ids)).orderBy(asc(schema.metrics.name)).all();
+      for (const m of rows) if (keep(m.name)) byCell.set(m.cellId, [...(byCell.get(m.cellId) ?? []), m]);
+    }
+    return cells.map((c) => ({ ...c, metrics: byCell.get(c.id) ?? [] }));
+  }
+}
+
+export interface CellQuery {
+  suite?: string;
+  tier?: string;
+  taskId?: string;
+  methodId?: string;
+  status?: CellRow['status'];
+}
+
+export interface TaskTierSummary {
+  taskId: string;
+  tier: string;
+  cells: number;
+  completed: number;
+  methods: number;
+  suites: string[];
+  lastFinishedAt: number;
 }

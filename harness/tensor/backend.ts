@@ -6,10 +6,12 @@
  * `RFTBENCH_BACKEND` forces one; the result, with why each preferred backend did not load, goes into
  * every record.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import './setup.ts';
 import { registerWasmKernels } from './kernels/index.ts';
+import { registerThreadedWasm, terminateWasmThreads } from './wasm-threads.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -48,13 +50,23 @@ async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
   if (!(await tf.setBackend('tensorflow'))) throw new Error('backend "tensorflow" did not initialise');
 }
 
-async function tryWasm(threads: number): Promise<{ threads: number; simd: boolean; kernels: string[] }> {
+async function tryWasm(threads: number, attempts: BackendAttempt[]): Promise<{ threads: number; simd: boolean; kernels: string[] }> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  wasm.setThreadsCount(threads);
-  if (!(await tf.setBackend('wasm'))) throw new Error('backend "wasm" did not initialise');
-  const kernels = registerWasmKernels();
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  return { threads: wasm.getThreadsCount(), simd, kernels };
+  let actual = 1;
+  if (threads > 1 && simd) {
+    try {
+      actual = await registerThreadedWasm(threads);
+    } catch (err) {
+      attempts.push({ name: 'wasm', ok: false, reason: `threads unavailable, using 1: ${describeError(err)}` });
+    }
+  }
+  if (actual === 1 && tf.getBackend() !== 'wasm') {
+    wasm.setThreadsCount(1);
+    if (!(await tf.setBackend('wasm'))) throw new Error('backend "wasm" did not initialise');
+    actual = wasm.getThreadsCount();
+  }
+  return { threads: actual, simd, kernels: registerWasmKernels() };
 }
 
 async function select(opts: InitOptions): Promise<BackendInfo> {
@@ -62,7 +74,7 @@ async function select(opts: InitOptions): Promise<BackendInfo> {
   if (forced && !BACKEND_NAMES.includes(forced)) {
     throw new Error(`RFTBENCH_BACKEND: unknown backend '${forced}'; one of ${BACKEND_NAMES.join(', ')}`);
   }
-  const threads = opts.threads ?? (Number(process.env.RFTBENCH_THREADS) || 1);
+  const threads = opts.threads ?? (Number(process.env.RFTBENCH_THREADS) || os.cpus().length);
   const order = forced ? [forced] : BACKEND_NAMES;
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
@@ -73,7 +85,7 @@ async function select(opts: InitOptions): Promise<BackendInfo> {
         return { name, tfjsVersion: tf.version_core, threads: 0, simd: false, attempts, customKernels: [] };
       }
       if (name === 'wasm') {
-        const w = await tryWasm(threads);
+        const w = await tryWasm(threads, attempts);
         attempts.push({ name, ok: true });
         return { name, tfjsVersion: tf.version_core, threads: w.threads, simd: w.simd, attempts, customKernels: w.kernels };
       }
@@ -99,5 +111,5 @@ export function initBackend(opts: InitOptions = {}): Promise<BackendInfo> {
 
 /** Ends what keeps Node alive (the wasm thread pool). */
 export async function shutdownBackend(): Promise<void> {
-  current = undefined;
+  terminateWasmThreads();
 }
