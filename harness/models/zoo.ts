@@ -4,12 +4,20 @@
  */
 import { UnknownIdError } from '../util/registry.ts';
 import type { Classifier, ModelSpec } from './classifier.ts';
+import { preactResnet18 } from './preact-resnet.ts';
 import { resnet18, resnet34, smallResnet } from './resnet-cifar.ts';
+import { resnet50 } from './resnet-imagenet.ts';
+import { wideResnet } from './wide-resnet.ts';
 
 const ARCHS: Record<string, (spec: ModelSpec, seed: number) => Classifier> = {
   'small-resnet': smallResnet,
   resnet18,
   resnet34,
+  resnet50,
+  'preact-resnet18': preactResnet18,
+  'wrn-28-10': wideResnet(28, 10),
+  'wrn-34-10': wideResnet(34, 10),
+  'wrn-28-4': wideResnet(28, 4),
 };
 
 export function listArchs(): string[] {

@@ -87,3 +87,54 @@ describe('model zoo', () => {
     m.dispose();
   });
 });
+
+describe('reference architectures: names and parameter counts', () => {
+  const count = (arch: string, spec: ModelSpec) => {
+    const m = buildModel(spec, 0);
+    const keys = Object.keys(Object.fromEntries([...m.namedParameters(), ...m.namedBuffers()]));
+    const n = m.numParameters();
+    const blocks = m.blocks().length;
+    m.dispose();
+    return { keys, n, blocks, arch };
+  };
+
+  it('torchvision ResNet-50: 25,557,032 parameters, 320 state-dict keys, downsample names', () => {
+    const r = count('resnet50', { arch: 'resnet50', numClasses: 1000, inputShape: [64, 64, 3], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    expect(r.n).toBe(25_557_032);
+    expect(r.keys).toHaveLength(320);
+    expect(r.keys).toContain('layer1.0.downsample.0.weight');
+    expect(r.keys).toContain('layer4.2.conv3.weight');
+    expect(r.keys).toContain('fc.bias');
+  });
+
+  it('RobustBench WRN-34-10: 46,160,474 parameters, convShortcut names, CARTL split of 17 blocks', () => {
+    const r = count('wrn-34-10', cifar('wrn-34-10'));
+    expect(r.n).toBe(46_160_474);
+    expect(r.keys).toContain('block1.layer.0.convShortcut.weight');
+    expect(r.keys).toContain('block3.layer.4.bn2.running_var');
+    expect(r.keys).not.toContain('block1.layer.1.convShortcut.weight');
+    expect(r.blocks).toBe(17);
+  });
+
+  it('PreAct ResNet-18: 11,172,170 parameters; CIFAR ResNet-34 names', () => {
+    const r = count('preact-resnet18', cifar('preact-resnet18'));
+    // Same convs and linear as ResNet-18 (11,173,962); BatchNorm affine: 7,808 here vs 9,600 there.
+    expect(r.n).toBe(11_172_170);
+    expect(r.keys).toContain('layer2.0.shortcut.0.weight');
+    expect(r.keys).toContain('bn.running_mean');
+    const r34 = count('resnet34', cifar('resnet34'));
+    expect(r34.n).toBe(21_282_122);
+    expect(r34.keys).toContain('layer3.5.conv2.weight');
+  });
+
+  it('each model runs forward to [N, classes] from [0,1] inputs', () => {
+    for (const arch of ['preact-resnet18', 'wrn-28-4', 'resnet50']) {
+      const spec = cifar(arch, 7);
+      const m = buildModel(spec, 1).eval();
+      const y = tf.tidy(() => m.forward(tf.zeros([1, 32, 32, 3])));
+      expect(y.shape).toEqual([1, 7]);
+      y.dispose();
+      m.dispose();
+    }
+  });
+});

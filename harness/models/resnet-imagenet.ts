@@ -1,0 +1,82 @@
+/**
+ * @module ImageNet-style ResNet-50 with torchvision's names: `conv1 (7x7/2), bn1, maxpool,
+ * layerN.i.conv1..3/bn1..3, layerN.0.downsample.0/.1, fc`; bottleneck expansion 4, stride on conv2 (v1.5).
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import * as ops from '@tensorflow/tfjs-core';
+import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, MaxPool2d, Normalize, Sequential } from '../nn/layers.ts';
+import { Module } from '../nn/module.ts';
+import { Classifier, type ModelSpec } from './classifier.ts';
+import { seedStream } from './resnet-cifar.ts';
+
+class Bottleneck extends Module {
+  static readonly expansion = 4;
+  constructor(inPlanes: number, planes: number, stride: number, nextSeed: () => number) {
+    super();
+    const out = planes * Bottleneck.expansion;
+    this.registerModule('conv1', new Conv2d(inPlanes, planes, 1, { bias: false, seed: nextSeed() }));
+    this.registerModule('bn1', new BatchNorm2d(planes));
+    this.registerModule('conv2', new Conv2d(planes, planes, 3, { stride, padding: 1, bias: false, seed: nextSeed() }));
+    this.registerModule('bn2', new BatchNorm2d(planes));
+    this.registerModule('conv3', new Conv2d(planes, out, 1, { bias: false, seed: nextSeed() }));
+    this.registerModule('bn3', new BatchNorm2d(out));
+    if (stride !== 1 || inPlanes !== out) {
+      this.registerModule('downsample', new Sequential(new Conv2d(inPlanes, out, 1, { stride, bias: false, seed: nextSeed() }), new BatchNorm2d(out)));
+    }
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    const c = (name: string) => this.child(name)!;
+    let out = ops.relu(c('bn1').forward(c('conv1').forward(x)));
+    out = ops.relu(c('bn2').forward(c('conv2').forward(out)));
+    out = c('bn3').forward(c('conv3').forward(out));
+    const identity = this.child('downsample') ? c('downsample').forward(x) : x;
+    return ops.relu(ops.add(out, identity));
+  }
+}
+
+export class ImageNetResNet extends Classifier {
+  readonly headName = 'fc';
+  private readonly layerSizes: number[];
+
+  constructor(spec: ModelSpec, seed: number, blocks: number[]) {
+    super(spec);
+    this.layerSizes = blocks;
+    const nextSeed = seedStream(seed);
+    this.registerModule('normalize', new Normalize(spec.mean, spec.std));
+    this.registerModule('conv1', new Conv2d(spec.inputShape[2], 64, 7, { stride: 2, padding: 3, bias: false, seed: nextSeed() }));
+    this.registerModule('bn1', new BatchNorm2d(64));
+    this.registerModule('maxpool', new MaxPool2d(3, 2, 1));
+    let inPlanes = 64;
+    [64, 128, 256, 512].forEach((planes, li) => {
+      const layer = new Sequential(
+        ...Array.from({ length: blocks[li] }, (_, bi) => {
+          const b = new Bottleneck(inPlanes, planes, bi === 0 && li > 0 ? 2 : 1, nextSeed);
+          inPlanes = planes * Bottleneck.expansion;
+          return b;
+        }),
+      );
+      this.registerModule(`layer${li + 1}`, layer);
+    });
+    this.registerModule('pool', new GlobalAvgPool());
+    this.registerModule('fc', new Linear(inPlanes, spec.numClasses, { seed: nextSeed() }));
+  }
+
+  features(x: tf.Tensor4D): tf.Tensor2D {
+    const c = (name: string) => this.child(name)!;
+    let out = ops.relu(c('bn1').forward(c('conv1').forward(c('normalize').forward(x))));
+    out = c('maxpool').forward(out);
+    for (let li = 1; li <= this.layerSizes.length; li++) out = c(`layer${li}`).forward(out);
+    return c('pool').forward(out) as tf.Tensor2D;
+  }
+
+  blocks(): string[][] {
+    const out: string[][] = [['conv1', 'bn1']];
+    this.layerSizes.forEach((n, li) => {
+      for (let bi = 0; bi < n; bi++) out.push([`layer${li + 1}.${bi}`]);
+    });
+    return [...out, ['fc']];
+  }
+}
+
+export const resnet50 = (spec: ModelSpec, seed: number) => new ImageNetResNet(spec, seed, [3, 4, 6, 3]);
