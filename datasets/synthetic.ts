@@ -14,9 +14,11 @@ export interface SyntheticOptions {
   seed: number;
   /** Noise amplitude in [0,1] pixel units. */
   noise: number;
+  /** Spread of the class prototypes around mid-grey: small values put classes within reach of an 8/255 attack. */
+  contrast: number;
 }
 
-export const SYNTHETIC_DEFAULTS: SyntheticOptions = { numClasses: 4, trainSize: 512, testSize: 256, shape: [8, 8, 1], seed: 0, noise: 0.35 };
+export const SYNTHETIC_DEFAULTS: SyntheticOptions = { numClasses: 4, trainSize: 512, testSize: 256, shape: [8, 8, 1], seed: 0, noise: 0.3, contrast: 0.4 };
 
 function makeSplit(o: SyntheticOptions, split: SplitName, prototypes: Float32Array[]): DataSplit {
   const n = split === 'train' ? o.trainSize : o.testSize;
@@ -39,11 +41,11 @@ export function syntheticDataset(options: Partial<SyntheticOptions> = {}): Datas
   const o = { ...SYNTHETIC_DEFAULTS, ...options };
   const per = o.shape[0] * o.shape[1] * o.shape[2];
   const protoRng = new Rng(o.seed).fork('prototypes');
-  const prototypes = Array.from({ length: o.numClasses }, () => Float32Array.from({ length: per }, () => protoRng.next()));
+  const prototypes = Array.from({ length: o.numClasses }, () => Float32Array.from({ length: per }, () => 0.5 + o.contrast * (protoRng.next() - 0.5)));
   const cache = new Map<SplitName, DataSplit>();
   return {
     id: 'synthetic',
-    version: `synthetic-v1-c${o.numClasses}-n${o.trainSize}.${o.testSize}-${o.shape.join('x')}-s${o.seed}-z${o.noise}`,
+    version: `synthetic-v1-c${o.numClasses}-n${o.trainSize}.${o.testSize}-${o.shape.join('x')}-s${o.seed}-z${o.noise}-k${o.contrast}`,
     classNames: Array.from({ length: o.numClasses }, (_, i) => `class-${i}`),
     inputShape: o.shape,
     mean: Array(o.shape[2]).fill(0.5),

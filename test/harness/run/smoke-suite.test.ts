@@ -41,6 +41,11 @@ describe('smoke suite end to end', () => {
         expect(robust.details.maxPerturbation as number).toBeLessThanOrEqual(suite.tasks[0].threat.eps * (1 + 1e-5));
         expect(robust.details.flags).toEqual([]);
       }
+      // PGD lowers the accuracy of a trained model, and adversarial fine-tuning keeps more of it.
+      const [standard, at] = first.map((s) => s.metrics.find((m) => m.name === 'pgd')!.value);
+      const standardClean = first[0].metrics.find((m) => m.name === 'clean')!.value;
+      expect(standard).toBeLessThan(standardClean - 0.1);
+      expect(at).toBeGreaterThan(standard);
       const cells = store.listCells({ suite: 'smoke' });
       expect(cells).toHaveLength(2);
       for (const c of cells) {
