@@ -78,11 +78,8 @@ export const conv2dBackpropInputConfig: KernelConfig = {
       // XNNPACK's matmul is fast for a plain B; transposing the small filter first is cheaper than transposeB.
       const wT = temps.add(call('Transpose', b, { x: w2 }, { perm: [1, 0] }));
       const w3 = temps.add(call('Reshape', b, { x: wT }, { shape: [1, co, kh * kw * ci] }));
-      const t0 = performance.now();
       const cols = temps.add(call('BatchMatMul', b, { a: dy3, b: w3 }, { transposeA: false, transposeB: false }));
-      const t1 = performance.now();
       const out = b.makeOutput([n, h, w, ci], 'float32');
-      if (process.env.RFT_DEBUG_KERNELS) console.log('matmul', t1 - t0);
       col2im(b.typedArrayFromHeap(cols) as Float32Array, b.typedArrayFromHeap(out) as Float32Array, [n, h, w, ci], [oh, ow], [kh, kw], [sh, sw], [padInfo.top, padInfo.left]);
       return out;
     } finally {

@@ -1,0 +1,42 @@
+/**
+ * Backend selection, through the real command in child processes (the backend is process-global).
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+function env(extra: Record<string, string>, args: string[] = ['env', '--json']) {
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...extra } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('backend selection', () => {
+  it('prefers the native backends, says why they did not load, and runs wasm with threads and our kernels', () => {
+    const r = env({});
+    expect(r.status, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.attempts.map((a: { name: string }) => a.name).slice(0, 2)).toEqual(['tensorflow-gpu', 'tensorflow']);
+    for (const a of info.attempts.slice(0, 2)) expect(a.reason).toMatch(/not installed|libtensorflow|CUDA|load/);
+    expect(info.backend).toBe('wasm');
+    expect(info.simd).toBe(true);
+    expect(info.threads).toBe(Math.max(1, os.cpus().length));
+    expect(info.customKernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile']);
+    expect(info.packages['@tensorflow/tfjs-core']).toBe('4.22.0');
+  });
+
+  it('RFTBENCH_BACKEND and RFTBENCH_THREADS force the choice', () => {
+    const cpu = JSON.parse(env({ RFTBENCH_BACKEND: 'cpu' }).stdout);
+    expect(cpu.backend).toBe('cpu');
+    const one = JSON.parse(env({ RFTBENCH_THREADS: '1' }).stdout);
+    expect(one.threads).toBe(1);
+  });
+
+  it('an unknown backend is an error naming the variable and the choices', () => {
+    const r = env({ RFTBENCH_BACKEND: 'webgpu' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("RFTBENCH_BACKEND: unknown backend 'webgpu'; one of tensorflow-gpu, tensorflow, wasm, cpu");
+  });
+});
