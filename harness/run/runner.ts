@@ -33,8 +33,11 @@ export interface CellSummary {
   seconds: number;
 }
 
-/** Parses each method's config with its schema, so a cell's id hashes the resolved options. */
-async function resolveMethods(suite: Suite): Promise<{ suite: Suite; entries: Map<string, MethodEntry> }> {
+/**
+ * Parses each method's config with its schema, so a cell's id hashes the resolved options. Callers run it
+ * before opening a store, so a bad suite never touches one.
+ */
+export async function resolveMethods(suite: Suite): Promise<{ suite: Suite; entries: Map<string, MethodEntry> }> {
   const entries = new Map<string, MethodEntry>();
   const resolved = [];
   for (const [i, run] of suite.methods.entries()) {

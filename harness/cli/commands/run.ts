@@ -2,7 +2,7 @@
 import type { Command } from '../command.ts';
 import { parseFlags } from '../command.ts';
 import { loadSuite, builtInSuiteIds } from '../../protocol/suites.ts';
-import { runSuite } from '../../run/runner.ts';
+import { resolveMethods, runSuite } from '../../run/runner.ts';
 import { formatResultsTable } from '../../run/results-table.ts';
 import { DEFAULT_DB_PATH, Store } from '../../../results/store.ts';
 
@@ -26,6 +26,7 @@ Example: rftbench run --suite quick`,
       'retry-failed': { type: 'boolean', default: false },
     });
     const suite = loadSuite(values.suite);
+    await resolveMethods(suite); // validate everything before the store is opened
     const store = Store.open(values.db);
     try {
       const summaries = await runSuite({
