@@ -45,10 +45,3 @@ export function toBatch(split: DataSplit, indices: ArrayLike<number>): TensorBat
   }
   return { x: tf.tensor4d(pixels, [indices.length, h, w, c]), y: tf.tensor1d(labels, 'int32') };
 }
-
-/** The first n points of a split (evaluation on "the first n test points"). */
-export function takeFirst(split: DataSplit, n: number): DataSplit {
-  const k = Math.min(n, split.n);
-  const per = split.shape[0] * split.shape[1] * split.shape[2];
-  return { images: split.images.subarray(0, k * per), labels: split.labels.subarray(0, k), n: k, shape: split.shape };
-}

@@ -21,6 +21,6 @@ export default defineMethod({
   fineTune: (ctx) =>
     fineTuneWith(ctx, {
       prepare: (model, { x, y }) => ({ xAdv: ctx.adversarial(model, x, y) }),
-      loss: (model, _batch, { xAdv }) => crossEntropy(model.forward(xAdv), _batch.y),
+      loss: (model, batch, { xAdv }) => crossEntropy(model.forward(xAdv), batch.y),
     }),
 });

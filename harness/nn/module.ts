@@ -38,11 +38,6 @@ export abstract class Module {
   /** Synchronous forward pass. Run inside `tf.tidy` when the intermediates are not needed. */
   abstract forward(x: tf.Tensor): tf.Tensor;
 
-  /** Alias of forward, for call sites that read better as a function call. */
-  apply(x: tf.Tensor): tf.Tensor {
-    return this.forward(x);
-  }
-
   protected registerParameter(name: string, value: tf.Tensor, trainable = true): tf.Variable {
     this.assertFreeName(name);
     const v = tf.variable(value, trainable);
@@ -71,11 +66,6 @@ export abstract class Module {
     if (this.ownParams.has(name) || this.ownBuffers.has(name) || this.childModules.has(name)) {
       throw new Error(`Module: "${name}" is already registered on ${this.constructor.name}`);
     }
-  }
-
-  /** Direct children, in registration order. */
-  children(): [string, Module][] {
-    return [...this.childModules.entries()];
   }
 
   child(name: string): Module | undefined {

@@ -64,10 +64,11 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
     const s = statuses.get(c.id);
     return s === undefined || (s === 'failed' && opts.retryFailed);
   });
+  const toRun = new Set(todo.map((c) => c.id));
   log(`suite ${suite.id} (${suite.tier.id} tier): ${cells.length} cells, ${cells.length - todo.length} already in ${opts.store.path}, ${todo.length} to run on ${backend.name} (${backend.threads} threads)`);
 
   const summaries: CellSummary[] = cells
-    .filter((c) => !todo.includes(c))
+    .filter((c) => !toRun.has(c.id))
     .map((c) => {
       const stored = opts.store.getCell(c.id);
       return { cell: c, status: 'skipped' as const, error: stored?.error ?? undefined, metrics: stored?.metrics ?? [], seconds: 0 };
@@ -98,6 +99,18 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
       const label = `[${i + 1}/${todo.length}] ${task.id} · ${method.id} · seed ${seed}`;
       const cellLog = (m: string) => log(`${label}: ${m}`);
       const startedAt = Date.now();
+      // What every ended cell records, completed or failed.
+      const row = {
+        id: cell.id,
+        suite: suite.id,
+        tier: suite.tier.id,
+        taskId: task.id,
+        methodId: method.id,
+        seed,
+        runId,
+        spec: cell.spec as unknown as Record<string, unknown>,
+        startedAt,
+      };
       cellLog('start');
       try {
         const out = await runCell(cell, entries.get(method.id)!, {
@@ -107,53 +120,17 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
           log: cellLog,
           onEvalBatch: (done, total) => cellLog(`evaluated ${done}/${total}`),
         });
-        opts.store.recordCell(
-          {
-            id: cell.id,
-            suite: suite.id,
-            tier: suite.tier.id,
-            taskId: task.id,
-            methodId: method.id,
-            seed,
-            status: 'completed',
-            runId,
-            spec: cell.spec as unknown as Record<string, unknown>,
-            provenance: out.provenance,
-            artifacts: out.artifacts,
-            startedAt,
-            finishedAt: Date.now(),
-            trainSeconds: out.trainSeconds,
-            evalSeconds: out.evalSeconds,
-          },
-          out.metrics,
-        );
+        const { metrics, provenance, artifacts, trainSeconds, evalSeconds } = out;
+        opts.store.recordCell({ ...row, status: 'completed', provenance, artifacts, finishedAt: Date.now(), trainSeconds, evalSeconds }, metrics);
         const seconds = (Date.now() - startedAt) / 1000;
-        cellLog(`done in ${seconds.toFixed(1)} s: ${out.metrics.map((m) => `${m.name} ${(m.value * 100).toFixed(1)}%`).join(', ')}`);
-        summaries.push({ cell, status: 'completed', metrics: out.metrics, seconds });
+        cellLog(`done in ${seconds.toFixed(1)} s: ${metrics.map((m) => `${m.name} ${(m.value * 100).toFixed(1)}%`).join(', ')}`);
+        summaries.push({ cell, status: 'completed', metrics, seconds });
       } catch (err) {
+        // A failing entry (divergence, a bug) fails its cell only; the suite goes on.
         const error = err instanceof Error ? err.message : String(err);
         cellLog(`FAILED: ${error}`);
-        opts.store.recordCell(
-          {
-            id: cell.id,
-            suite: suite.id,
-            tier: suite.tier.id,
-            taskId: task.id,
-            methodId: method.id,
-            seed,
-            status: 'failed',
-            error,
-            runId,
-            spec: cell.spec as unknown as Record<string, unknown>,
-            provenance: environment as unknown as Record<string, unknown>,
-            artifacts: {},
-            startedAt,
-            finishedAt: Date.now(),
-            trainSeconds: 0,
-            evalSeconds: 0,
-          },
-          [],
-        );
+        const provenance = environment as unknown as Record<string, unknown>;
+        opts.store.recordCell({ ...row, status: 'failed', error, provenance, artifacts: {}, finishedAt: Date.now(), trainSeconds: 0, evalSeconds: 0 }, []);
         summaries.push({ cell, status: 'failed', error, metrics: [], seconds: (Date.now() - startedAt) / 1000 });
       }
     }

@@ -37,7 +37,6 @@ export interface FitOptions {
   /** Puts the model in the mode the loss expects; default `model.train()`. */
   readonly setTrainMode?: () => void;
   readonly onEpoch?: (epoch: number, stats: { loss: number; seconds: number; examples: number }) => void;
-  readonly onStep?: (epoch: number, step: number, steps: number) => void;
 }
 
 export async function fit(opts: FitOptions): Promise<void> {
@@ -61,7 +60,6 @@ export async function fit(opts: FitOptions): Promise<void> {
       lossSum += loss * idx.length;
       seen += idx.length;
       step++;
-      opts.onStep?.(epoch, step, steps);
       // Let progress output and signals through between steps.
       await new Promise((r) => setImmediate(r));
     }
