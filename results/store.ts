@@ -121,25 +121,8 @@ export class Store {
   }
 
   /** Cells with their metrics, optionally filtered, oldest first. */
-  listCells(filter: { suite?: string; taskId?: string; methodId?: string; status?: CellRow['status'] } = {}): CellWithMetrics[] {
-    const conds = [
-      filter.suite ? eq(schema.cells.suite, filter.suite) : undefined,
-      filter.taskId ? eq(schema.cells.taskId, filter.taskId) : undefined,
-      filter.methodId ? eq(schema.cells.methodId, filter.methodId) : undefined,
-      filter.status ? eq(schema.cells.status, filter.status) : undefined,
-    ].filter((c) => c !== undefined);
-    const cells = this.db
-      .select()
-      .from(schema.cells)
-      .where(conds.length ? and(...conds) : undefined)
-      .orderBy(asc(schema.cells.finishedAt))
-      .all();
-    const all = cells.length
-      ? this.db.select().from(schema.metrics).where(inArray(schema.metrics.cellId, cells.map((c) => c.id))).all()
-      : [];
-    const byCell = new Map<string, MetricRow[]>();
-    for (const m of all) byCell.set(m.cellId, [...(byCell.get(m.cellId) ?? []), m]);
-    return cells.map((c) => ({ ...c, metrics: byCell.get(c.id) ?? [] }));
+  listCells(filter: CellQuery = {}): CellWithMetrics[] {
+    return this.queryCells(filter);
   }
 
   putSource(source: NewSource): void {

@@ -8,6 +8,7 @@ import * as ops from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, Normalize, Sequential } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
+import { buildStages, stageBlockNames } from './stages.ts';
 import { seedStream } from './resnet-cifar.ts';
 
 class PreActBlock extends Module {
@@ -39,19 +40,8 @@ export class PreActResNet extends Classifier {
     const nextSeed = seedStream(seed);
     this.registerModule('normalize', new Normalize(spec.mean, spec.std));
     this.registerModule('conv1', new Conv2d(spec.inputShape[2], 64, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }));
-    let inPlanes = 64;
-    [64, 128, 256, 512].forEach((planes, li) => {
-      this.registerModule(
-        `layer${li + 1}`,
-        new Sequential(
-          ...Array.from({ length: blocks[li] }, (_, bi) => {
-            const b = new PreActBlock(inPlanes, planes, bi === 0 && li > 0 ? 2 : 1, nextSeed);
-            inPlanes = planes;
-            return b;
-          }),
-        ),
-      );
-    });
+    const { stages } = buildStages(64, [64, 128, 256, 512], blocks, (i, p, s) => new PreActBlock(i, p, s, nextSeed));
+    stages.forEach((stage, li) => this.registerModule(`layer${li + 1}`, stage));
     this.registerModule('bn', new BatchNorm2d(512));
     this.registerModule('pool', new GlobalAvgPool());
     this.registerModule('linear', new Linear(512, spec.numClasses, { seed: nextSeed() }));
@@ -65,12 +55,8 @@ export class PreActResNet extends Classifier {
   }
 
   blocks(): string[][] {
-    const out: string[][] = [];
-    this.layerSizes.forEach((n, li) => {
-      for (let bi = 0; bi < n; bi++) out.push([`layer${li + 1}.${bi}`]);
-    });
-    out[0] = ['conv1', ...out[0]];
-    return [...out, ['bn'], ['linear']];
+    const [first, ...rest] = stageBlockNames(this.layerSizes);
+    return [['conv1', ...first], ...rest, ['bn'], ['linear']];
   }
 }
 

@@ -8,6 +8,7 @@ import * as ops from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, Normalize, Sequential } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
+import { buildStages, stageBlockNames } from './stages.ts';
 
 /** Distinct, reproducible init seeds for each layer of one model. */
 export function seedStream(seed: number): () => number {
@@ -49,19 +50,10 @@ export class CifarResNet extends Classifier {
     this.registerModule('normalize', new Normalize(spec.mean, spec.std));
     this.registerModule('conv1', new Conv2d(spec.inputShape[2], widths[0], 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }));
     this.registerModule('bn1', new BatchNorm2d(widths[0]));
-    let inPlanes = widths[0];
-    widths.forEach((planes, li) => {
-      const layer = new Sequential(
-        ...Array.from({ length: blocks[li] }, (_, bi) => {
-          const block = new BasicBlock(inPlanes, planes, bi === 0 && li > 0 ? 2 : 1, nextSeed);
-          inPlanes = planes;
-          return block;
-        }),
-      );
-      this.registerModule(`layer${li + 1}`, layer);
-    });
+    const { stages, outPlanes } = buildStages(widths[0], widths, blocks, (i, p, s) => new BasicBlock(i, p, s, nextSeed));
+    stages.forEach((stage, li) => this.registerModule(`layer${li + 1}`, stage));
     this.registerModule('pool', new GlobalAvgPool());
-    this.registerModule('linear', new Linear(inPlanes, spec.numClasses, { seed: nextSeed() }));
+    this.registerModule('linear', new Linear(outPlanes, spec.numClasses, { seed: nextSeed() }));
   }
 
   features(x: tf.Tensor4D): tf.Tensor2D {
@@ -72,12 +64,7 @@ export class CifarResNet extends Classifier {
   }
 
   blocks(): string[][] {
-    const out: string[][] = [['conv1', 'bn1']];
-    this.layerSizes.forEach((n, li) => {
-      for (let bi = 0; bi < n; bi++) out.push([`layer${li + 1}.${bi}`]);
-    });
-    out.push(['linear']);
-    return out;
+    return [['conv1', 'bn1'], ...stageBlockNames(this.layerSizes), ['linear']];
   }
 }
 

@@ -7,6 +7,7 @@ import * as ops from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, MaxPool2d, Normalize, Sequential } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
+import { buildStages, stageBlockNames } from './stages.ts';
 import { seedStream } from './resnet-cifar.ts';
 
 class Bottleneck extends Module {
@@ -47,19 +48,10 @@ export class ImageNetResNet extends Classifier {
     this.registerModule('conv1', new Conv2d(spec.inputShape[2], 64, 7, { stride: 2, padding: 3, bias: false, seed: nextSeed() }));
     this.registerModule('bn1', new BatchNorm2d(64));
     this.registerModule('maxpool', new MaxPool2d(3, 2, 1));
-    let inPlanes = 64;
-    [64, 128, 256, 512].forEach((planes, li) => {
-      const layer = new Sequential(
-        ...Array.from({ length: blocks[li] }, (_, bi) => {
-          const b = new Bottleneck(inPlanes, planes, bi === 0 && li > 0 ? 2 : 1, nextSeed);
-          inPlanes = planes * Bottleneck.expansion;
-          return b;
-        }),
-      );
-      this.registerModule(`layer${li + 1}`, layer);
-    });
+    const { stages, outPlanes } = buildStages(64, [64, 128, 256, 512], blocks, (i, p, s) => new Bottleneck(i, p, s, nextSeed), Bottleneck.expansion);
+    stages.forEach((stage, li) => this.registerModule(`layer${li + 1}`, stage));
     this.registerModule('pool', new GlobalAvgPool());
-    this.registerModule('fc', new Linear(inPlanes, spec.numClasses, { seed: nextSeed() }));
+    this.registerModule('fc', new Linear(outPlanes, spec.numClasses, { seed: nextSeed() }));
   }
 
   features(x: tf.Tensor4D): tf.Tensor2D {
@@ -71,11 +63,7 @@ export class ImageNetResNet extends Classifier {
   }
 
   blocks(): string[][] {
-    const out: string[][] = [['conv1', 'bn1']];
-    this.layerSizes.forEach((n, li) => {
-      for (let bi = 0; bi < n; bi++) out.push([`layer${li + 1}.${bi}`]);
-    });
-    return [...out, ['fc']];
+    return [['conv1', 'bn1'], ...stageBlockNames(this.layerSizes), ['fc']];
   }
 }
 
