@@ -1,8 +1,9 @@
 /**
- * @module Dataset ids: `fashion-mnist`, `synthetic`, and class splits of any of them written
+ * @module Dataset ids: `fashion-mnist`, `cifar10`, `cifar100` (fine labels), `cifar100-coarse`, `synthetic`, and class splits of any of them written
  * `<id>[0-4]` or `<id>[5,6,7]`. Add a dataset by adding its factory to BASE.
  */
 import { UnknownIdError } from '../harness/util/registry.ts';
+import { cifar10, cifar100 } from './cifar.ts';
 import { classSplit, parseClassList } from './class-split.ts';
 import { fashionMnist } from './fashion-mnist.ts';
 import { syntheticDataset } from './synthetic.ts';
@@ -10,6 +11,9 @@ import type { Dataset, LoadOptions } from './types.ts';
 
 const BASE: Record<string, (opts: LoadOptions) => Dataset> = {
   'fashion-mnist': (opts) => fashionMnist(opts),
+  cifar10: (opts) => cifar10(opts),
+  cifar100: (opts) => cifar100(opts, 'fine'),
+  'cifar100-coarse': (opts) => cifar100(opts, 'coarse'),
   synthetic: () => syntheticDataset(),
 };
 
