@@ -8,4 +8,8 @@ import type { MethodEntry } from './define.ts';
 
 export const methods = new Registry<MethodEntry>('method')
   .register('standard', async () => (await import('./standard.ts')).default)
-  .register('at', async () => (await import('./at.ts')).default);
+  .register('at', async () => (await import('./at.ts')).default)
+  .register('linear-probe', async () => (await import('./linear-probe.ts')).default)
+  .register('partial', async () => (await import('./partial.ts')).default)
+  .register('lwf', async () => (await import('./lwf.ts')).default)
+  .register('trades', async () => (await import('./trades.ts')).default);

@@ -20,6 +20,8 @@ interface SgdOptions {
 export interface LossSpec {
   prepare?: (model: Classifier, batch: Batch) => Record<string, tf.Tensor>;
   loss: (model: Classifier, batch: Batch, prepared: Record<string, tf.Tensor>) => tf.Scalar;
+  /** Which modules train (BN batch statistics) during a step; default the whole model. */
+  setTrainMode?: (model: Classifier) => void;
 }
 
 export async function fineTuneWith<C extends SgdOptions>(ctx: FineTuneContext<C>, spec: LossSpec): Promise<Classifier> {
@@ -41,6 +43,7 @@ export async function fineTuneWith<C extends SgdOptions>(ctx: FineTuneContext<C>
       lrAt,
       prepare: spec.prepare && ((batch) => spec.prepare!(model, batch)),
       loss: (batch, prepared) => spec.loss(model, batch, prepared),
+      setTrainMode: spec.setTrainMode && (() => spec.setTrainMode!(model)),
       onEpoch: (epoch, s) => {
         ctx.recordCurve(epoch + 1, { loss: s.loss, seconds: s.seconds });
         ctx.log(`epoch ${epoch + 1}/${budget.epochs} loss ${s.loss.toFixed(4)} (${s.seconds.toFixed(1)} s)`);
