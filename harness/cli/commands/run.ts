@@ -2,6 +2,7 @@
 import type { Command } from '../command.ts';
 import { parseFlags } from '../command.ts';
 import { loadSuite, builtInSuiteIds } from '../../protocol/suites.ts';
+import { expandSuite } from '../../protocol/cells.ts';
 import { resolveMethods, runSuite } from '../../run/runner.ts';
 import { formatResultsTable } from '../../run/results-table.ts';
 import { DEFAULT_DB_PATH, Store } from '../../../results/store.ts';
@@ -9,12 +10,14 @@ import { DEFAULT_DB_PATH, Store } from '../../../results/store.ts';
 const command: Command = {
   name: 'run',
   summary: 'run a suite (fine-tune every method on every task, evaluate, store), resuming',
-  usage: `Usage: rftbench run [--suite ID|FILE.json] [--db PATH] [--data DIR] [--retry-failed]
+  usage: `Usage: rftbench run [--suite ID|FILE.json] [--db PATH] [--data DIR] [--retry-failed] [--dry-run]
 
   --suite ID|FILE  a built-in suite (${builtInSuiteIds().join(', ')}) or a suite JSON file (default: quick)
   --db PATH        results store (default: ${DEFAULT_DB_PATH}); cells already complete there are skipped
   --data DIR       dataset and source-model cache (default: $RFTBENCH_DATA or ~/.cache/rftbench)
   --retry-failed   run again the cells that failed before
+  --dry-run        print the resolved suite as JSON (a starting point for your own suite file) and its
+                   cell ids, then stop without touching the store
 
 Killing a run loses at most the cell in progress; the same command resumes it.
 Example: rftbench run --suite quick`,
@@ -24,9 +27,15 @@ Example: rftbench run --suite quick`,
       db: { type: 'string', default: DEFAULT_DB_PATH },
       data: { type: 'string' },
       'retry-failed': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
     });
     const suite = loadSuite(values.suite);
-    await resolveMethods(suite); // validate everything before the store is opened
+    const resolved = await resolveMethods(suite); // validate everything before the store is opened
+    if (values['dry-run']) {
+      console.log(JSON.stringify(resolved.suite, null, 2));
+      for (const c of expandSuite(resolved.suite)) console.error(`cell ${c.id}  ${c.spec.task.id} · ${c.spec.method.id} · seed ${c.spec.seed}`);
+      return 0;
+    }
     const store = Store.open(values.db);
     try {
       const summaries = await runSuite({

@@ -68,6 +68,18 @@ describe('rftbench CLI', () => {
     expect(statSync(db).size).toBe(before);
   });
 
+  it('--dry-run prints a suite file that expands to the same cells, and touches no store', () => {
+    const db = join(dir, 'dry.db');
+    const first = rftbench('run', '--suite', 'smoke', '--dry-run', '--db', db);
+    expect(first.status).toBe(0);
+    writeFileSync(join(dir, 'dumped.json'), first.out);
+    const again = rftbench('run', '--suite', join(dir, 'dumped.json'), '--dry-run', '--db', db);
+    const ids = (s: string) => [...s.matchAll(/^cell ([0-9a-f]{16})/gm)].map((m) => m[1]);
+    expect(ids(first.err)).toHaveLength(2);
+    expect(ids(again.err)).toEqual(ids(first.err));
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('methods show prints the config schema with defaults', () => {
     const r = rftbench('methods', 'show', 'at');
     expect(r.status).toBe(0);
