@@ -5,6 +5,7 @@ import { loadSuite, builtInSuiteIds } from '../../protocol/suites.ts';
 import { expandSuite } from '../../protocol/cells.ts';
 import { resolveMethods, runSuite } from '../../run/runner.ts';
 import { formatResultsTable } from '../../run/results-table.ts';
+import { sourceId } from '../../pretrain/sources.ts';
 import { DEFAULT_DB_PATH, Store } from '../../../results/store.ts';
 
 const command: Command = {
@@ -46,6 +47,13 @@ Example: rftbench run --suite quick`,
         retryFailed: values['retry-failed'],
       });
       console.log(formatResultsTable(summaries));
+      // The source each task fine-tunes from, with its measured robustness: the reference point of every row.
+      for (const task of suite.tasks) {
+        const src = store.getSource(sourceId(task.source));
+        if (!src) continue;
+        const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+        console.log(`source of ${task.id}: ${task.source.arch} on ${task.source.dataset} (${task.source.recipe}), clean ${pct(src.cleanAcc)}, PGD ${pct(src.robustAcc)}`);
+      }
       console.log(`\nresults in ${store.path}`);
       return summaries.some((s) => s.status === 'failed') ? 1 : 0;
     } finally {

@@ -53,6 +53,7 @@ describe('kill -9 and resume', () => {
     const done = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
     expect(done.status, done.stderr).toBe(0);
     expect(done.stdout).toMatch(/stored/);
+    expect(done.stdout).toMatch(/source of synthetic-transfer\/linf-8: small-resnet on synthetic\[0-1\] \(fgsm-rs\), clean \d+\.\d%, PGD \d+\.\d%/);
     const final = completedCells();
     expect(final).toHaveLength(2);
     // The cells finished before the kill keep their original record.
