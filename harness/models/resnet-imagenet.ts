@@ -1,17 +1,19 @@
 /**
- * @module ImageNet-style ResNet-50 with torchvision's names: `conv1 (7x7/2), bn1, maxpool,
- * layerN.i.conv1..3/bn1..3, layerN.0.downsample.0/.1, fc`; bottleneck expansion 4, stride on conv2 (v1.5).
+ * @module ImageNet-style ResNet-50 with torchvision's names: `conv1 (7x7/2, pad 3), bn1, relu,
+ * maxpool (3x3/2, pad 1), layerN.i.conv1..3/bn1..3, layerN.0.downsample.0/.1, avgpool, fc`;
+ * bottleneck expansion 4, stride on the 3x3 conv2 (v1.5).
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import * as ops from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, MaxPool2d, Normalize, Sequential } from '../nn/layers.ts';
+import { AdaptiveAvgPool, BatchNorm2d, Conv2d, Linear, MaxPool2d, Normalize, ReLU, Sequential } from '../nn/layers.ts';
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
+import { seedStream } from './seeds.ts';
 import { buildStages, stageBlockNames } from './stages.ts';
-import { seedStream } from './resnet-cifar.ts';
 
 class Bottleneck extends Module {
   static readonly expansion = 4;
+
   constructor(inPlanes: number, planes: number, stride: number, nextSeed: () => number) {
     super();
     const out = planes * Bottleneck.expansion;
@@ -21,6 +23,7 @@ class Bottleneck extends Module {
     this.registerModule('bn2', new BatchNorm2d(planes));
     this.registerModule('conv3', new Conv2d(planes, out, 1, { bias: false, seed: nextSeed() }));
     this.registerModule('bn3', new BatchNorm2d(out));
+    this.registerModule('relu', new ReLU());
     if (stride !== 1 || inPlanes !== out) {
       this.registerModule('downsample', new Sequential(new Conv2d(inPlanes, out, 1, { stride, bias: false, seed: nextSeed() }), new BatchNorm2d(out)));
     }
@@ -28,40 +31,43 @@ class Bottleneck extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     const c = (name: string) => this.child(name)!;
-    let out = ops.relu(c('bn1').forward(c('conv1').forward(x)));
-    out = ops.relu(c('bn2').forward(c('conv2').forward(out)));
+    const relu = c('relu');
+    let out = relu.forward(c('bn1').forward(c('conv1').forward(x)));
+    out = relu.forward(c('bn2').forward(c('conv2').forward(out)));
     out = c('bn3').forward(c('conv3').forward(out));
     const identity = this.child('downsample') ? c('downsample').forward(x) : x;
-    return ops.relu(ops.add(out, identity));
+    return relu.forward(ops.add(out, identity));
   }
 }
 
 export class ImageNetResNet extends Classifier {
   readonly headName = 'fc';
-  private readonly layerSizes: number[];
+  private readonly layerSizes: readonly number[];
 
-  constructor(spec: ModelSpec, seed: number, blocks: number[]) {
+  constructor(spec: ModelSpec, seed: number, blocks: readonly number[]) {
     super(spec);
     this.layerSizes = blocks;
     const nextSeed = seedStream(seed);
     this.registerModule('normalize', new Normalize(spec.mean, spec.std));
     this.registerModule('conv1', new Conv2d(spec.inputShape[2], 64, 7, { stride: 2, padding: 3, bias: false, seed: nextSeed() }));
     this.registerModule('bn1', new BatchNorm2d(64));
+    this.registerModule('relu', new ReLU());
     this.registerModule('maxpool', new MaxPool2d(3, 2, 1));
     const { stages, outPlanes } = buildStages(64, [64, 128, 256, 512], blocks, (i, p, s) => new Bottleneck(i, p, s, nextSeed), Bottleneck.expansion);
     stages.forEach((stage, li) => this.registerModule(`layer${li + 1}`, stage));
-    this.registerModule('pool', new GlobalAvgPool());
+    this.registerModule('avgpool', new AdaptiveAvgPool());
     this.registerModule('fc', new Linear(outPlanes, spec.numClasses, { seed: nextSeed() }));
   }
 
   features(x: tf.Tensor4D): tf.Tensor2D {
     const c = (name: string) => this.child(name)!;
-    let out = ops.relu(c('bn1').forward(c('conv1').forward(c('normalize').forward(x))));
+    let out = c('relu').forward(c('bn1').forward(c('conv1').forward(c('normalize').forward(x))));
     out = c('maxpool').forward(out);
     for (let li = 1; li <= this.layerSizes.length; li++) out = c(`layer${li}`).forward(out);
-    return c('pool').forward(out) as tf.Tensor2D;
+    return c('avgpool').forward(out) as tf.Tensor2D;
   }
 
+  /** [conv1, bn1], layer1.0 … layer4.2, [fc]: 18 blocks for ResNet-50. */
   blocks(): string[][] {
     return [['conv1', 'bn1'], ...stageBlockNames(this.layerSizes), ['fc']];
   }

@@ -1,6 +1,9 @@
 /**
  * @module The model zoo: arch id → builder. Every model starts with its dataset's normalisation, so
  * attacks and eps live in [0,1] pixel space; parameter names follow the reference implementations.
+ *
+ * @example
+ * const model = buildModel({ arch: 'resnet18', numClasses: 10, inputShape: [32, 32, 3], mean, std }, seed);
  */
 import { UnknownIdError } from '../util/registry.ts';
 import type { Classifier, ModelSpec } from './classifier.ts';
@@ -9,26 +12,31 @@ import { resnet18, resnet34, smallResnet } from './resnet-cifar.ts';
 import { resnet50 } from './resnet-imagenet.ts';
 import { wideResnet } from './wide-resnet.ts';
 
-const ARCHS: Record<string, (spec: ModelSpec, seed: number) => Classifier> = {
+export type ModelBuilder = (spec: ModelSpec, seed: number) => Classifier;
+
+const ARCHS: Readonly<Record<string, ModelBuilder>> = {
   'small-resnet': smallResnet,
   resnet18,
   resnet34,
   resnet50,
   'preact-resnet18': preactResnet18,
+  'wrn-28-4': wideResnet(28, 4),
   'wrn-28-10': wideResnet(28, 10),
   'wrn-34-10': wideResnet(34, 10),
-  'wrn-28-4': wideResnet(28, 4),
 };
 
 export function listArchs(): string[] {
   return Object.keys(ARCHS);
 }
 
+/** A freshly initialised model; the same spec and seed give the same weights. */
 export function buildModel(spec: ModelSpec, seed: number): Classifier {
   const make = ARCHS[spec.arch];
   if (!make) throw new UnknownIdError('architecture', spec.arch, listArchs());
-  if (spec.mean.length !== spec.inputShape[2] || spec.std.length !== spec.inputShape[2]) {
-    throw new Error(`${spec.arch}: mean/std need ${spec.inputShape[2]} channel values, got ${spec.mean.length}/${spec.std.length}`);
+  const channels = spec.inputShape[2];
+  if (spec.mean.length !== channels || spec.std.length !== channels) {
+    throw new Error(`${spec.arch}: mean/std need ${channels} channel values, got ${spec.mean.length}/${spec.std.length}`);
   }
+  if (!Number.isInteger(spec.numClasses) || spec.numClasses < 1) throw new Error(`${spec.arch}: numClasses must be a positive integer, got ${spec.numClasses}`);
   return make(spec, seed);
 }

@@ -1,46 +1,72 @@
 /**
- * @module Optimisers with PyTorch's exact update rules, over named variables. They own their state
- * (momentum buffers, Adam moments) and free it in dispose().
+ * @module Optimisers with PyTorch's exact update rules over a fixed list of named variables (usually
+ * `model.trainableParameters()`). `step(grads)` takes gradients keyed by the same names (as
+ * `gradStep` returns them); a parameter without a gradient is skipped, as PyTorch skips `grad is None`.
+ * The optimiser owns its state (momentum buffers, Adam moments) and frees it in dispose(); the
+ * gradients stay the caller's. `lr` may be changed between steps (schedules).
+ *
+ * @example
+ * const opt = new SGD(model.trainableParameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+ * const { loss, grads } = tf.tidy(() => gradStep(model, () => crossEntropy(model.forward(x), y)));
+ * opt.step(grads);
+ * tf.dispose([loss, grads]);
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export interface SgdOptions {
+export type NamedVariables = readonly (readonly [string, tf.Variable])[];
+export type NamedGrads = Readonly<Record<string, tf.Tensor>>;
+
+export interface Optimizer {
   lr: number;
-  momentum?: number;
-  dampening?: number;
-  weightDecay?: number;
-  nesterov?: boolean;
+  step(grads: NamedGrads): void;
+  dispose(): void;
+}
+
+export interface SgdOptions {
+  readonly lr: number;
+  /** @default 0 */
+  readonly momentum?: number;
+  /** @default 0 */
+  readonly dampening?: number;
+  /** L2 penalty added to the gradient. @default 0 */
+  readonly weightDecay?: number;
+  /** @default false */
+  readonly nesterov?: boolean;
+  /** Gradient ascent (RiFT's MRC), as PyTorch's `maximize`. @default false */
+  readonly maximize?: boolean;
 }
 
 /**
- * torch.optim.SGD: g = grad + wd * w; buf = momentum * buf + (1 - dampening) * g (buf = g on the first
- * step); g = nesterov ? g + momentum * buf : buf; w -= lr * g.
+ * torch.optim.SGD, in its order: g = ±grad + wd·w; buf = g on the first step, else
+ * momentum·buf + (1 − dampening)·g; g = nesterov ? g + momentum·buf : buf; w −= lr·g.
  */
-export class SGD {
+export class SGD implements Optimizer {
   lr: number;
   private readonly buffers = new Map<string, tf.Variable>();
 
   constructor(
-    private readonly params: [string, tf.Variable][],
+    private readonly params: NamedVariables,
     readonly options: SgdOptions,
   ) {
     this.lr = options.lr;
     if (options.nesterov && (!options.momentum || options.dampening)) throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
   }
 
-  step(grads: Record<string, tf.Tensor>): void {
-    const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false } = this.options;
+  step(grads: NamedGrads): void {
+    const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = this.options;
     tf.tidy(() => {
       for (const [name, w] of this.params) {
         const grad = grads[name];
         if (!grad) continue;
-        let g = weightDecay ? tf.add(grad, tf.mul(w, weightDecay)) : grad;
+        let g = maximize ? tf.neg(grad) : grad;
+        if (weightDecay) g = tf.add(g, tf.mul(w, weightDecay));
         if (momentum) {
-          const buf = this.buffers.get(name);
-          if (!buf) this.buffers.set(name, tf.variable(g, false));
-          else buf.assign(tf.add(tf.mul(buf, momentum), tf.mul(g, 1 - dampening)));
-          const b = this.buffers.get(name)!;
-          g = nesterov ? tf.add(g, tf.mul(b, momentum)) : b;
+          let buf = this.buffers.get(name);
+          if (!buf) {
+            buf = tf.variable(g, false);
+            this.buffers.set(name, buf);
+          } else buf.assign(tf.add(tf.mul(buf, momentum), tf.mul(g, 1 - dampening)));
+          g = nesterov ? tf.add(g, tf.mul(buf, momentum)) : buf;
         }
         w.assign(tf.sub(w, tf.mul(g, this.lr)));
       }
@@ -54,29 +80,38 @@ export class SGD {
 }
 
 export interface AdamOptions {
-  lr: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  weightDecay?: number;
+  readonly lr: number;
+  /** @default 0.9 */
+  readonly beta1?: number;
+  /** @default 0.999 */
+  readonly beta2?: number;
+  /** @default 1e-8 */
+  readonly eps?: number;
+  /** L2 penalty added to the gradient (torch.optim.Adam, not AdamW). @default 0 */
+  readonly weightDecay?: number;
+  /** @default false */
+  readonly maximize?: boolean;
 }
 
-/** torch.optim.Adam (L2 weight decay added to the gradient, bias-corrected moments). */
-export class Adam {
+/**
+ * torch.optim.Adam: g = ±grad + wd·w; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+ * w −= lr / (1 − β1^t) · m / (sqrt(v / (1 − β2^t)) + eps). One step counter for all parameters.
+ */
+export class Adam implements Optimizer {
   lr: number;
   private t = 0;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
 
   constructor(
-    private readonly params: [string, tf.Variable][],
+    private readonly params: NamedVariables,
     readonly options: AdamOptions,
   ) {
     this.lr = options.lr;
   }
 
-  step(grads: Record<string, tf.Tensor>): void {
-    const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.options;
+  step(grads: NamedGrads): void {
+    const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, maximize = false } = this.options;
     this.t++;
     const c1 = 1 - beta1 ** this.t;
     const c2 = 1 - beta2 ** this.t;
@@ -84,7 +119,8 @@ export class Adam {
       for (const [name, w] of this.params) {
         const grad = grads[name];
         if (!grad) continue;
-        const g = weightDecay ? tf.add(grad, tf.mul(w, weightDecay)) : grad;
+        let g = maximize ? tf.neg(grad) : grad;
+        if (weightDecay) g = tf.add(g, tf.mul(w, weightDecay));
         if (!this.m.has(name)) {
           this.m.set(name, tf.variable(tf.zerosLike(w), false));
           this.v.set(name, tf.variable(tf.zerosLike(w), false));

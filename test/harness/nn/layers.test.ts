@@ -1,115 +1,208 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Conv2d, Linear, Sequential, ReLU, Identity } from '../../../harness/nn/layers.ts';
-import { crossEntropy, klDivergence, margin } from '../../../harness/nn/losses.ts';
-import { SGD } from '../../../harness/nn/optim.ts';
-import { cosine, multistep, piecewiseLinear, warmup } from '../../../harness/nn/schedule.ts';
-import { StateDictError } from '../../../harness/nn/module.ts';
+import {
+  AdaptiveAvgPool,
+  AvgPool2d,
+  BatchNorm2d,
+  Conv2d,
+  convOutputSize,
+  Flatten,
+  fromTorch,
+  Identity,
+  LeakyReLU,
+  Linear,
+  MaxPool2d,
+  Normalize,
+  ReLU,
+  Sequential,
+  torchLayoutOf,
+  torchShape,
+  toTorch,
+} from '../../../harness/nn/layers.ts';
 import { useCpuBackend } from '../../support/tf.ts';
 
 beforeAll(useCpuBackend);
 
+const values = (t: tf.Tensor) => Array.from(t.dataSync());
+const seeded = (n: number, seed: number) => values(tf.tidy(() => tf.randomUniform([n], -1, 1, 'float32', seed)));
+
+/** PyTorch's conv2d written out: NHWC input, OIHW weight, zero padding, floor output size. */
+function referenceConv(x: number[], [n, h, w, c]: number[], weight: number[], o: number, k: number, stride: number, pad: number, bias?: number[]) {
+  const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - k) / stride) + 1;
+  const out: number[] = [];
+  for (let b = 0; b < n; b++)
+    for (let r = 0; r < oh; r++)
+      for (let q = 0; q < ow; q++)
+        for (let f = 0; f < o; f++) {
+          let s = bias ? bias[f] : 0;
+          for (let ch = 0; ch < c; ch++)
+            for (let i = 0; i < k; i++)
+              for (let j = 0; j < k; j++) {
+                const y = r * stride - pad + i;
+                const xx = q * stride - pad + j;
+                if (y < 0 || y >= h || xx < 0 || xx >= w) continue;
+                s += x[((b * h + y) * w + xx) * c + ch] * weight[((f * c + ch) * k + i) * k + j];
+              }
+          out.push(s);
+        }
+  return { out, shape: [n, oh, ow, o] };
+}
+
 describe('Conv2d', () => {
-  it('pads and strides as PyTorch: out = floor((H + 2p - k) / s) + 1, and computes a known sum', () => {
+  const cases = [
+    { h: 5, w: 6, c: 2, o: 3, k: 3, stride: 2, pad: 1 },
+    { h: 6, w: 6, c: 2, o: 3, k: 3, stride: 2, pad: 1 }, // even size: PyTorch pads 1 on both sides, not SAME's 0/1
+    { h: 7, w: 7, c: 3, o: 2, k: 7, stride: 2, pad: 3 }, // ImageNet stem geometry
+    { h: 4, w: 5, c: 3, o: 4, k: 1, stride: 2, pad: 0 }, // projection shortcut
+    { h: 5, w: 5, c: 1, o: 2, k: 3, stride: 1, pad: 0 },
+    { h: 3, w: 3, c: 2, o: 2, k: 3, stride: 3, pad: 2 },
+  ];
+  for (const { h, w, c, o, k, stride, pad } of cases) {
+    it(`matches PyTorch's conv2d (OIHW weight loaded through the layout) for ${h}x${w}x${c}→${o}, k${k} s${stride} p${pad}`, () => {
+      const conv = new Conv2d(c, o, k, { stride, padding: pad, bias: true });
+      const torchWeight = seeded(o * c * k * k, 1);
+      const bias = seeded(o, 2);
+      const xs = seeded(2 * h * w * c, 3);
+      const layout = torchLayoutOf(conv);
+      expect(layout('weight')).toBe('conv');
+      expect(layout('bias')).toBe('plain');
+      expect(torchShape(conv.weight.shape, 'conv')).toEqual([o, c, k, k]);
+      tf.tidy(() => {
+        conv.weight.assign(fromTorch(tf.tensor(torchWeight, [o, c, k, k]), layout('weight')) as tf.Tensor4D);
+        conv.bias!.assign(tf.tensor1d(bias));
+      });
+      const y = tf.tidy(() => conv.forward(tf.tensor4d(xs, [2, h, w, c])));
+      const ref = referenceConv(xs, [2, h, w, c], torchWeight, o, k, stride, pad, bias);
+      expect(y.shape).toEqual(ref.shape);
+      expect(y.shape.slice(1, 3)).toEqual([convOutputSize(h, k, stride, pad), convOutputSize(w, k, stride, pad)]);
+      values(y).forEach((v, i) => expect(v).toBeCloseTo(ref.out[i], 4));
+      // And back: our weight in PyTorch layout is the OIHW tensor we loaded.
+      const back = toTorch(conv.weight, 'conv');
+      values(back).forEach((v, i) => expect(v).toBe(Math.fround(torchWeight[i])));
+      tf.dispose([y, back]);
+      conv.dispose();
+    });
+  }
+
+  it('computes a hand-checked sum with ones and stride 2, padding 1', () => {
     const conv = new Conv2d(1, 1, 3, { stride: 2, padding: 1, bias: false });
-    conv.weight.assign(tf.ones([3, 3, 1, 1]));
-    const x = tf.tensor4d(Array.from({ length: 25 }, (_, i) => i + 1), [1, 5, 5, 1]);
-    const y = tf.tidy(() => conv.forward(x));
+    tf.tidy(() => conv.weight.assign(tf.ones([3, 3, 1, 1])));
+    const y = tf.tidy(() => conv.forward(tf.tensor4d(Array.from({ length: 25 }, (_, i) => i + 1), [1, 5, 5, 1])));
     expect(y.shape).toEqual([1, 3, 3, 1]);
-    // Top-left output: window rows -1..1, cols -1..1 over zero padding: 1+2+6+7 = 16.
-    expect(y.dataSync()[0]).toBe(16);
-    // Centre output at input (2,2): the 3x3 block 7,8,9,12,13,14,17,18,19 sums to 117.
-    expect(y.dataSync()[4]).toBe(117);
-    tf.dispose([x, y]);
+    // Output (r, q) sums the input window centred on (2r, 2q); outside the 5x5 grid counts 0.
+    // Top-left: 1 + 2 + 6 + 7; centre: 7+8+9+12+13+14+17+18+19; bottom-right: 19 + 20 + 24 + 25.
+    expect(values(y)).toEqual([16, 33, 28, 69, 117, 87, 76, 123, 88]);
+    y.dispose();
     conv.dispose();
   });
 
-  it('initialises deterministically from the seed, within PyTorch bounds', () => {
+  it('initialises deterministically from the seed within PyTorch bounds (1/sqrt(fan_in)), weight and bias', () => {
     const a = new Conv2d(4, 8, 3, { seed: 3 });
     const b = new Conv2d(4, 8, 3, { seed: 3 });
     const c = new Conv2d(4, 8, 3, { seed: 4 });
-    expect(Array.from(a.weight.dataSync())).toEqual(Array.from(b.weight.dataSync()));
-    expect(Array.from(a.weight.dataSync())).not.toEqual(Array.from(c.weight.dataSync()));
+    expect(values(a.weight)).toEqual(values(b.weight));
+    expect(values(a.weight)).not.toEqual(values(c.weight));
     const bound = 1 / Math.sqrt(4 * 9);
-    expect(Math.max(...Array.from(a.weight.dataSync()).map(Math.abs))).toBeLessThanOrEqual(bound);
+    for (const t of [a.weight, a.bias!]) {
+      const v = values(t);
+      expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(bound);
+      expect(Math.max(...v.map(Math.abs))).toBeGreaterThan(bound * 0.5); // uses the range, not a tiny one
+    }
+    expect(new Conv2d(2, 2, 1, { bias: false }).namedParameters().map(([n]) => n)).toEqual(['weight']);
     [a, b, c].forEach((m) => m.dispose());
   });
 });
 
-describe('losses', () => {
-  it('cross-entropy, KL and margin match hand-computed values', () => {
+describe('Linear', () => {
+  it('computes x Wᵀ + b with a PyTorch [out, in] weight loaded through the layout', () => {
+    const lin = new Linear(3, 2);
+    expect(torchLayoutOf(lin)('weight')).toBe('linear');
+    const torchW = [
+      [1, 2, 3],
+      [-1, 0, 0.5],
+    ];
     tf.tidy(() => {
-      const logits = tf.tensor2d([[2, 0, 0], [0, 1, 3]]);
-      const y = tf.tensor1d([0, 1], 'int32');
-      const ce0 = -Math.log(Math.exp(2) / (Math.exp(2) + 2));
-      const ce1 = -Math.log(Math.exp(1) / (1 + Math.exp(1) + Math.exp(3)));
-      expect(crossEntropy(logits, y).dataSync()[0]).toBeCloseTo((ce0 + ce1) / 2, 5);
-      expect(Array.from(margin(logits, y).dataSync())).toEqual([2, -2]);
-      expect(klDivergence(logits, logits, 'sum').dataSync()[0]).toBeCloseTo(0, 6);
-      expect(klDivergence(tf.tensor2d([[0, 0]]), tf.tensor2d([[Math.log(3), 0]]), 'sum').dataSync()[0]).toBeCloseTo(0.75 * Math.log(1.5) + 0.25 * Math.log(0.5), 5);
+      lin.weight.assign(fromTorch(tf.tensor2d(torchW), 'linear'));
+      lin.bias!.assign(tf.tensor1d([0.5, -1]));
+    });
+    const y = tf.tidy(() => lin.forward(tf.tensor2d([[1, 1, 1], [2, 0, -2]])));
+    expect(values(y)).toEqual([6.5, -1.5, -3.5, -4]);
+    const bound = 1 / Math.sqrt(3);
+    const fresh = new Linear(3, 5, { seed: 9 });
+    expect(fresh.weight.shape).toEqual([3, 5]);
+    expect(Math.max(...values(fresh.weight).map(Math.abs))).toBeLessThanOrEqual(bound);
+    tf.dispose(y);
+    [lin, fresh].forEach((m) => m.dispose());
+  });
+});
+
+describe('layout table', () => {
+  it('names every conv and linear weight in a tree, and nothing else', () => {
+    const net = new Sequential(new Conv2d(1, 2, 3), new BatchNorm2d(2), new Sequential(new Linear(2, 2)));
+    const layout = torchLayoutOf(net);
+    const table = Object.fromEntries(net.namedParameters().map(([n, v]) => [n, layout(n, v.shape)]));
+    expect(table).toEqual({ '0.weight': 'conv', '0.bias': 'plain', '1.weight': 'plain', '1.bias': 'plain', '2.0.weight': 'linear', '2.0.bias': 'plain' });
+    expect(layout('1.running_mean')).toBe('plain');
+    net.dispose();
+  });
+});
+
+describe('pooling, flatten, activations, Normalize', () => {
+  it('MaxPool2d(3, 2, 1) as torchvision: padding never wins, floor output size', () => {
+    const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => -(i + 1)), [1, 4, 4, 1]);
+    const y = tf.tidy(() => new MaxPool2d(3, 2, 1).forward(x));
+    expect(y.shape).toEqual([1, 2, 2, 1]);
+    // Windows rows/cols {-1,0,1}, {1,2,3}: maxima −1, −2 (row 0), −5, −6 (row 1) of the negated 1..16.
+    expect(values(y)).toEqual([-1, -2, -5, -6]);
+    tf.dispose([x, y]);
+  });
+
+  it('AvgPool2d counts zero padding (count_include_pad), AdaptiveAvgPool gives [N, C]', () => {
+    const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+    const y = tf.tidy(() => new AvgPool2d(2, 2, 1).forward(x));
+    expect(y.shape).toEqual([1, 2, 2, 1]);
+    expect(values(y)).toEqual([0.25, 0.5, 0.75, 1]);
+    const g = tf.tidy(() => new AdaptiveAvgPool().forward(tf.tensor4d([1, 10, 2, 20, 3, 30, 4, 40], [1, 2, 2, 2])));
+    expect(g.shape).toEqual([1, 2]);
+    expect(values(g)).toEqual([2.5, 25]);
+    tf.dispose([x, y, g]);
+  });
+
+  it("Flatten uses PyTorch's (C, H, W) order", () => {
+    // NHWC [1, 1, 2, 3]: pixel 0 has channels (1, 2, 3), pixel 1 has (4, 5, 6).
+    const y = tf.tidy(() => new Flatten().forward(tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 1, 2, 3])));
+    expect(y.shape).toEqual([1, 6]);
+    expect(values(y)).toEqual([1, 4, 2, 5, 3, 6]);
+    y.dispose();
+  });
+
+  it('ReLU, LeakyReLU(slope), Identity', () => {
+    tf.tidy(() => {
+      const x = tf.tensor1d([-2, 0, 3]);
+      expect(values(new ReLU().forward(x))).toEqual([0, 0, 3]);
+      expect(values(new LeakyReLU(0.1).forward(x))).toEqual([expect.closeTo(-0.2, 6), 0, 3]);
+      expect(new LeakyReLU().slope).toBe(0.01);
+      expect(new Identity().forward(x)).toBe(x);
     });
   });
-});
 
-describe('SGD', () => {
-  it('follows torch.optim.SGD with momentum, weight decay and nesterov over two steps', () => {
-    const w = tf.variable(tf.tensor1d([1.0]));
-    const opt = new SGD([['w', w]], { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true });
-    // Step 1: g = 0.5 + 0.01 * 1 = 0.51; buf = 0.51; nesterov g = 0.51 + 0.9 * 0.51 = 0.969; w = 1 - 0.0969 = 0.9031.
-    tf.tidy(() => opt.step({ w: tf.tensor1d([0.5]) }));
-    expect(w.dataSync()[0]).toBeCloseTo(0.9031, 6);
-    // Step 2: g = 0.5 + 0.009031 = 0.509031; buf = 0.9 * 0.51 + 0.509031 = 0.968031;
-    // nesterov g = 0.509031 + 0.9 * 0.968031 = 1.3802589; w = 0.9031 - 0.13802589 = 0.76507411.
-    tf.tidy(() => opt.step({ w: tf.tensor1d([0.5]) }));
-    expect(w.dataSync()[0]).toBeCloseTo(0.76507411, 6);
-    opt.dispose();
-    w.dispose();
-  });
-});
-
-describe('schedules', () => {
-  it('multistep, cosine, warm-up and piecewise-linear', () => {
-    expect(multistep(0.1, [30, 50])(29)).toBeCloseTo(0.1);
-    expect(multistep(0.1, [30, 50])(30)).toBeCloseTo(0.01);
-    expect(multistep(0.1, [30, 50])(55)).toBeCloseTo(0.001);
-    expect(cosine(1, 10)(0)).toBe(1);
-    expect(cosine(1, 10)(5)).toBeCloseTo(0.5);
-    expect(cosine(1, 10)(10)).toBeCloseTo(0);
-    expect(warmup(1, () => 0.4)(0.5)).toBeCloseTo(0.2);
-    expect(piecewiseLinear([0, 2, 4], [0, 1, 0])(1)).toBeCloseTo(0.5);
-    expect(piecewiseLinear([0, 2, 4], [0, 1, 0])(3.5)).toBeCloseTo(0.25);
-  });
-});
-
-describe('Module tree', () => {
-  it('names parameters by position, round-trips a state dict and lists what a strict load lacks', () => {
-    const net = new Sequential(new Linear(3, 4, { seed: 1 }), new ReLU(), new Linear(4, 2, { seed: 2 }));
-    expect(net.namedParameters().map(([n]) => n)).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
-    const state = net.stateDict();
-    const other = new Sequential(new Linear(3, 4, { seed: 9 }), new ReLU(), new Linear(4, 2, { seed: 8 }));
-    other.loadStateDict(state);
-    expect(Array.from(other.namedParameters()[2][1].dataSync())).toEqual(Array.from(net.namedParameters()[2][1].dataSync()));
-    const partial = { ...state };
-    delete partial['2.bias'];
-    const extra = { ...state, 'head.weight': tf.zeros([1]) };
-    const wrong = { ...state, '0.weight': tf.zeros([4, 3]) };
-    expect(() => other.loadStateDict(partial)).toThrow(/missing keys: 2\.bias/);
-    expect(() => other.loadStateDict(extra)).toThrow(/unexpected keys: head\.weight/);
-    expect(() => other.loadStateDict(wrong)).toThrow(StateDictError);
-    expect(() => other.loadStateDict(wrong)).toThrow(/0\.weight: expected shape \[3, 4\], got \[4, 3\]/);
-    tf.dispose([state, extra['head.weight'], wrong['0.weight']]);
-    net.dispose();
-    other.dispose();
+  it('Normalize computes (x − mean)/std per channel and holds no state', () => {
+    const norm = new Normalize([0.5, 0.25], [0.5, 0.25]);
+    const y = tf.tidy(() => norm.forward(tf.tensor4d([1, 1, 0, 0.5], [1, 1, 2, 2])));
+    values(y).forEach((v, i) => expect(v).toBeCloseTo([1, 3, -1, 1][i], 6));
+    expect(Object.keys(norm.stateDict())).toEqual([]);
+    expect(() => tf.tidy(() => norm.forward(tf.zeros([1, 1, 1, 3])))).toThrow(/3 channels, expected 2/);
+    expect(() => new Normalize([0], [0])).toThrow(/std must be positive/);
+    y.dispose();
   });
 
-  it('replace() swaps matching modules and keeps the names; setTrainable freezes by name; train/eval propagate', () => {
-    const net = new Sequential(new Linear(2, 2), new ReLU(), new Linear(2, 2));
-    expect(net.replace((m) => m instanceof ReLU, () => new Identity())).toBe(1);
-    expect(net.child('1')).toBeInstanceOf(Identity);
-    expect(net.setTrainable((n) => n.startsWith('0.'), false)).toBe(2);
-    expect(net.trainableParameters().map(([n]) => n)).toEqual(['2.weight', '2.bias']);
-    net.eval();
-    expect(net.namedModules().every(([, m]) => !m.training)).toBe(true);
-    net.dispose();
+  it('Sequential names children 0, 1, … and applies them in order', () => {
+    const seq = new Sequential(new Linear(2, 3), new ReLU(), new Linear(3, 1));
+    expect(seq.namedModules().map(([n]) => n)).toEqual(['', '0', '1', '2']);
+    const y = tf.tidy(() => seq.forward(tf.ones([4, 2])));
+    expect(y.shape).toEqual([4, 1]);
+    y.dispose();
+    seq.dispose();
   });
 });
