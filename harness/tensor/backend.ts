@@ -1,17 +1,29 @@
 /**
- * @module Backend selection. Order of preference: @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node
- * (optional dependencies: their install downloads libtensorflow, impossible offline), the offline
- * default wasm backend with SIMD and our registered kernels (the stock one cannot train: it lacks
- * Conv2DBackpropFilter), then the pure-JS cpu backend (30-100x slower: a last resort, never silent).
- * `RFTBENCH_BACKEND` forces one; the result, with why each preferred backend did not load, goes into
- * every record.
+ * @module Backend selection: which tfjs backend runs rftbench's tensors, and why.
+ *
+ * Why each piece exists:
+ * - Order of preference @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node, wasm, cpu. The native ones
+ *   are optional dependencies whose install downloads libtensorflow: absent offline (import() throws
+ *   ERR_MODULE_NOT_FOUND), present on sites with internet or a mirror. When one is installed but fails
+ *   to load (no CUDA, a bad binding), its reason is kept in `attempts`.
+ * - wasm is the offline default, with SIMD and threads. tfjs cannot start wasm threads under Node, so
+ *   wasm-threads.ts instantiates the threaded module itself; when that fails we fall back to one
+ *   thread and record why.
+ * - Kernels we register on wasm (kernels/): the stock wasm backend cannot train (Conv2DBackpropFilter is
+ *   missing) and its gradient kernels are plain loops; ours make a conv/BN training step about 3x faster
+ *   than the previous replacements. Each is tested against the cpu backend.
+ * - cpu (pure JS, 30-100x slower) is a last resort and never silent: a warning on stderr says why.
+ * - `RFTBENCH_BACKEND` forces a backend and `RFTBENCH_THREADS` the wasm thread count (default: cores).
+ * - The chosen backend, tfjs version, threads, SIMD, attempts and our kernels (`BackendInfo`) go into
+ *   every result record.
+ * - shutdownBackend ends the wasm pthread pool: while it lives, Node does not exit.
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import './setup.ts';
 import { registerWasmKernels } from './kernels/index.ts';
-import { registerThreadedWasm, terminateWasmThreads } from './wasm-threads.ts';
+import { registerThreadedWasm, terminateWasmThreads, useStockWasm } from './wasm-threads.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -36,24 +48,37 @@ export interface InitOptions {
   threads?: number;
 }
 
+const NATIVE_PACKAGES = { 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' } as const;
+
 let current: Promise<BackendInfo> | undefined;
 
-function describeError(err: unknown): string {
+function describeError(err: unknown, pkg?: string): string {
   const e = err as { code?: string; message?: string };
-  if (e?.code === 'ERR_MODULE_NOT_FOUND') return 'not installed (optional dependency; needs libtensorflow at install time)';
-  return (e?.message ?? String(err)).split('\n')[0];
+  const message = e?.message ?? String(err);
+  // Only the package itself missing means "not installed"; a missing dependency of it is a load failure.
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' && pkg && message.includes(`'${pkg}'`)) {
+    return 'not installed (optional dependency; needs libtensorflow at install time)';
+  }
+  return message.split('\n')[0];
+}
+
+function parseThreads(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`RFTBENCH_THREADS: expected a positive integer, got '${value}'`);
+  return n;
 }
 
 async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
-  // The packages register backend 'tensorflow' on import; the GPU one needs CUDA/cuDNN libraries at load.
-  await import(name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
+  // Both packages register backend 'tensorflow' on import; the GPU one needs CUDA/cuDNN at load.
+  await import(NATIVE_PACKAGES[name]);
   if (!(await tf.setBackend('tensorflow'))) throw new Error('backend "tensorflow" did not initialise');
 }
 
 async function tryWasm(threads: number, attempts: BackendAttempt[]): Promise<{ threads: number; simd: boolean; kernels: string[] }> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  let actual = 1;
+  let actual = 0;
   if (threads > 1 && simd) {
     try {
       actual = await registerThreadedWasm(threads);
@@ -61,10 +86,11 @@ async function tryWasm(threads: number, attempts: BackendAttempt[]): Promise<{ t
       attempts.push({ name: 'wasm', ok: false, reason: `threads unavailable, using 1: ${describeError(err)}` });
     }
   }
-  if (actual === 1 && tf.getBackend() !== 'wasm') {
+  if (!actual) {
+    useStockWasm();
     wasm.setThreadsCount(1);
     if (!(await tf.setBackend('wasm'))) throw new Error('backend "wasm" did not initialise');
-    actual = wasm.getThreadsCount();
+    actual = Math.max(1, wasm.getThreadsCount());
   }
   return { threads: actual, simd, kernels: registerWasmKernels() };
 }
@@ -74,42 +100,67 @@ async function select(opts: InitOptions): Promise<BackendInfo> {
   if (forced && !BACKEND_NAMES.includes(forced)) {
     throw new Error(`RFTBENCH_BACKEND: unknown backend '${forced}'; one of ${BACKEND_NAMES.join(', ')}`);
   }
-  const threads = opts.threads ?? (Number(process.env.RFTBENCH_THREADS) || os.cpus().length);
+  const threads = opts.threads ?? parseThreads(process.env.RFTBENCH_THREADS) ?? os.cpus().length;
   const order = forced ? [forced] : BACKEND_NAMES;
   const attempts: BackendAttempt[] = [];
+  const info = (name: BackendName, threadCount: number, simd: boolean, customKernels: string[] = []): BackendInfo => ({
+    name,
+    tfjsVersion: tf.version_core,
+    threads: threadCount,
+    simd,
+    attempts,
+    customKernels,
+  });
   for (const name of order) {
     try {
       if (name === 'tensorflow-gpu' || name === 'tensorflow') {
         await tryNative(name);
         attempts.push({ name, ok: true });
-        return { name, tfjsVersion: tf.version_core, threads: 0, simd: false, attempts, customKernels: [] };
+        // libtensorflow sizes its own thread pools from the core count.
+        return info(name, os.cpus().length, false);
       }
       if (name === 'wasm') {
         const w = await tryWasm(threads, attempts);
         attempts.push({ name, ok: true });
-        return { name, tfjsVersion: tf.version_core, threads: w.threads, simd: w.simd, attempts, customKernels: w.kernels };
+        return info(name, w.threads, w.simd, w.kernels);
       }
-      await tf.setBackend('cpu');
+      if (!(await tf.setBackend('cpu'))) throw new Error('backend "cpu" did not initialise');
       attempts.push({ name, ok: true });
       if (!forced) {
         const why = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`).join('; ');
         process.stderr.write(`rftbench: WARNING falling back to the pure-JS cpu backend (30-100x slower). ${why}\n`);
       }
-      return { name, tfjsVersion: tf.version_core, threads: 1, simd: false, attempts, customKernels: [] };
+      return info(name, 1, false);
     } catch (err) {
-      attempts.push({ name, ok: false, reason: describeError(err) });
+      attempts.push({ name, ok: false, reason: describeError(err, name === 'wasm' || name === 'cpu' ? undefined : NATIVE_PACKAGES[name]) });
     }
   }
   throw new Error(`no tensor backend could be loaded: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`);
 }
 
-/** Selects and initialises the backend once per process; later calls return the same info. */
+/**
+ * Selects and initialises the backend once per process; later calls return the same info (until
+ * shutdownBackend).
+ *
+ * @example
+ * const info = await initBackend(); // { name: 'wasm', threads: 2, simd: true, customKernels: [...], ... }
+ */
 export function initBackend(opts: InitOptions = {}): Promise<BackendInfo> {
-  current ??= select(opts);
+  current ??= select(opts).catch((err: unknown) => {
+    current = undefined;
+    throw err;
+  });
   return current;
 }
 
-/** Ends what keeps Node alive (the wasm thread pool). */
+/**
+ * Ends what keeps Node alive (the wasm thread pool); call it when done with tensors. Safe to call when
+ * nothing was initialised. Kernels must not run on the threaded backend afterwards (disposing tensors
+ * is fine); a later initBackend loads a fresh module.
+ */
 export async function shutdownBackend(): Promise<void> {
+  const pending = current;
+  current = undefined;
+  await pending?.catch(() => undefined);
   terminateWasmThreads();
 }

@@ -1,50 +1,85 @@
 /**
- * @module Conv2DBackpropInput for the wasm backend; the stock one is a plain loop (~1 GMAC/s).
- * Stride 1: a convolution of dy with the spatially flipped, in/out-swapped filter, run by wasm's own
- * XNNPACK Conv2D. Larger strides: one matrix product dy · Wᵀ (XNNPACK) giving every output pixel's
- * contribution to its input patch, then a col2im scatter-add.
+ * @module Conv2DBackpropInput for the wasm backend; the stock one is a plain C++ loop (~1 GMAC/s).
+ * Sub-pixel decomposition: the input rows with (iy + padTop) mod stride = r receive only the filter
+ * rows ky ≡ r (mod stride), so each of the stride² residue classes of dx is a stride-1 convolution
+ * of dy with a small flipped, in/out-swapped sub-filter, run by wasm's own XNNPACK Conv2D. The classes
+ * are then interleaved into dx with the wasm strided copy. Same multiply-adds as the forward pass, no
+ * im2col buffer and no scatter-add; stride 1 is the single-class case (no interleave).
  */
-import { backend_util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
-import { call, Temps, type WasmBackend } from './wasm-internals.ts';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
+import { copy3dFor } from './strided-copy.ts';
+import { call, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
 
-interface Attrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  inputShape: [number, number, number, number];
+/** One axis of one residue class: which filter taps, which dx positions, which dy padding or crop. */
+interface ClassAxis {
+  /** Filter taps r, r + s, …: their count. */
+  taps: number;
+  /** dx positions s·q + r − pad for q in [q0, q0 + count). */
+  q0: number;
+  count: number;
+  /** Padding of dy before the stride-1 convolution, and rows/columns cropped off it when negative. */
+  padBefore: number;
+  padAfter: number;
+  cropBefore: number;
+  cropAfter: number;
 }
 
-/** Scatter-adds patch rows (one per output pixel, laid out [kh, kw, ci]) into dx (NHWC). */
-export function col2im(
-  cols: Float32Array,
-  dx: Float32Array,
-  [n, h, w, ci]: readonly number[],
-  [oh, ow]: readonly number[],
-  [kh, kw]: readonly number[],
-  [sh, sw]: readonly number[],
-  [top, left]: readonly number[],
-): void {
-  dx.fill(0);
-  const patch = kh * kw * ci;
-  let row = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++, row++) {
-        const base = row * patch;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - top + ky;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - left + kx;
-            if (ix < 0 || ix >= w) continue;
-            const src = base + (ky * kw + kx) * ci;
-            const dst = ((b * h + iy) * w + ix) * ci;
-            for (let c = 0; c < ci; c++) dx[dst + c] += cols[src + c];
-          }
-        }
-      }
+function classAxis(r: number, k: number, s: number, pad: number, inSize: number, outSize: number): ClassAxis {
+  const taps = r < k ? Math.ceil((k - r) / s) : 0;
+  const q0 = Math.ceil((pad - r) / s);
+  const count = Math.floor((inSize - 1 + pad - r) / s) - q0 + 1;
+  const before = taps - 1 - q0;
+  const after = q0 + count - outSize;
+  return { taps, q0, count, padBefore: Math.max(0, before), padAfter: Math.max(0, after), cropBefore: Math.max(0, -before), cropAfter: Math.max(0, -after) };
+}
+
+/** Sub-filter [ty, tx, co, ci]: taps (ry + s·j, rx + s·i) in reverse order, each [ci, co] block transposed. */
+function subFilter(b: WasmBackend, filter: TensorInfo, g: ConvGeometry, ry: number, rx: number, ty: number, tx: number): TensorInfo {
+  const { kw, ci, co, sh, sw } = g;
+  const out = b.makeOutput([ty, tx, co, ci], 'float32');
+  const copy3d = copy3dFor(b);
+  const dst = heapOffset(b, out);
+  const src = heapOffset(b, filter);
+  for (let j = 0; j < ty; j++) {
+    for (let i = 0; i < tx; i++) {
+      const ky = ry + sh * (ty - 1 - j);
+      const kx = rx + sw * (tx - 1 - i);
+      copy3d(dst + 4 * (j * tx + i) * co * ci, src + 4 * (ky * kw + kx) * ci * co, 1, co, ci, 0, 4 * ci, 4, 0, 4, 4 * co);
     }
+  }
+  return out;
+}
+
+/** The stride-1 convolution giving one residue class of dx: [n, y.count, x.count, ci]. */
+function classConv(b: WasmBackend, temps: Temps, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry, ry: number, rx: number, y: ClassAxis, x: ClassAxis): TensorInfo {
+  const f = temps.add(subFilter(b, filter, g, ry, rx, y.taps, x.taps));
+  let input = dy;
+  if (y.cropBefore || y.cropAfter || x.cropBefore || x.cropAfter) {
+    const size = [g.n, g.oh - y.cropBefore - y.cropAfter, g.ow - x.cropBefore - x.cropAfter, g.co];
+    input = temps.add(call('Slice', b, { x: dy }, { begin: [0, y.cropBefore, x.cropBefore, 0], size }));
+  }
+  return call('Conv2D', b, { x: input, filter: f }, {
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [y.padBefore, y.padAfter],
+      [x.padBefore, x.padAfter],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+  });
+}
+
+/** Copies one residue class [n, y.count, x.count, ci] into its rows and columns of dx. */
+function interleave(b: WasmBackend, dx: TensorInfo, part: TensorInfo, g: ConvGeometry, ry: number, rx: number, y: ClassAxis, x: ClassAxis): void {
+  const { n, h, w, ci, sh, sw } = g;
+  const copy3d = copy3dFor(b);
+  const dst = heapOffset(b, dx) + 4 * ((sh * y.q0 + ry - g.top) * w + sw * x.q0 + rx - g.left) * ci;
+  const src = heapOffset(b, part);
+  for (let img = 0; img < n; img++) {
+    copy3d(dst + 4 * img * h * w * ci, src + 4 * img * y.count * x.count * ci, y.count, x.count, ci, 4 * sh * w * ci, 4 * sw * ci, 4, 4 * x.count * ci, 4 * ci, 4);
   }
 }
 
@@ -53,35 +88,39 @@ export const conv2dBackpropInputConfig: KernelConfig = {
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-    const a = attrs as unknown as Attrs;
-    if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropInput (wasm): only NHWC is supported');
+    const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+    const g = convGeometry('Conv2DBackpropInput', a.inputShape, filter.shape, a);
     const b = backend as unknown as WasmBackend;
-    const info = backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-    const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, padInfo } = info;
-    const [n, h, w, ci] = a.inputShape;
-    const co = filter.shape[3];
+    const { n, h, w, ci, sh, sw } = g;
+    const classes: { ry: number; rx: number; y: ClassAxis; x: ClassAxis }[] = [];
+    let someZero = false;
+    for (let ry = 0; ry < sh; ry++) {
+      const y = classAxis(ry, g.kh, sh, g.top, h, g.oh);
+      if (y.count <= 0) continue;
+      for (let rx = 0; rx < sw; rx++) {
+        const x = classAxis(rx, g.kw, sw, g.left, w, g.ow);
+        if (x.count <= 0) continue;
+        const empty = y.taps === 0 || x.taps === 0 || g.oh - y.cropBefore - y.cropAfter <= 0 || g.ow - x.cropBefore - x.cropAfter <= 0;
+        if (empty || n === 0 || g.co === 0) someZero = true;
+        else classes.push({ ry, rx, y, x });
+      }
+    }
     const temps = new Temps(b);
     try {
-      const flipPads = [kh - 1 - padInfo.top, kh - 1 - padInfo.bottom, kw - 1 - padInfo.left, kw - 1 - padInfo.right];
-      if (sh === 1 && sw === 1 && flipPads.every((p) => p >= 0)) {
-        const flipped = temps.add(call('Reverse', b, { x: filter }, { dims: [0, 1] }));
-        const swapped = temps.add(call('Transpose', b, { x: flipped }, { perm: [0, 1, 3, 2] }));
-        return call('Conv2D', b, { x: dy, filter: swapped }, {
-          strides: [1, 1],
-          pad: [[0, 0], [flipPads[0], flipPads[1]], [flipPads[2], flipPads[3]], [0, 0]],
-          dataFormat: 'NHWC',
-          dilations: [1, 1],
-        });
+      // Stride 1: the one class is dx itself.
+      if (classes.length === 1 && !someZero && sh === 1 && sw === 1) {
+        const { ry, rx, y, x } = classes[0];
+        return classConv(b, temps, dy, filter, g, ry, rx, y, x);
       }
-      const dy3 = temps.add(call('Reshape', b, { x: dy }, { shape: [1, n * oh * ow, co] }));
-      const w2 = temps.add(call('Reshape', b, { x: filter }, { shape: [kh * kw * ci, co] }));
-      // XNNPACK's matmul is fast for a plain B; transposing the small filter first is cheaper than transposeB.
-      const wT = temps.add(call('Transpose', b, { x: w2 }, { perm: [1, 0] }));
-      const w3 = temps.add(call('Reshape', b, { x: wT }, { shape: [1, co, kh * kw * ci] }));
-      const cols = temps.add(call('BatchMatMul', b, { a: dy3, b: w3 }, { transposeA: false, transposeB: false }));
-      const out = b.makeOutput([n, h, w, ci], 'float32');
-      col2im(b.typedArrayFromHeap(cols) as Float32Array, b.typedArrayFromHeap(out) as Float32Array, [n, h, w, ci], [oh, ow], [kh, kw], [sh, sw], [padInfo.top, padInfo.left]);
-      return out;
+      const dx = b.makeOutput([n, h, w, ci], 'float32');
+      try {
+        if (someZero) b.typedArrayFromHeap(dx).fill(0);
+        for (const { ry, rx, y, x } of classes) interleave(b, dx, temps.add(classConv(b, temps, dy, filter, g, ry, rx, y, x)), g, ry, rx, y, x);
+      } catch (err) {
+        b.disposeData(dx.dataId);
+        throw err;
+      }
+      return dx;
     } finally {
       temps.dispose();
     }

@@ -4,7 +4,7 @@
  * outwards, each axis repeats whole contiguous blocks with TypedArray.set.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import type { WasmBackend } from './wasm-internals.ts';
+import { stockKernel, stockSetup, type WasmBackend } from './wasm-internals.ts';
 
 type Typed = Float32Array | Int32Array | Uint8Array;
 
@@ -34,13 +34,15 @@ export function tileInto(src: Typed, shape: readonly number[], reps: readonly nu
 export const tileConfig: KernelConfig = {
   kernelName: 'Tile',
   backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
+  setupFunc: stockSetup('Tile'),
+  kernelFunc: (args) => {
+    const { inputs, backend, attrs } = args;
     const { x } = inputs as { x: TensorInfo };
+    if (x.dtype === 'string') return stockKernel('Tile').kernelFunc(args);
     const reps = (attrs as unknown as { reps: number[] }).reps;
     const b = backend as unknown as WasmBackend;
     const outShape = x.shape.map((d, i) => d * reps[i]);
-    const dtype = x.dtype === 'bool' ? 'bool' : x.dtype;
-    const out = b.makeOutput(outShape, dtype);
+    const out = b.makeOutput(outShape, x.dtype);
     // Views after the allocation above: a heap growth would detach earlier ones.
     tileInto(b.typedArrayFromHeap(x), x.shape, reps, b.typedArrayFromHeap(out));
     return out;

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { WASM_KERNELS } from '../../../harness/tensor/kernels/index.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -23,7 +24,7 @@ describe('backend selection', () => {
     expect(info.backend).toBe('wasm');
     expect(info.simd).toBe(true);
     expect(info.threads).toBe(Math.max(1, os.cpus().length));
-    expect(info.customKernels).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Tile']);
+    expect(info.customKernels).toEqual(WASM_KERNELS.map((k) => k.kernelName));
     expect(info.packages['@tensorflow/tfjs-core']).toBe('4.22.0');
   });
 
