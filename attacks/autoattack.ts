@@ -48,6 +48,11 @@ export interface AutoAttackState {
   readonly cleanAccuracy: number;
   /** Robust accuracy after each attack finished so far, in order (beyond the reference, for the record). */
   readonly robustAccuracyAfter: readonly { readonly attack: string; readonly robustAccuracy: number }[];
+  /**
+   * The attack under way when the state was saved: the points it was given and how many of its batches are
+   * done, so a resumed run attacks the same batches with the same seeds and ends as an uninterrupted run.
+   */
+  readonly inProgress?: { readonly attack: string; readonly points: readonly number[]; readonly batchesDone: number };
 }
 
 /** Where the state lives: a JSON file path, or callbacks (load returns undefined when there is none). */
@@ -247,6 +252,7 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
     const runAttacks = restored ? [...restored.runAttacks] : [];
     const after = restored ? restored.robustAccuracyAfter.map((r) => ({ ...r })) : [];
     const accuracyNow = () => robust.filter(Boolean).length / n;
+    let inProgress = restored?.inProgress;
     const snapshot = (): AutoAttackState => ({
       format: 'rftbench-autoattack-state/1',
       attacksToRun: [...list],
@@ -254,6 +260,7 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
       robustFlags: [...robust],
       cleanAccuracy,
       robustAccuracyAfter: after.map((r) => ({ ...r })),
+      ...(inProgress ? { inProgress } : {}),
     });
     saveState(o.state, snapshot());
     log(`${restored ? 'robust accuracy at the time of restoring the state' : 'initial accuracy'}: ${(accuracyNow() * 100).toFixed(2)}%`);
@@ -267,12 +274,14 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
 
     for (const name of list) {
       if (runAttacks.includes(name)) continue;
-      const robustIdx = indicesOf(robust);
+      // An attack interrupted mid-way goes on with the points it was given, from its next batch.
+      const resuming = inProgress?.attack === name ? inProgress : undefined;
+      const robustIdx = resuming ? [...resuming.points] : indicesOf(robust);
       if (robustIdx.length === 0) break;
       const attack = components.get(name)!;
       const batches = Math.ceil(robustIdx.length / o.batchSize);
       componentNotes[name] = [];
-      for (let b = 0; b < batches; b++) {
+      for (let b = resuming ? resuming.batchesDone : 0; b < batches; b++) {
         const idx = robustIdx.slice(b * o.batchSize, (b + 1) * o.batchSize);
         const xb = takeRows(x, idx);
         const yb = takeRows(y, idx);
@@ -294,11 +303,13 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
           if ((name === 'apgd-dlr' || name === 'apgd-t') && z > 0) zeroGradientPoints += z;
         }
         tf.dispose([xb, yb, result.xAdv]);
+        inProgress = { attack: name, points: robustIdx, batchesDone: b + 1 };
         saveState(o.state, snapshot());
         log(`${name} - ${b + 1}/${batches} - ${broken} out of ${idx.length} successfully perturbed`);
         yield { attack: name, batch: b + 1, batches, robustAccuracy: accuracyNow() };
       }
       runAttacks.push(name);
+      inProgress = undefined;
       after.push({ attack: name, robustAccuracy: accuracyNow() });
       saveState(o.state, snapshot());
       log(`robust accuracy after ${name.toUpperCase()}: ${(accuracyNow() * 100).toFixed(2)}%`);

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   methods: async () => (await import('./commands/methods.ts')).default,
   datasets: async () => (await import('./commands/datasets.ts')).default,
   serve: async () => (await import('./commands/serve.ts')).default,
+  eval: async () => (await import('./commands/eval.ts')).default,
   bench: async () => (await import('./commands/bench.ts')).default,
 };
 

@@ -1,7 +1,8 @@
 /**
  * @module The fixed evaluation: every method's model is scored by this function only (RobustBench's
  * `benchmark`). Clean accuracy and PGD robust accuracy on the first n test points, in eval mode, with
- * every adversarial example checked by the harness and 95% Wilson intervals on each number.
+ * every adversarial example checked by the harness and 95% Wilson intervals on each number; AutoAttack
+ * on the first `evaluation.autoattack.n` points when the tier asks for it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { pgd } from '../../attacks/pgd.ts';
@@ -11,27 +12,17 @@ import type { DataSplit } from '../../datasets/types.ts';
 import type { Classifier } from '../models/classifier.ts';
 import type { Threat, Tier } from '../protocol/schema.ts';
 import { checkPerturbation, emptyStats, perturbationFlags } from './perturbation-check.ts';
-import { wilsonInterval } from './wilson.ts';
+import { evaluateAutoAttack } from './autoattack-metric.ts';
+import { accuracyMetric, type MetricValue } from './metric.ts';
 
-export interface MetricValue {
-  name: string;
-  value: number;
-  n: number;
-  ciLow: number;
-  ciHigh: number;
-  details: Record<string, unknown>;
-}
-
-export function accuracyMetric(name: string, correct: number, n: number, details: Record<string, unknown> = {}): MetricValue {
-  const [ciLow, ciHigh] = wilsonInterval(correct, n);
-  return { name, value: n ? correct / n : 0, n, ciLow, ciHigh, details: { correct, ...details } };
-}
+export { accuracyMetric, type MetricValue } from './metric.ts';
 
 export interface EvaluateOptions {
   readonly threat: Threat;
   readonly evaluation: Tier['evaluation'];
   readonly seed: number;
   readonly onBatch?: (done: number, total: number) => void;
+  readonly log?: (line: string) => void;
 }
 
 /** Predicted classes of a batch; the logits never leave the tidy. */
@@ -61,6 +52,7 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
   let done = 0;
   let batchNo = 0;
   const stats = emptyStats();
+  const extra: MetricValue[] = [];
   try {
     for (const idx of batchIndices(n, { batchSize: evaluation.batchSize })) {
       const { x, y } = toBatch(test, idx);
@@ -83,6 +75,10 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
       opts.onBatch?.(done, n);
       await new Promise((r) => setImmediate(r));
     }
+    if (evaluation.autoattack) {
+      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log });
+      extra.push(aa.metric, ...aa.components);
+    }
   } finally {
     model.train(wasTraining);
   }
@@ -101,5 +97,6 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
       outOfBoxCount: stats.outOfBoxCount,
       flags,
     }),
+    ...extra,
   ];
 }

@@ -39,6 +39,28 @@ export const TaskSchema = z.strictObject({
   threat: ThreatSchema,
 });
 
+const AA_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab', 'fab-t', 'square'] as const;
+const iterOverride = z.strictObject({ nIter: z.number().int().positive().optional(), restarts: z.number().int().positive().optional() });
+
+export const AutoAttackEvaluationSchema = z
+  .strictObject({
+    version: z.enum(['standard', 'plus', 'rand', 'custom']).default('standard'),
+    /** The attacks of version 'custom', in order. */
+    attacks: z.array(z.enum(AA_COMPONENTS)).min(1).optional(),
+    n: z.number().int().positive(),
+    batchSize: z.number().int().positive().default(250),
+    /** Lighter components for CPU tiers; recorded with the number. */
+    overrides: z
+      .strictObject({
+        apgd: iterOverride.optional(),
+        apgdT: iterOverride.extend({ nTargetClasses: z.number().int().positive().optional() }).optional(),
+        fab: iterOverride.extend({ nTargetClasses: z.number().int().positive().optional() }).optional(),
+        square: z.strictObject({ nQueries: z.number().int().positive().optional() }).optional(),
+      })
+      .optional(),
+  })
+  .refine((a) => (a.version === 'custom') === (a.attacks !== undefined), { message: "attacks must be given exactly when version is 'custom'", path: ['attacks'] });
+
 export const TierSchema = z.strictObject({
   id: z.enum(['smoke', 'quick', 'standard']),
   budget: z.strictObject({
@@ -61,6 +83,8 @@ export const TierSchema = z.strictObject({
       stepSizeOverEps: z.number().positive(),
       restarts: z.number().int().positive(),
     }),
+    /** AutoAttack on the first n points (often fewer than PGD's n on CPU tiers); absent = not run. */
+    autoattack: AutoAttackEvaluationSchema.optional(),
   }),
 });
 
@@ -82,6 +106,7 @@ export type Threat = z.infer<typeof ThreatSchema>;
 export type SourceRecipe = z.infer<typeof SourceRecipeSchema>;
 export type Task = z.infer<typeof TaskSchema>;
 export type Tier = z.infer<typeof TierSchema>;
+export type AutoAttackEvaluation = z.infer<typeof AutoAttackEvaluationSchema>;
 export type MethodRun = z.infer<typeof MethodRunSchema>;
 export type Suite = z.infer<typeof SuiteSchema>;
 export type SuiteInput = z.input<typeof SuiteSchema>;

@@ -54,16 +54,20 @@ Example: npm run bench`,
       if (values['cpu-resnet18']) rows.push(...(await benchModelSteps('cpu', [MODEL_CASES[1]], { batch: 4, time: 1 })));
       await tf.setBackend(info.name === 'wasm' ? 'wasm' : tf.getBackend());
     }
+    const { benchAttackCost } = await import('../../bench/attack-cost.ts');
+    const attackRows = await benchAttackCost(MODEL_CASES[0], { batch: batch ?? MODEL_CASES[0].batch, time });
     let kernelRows: unknown[] = [];
     if (info.name === 'wasm') {
       const { benchKernels } = await import('../../tensor/bench-kernels.ts');
       kernelRows = await benchKernels();
     }
     if (values.json) {
-      console.log(JSON.stringify({ environment: info, throughput: rows, kernels: kernelRows }, null, 2));
+      console.log(JSON.stringify({ environment: info, throughput: rows, attackCost: attackRows, kernels: kernelRows }, null, 2));
       return 0;
     }
     printRows(rows);
+    console.log('\nAttack cost per iteration, relative to one forward+backward on the same batch:');
+    console.table(attackRows.map((r) => ({ ...r, msPerIteration: Number(r.msPerIteration.toFixed(1)), relativeToGradient: Number(r.relativeToGradient.toFixed(2)) })));
     if (kernelRows.length) console.table(kernelRows);
     return 0;
   },

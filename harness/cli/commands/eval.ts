@@ -1,0 +1,156 @@
+/**
+ * @module `rftbench eval`: evaluate any saved model (a source or a cell's fine-tuned checkpoint, or any
+ * safetensors file whose metadata carries its model spec) on a dataset with one attack, printing clean
+ * accuracy and robust accuracy (per component for AutoAttack). The checks of the harness apply.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Command } from '../command.ts';
+import { UsageError, intFlag, parseFlags } from '../command.ts';
+import { attackIds, createAttack } from '../../../attacks/registry.ts';
+import type { LogitsFn } from '../../../attacks/types.ts';
+import { batchIndices, toBatch } from '../../../datasets/batches.ts';
+import { getDataset } from '../../../datasets/registry.ts';
+import { loadCheckpoint, readCheckpointFile } from '../../checkpoint/checkpoint.ts';
+import { evaluateAutoAttack } from '../../evaluate/autoattack-metric.ts';
+import { accuracyMetric, type MetricValue } from '../../evaluate/metric.ts';
+import { checkPerturbation, emptyStats, perturbationFlags } from '../../evaluate/perturbation-check.ts';
+import type { ModelSpec } from '../../models/classifier.ts';
+import { buildModel } from '../../models/zoo.ts';
+import { AutoAttackEvaluationSchema, type Threat } from '../../protocol/schema.ts';
+import { initBackend } from '../../tensor/backend.ts';
+
+/** `8/255`, `0.031`, `0.5`: a positive number, fractions allowed. */
+export function parseEps(text: string): number {
+  const m = /^\s*([0-9.]+)\s*(?:\/\s*([0-9.]+))?\s*$/.exec(text);
+  const v = m ? Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2])) : NaN;
+  if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--eps must be a positive number or fraction like 8/255, got '${text}'`);
+  return v;
+}
+
+/** `autoattack`, `autoattack:plus`, `apgd-ce`, `pgd`, ... */
+export function parseAttack(text: string): { id: string; version?: string } {
+  const [id, version, ...rest] = text.split(':');
+  if (rest.length || (version !== undefined && id !== 'autoattack')) throw new UsageError(`--attack: only autoattack takes a version (autoattack:standard|plus|rand), got '${text}'`);
+  if (!attackIds.includes(id)) throw new UsageError(`--attack: unknown attack '${id}' (${attackIds.join(', ')})`);
+  if (version !== undefined && !['standard', 'plus', 'rand'].includes(version)) throw new UsageError(`--attack: unknown AutoAttack version '${version}' (standard, plus, rand)`);
+  return { id, version };
+}
+
+function specOf(path: string, metadata: Record<string, unknown>): ModelSpec {
+  const spec = metadata.spec as ModelSpec | undefined;
+  if (!spec || typeof spec.arch !== 'string' || !Array.isArray(spec.inputShape)) {
+    throw new Error(`${path}: the checkpoint's metadata has no model spec ('spec' with arch, numClasses, inputShape, mean, std); rftbench saves it with every source and cell model`);
+  }
+  return spec;
+}
+
+const pct = (m: MetricValue) => `${(m.value * 100).toFixed(2)}% [${(m.ciLow * 100).toFixed(1)}, ${(m.ciHigh * 100).toFixed(1)}]`;
+
+const command: Command = {
+  name: 'eval',
+  summary: 'evaluate a saved model on a dataset with an attack (AutoAttack per component)',
+  usage: `Usage: rftbench eval --model CHECKPOINT --dataset ID [--attack NAME[:VERSION]] [--eps E] [--norm Linf|L2]
+                     [--n N] [--batch-size B] [--seed S] [--state FILE] [--data DIR] [--json]
+
+  --model PATH     a .safetensors checkpoint saved by rftbench (its metadata names the architecture)
+  --dataset ID     test split to evaluate on, e.g. fashion-mnist[5-9], cifar10
+  --attack NAME    autoattack (default; autoattack:plus, autoattack:rand) or one of: ${attackIds.join(', ')}
+  --eps E          radius, fractions allowed (default 8/255 for Linf, 0.5 for L2)
+  --norm N         Linf (default) or L2
+  --n N            first N test points (default 1000)
+  --batch-size B   points per attack batch (default 250)
+  --seed S         attack seed (default 0)
+  --state FILE     AutoAttack per-point state: a long evaluation resumes from it
+  --json           print the metrics as JSON
+
+Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --dataset fashion-mnist[0-4] --attack autoattack --eps 8/255 --n 500`,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      model: { type: 'string' },
+      dataset: { type: 'string' },
+      attack: { type: 'string', default: 'autoattack' },
+      eps: { type: 'string' },
+      norm: { type: 'string', default: 'Linf' },
+      n: { type: 'string' },
+      'batch-size': { type: 'string' },
+      seed: { type: 'string' },
+      state: { type: 'string' },
+      data: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    });
+    if (!values.model) throw new UsageError('--model is required');
+    if (!values.dataset) throw new UsageError('--dataset is required');
+    if (values.norm !== 'Linf' && values.norm !== 'L2') throw new UsageError(`--norm must be Linf or L2, got '${values.norm}'`);
+    const threat: Threat = { norm: values.norm, eps: values.eps ? parseEps(values.eps) : values.norm === 'Linf' ? 8 / 255 : 0.5 };
+    const attack = parseAttack(values.attack);
+    const n = intFlag(values.n, '--n', 1000);
+    const batchSize = intFlag(values['batch-size'], '--batch-size', 250);
+    const seed = intFlag(values.seed, '--seed', 0);
+    if (n < 1 || batchSize < 1) throw new UsageError('--n and --batch-size must be at least 1');
+
+    const file = readCheckpointFile(values.model);
+    const spec = specOf(values.model, file.metadata);
+    const dataset = getDataset(values.dataset, { dataDir: values.data });
+    if (dataset.classNames.length !== spec.numClasses) {
+      throw new Error(`--dataset ${values.dataset} has ${dataset.classNames.length} classes but the model in ${values.model} has ${spec.numClasses}`);
+    }
+    if (dataset.inputShape.join('x') !== spec.inputShape.join('x')) {
+      throw new Error(`--dataset ${values.dataset} has ${dataset.inputShape.join('x')} images but the model in ${values.model} takes ${spec.inputShape.join('x')}`);
+    }
+    await initBackend();
+    const model = buildModel(spec, 0);
+    try {
+      loadCheckpoint(values.model, model, { strict: true });
+      model.eval();
+      const logits: LogitsFn = (x) => model.forward(x);
+      const test = await dataset.load('test');
+      const count = Math.min(n, test.n);
+      const log = (line: string) => console.error(line);
+      const metrics: MetricValue[] = [];
+      if (attack.id === 'autoattack') {
+        const config = AutoAttackEvaluationSchema.parse({ version: attack.version ?? 'standard', n: count, batchSize });
+        const { metric, report } = await evaluateAutoAttack(logits, test, { threat, config, seed, state: values.state, log });
+        const clean = Math.round(report.cleanAccuracy * count);
+        metrics.push(accuracyMetric('clean', clean, count));
+        for (const step of report.robustAccuracyAfter) metrics.push(accuracyMetric(`after ${step.attack}`, Math.round(step.robustAccuracy * count), count));
+        metrics.push(metric);
+      } else {
+        const a = createAttack(attack.id, { norm: threat.norm, eps: threat.eps });
+        let clean = 0;
+        let robust = 0;
+        let batchNo = 0;
+        const stats = emptyStats();
+        for (const idx of batchIndices(count, { batchSize })) {
+          const { x, y } = toBatch(test, idx);
+          const { xAdv } = a.run(logits, x, y, seed * 7919 + batchNo++);
+          checkPerturbation(x, xAdv, threat, stats);
+          const [c, r] = tf.tidy(() => {
+            const labels = tf.cast(y, 'int32');
+            const okClean = tf.equal(tf.argMax(logits(x), 1), labels);
+            const okAdv = tf.logicalAnd(okClean, tf.equal(tf.argMax(logits(xAdv), 1), labels));
+            return [tf.sum(tf.cast(okClean, 'int32')).dataSync()[0], tf.sum(tf.cast(okAdv, 'int32')).dataSync()[0]];
+          });
+          clean += c;
+          robust += r;
+          tf.dispose([x, y, xAdv]);
+        }
+        metrics.push(accuracyMetric('clean', clean, count));
+        metrics.push(accuracyMetric(attack.id, robust, count, { attack: a.id, options: a.options, maxPerturbation: stats.maxPerturbation, flags: perturbationFlags(stats) }));
+      }
+      if (values.json) {
+        console.log(JSON.stringify({ model: values.model, sha256: file.sha256, dataset: dataset.id, datasetVersion: dataset.version, threat, n: count, seed, metrics }, null, 2));
+      } else {
+        console.log(`${values.model}  on ${values.dataset} (first ${count} test points), ${threat.norm} eps ${threat.eps.toFixed(5)}`);
+        for (const m of metrics) console.log(`  ${m.name.padEnd(18)} ${pct(m)}`);
+        const last = metrics[metrics.length - 1].details;
+        const flags = [...((last.flags as string[]) ?? []), ...(((last.sanityFlags as { message: string }[]) ?? []).map((f) => f.message))];
+        for (const f of flags) console.log(`  warning: ${f}`);
+      }
+      return 0;
+    } finally {
+      model.dispose();
+    }
+  },
+};
+
+export default command;
