@@ -13,6 +13,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   datasets: async () => (await import('./commands/datasets.ts')).default,
   serve: async () => (await import('./commands/serve.ts')).default,
   eval: async () => (await import('./commands/eval.ts')).default,
+  gate: async () => (await import('./commands/gate.ts')).default,
+  nightly: async () => (await import('./commands/nightly.ts')).default,
   bench: async () => (await import('./commands/bench.ts')).default,
 };
 
