@@ -59,7 +59,24 @@ function describeError(err: unknown, pkg?: string): string {
   if (e?.code === 'ERR_MODULE_NOT_FOUND' && pkg && message.includes(`'${pkg}'`)) {
     return 'not installed (optional dependency; needs libtensorflow at install time)';
   }
-  return message.split('\n')[0];
+  const first = message.split('\n')[0];
+  const hint = pkg ? nativeLoadHint(message) : undefined;
+  return hint ? `${first} (${hint})` : first;
+}
+
+/**
+ * Why an installed tfjs-node(-gpu) did not load, in words a user can act on. tfjs 4.22's GPU build links
+ * CUDA 11.8 and cuDNN 8.6 (libtensorflow 2.9.1); the binding is fetched by the package's install script.
+ */
+export function nativeLoadHint(message: string): string | undefined {
+  const lib = /(lib[\w+-]+\.so[.\d]*): cannot open shared object file/.exec(message)?.[1];
+  if (lib && /cud|cublas|cufft|curand|cusolver|cusparse/.test(lib)) {
+    return `the CUDA/cuDNN library ${lib} is missing: tfjs-node-gpu 4.22 needs CUDA 11.8 and cuDNN 8.6 on LD_LIBRARY_PATH`;
+  }
+  if (lib && /tensorflow/.test(lib)) return `libtensorflow (${lib}) is missing: its install script did not download it; reinstall with network access (npm rebuild @tensorflow/tfjs-node-gpu)`;
+  if (/tfjs_binding\.node/.test(message)) return 'the native binding was never built: the install script needs network access to download libtensorflow; run npm rebuild @tensorflow/tfjs-node-gpu where it can';
+  if (/GLIBC|GLIBCXX/.test(message)) return 'the prebuilt libtensorflow needs a newer glibc/libstdc++ than this system has';
+  return undefined;
 }
 
 function parseThreads(value: string | undefined): number | undefined {

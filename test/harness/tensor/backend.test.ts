@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { nativeLoadHint } from '../../../harness/tensor/backend.ts';
 import { WASM_KERNELS } from '../../../harness/tensor/kernels/index.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -39,5 +40,15 @@ describe('backend selection', () => {
     const r = env({ RFTBENCH_BACKEND: 'webgpu' });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("RFTBENCH_BACKEND: unknown backend 'webgpu'; one of tensorflow-gpu, tensorflow, wasm, cpu");
+  });
+});
+
+describe('why a native backend did not load', () => {
+  it('turns the loader messages users see into what to install', () => {
+    expect(nativeLoadHint('libcudart.so.11.0: cannot open shared object file: No such file or directory')).toMatch(/CUDA\/cuDNN library libcudart\.so\.11\.0 is missing: .*CUDA 11\.8 and cuDNN 8\.6/);
+    expect(nativeLoadHint('Error: libcudnn.so.8: cannot open shared object file')).toMatch(/libcudnn\.so\.8/);
+    expect(nativeLoadHint("Cannot find module '/x/node_modules/@tensorflow/tfjs-node-gpu/lib/napi-v8/tfjs_binding.node'")).toMatch(/install script needs network access/);
+    expect(nativeLoadHint('libtensorflow.so.2: cannot open shared object file')).toMatch(/libtensorflow .* is missing/);
+    expect(nativeLoadHint('some other failure')).toBeUndefined();
   });
 });
