@@ -1,7 +1,7 @@
 /**
  * @module The leaderboard site: server-rendered pages (hono/jsx, readable without JavaScript) and the
- * JSON/CSV API over a results Store. Read-only: the only write hook, `/api/submit`, sits behind
- * `requireToken` and answers 501 until submissions land.
+ * JSON/CSV API over a results Store. Read-only except `/api/submit`, which sits behind `requireToken`
+ * and stores a submission bundle's cells as self-reported.
  *
  * @example
  * const app = createApp(Store.open('results/rftbench.db', { readonly: true }));
@@ -18,6 +18,8 @@ import { SITE_CSS, SORT_JS } from './assets.ts';
 import { Leaderboard, NotFound } from './data.ts';
 import { registryCatalog, type MethodCatalog } from './methods.ts';
 import { requireToken } from './require-token.ts';
+import { parseSubmission, type Submission } from '../harness/submit/bundle.ts';
+import { ingestSubmission, SubmissionConflict } from '../results/ingest-submission.ts';
 import { CompareQuerySchema, TaskQuerySchema, badRequestBody } from './schemas.ts';
 import { CellPage } from './views/cell.tsx';
 import { ComparePage } from './views/compare.tsx';
@@ -30,6 +32,8 @@ export interface AppOptions {
   token?: string;
   /** Where method titles, papers and configs come from; default: `methods/registry.ts`, lazily. */
   catalog?: MethodCatalog;
+  /** A writable store for submissions; without it `POST /api/submit` answers 503. */
+  writeStore?: Store;
 }
 
 function harnessVersion(): string {
@@ -132,8 +136,29 @@ export function createApp(store: Store, opts: AppOptions = {}): Hono {
 
   app.route('/', createApi(lb, harnessVersion()));
 
-  // The hook for write endpoints (a later issue adds submissions): guarded, not implemented yet.
-  app.post('/api/submit', requireToken(opts.token), (c) => c.json({ error: 'submissions are not implemented yet' }, 501));
+  // Submissions: token-guarded; stored as self-reported until a nightly re-run measures them.
+  app.post('/api/submit', requireToken(opts.token), async (c) => {
+    if (!opts.writeStore) return c.json({ error: 'this server takes no submissions (started without a writable store)' }, 503);
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return c.json({ error: 'the body is not JSON (send the bundle rftbench submit wrote)' }, 400);
+    }
+    let bundle: Submission;
+    try {
+      bundle = parseSubmission(body, 'POST /api/submit');
+    } catch (err) {
+      return c.json({ error: (err as Error).message }, 400);
+    }
+    try {
+      const { runId, cells } = ingestSubmission(opts.writeStore, bundle);
+      return c.json({ runId, cells, verification: 'self-reported', url: `/run/${encodeURIComponent(runId)}` }, 201);
+    } catch (err) {
+      if (err instanceof SubmissionConflict) return c.json({ error: err.message }, 409);
+      throw err;
+    }
+  });
 
   app.notFound((c) =>
     isApi(c) ? c.json({ error: `No route ${c.req.method} ${c.req.path}` }, 404) : page(c, <ErrorPage status={404} title="Not found" message={`Nothing at ${c.req.path}`} />, 404),

@@ -1,6 +1,7 @@
 /**
  * @module startServer: the leaderboard on @hono/node-server over a results store file, opened
- * read-only (the harness may keep writing to it; the site sees new results on the next request).
+ * read-only (the harness may keep writing to it; the site sees new results on the next request). With a
+ * token, a second, writable connection takes submissions (`POST /api/submit`).
  * Listens on 127.0.0.1 unless told otherwise.
  *
  * @example
@@ -36,12 +37,15 @@ export async function startServer({ dbPath, port = 8787, hostname = '127.0.0.1',
     throw new Error(`leaderboard: no results store at ${dbPath}; run a suite first (rftbench run --suite quick) or pass --db PATH`);
   }
   const store = Store.open(dbPath, { readonly: true });
-  const app = createApp(store, { token, catalog });
+  // Submissions are the only writes; a server without a token never opens the store for writing.
+  const writer = token ? Store.open(dbPath) : undefined;
+  const app = createApp(store, { token, catalog, writeStore: writer });
   let server: Server;
   const info = await new Promise<AddressInfo>((resolve, reject) => {
     server = serve({ fetch: app.fetch, port, hostname }, (i) => resolve(i)) as Server;
     server.once('error', (err) => {
       store.close();
+      writer?.close();
       reject(new Error(`leaderboard: cannot listen on ${hostname}:${port}: ${err.message}`));
     });
   });
@@ -53,6 +57,7 @@ export async function startServer({ dbPath, port = 8787, hostname = '127.0.0.1',
       new Promise<void>((resolve, reject) => {
         server.close((err) => {
           store.close();
+          writer?.close();
           if (err) reject(err);
           else resolve();
         });

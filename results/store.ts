@@ -59,6 +59,11 @@ export class Store {
     this.sqlite.close();
   }
 
+  /** Runs `fn` in one transaction (nested writes become savepoints): all of it lands or none. */
+  transaction<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn)();
+  }
+
   startRun(run: NewRun): void {
     this.db.insert(schema.runs).values(run).run();
   }
@@ -81,8 +86,10 @@ export class Store {
    */
   recordCell(cell: NewCell, metrics: NewMetric[]): void {
     this.sqlite.transaction(() => {
-      const prior = this.db.select({ status: schema.cells.status }).from(schema.cells).where(eq(schema.cells.id, cell.id)).get();
-      if (prior?.status === 'completed') {
+      const prior = this.db.select({ status: schema.cells.status, verification: schema.cells.verification }).from(schema.cells).where(eq(schema.cells.id, cell.id)).get();
+      // Only a measurement may replace a self-reported (submitted) record; nothing replaces a measured one.
+      const verifying = prior?.verification === 'self-reported' && (cell.verification ?? 'measured') === 'measured';
+      if (prior?.status === 'completed' && !verifying) {
         throw new Error(`Store: cell ${cell.id} is already completed; refusing to overwrite it`);
       }
       if (prior) {
@@ -107,6 +114,20 @@ export class Store {
         .where(inArray(schema.cells.id, ids.slice(i, i + 500)))
         .all();
       for (const r of rows) out.set(r.id, r.status);
+    }
+    return out;
+  }
+
+  /** The given cell ids whose stored record is self-reported (submitted, not yet re-run here). */
+  selfReportedCells(ids: readonly string[]): Set<string> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = this.db
+        .select({ id: schema.cells.id })
+        .from(schema.cells)
+        .where(and(inArray(schema.cells.id, ids.slice(i, i + 500)), eq(schema.cells.verification, 'self-reported')))
+        .all();
+      for (const r of rows) out.add(r.id);
     }
     return out;
   }

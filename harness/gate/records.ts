@@ -3,11 +3,11 @@
  * suite's expansion order. The same format is a gate's committed baseline and a night's export, so
  * any two of them compare cell for cell by id (an id hashes everything that defines the cell).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Store } from '../../results/store.ts';
 import { expandSuite, PROTOCOL_VERSION } from '../protocol/cells.ts';
+import { writeJsonAtomic } from '../util/atomic-json.ts';
 import type { Suite } from '../protocol/schema.ts';
 
 const MetricRecordSchema = z.strictObject({
@@ -80,8 +80,5 @@ export function readRecordsFile(path: string): RecordsFile {
 
 /** Writes a records file atomically (temp file, then rename): a kill never leaves half a baseline. */
 export function writeRecordsFile(path: string, file: RecordsFile): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeJsonAtomic(path, file);
 }

@@ -1,0 +1,63 @@
+/**
+ * @module Stores a parsed submission bundle as self-reported cells under one run row. Nothing already
+ * measured is touched: a cell id the store holds as measured is a conflict and the whole bundle is
+ * refused (one transaction, all or nothing). The nightly re-run replaces self-reported cells with
+ * measured ones and keeps the claimed numbers beside them.
+ */
+import type { Submission } from '../harness/submit/bundle.ts';
+import type { Store } from './store.ts';
+
+export class SubmissionConflict extends Error {
+  override name = 'SubmissionConflict';
+}
+
+export function ingestSubmission(store: Store, s: Submission, now = Date.now()): { runId: string; cells: number } {
+  const runId = `submission-${s.entry.id}-${s.entry.sha256.slice(0, 12)}-${now}`;
+  const measured = s.cells.filter((c) => {
+    const prior = store.getCell(c.id);
+    return prior !== undefined && prior.verification === 'measured';
+  });
+  if (measured.length) {
+    throw new SubmissionConflict(`cells already measured here: ${measured.map((c) => c.id).join(', ')}; a submission cannot replace a measurement`);
+  }
+  const env = s.environment;
+  store.transaction(() => {
+    store.startRun({
+      id: runId,
+      suite: s.suite.id,
+      tier: s.suite.tier.id,
+      command: `rftbench submit ${s.entry.file} (sha256 ${s.entry.sha256})`,
+      startedAt: Math.min(...s.cells.map((c) => c.startedAt)),
+      finishedAt: Math.max(...s.cells.map((c) => c.finishedAt)),
+      status: 'completed',
+      commit: String(env.commit ?? 'unknown'),
+      backend: String(env.backend ?? 'unknown'),
+      environment: { ...env, submission: { entry: s.entry, checks: s.checks, createdAt: s.createdAt } },
+    });
+    for (const c of s.cells) {
+      store.recordCell(
+        {
+          id: c.id,
+          suite: s.suite.id,
+          tier: s.suite.tier.id,
+          taskId: c.taskId,
+          methodId: c.methodId,
+          seed: c.seed,
+          status: c.status,
+          error: c.error ?? null,
+          runId,
+          spec: c.spec,
+          provenance: { ...c.provenance, entrySha256: s.entry.sha256 },
+          artifacts: c.artifacts,
+          startedAt: c.startedAt,
+          finishedAt: c.finishedAt,
+          trainSeconds: c.trainSeconds,
+          evalSeconds: c.evalSeconds,
+          verification: 'self-reported',
+        },
+        c.metrics,
+      );
+    }
+  });
+  return { runId, cells: s.cells.length };
+}
