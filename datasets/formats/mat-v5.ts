@@ -58,7 +58,8 @@ function readElement(buf: Uint8Array, view: DataView, at: number, where: string)
 
 /** Copies when needed so multi-byte views are aligned. */
 function typed(type: number, bytes: Uint8Array, where: string): MatData {
-  const aligned = (size: number) => (bytes.byteOffset % size === 0 ? bytes : bytes.slice());
+  // `new Uint8Array(view)` copies to a fresh buffer at offset 0 (Buffer.slice would not copy).
+  const aligned = (size: number) => (bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes));
   const count = (size: number) => {
     if (bytes.length % size !== 0) throw new Error(`${where}: ${bytes.length} data bytes is not a multiple of the ${size}-byte element size`);
     return bytes.length / size;

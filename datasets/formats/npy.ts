@@ -73,7 +73,8 @@ export function parseNpy(bytes: Uint8Array, file: string): { header: NpyHeader; 
   const need = n * header.itemSize;
   const have = bytes.length - header.dataOffset;
   if (have < need) throw new Error(`${file}: truncated: shape (${header.shape.join(', ')}) needs ${need} data bytes, the file has ${have}`);
-  const raw = bytes.slice(header.dataOffset, header.dataOffset + need); // aligned copy
+  // A real copy (Buffer.slice would be a view), so multi-byte views start aligned at offset 0.
+  const raw = new Uint8Array(bytes.subarray(header.dataOffset, header.dataOffset + need));
   return { header, data: dtypeOf(header.descr, file).make(raw.buffer, 0, n) };
 }
 

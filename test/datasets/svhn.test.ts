@@ -53,6 +53,9 @@ describe('MAT v5 reader', () => {
       expect(vars.get('long_name')!.data).toBeInstanceOf(Uint8Array);
       expect(Array.from(vars.get('q')!.data)).toEqual([10, 3]);
     }
+    // Bytes at an odd offset inside a larger buffer (as file reads can give): doubles must still read.
+    const odd = Buffer.concat([Buffer.alloc(1), writeMatV5([{ name: 'd', className: 'double', dims: [1, 2], values: [0.25, -3] }])]).subarray(1);
+    expect(Array.from(parseMatV5(odd, 'odd.mat').get('d')!.data)).toEqual([0.25, -3]);
   });
 
   it('SVHN layout: column-major X [H,W,3,N] becomes NHWC, label 10 becomes 0', () => {
