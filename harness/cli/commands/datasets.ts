@@ -42,7 +42,7 @@ function printInfo(ds: Dataset, opts: LoadOptions): void {
   if (ds.folder) console.log(`  folder   ${ds.folder}`);
   for (const s of ds.source ? fileStates(ds.source, opts) : []) {
     const expected = s.file.bytes ? `, ${mb(s.file.bytes)}` : '';
-    const state = s.size !== undefined ? `downloaded (${s.size} bytes)` : s.provided ? 'not downloaded; contents present' : 'absent';
+    const state = s.size !== undefined ? `present (${s.size} bytes; \`verify\` checks it)` : s.provided ? 'not downloaded; its contents are present' : 'absent';
     console.log(`  file     ${s.file.name}: ${state}\n           ${sourceUrl(s.file, opts)} (${s.file.checksum.algorithm} ${s.file.checksum.hex}${expected})`);
   }
   for (const e of ds.folder ? listCacheEntries(ds.folder) : []) {
