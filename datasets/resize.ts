@@ -77,16 +77,24 @@ export function resizeBilinear(img: RgbImage, outW: number, outH: number): RgbIm
   if (img.width === outW && img.height === outH) return img;
   const tx = taps(img.width, outW);
   const ty = taps(img.height, outH);
-  const mid = new Float32Array(outW * img.height * 3);
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < outW; x++) {
-      let r = 0, g = 0, b = 0;
-      for (let k = 0; k < tx.count[x]; k++) {
-        const w = tx.weights[x * tx.width + k];
-        const s = (y * img.width + tx.start[x] + k) * 3;
-        r += w * img.data[s];
-        g += w * img.data[s + 1];
-        b += w * img.data[s + 2];
+  const src = img.data;
+  const inW = img.width;
+  const inH = img.height;
+  const mid = new Float32Array(outW * inH * 3);
+  for (let x = 0; x < outW; x++) {
+    const start = tx.start[x];
+    const count = tx.count[x];
+    const wBase = x * tx.width;
+    for (let y = 0; y < inH; y++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let s = (y * inW + start) * 3;
+      for (let k = 0; k < count; k++, s += 3) {
+        const w = tx.weights[wBase + k];
+        r += w * src[s];
+        g += w * src[s + 1];
+        b += w * src[s + 2];
       }
       const o = (y * outW + x) * 3;
       mid[o] = r;
@@ -95,20 +103,27 @@ export function resizeBilinear(img: RgbImage, outW: number, outH: number): RgbIm
     }
   }
   const data = new Uint8Array(outW * outH * 3);
+  const rowStride = outW * 3;
   for (let y = 0; y < outH; y++) {
+    const start = ty.start[y];
+    const count = ty.count[y];
+    const wBase = y * ty.width;
     for (let x = 0; x < outW; x++) {
-      let r = 0, g = 0, b = 0;
-      for (let k = 0; k < ty.count[y]; k++) {
-        const w = ty.weights[y * ty.width + k];
-        const s = ((ty.start[y] + k) * outW + x) * 3;
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let s = (start * outW + x) * 3;
+      for (let k = 0; k < count; k++, s += rowStride) {
+        const w = ty.weights[wBase + k];
         r += w * mid[s];
         g += w * mid[s + 1];
         b += w * mid[s + 2];
       }
+      // Uint8Array stores truncate, so round and clamp first.
       const o = (y * outW + x) * 3;
-      data[o] = Math.min(255, Math.max(0, Math.round(r)));
-      data[o + 1] = Math.min(255, Math.max(0, Math.round(g)));
-      data[o + 2] = Math.min(255, Math.max(0, Math.round(b)));
+      data[o] = r <= 0 ? 0 : r >= 255 ? 255 : Math.round(r);
+      data[o + 1] = g <= 0 ? 0 : g >= 255 ? 255 : Math.round(g);
+      data[o + 2] = b <= 0 ? 0 : b >= 255 ? 255 : Math.round(b);
     }
   }
   return { width: outW, height: outH, data };
