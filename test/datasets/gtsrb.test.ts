@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tar from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { digest } from '../../datasets/download.ts';
 import { parsePpm } from '../../datasets/formats/ppm.ts';
@@ -178,6 +179,34 @@ describe('download + zip extraction (ensureFiles)', () => {
       expect(readdirSync(join(root, 'zipped'))).toEqual(['pack.zip']);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('download + tar extraction (ensureFiles)', () => {
+  it('extracts a verified tar.gz; a truncated one fails naming it and leaves no partial folder', async () => {
+    const src = join(dir, 'tar-src');
+    mkdirSync(join(src, 'top', 'inner'), { recursive: true });
+    writeFileSync(join(src, 'top', 'inner', 'x.bin'), Buffer.alloc(20000, 7));
+    const archive = join(dir, 'top.tar.gz');
+    await tar.c({ file: archive, cwd: src, gzip: true }, ['top']);
+    const good = readFileSync(archive);
+    const cut = good.subarray(0, Math.floor(good.length / 2));
+    const source = (bytes: Uint8Array): DatasetSource => ({
+      folderName: 'tarred',
+      files: [{ name: 'top.tar.gz', url: 'https://example.invalid/top.tar.gz', checksum: { algorithm: 'md5', hex: digest(bytes, 'md5') }, archive: 'tar', provides: ['top'] }],
+    });
+    const server = await serveFiles({ '/top.tar.gz': good });
+    const bad = await serveFiles({ '/top.tar.gz': cut });
+    try {
+      const folder = await ensureFiles('tarred', source(good), ['top/inner/x.bin'], { dataDir: join(dir, 'tar-ok'), mirror: server.url });
+      expect(readFileSync(join(folder, 'top', 'inner', 'x.bin'))).toEqual(Buffer.alloc(20000, 7));
+      const root = join(dir, 'tar-bad');
+      await expect(ensureFiles('tarred', source(cut), ['top'], { dataDir: root, mirror: bad.url })).rejects.toThrow(`${join(root, 'tarred', 'top.tar.gz')}: cannot extract`);
+      expect(readdirSync(join(root, 'tarred'))).toEqual(['top.tar.gz']);
+    } finally {
+      await server.close();
+      await bad.close();
     }
   });
 });

@@ -116,6 +116,14 @@ describe('SVHN loader', () => {
     expect(Buffer.from(second.images).equals(Buffer.from(first.images))).toBe(true);
     expect(Array.from(second.labels)).toEqual(Array.from(first.labels));
     writeFileSync(join(folder, 'test_32x32.mat'), testMat);
+
+    // A cut cache file (say, a full disk) is not trusted: the entry is rebuilt from the source.
+    writeFileSync(cache.data, readFileSync(cache.data).subarray(0, 1000));
+    const rebuilt: string[] = [];
+    const third = await svhn({ dataDir: data, download: false, log: (l) => rebuilt.push(l) }).load('test');
+    expect(rebuilt[0]).toBe(`cache: rebuilding test (${cache.data} has 1000 bytes, the index says ${6 * 3072 + 6 * 4})`);
+    expect(Buffer.from(third.images).equals(Buffer.from(nhwc))).toBe(true);
+    expect(readdirSync(cache.dir).sort()).toEqual(['test.json', 'test.u8']); // no temporary files left
   });
 
   it('rebuilds an entry whose source changed, and class splits work (svhn[0-4])', async () => {
