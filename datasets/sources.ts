@@ -42,6 +42,21 @@ export function sourceUrl(file: SourceFile, opts: LoadOptions): string {
   return opts.mirror ? `${opts.mirror.replace(/\/+$/, '')}/${file.name}` : file.url;
 }
 
+/** One download + extraction per archive path at a time (train and test loads may ask together). */
+const inFlight = new Map<string, Promise<void>>();
+
+async function fetchAndExtract(id: string, file: SourceFile, folder: string, opts: LoadOptions): Promise<void> {
+  const path = join(folder, file.name);
+  if (!existsSync(path)) {
+    opts.log?.(`${id}: downloading ${sourceUrl(file, opts)} to ${path}`);
+    await downloadToFile(sourceUrl(file, opts), path, file.checksum, { log: opts.log });
+  }
+  if (file.archive && !file.provides.every((p) => existsSync(join(folder, p)))) {
+    opts.log?.(`${id}: extracting ${path}`);
+    await extractArchive(path, file.archive, folder, file.provides);
+  }
+}
+
 /**
  * Makes sure `needs` (paths relative to the dataset folder) exist: downloads and extracts only the
  * files that provide a missing one. Returns the dataset folder.
@@ -57,15 +72,13 @@ export async function ensureFiles(id: string, source: DatasetSource, needs: stri
     if (opts.download === false) {
       throw new Error(`${id}: ${join(folder, need)} does not exist and downloads are off (put the files of ${file.url} there)`);
     }
-    const path = join(folder, file.name);
-    if (!existsSync(path)) {
-      opts.log?.(`${id}: downloading ${sourceUrl(file, opts)} to ${path}`);
-      await downloadToFile(sourceUrl(file, opts), path, file.checksum, { log: opts.log });
+    const key = join(folder, file.name);
+    let job = inFlight.get(key);
+    if (!job) {
+      job = fetchAndExtract(id, file, folder, opts).finally(() => inFlight.delete(key));
+      inFlight.set(key, job);
     }
-    if (file.archive) {
-      opts.log?.(`${id}: extracting ${path}`);
-      await extractArchive(path, file.archive, folder, file.provides);
-    }
+    await job;
     if (!existsSync(join(folder, need))) throw new Error(`${id}: ${file.name} did not provide ${need}`);
   }
   return folder;

@@ -168,6 +168,33 @@ describe('download + zip extraction (ensureFiles)', () => {
     }
   });
 
+  it('concurrent loads share one download; a connection cut mid-transfer leaves nothing', async () => {
+    const server = await serveFiles({ '/pack.zip': zip });
+    try {
+      const root = join(dir, 'zip-twice');
+      const src = source(digest(zip, 'sha256'));
+      await Promise.all([ensureFiles('zipped', src, ['pack/a.txt'], { dataDir: root, mirror: server.url }), ensureFiles('zipped', src, ['pack/sub'], { dataDir: root, mirror: server.url })]);
+      expect(server.requests).toEqual(['/pack.zip']);
+    } finally {
+      await server.close();
+    }
+    const { createServer } = await import('node:http');
+    const cutter = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(zip.length) });
+      res.write(zip.subarray(0, 100));
+      setTimeout(() => res.destroy(), 20);
+    });
+    await new Promise<void>((r) => cutter.listen(0, '127.0.0.1', () => r()));
+    try {
+      const root = join(dir, 'zip-cut');
+      const url = `http://127.0.0.1:${(cutter.address() as { port: number }).port}`;
+      await expect(ensureFiles('zipped', source(digest(zip, 'sha256')), ['pack'], { dataDir: root, mirror: url })).rejects.toThrow(`download ${url}/pack.zip`);
+      expect(readdirSync(join(root, 'zipped'))).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => cutter.close(() => r()));
+    }
+  });
+
   it('a corrupt archive with the right checksum fails naming it, leaving no partial extraction', async () => {
     const broken = Buffer.from(zip.subarray(0, zip.length - 30));
     const server = await serveFiles({ '/pack.zip': broken });
