@@ -2,13 +2,15 @@
  * @module CIFAR-10 and CIFAR-100 (Krizhevsky 2009) from the official binary archives. Files are read from
  * `<data>/cifar10/cifar-10-batches-bin/` (or `<data>/cifar100/cifar-100-binary/`), which a user may fill
  * by hand; otherwise the archive is downloaded, its MD5 verified before use, and extracted there.
+ * Decoded splits are kept in the split cache (split-cache.ts), so a second load is one file read.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tar from 'tar';
 import { dataRoot } from './cache-dir.ts';
-import { downloadVerified } from './download.ts';
 import { parseCifarBinary } from './formats/cifar-binary.ts';
+import { memoize } from './memo.ts';
+import { type DatasetSource, datasetFolder, ensureFiles } from './sources.ts';
+import { cachedSplit } from './split-cache.ts';
 import type { DataSplit, Dataset, LoadOptions, SplitName } from './types.ts';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -17,6 +19,7 @@ interface Variant {
   id: 'cifar10' | 'cifar100';
   url: string;
   md5: string;
+  bytes: number;
   folder: string;
   files: Record<SplitName, string[]>;
   labelBytes: 1 | 2;
@@ -28,6 +31,7 @@ const CIFAR10: Variant = {
   id: 'cifar10',
   url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
   md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+  bytes: 170_052_171,
   folder: 'cifar-10-batches-bin',
   files: { train: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), test: ['test_batch.bin'] },
   labelBytes: 1,
@@ -39,6 +43,7 @@ const CIFAR100: Variant = {
   id: 'cifar100',
   url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz',
   md5: '03b5dce01913d631647c71ecec9e9cb8',
+  bytes: 168_513_733,
   folder: 'cifar-100-binary',
   files: { train: ['train.bin'], test: ['test.bin'] },
   labelBytes: 2,
@@ -46,30 +51,17 @@ const CIFAR100: Variant = {
   std: [0.2673, 0.2564, 0.2762],
 };
 
-/** Downloads and extracts the archive once; extraction goes to a temporary folder renamed into place. */
-async function ensureFiles(v: Variant, opts: LoadOptions): Promise<string> {
-  const root = join(dataRoot(opts), v.id);
-  const dir = join(root, v.folder);
-  if (existsSync(dir)) return dir;
-  if (opts.download === false) throw new Error(`${v.id}: ${dir} does not exist and downloads are off (put the files of ${v.url} there)`);
-  const archive = join(root, v.url.split('/').pop()!);
-  if (!existsSync(archive)) await downloadVerified(v.url, archive, { algorithm: 'md5', hex: v.md5 });
-  const tmp = join(root, `.extract-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  try {
-    await tar.x({ file: archive, cwd: tmp });
-    renameSync(join(tmp, v.folder), dir);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return dir;
+function source(v: Variant): DatasetSource {
+  const name = v.url.split('/').pop()!;
+  return { folderName: v.id, files: [{ name, url: v.url, checksum: { algorithm: 'md5', hex: v.md5 }, bytes: v.bytes, archive: 'tar', provides: [v.folder] }] };
 }
 
 function makeCifar(v: Variant, classNames: string[], opts: LoadOptions, fine = true): Dataset {
-  const cache = new Map<SplitName, Promise<DataSplit>>();
-  const load = async (split: SplitName): Promise<DataSplit> => {
-    const dir = await ensureFiles(v, opts);
+  const src = source(v);
+  const folder = datasetFolder(src, opts);
+  const version = `${v.id}-bin-${v.md5.slice(0, 8)}${v.labelBytes === 2 ? (fine ? '-fine' : '-coarse') : ''}`;
+  const decode = async (split: SplitName): Promise<DataSplit> => {
+    const dir = join(await ensureFiles(v.id, src, [v.folder], opts), v.folder);
     const parts = v.files[split].map((f) => {
       const file = join(dir, f);
       if (!existsSync(file)) throw new Error(`${v.id}: missing ${file}`);
@@ -86,20 +78,19 @@ function makeCifar(v: Variant, classNames: string[], opts: LoadOptions, fine = t
     }
     return { images, labels, n, shape: [32, 32, 3] };
   };
+  const sources = (split: SplitName) => v.files[split].map((f) => join(folder, v.folder, f));
   return {
     id: v.labelBytes === 2 && !fine ? `${v.id}-coarse` : v.id,
-    version: `${v.id}-bin-${v.md5.slice(0, 8)}${v.labelBytes === 2 ? (fine ? '-fine' : '-coarse') : ''}`,
+    version,
     classNames,
     inputShape: [32, 32, 3],
     mean: v.mean,
     std: v.std,
-    load(split) {
-      let p = cache.get(split);
-      if (!p) {
-        p = load(split);
-        cache.set(split, p);
-      }
-      return p;
+    source: src,
+    folder,
+    load: memoize((split: SplitName) => cachedSplit({ folder, version, split }, () => sources(split), () => decode(split), opts.log)),
+    async prepare() {
+      await ensureFiles(v.id, src, [v.folder], opts);
     },
   };
 }

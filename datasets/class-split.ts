@@ -2,7 +2,8 @@
  * @module Class splits: a dataset restricted to some of its classes, relabelled 0..k-1 in the given
  * order. Transfer tasks within one dataset use them (source = classes 0-4, target = 5-9).
  */
-import type { DataSplit, Dataset, SplitName } from './types.ts';
+import { memoize } from './memo.ts';
+import { type DataSplit, type Dataset, type SplitName, isCorruptionDataset } from './types.ts';
 
 /** Parses `0-4` or `5,6,7` (or a mix, `0-2,7`) into class indices. */
 export function parseClassList(spec: string, numClasses: number, origin: string): number[] {
@@ -34,20 +35,17 @@ function filterSplit(split: DataSplit, classes: number[]): DataSplit {
   return { images, labels, n: keep.length, shape: split.shape };
 }
 
+/** The classes of `base`, relabelled; a corrupted set's (corruption, severity) splits are filtered too. */
 export function classSplit(base: Dataset, classes: number[], spec: string): Dataset {
-  const cache = new Map<SplitName, DataSplit>();
-  return {
+  const split: Dataset = {
     ...base,
     id: `${base.id}[${spec}]`,
     version: `${base.version}/classes:${classes.join(',')}`,
     classNames: classes.map((c) => base.classNames[c]),
-    async load(split) {
-      let s = cache.get(split);
-      if (!s) {
-        s = filterSplit(await base.load(split), classes);
-        cache.set(split, s);
-      }
-      return s;
-    },
+    load: memoize(async (name: SplitName) => filterSplit(await base.load(name), classes)),
   };
+  if (isCorruptionDataset(base)) {
+    return { ...split, loadCorrupted: async (c: string, s: number) => filterSplit(await base.loadCorrupted(c, s), classes) } as Dataset;
+  }
+  return split;
 }

@@ -4,7 +4,7 @@
  * and never left behind.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface Checksum {
@@ -62,6 +62,68 @@ export async function downloadVerified(
     renameSync(tmp, dest);
     return bytes;
   } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** Checksum of a file on disk, streamed (the CIFAR-C archives are gigabytes). */
+export async function fileDigest(file: string, algorithm: Checksum['algorithm']): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export interface StreamDownloadOptions {
+  fetchImpl?: typeof fetch;
+  /** Progress lines (every ~10%), e.g. `console.error`. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Streams `url` to a temporary file beside `dest` while hashing it, checks the checksum, then renames
+ * into place. For archives too large to hold in memory; the temporary file is removed on any failure.
+ */
+export async function downloadToFile(url: string, dest: string, checksum: Checksum, { fetchImpl = fetch, log }: StreamDownloadOptions = {}): Promise<void> {
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
+  let fd: number | undefined;
+  try {
+    let res: Response;
+    try {
+      res = await fetchImpl(url);
+    } catch (err) {
+      throw new Error(`download ${url}: ${(err as Error).message}`);
+    }
+    if (!res.ok || !res.body) throw new Error(`download ${url}: HTTP ${res.status} ${res.statusText}`);
+    const expectedLength = Number(res.headers.get('content-length') ?? NaN);
+    const hash = createHash(checksum.algorithm);
+    fd = openSync(tmp, 'w');
+    let received = 0;
+    let nextReport = 0.1;
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        hash.update(chunk);
+        writeSync(fd, chunk);
+        received += chunk.length;
+        if (log && Number.isFinite(expectedLength) && received / expectedLength >= nextReport) {
+          log(`  ${url}: ${Math.floor((100 * received) / expectedLength)}% of ${(expectedLength / 1e6).toFixed(1)} MB`);
+          nextReport += 0.1;
+        }
+      }
+    } catch (err) {
+      throw new Error(`download ${url}: connection failed mid-transfer (${(err as Error).message})`);
+    }
+    if (Number.isFinite(expectedLength) && expectedLength !== received) {
+      throw new Error(`download ${url}: got ${received} bytes, the server announced ${expectedLength}`);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== checksum.hex) throw new ChecksumError(`download ${url}: ${checksum.algorithm} is ${actual}, expected ${checksum.hex}`);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, dest);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
   }
 }

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { dataRoot } from './cache-dir.ts';
 import { downloadVerified, verifyChecksum } from './download.ts';
 import { parseIdx } from './formats/idx.ts';
+import type { DatasetSource } from './sources.ts';
 import type { DataSplit, Dataset, LoadOptions, SplitName } from './types.ts';
 
 const UPSTREAM = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
@@ -26,6 +27,17 @@ const FILES = {
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 type FileKey = keyof typeof FILES;
+
+/** The four upstream files, for `rftbench datasets verify` (checksums of the decompressed bytes). */
+export const FASHION_MNIST_SOURCE: DatasetSource = {
+  folderName: 'fashion-mnist',
+  files: Object.values(FILES).map((f) => ({
+    name: `${f.name}.gz`,
+    url: `${UPSTREAM}${f.name}.gz`,
+    checksum: { algorithm: 'md5' as const, hex: f.md5, ofDecompressed: true },
+    provides: [`${f.name}.gz`],
+  })),
+};
 
 async function readVerified(key: FileKey, opts: LoadOptions): Promise<Uint8Array> {
   const { name, md5 } = FILES[key];
@@ -65,6 +77,8 @@ export function fashionMnist(opts: LoadOptions = {}): Dataset {
     inputShape: [28, 28, 1],
     mean: [0.286],
     std: [0.353],
+    source: FASHION_MNIST_SOURCE,
+    folder: join(dataRoot(opts), 'fashion-mnist'),
     load(split) {
       let p = cache.get(split);
       if (!p) {

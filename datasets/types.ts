@@ -2,6 +2,7 @@
  * @module The dataset contract: every loader returns its splits as raw uint8 NHWC images + int labels,
  * held in memory; tensors are made per batch by `datasets/batches.ts`, on the active backend.
  */
+import type { DatasetSource } from './sources.ts';
 
 export type SplitName = 'train' | 'test';
 
@@ -30,6 +31,34 @@ export interface DatasetInfo {
 export interface Dataset extends DatasetInfo {
   /** Loads (from cache, a local folder, or a verified download) one split. */
   load(split: SplitName): Promise<DataSplit>;
+  /** Where the files come from (absent for generated datasets); `fetch`/`verify` use it. */
+  readonly source?: DatasetSource;
+  /** `<data>/<folder>`: the files, the archives and `cache/` (absent for generated datasets). */
+  readonly folder?: string;
+  /** Downloads and extracts whatever is missing (all splits), without decoding. */
+  prepare?(): Promise<void>;
+}
+
+/**
+ * A corrupted test set (CIFAR-10-C, CIFAR-100-C, Tiny-ImageNet-C): one split per (corruption,
+ * severity). `load('test')` works when the id selects one (`cifar10-c:gaussian_noise:3`); the
+ * corruption evaluation iterates `corruptions` x `severities` through `loadCorrupted`.
+ */
+export interface CorruptionDataset extends Dataset {
+  /** Id of the clean dataset these images are corrupted from (same classes and labels). */
+  readonly clean: string;
+  /** The 15 benchmark corruptions (Hendrycks & Dietterich 2019), in their usual order. */
+  readonly corruptions: readonly string[];
+  /** Further corruptions present in the files but not in the benchmark average (CIFAR: 4 extra). */
+  readonly extraCorruptions: readonly string[];
+  readonly severities: readonly number[];
+  /** The selected (corruption, severity) when the id names one. */
+  readonly selected?: { corruption: string; severity: number };
+  loadCorrupted(corruption: string, severity: number): Promise<DataSplit>;
+}
+
+export function isCorruptionDataset(ds: Dataset): ds is CorruptionDataset {
+  return typeof (ds as Partial<CorruptionDataset>).loadCorrupted === 'function';
 }
 
 export interface LoadOptions {
@@ -37,4 +66,8 @@ export interface LoadOptions {
   readonly dataDir?: string;
   /** Allow network downloads (never in tests). Default true. */
   readonly download?: boolean;
+  /** Base URL that replaces the official host of every file (a local mirror; tests use 127.0.0.1). */
+  readonly mirror?: string;
+  /** Progress and provenance lines (download, extraction, cache hits), e.g. `console.error`. */
+  readonly log?: (line: string) => void;
 }

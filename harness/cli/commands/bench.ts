@@ -1,6 +1,7 @@
 /**
  * @module `rftbench bench` (= `npm run bench`): throughput of training steps, PGD steps and inference
- * for the small CPU model and ResNet-18 at 32x32 on each backend available, plus the registered kernels.
+ * for the small CPU model and ResNet-18 at 32x32 on each backend available, the registered kernels,
+ * and the load speed of each dataset file format.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -8,6 +9,19 @@ import type { Command } from '../command.ts';
 import { intFlag, parseFlags } from '../command.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { benchModelSteps, MODEL_CASES, type ThroughputRow } from '../../bench/model-steps.ts';
+import { benchDatasetFormats, type FormatRow } from '../../bench/dataset-formats.ts';
+
+function printFormatRows(rows: FormatRow[]): void {
+  console.table(
+    rows.map((r) => ({
+      format: r.format,
+      'images/s': Math.round(r.imagesPerSecond),
+      'MB/s out': Number(r.mbPerSecond.toFixed(1)),
+      'ms/load': Number(r.msPerLoad.toFixed(1)),
+      samples: r.samples,
+    })),
+  );
+}
 
 function printRows(rows: ThroughputRow[]): void {
   console.table(
@@ -26,11 +40,12 @@ function printRows(rows: ThroughputRow[]): void {
 const command: Command = {
   name: 'bench',
   summary: 'benchmark training/PGD/inference throughput per backend and the registered kernels',
-  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--json]
+  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--json]
 
   --batch N        batch size on the fast backends (default: 128 small model, 32 ResNet-18)
   --time MS        time budget per task in ms after warm-up (default 3000)
   --cpu-resnet18   also time ResNet-18 on the pure-JS cpu backend (minutes; batch 4)
+  --datasets-only  only the dataset format loads (seconds; no models)
   --json           print rows as JSON
 
 The cpu backend (pure JS, a last resort) runs the small model at batch 4 unless asked for more.
@@ -40,10 +55,18 @@ Example: npm run bench`,
       batch: { type: 'string' },
       time: { type: 'string' },
       'cpu-resnet18': { type: 'boolean', default: false },
+      'datasets-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     });
+
     const batch = values.batch === undefined ? undefined : intFlag(values.batch, '--batch', 128);
     const time = intFlag(values.time, '--time', 3000);
+    if (values['datasets-only']) {
+      const formats = await benchDatasetFormats({ time: Math.min(time, 1000) });
+      if (values.json) console.log(JSON.stringify({ datasetFormats: formats }, null, 2));
+      else printFormatRows(formats);
+      return 0;
+    }
     const rows: ThroughputRow[] = [];
     const info = await initBackend();
     console.error(`bench: ${info.name} with ${info.threads} threads; custom kernels: ${info.customKernels.join(', ') || 'none'}`);
@@ -61,14 +84,16 @@ Example: npm run bench`,
       const { benchKernels } = await import('../../tensor/bench-kernels.ts');
       kernelRows = await benchKernels();
     }
+    const formats = await benchDatasetFormats({ time: Math.min(time, 1000) });
     if (values.json) {
-      console.log(JSON.stringify({ environment: info, throughput: rows, attackCost: attackRows, kernels: kernelRows }, null, 2));
+      console.log(JSON.stringify({ environment: info, throughput: rows, attackCost: attackRows, kernels: kernelRows, datasetFormats: formats }, null, 2));
       return 0;
     }
     printRows(rows);
     console.log('\nAttack cost per iteration, relative to one forward+backward on the same batch:');
     console.table(attackRows.map((r) => ({ ...r, msPerIteration: Number(r.msPerIteration.toFixed(1)), relativeToGradient: Number(r.relativeToGradient.toFixed(2)) })));
     if (kernelRows.length) console.table(kernelRows);
+    printFormatRows(formats);
     return 0;
   },
 };
