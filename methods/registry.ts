@@ -12,4 +12,6 @@ export const methods = new Registry<MethodEntry>('method')
   .register('linear-probe', async () => (await import('./linear-probe.ts')).default)
   .register('partial', async () => (await import('./partial.ts')).default)
   .register('lwf', async () => (await import('./lwf.ts')).default)
-  .register('trades', async () => (await import('./trades.ts')).default);
+  .register('trades', async () => (await import('./trades.ts')).default)
+  .register('twins-at', async () => (await import('./twins/twins-at.ts')).default)
+  .register('twins-trades', async () => (await import('./twins/twins-trades.ts')).default);
