@@ -15,4 +15,5 @@ export const methods = new Registry<MethodEntry>('method')
   .register('trades', async () => (await import('./trades.ts')).default)
   .register('twins-at', async () => (await import('./twins/twins-at.ts')).default)
   .register('twins-trades', async () => (await import('./twins/twins-trades.ts')).default)
-  .register('cartl', async () => (await import('./cartl/cartl.ts')).default);
+  .register('cartl', async () => (await import('./cartl/cartl.ts')).default)
+  .register('rift', async () => (await import('./rift/rift.ts')).default);

@@ -34,6 +34,8 @@ export interface LossSpec {
   train?: DataSplit;
   /** Prefix of the curve names and log lines when an entry trains in stages. */
   stage?: string;
+  /** Called after each epoch (0-based) with the model, e.g. to keep the best checkpoint. */
+  afterEpoch?: (epoch: number, model: Classifier) => void;
 }
 
 export async function fineTuneWith<C extends SgdOptions>(ctx: FineTuneContext<C>, spec: LossSpec): Promise<Classifier> {
@@ -60,6 +62,7 @@ export async function fineTuneWith<C extends SgdOptions>(ctx: FineTuneContext<C>
       loss: (batch, prepared) => spec.loss(model, batch, prepared),
       setTrainMode: spec.setTrainMode && (() => spec.setTrainMode!(model)),
       onEpoch: (epoch, s) => {
+        spec.afterEpoch?.(epoch, model);
         ctx.recordCurve(epoch + 1, spec.stage ? { [`${spec.stage} loss`]: s.loss, [`${spec.stage} seconds`]: s.seconds } : { loss: s.loss, seconds: s.seconds });
         ctx.log(`${prefix}epoch ${epoch + 1}/${epochs} loss ${s.loss.toFixed(4)} (${s.seconds.toFixed(1)} s)`);
       },
