@@ -59,6 +59,11 @@ export const TaskSchema = z.strictObject({
   /** Dataset id fine-tuned on and evaluated on. */
   target: z.string().min(1),
   threat: ThreatSchema,
+  /**
+   * Only these method ids run on this task (default: every method of the suite), e.g. a task whose
+   * source is pre-trained for one entry (CARTL's FDM). Not part of the cells' ids.
+   */
+  methods: z.array(z.string().min(1)).min(1).optional(),
 });
 
 export const TierSchema = z.strictObject({
@@ -91,14 +96,23 @@ export const MethodRunSchema = z.strictObject({
   config: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const SuiteSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-  description: z.string().default(''),
-  tier: TierSchema,
-  tasks: z.array(TaskSchema).min(1),
-  methods: z.array(MethodRunSchema).min(1),
-  seeds: z.array(z.number().int().min(0)).min(1),
-});
+export const SuiteSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    description: z.string().default(''),
+    tier: TierSchema,
+    tasks: z.array(TaskSchema).min(1),
+    methods: z.array(MethodRunSchema).min(1),
+    seeds: z.array(z.number().int().min(0)).min(1),
+  })
+  .superRefine((suite, ctx) => {
+    const ids = new Set(suite.methods.map((m) => m.id));
+    suite.tasks.forEach((task, t) =>
+      task.methods?.forEach((id, j) => {
+        if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['tasks', t, 'methods', j], message: `method '${id}' is not in the suite's methods (${[...ids].join(', ')})` });
+      }),
+    );
+  });
 
 export type Threat = z.infer<typeof ThreatSchema>;
 export type SourceRecipe = z.infer<typeof SourceRecipeSchema>;
