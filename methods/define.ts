@@ -14,6 +14,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Classifier, ModelSpec } from '../harness/models/classifier.ts';
 import type { DataSplit } from '../datasets/types.ts';
 import type { Rng } from '../harness/rng.ts';
+import type { SourceRecipe } from '../harness/protocol/schema.ts';
 
 export interface PaperRef {
   readonly title: string;
@@ -47,6 +48,8 @@ export interface FineTuneContext<C> {
   readonly model: Classifier;
   /** The frozen source model (eval mode). Methods must not modify it. */
   readonly source: Classifier;
+  /** How the source was pre-trained (CARTL picks its defaults by whether FDM was used); absent in unit tests. */
+  readonly sourceRecipe?: SourceRecipe;
   /** Builds a new model of any spec, seeded (for methods that re-make layers). */
   readonly buildModel: (spec: ModelSpec, seed: number) => Classifier;
   readonly train: DataSplit;

@@ -1,21 +1,20 @@
 /**
- * @module Adversarial pre-training of source models: PGD-AT (Madry et al.) or FGSM with a random start
- * (Wong et al., "Fast is better than free"), the cheap recipe CPU tiers use. The result is measured
+ * @module Adversarial pre-training of source models: PGD-AT (Madry et al.), FGSM with a random start
+ * (Wong et al., "Fast is better than free", the cheap recipe CPU tiers use), TRADES, or AT with CARTL's
+ * feature-distance term (`recipes.ts`). The result is measured
  * (clean and PGD-20 accuracy on the source test split) before it is cached, so a task never builds on
  * a source whose robustness nobody checked.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { getDataset } from '../../datasets/registry.ts';
 import { evaluateRobustness, type MetricValue } from '../evaluate/evaluate.ts';
 import type { Classifier } from '../models/classifier.ts';
 import { buildModel } from '../models/zoo.ts';
-import { crossEntropy } from '../nn/losses.ts';
 import type { SourceRecipe, Tier } from '../protocol/schema.ts';
 import { Rng } from '../rng.ts';
 import { fit } from '../train/fit.ts';
 import { sgd } from '../train/optimizer.ts';
 import { piecewiseLinear } from '../nn/schedule.ts';
-import { trainingAttack } from '../train/training-attack.ts';
+import { recipeStep, type RecipeStep } from './recipes.ts';
 
 /** How every source model is measured before it is cached. */
 export const SOURCE_EVALUATION: Tier['evaluation'] = {
@@ -30,6 +29,8 @@ export interface PretrainResult {
   curve: { epoch: number; loss: number; seconds: number }[];
   datasetVersion: string;
   trainSeconds: number;
+  /** Recipe-specific facts for the record (FDM's boundary block, TRADES' beta). */
+  details: Record<string, unknown>;
 }
 
 export async function pretrainSource(
@@ -45,18 +46,12 @@ export async function pretrainSource(
     rng.fork('init').nextSeed(),
   );
   const optimizer = sgd(model, { lr: recipe.lr, momentum: recipe.momentum, weightDecay: recipe.weightDecay });
-  const attack = trainingAttack({
-    norm: recipe.threat.norm,
-    eps: recipe.threat.eps,
-    stepSize: recipe.stepSize,
-    steps: recipe.recipe === 'fgsm-rs' ? 1 : recipe.steps,
-    // FGSM-RS: one step from a uniform random start, step 1.25 eps, then clipped to the ball.
-    randomStart: true,
-  });
-  const attackRng = rng.fork('attack');
+  let step: RecipeStep | undefined;
   const curve: PretrainResult['curve'] = [];
   const started = performance.now();
   try {
+    step = recipeStep(recipe, model, rng);
+    const { prepare, loss } = step;
     await fit({
       model,
       train,
@@ -67,8 +62,8 @@ export async function pretrainSource(
       optimizer,
       // One-cycle-like triangle, the schedule fast AT relies on to converge in few epochs.
       lrAt: (epoch, progress) => piecewiseLinear([0, recipe.epochs * 0.4, recipe.epochs], [0, recipe.lr, 0])(epoch + progress),
-      prepare: ({ x, y }) => ({ xAdv: attack(model, x, y, attackRng.nextSeed()) }),
-      loss: ({ y }, { xAdv }) => crossEntropy(model.forward(xAdv) as tf.Tensor2D, y),
+      prepare: (batch) => prepare(batch),
+      loss: (batch, prepared) => loss(batch, prepared),
       onEpoch: (epoch, s) => {
         curve.push({ epoch: epoch + 1, loss: s.loss, seconds: s.seconds });
         log(`pretrain ${recipe.dataset} ${recipe.arch} ${recipe.recipe}: epoch ${epoch + 1}/${recipe.epochs} loss ${s.loss.toFixed(4)} (${s.seconds.toFixed(1)} s)`);
@@ -78,10 +73,11 @@ export async function pretrainSource(
     model.dispose();
     throw err;
   } finally {
+    step?.dispose();
     optimizer.dispose();
   }
   const trainSeconds = (performance.now() - started) / 1000;
   model.eval();
   const metrics = await evaluateRobustness(model, test, { threat: recipe.threat, evaluation: SOURCE_EVALUATION, seed: recipe.seed });
-  return { model, metrics, curve, datasetVersion: dataset.version, trainSeconds };
+  return { model, metrics, curve, datasetVersion: dataset.version, trainSeconds, details: step!.details };
 }

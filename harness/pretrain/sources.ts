@@ -29,6 +29,8 @@ export interface SourceMetadata {
   curve: unknown[];
   datasetVersion: string;
   trainSeconds: number;
+  /** Recipe-specific facts (FDM's boundary block, TRADES' beta); absent in files written before recipes had any. */
+  details?: Record<string, unknown>;
   provenance: Environment;
   createdAt: number;
 }
@@ -80,7 +82,8 @@ export async function ensureSource(recipe: SourceRecipe, opts: EnsureSourceOptio
       log(`source ${id}: cached file ${path} is unusable (${(err as Error).message}); re-training`);
     }
   }
-  log(`source ${id}: pre-training ${recipe.arch} on ${recipe.dataset} (${recipe.recipe}, ${recipe.epochs} epochs)`);
+  const params = recipe.recipe === 'at-fdm' ? `, FDM k ${recipe.fdm!.k} lambda ${recipe.fdm!.lambda}` : recipe.recipe === 'trades' ? `, beta ${recipe.beta}` : '';
+  log(`source ${id}: pre-training ${recipe.arch} on ${recipe.dataset} (${recipe.recipe}${params}, ${recipe.epochs} epochs)`);
   const result = await pretrainSource(recipe, { log, dataDir: opts.dataDir });
   const metadata: SourceMetadata = {
     kind: 'rftbench-source',
@@ -91,6 +94,7 @@ export async function ensureSource(recipe: SourceRecipe, opts: EnsureSourceOptio
     curve: result.curve,
     datasetVersion: result.datasetVersion,
     trainSeconds: result.trainSeconds,
+    details: result.details,
     provenance: opts.environment,
     createdAt: Date.now(),
   };

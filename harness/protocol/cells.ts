@@ -38,8 +38,9 @@ export function hashOf(value: unknown, length = 16): string {
 
 export function expandSuite(suite: Suite): Cell[] {
   const cells: Cell[] = [];
-  for (const task of suite.tasks) {
+  for (const { methods: only, ...task } of suite.tasks) {
     for (const method of suite.methods) {
+      if (only && !only.includes(method.id)) continue;
       for (const seed of suite.seeds) {
         const spec: CellSpec = { protocol: PROTOCOL_VERSION, tier: suite.tier, task, method, seed };
         cells.push({ id: hashOf(spec), suite: suite.id, spec });

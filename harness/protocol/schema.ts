@@ -9,26 +9,48 @@ export const ThreatSchema = z.strictObject({
   eps: z.number().positive(),
 });
 
-/** How a source model is adversarially pre-trained; its hash names the cached checkpoint. */
-export const SourceRecipeSchema = z.strictObject({
-  /** Dataset id the source trains on, e.g. `fashion-mnist[0-4]`. */
-  dataset: z.string().min(1),
-  arch: z.string().min(1),
-  /** `at`: PGD-AT (Madry); `fgsm-rs`: FGSM with random start (Wong et al., fast AT). */
-  recipe: z.enum(['at', 'fgsm-rs']),
-  threat: ThreatSchema,
-  /** PGD steps for `at` (ignored by fgsm-rs) and step size (fgsm-rs uses 1.25 eps by default). */
-  steps: z.number().int().positive().default(7),
-  stepSize: z.number().positive(),
-  epochs: z.number().int().positive(),
-  batchSize: z.number().int().positive().default(128),
-  lr: z.number().positive(),
-  momentum: z.number().min(0).max(1).default(0.9),
-  weightDecay: z.number().min(0).default(5e-4),
-  /** Cap on training examples per epoch (CPU tiers). */
-  maxTrainExamples: z.number().int().positive().optional(),
-  seed: z.number().int().min(0).default(0),
+const FdmSchema = z.strictObject({
+  /** Blocks the target will fine-tune (head included): r is the input of block L-k+1. */
+  k: z.number().int().positive(),
+  /** Weight of the feature distance (CARTL: 0.005, also 0.01). */
+  lambda: z.number().positive().default(0.005),
 });
+
+/** How a source model is adversarially pre-trained; its hash names the cached checkpoint. */
+export const SourceRecipeSchema = z
+  .strictObject({
+    /** Dataset id the source trains on, e.g. `fashion-mnist[0-4]`. */
+    dataset: z.string().min(1),
+    arch: z.string().min(1),
+    /**
+     * `at`: PGD-AT (Madry); `fgsm-rs`: FGSM with random start (Wong et al., fast AT); `trades`: TRADES
+     * (Zhang et al.) with `beta`; `at-fdm`: PGD-AT plus CARTL's feature-distance term (`fdm`).
+     */
+    recipe: z.enum(['at', 'fgsm-rs', 'trades', 'at-fdm']),
+    threat: ThreatSchema,
+    /** PGD steps for `at`, `trades` and `at-fdm` (ignored by fgsm-rs) and step size (fgsm-rs uses 1.25 eps by default). */
+    steps: z.number().int().positive().default(7),
+    stepSize: z.number().positive(),
+    epochs: z.number().int().positive(),
+    batchSize: z.number().int().positive().default(128),
+    lr: z.number().positive(),
+    momentum: z.number().min(0).max(1).default(0.9),
+    weightDecay: z.number().min(0).default(5e-4),
+    /** Cap on training examples per epoch (CPU tiers). */
+    maxTrainExamples: z.number().int().positive().optional(),
+    seed: z.number().int().min(0).default(0),
+    /** TRADES' KL weight (recipe `trades` only; default 6). */
+    beta: z.number().min(0).optional(),
+    /** CARTL's FDM term (recipe `at-fdm` only, required there). */
+    fdm: FdmSchema.optional(),
+  })
+  // Recipe-specific keys exist only on their recipe, so older recipes keep their hashes and cached files.
+  .superRefine((r, ctx) => {
+    if (r.beta !== undefined && r.recipe !== 'trades') ctx.addIssue({ code: 'custom', path: ['beta'], message: `only recipe 'trades' takes beta (recipe is '${r.recipe}')` });
+    if (r.fdm !== undefined && r.recipe !== 'at-fdm') ctx.addIssue({ code: 'custom', path: ['fdm'], message: `only recipe 'at-fdm' takes fdm (recipe is '${r.recipe}')` });
+    if (r.fdm === undefined && r.recipe === 'at-fdm') ctx.addIssue({ code: 'custom', path: ['fdm'], message: "recipe 'at-fdm' needs fdm: { k, lambda }" });
+  })
+  .transform((r) => (r.recipe === 'trades' && r.beta === undefined ? { ...r, beta: 6 } : r));
 
 export const TaskSchema = z.strictObject({
   /** `<source>-to-<target>/<threat>`, e.g. `fmnist0-4-to-fmnist5-9/linf-8`. */
@@ -37,6 +59,11 @@ export const TaskSchema = z.strictObject({
   /** Dataset id fine-tuned on and evaluated on. */
   target: z.string().min(1),
   threat: ThreatSchema,
+  /**
+   * Only these method ids run on this task (default: every method of the suite), e.g. a task whose
+   * source is pre-trained for one entry (CARTL's FDM). Not part of the cells' ids.
+   */
+  methods: z.array(z.string().min(1)).min(1).optional(),
 });
 
 const AA_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab', 'fab-t', 'square'] as const;
@@ -93,14 +120,23 @@ export const MethodRunSchema = z.strictObject({
   config: z.record(z.string(), z.unknown()).default({}),
 });
 
-export const SuiteSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-  description: z.string().default(''),
-  tier: TierSchema,
-  tasks: z.array(TaskSchema).min(1),
-  methods: z.array(MethodRunSchema).min(1),
-  seeds: z.array(z.number().int().min(0)).min(1),
-});
+export const SuiteSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    description: z.string().default(''),
+    tier: TierSchema,
+    tasks: z.array(TaskSchema).min(1),
+    methods: z.array(MethodRunSchema).min(1),
+    seeds: z.array(z.number().int().min(0)).min(1),
+  })
+  .superRefine((suite, ctx) => {
+    const ids = new Set(suite.methods.map((m) => m.id));
+    suite.tasks.forEach((task, t) =>
+      task.methods?.forEach((id, j) => {
+        if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['tasks', t, 'methods', j], message: `method '${id}' is not in the suite's methods (${[...ids].join(', ')})` });
+      }),
+    );
+  });
 
 export type Threat = z.infer<typeof ThreatSchema>;
 export type SourceRecipe = z.infer<typeof SourceRecipeSchema>;

@@ -46,10 +46,23 @@ const smoke: SuiteInput = {
   seeds: [0],
 };
 
+/** The quick tier's source: FGSM-RS on Fashion-MNIST classes 0-4 (the FDM source differs only in the recipe). */
+const quickSource = {
+  dataset: 'fashion-mnist[0-4]',
+  arch: 'small-resnet',
+  recipe: 'fgsm-rs',
+  threat: { norm: 'Linf', eps: EPS_8 },
+  stepSize: 1.25 * EPS_8,
+  epochs: 2,
+  batchSize: 128,
+  maxTrainExamples: 12000,
+  lr: 0.1,
+} as const;
+
 const quick: SuiteInput = {
   id: 'quick',
   description:
-    'Fashion-MNIST transfer on a CPU: a small ResNet adversarially pre-trained on classes 0-4, fine-tuned on 5-9; clean + PGD-20 at Linf 8/255 on the first 500 test points.',
+    'Fashion-MNIST transfer on a CPU: a small ResNet adversarially pre-trained on classes 0-4, fine-tuned on 5-9; clean + PGD-20 at Linf 8/255 on the first 500 test points. CARTL also runs from an FDM source (same recipe plus the feature-distance term).',
   tier: {
     id: 'quick',
     budget: { epochs: 2, batchSize: 128, maxTrainExamples: 6000 },
@@ -67,25 +80,32 @@ const quick: SuiteInput = {
   tasks: [
     {
       id: 'fmnist-transfer/linf-8',
-      source: {
-        dataset: 'fashion-mnist[0-4]',
-        arch: 'small-resnet',
-        recipe: 'fgsm-rs',
-        threat: { norm: 'Linf', eps: EPS_8 },
-        stepSize: 1.25 * EPS_8,
-        epochs: 2,
-        batchSize: 128,
-        maxTrainExamples: 12000,
-        lr: 0.1,
-      },
+      source: quickSource,
       target: 'fashion-mnist[5-9]',
       threat: { norm: 'Linf', eps: EPS_8 },
     },
+    {
+      // One-step (FGSM-RS) adversarial examples like the plain source, so the two differ only by FDM.
+      id: 'fmnist-transfer-fdm/linf-8',
+      source: { ...quickSource, recipe: 'at-fdm', steps: 1, fdm: { k: 2, lambda: 0.005 } },
+      target: 'fashion-mnist[5-9]',
+      threat: { norm: 'Linf', eps: EPS_8 },
+      methods: ['cartl'],
+    },
   ],
-  // Two short epochs from a fresh head need a larger step than the 60-epoch paper recipes.
+  // Two short epochs from a fresh head need a larger step than the 60-epoch paper recipes; entries
+  // with a paper schedule use the same cosine one here, so they differ from `at` by their mechanism.
   methods: [
     { id: 'standard', config: { lr: 0.05 } },
     { id: 'at', config: { lr: 0.05 } },
+    { id: 'twins-at', config: { lr: 0.05, schedule: 'cosine' } },
+    { id: 'twins-trades', config: { lr: 0.05, schedule: 'cosine' } },
+    // k = 2: the last residual block and the head (small-resnet has 5 blocks).
+    { id: 'cartl', config: { k: 2, lr: 0.05, schedule: 'cosine' } },
+    {
+      id: 'rift',
+      config: { atLr: 0.05, lr: 0.01, mrcExamples: 256, mrcAttackSteps: 3, mrcEpochs: 5, holdout: 256, selectAttackSteps: 5 },
+    },
   ],
   seeds: [0],
 };

@@ -76,6 +76,7 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
     result = await entry.fineTune({
       model,
       source: sourceModel,
+      sourceRecipe: source.metadata.recipe,
       buildModel,
       train,
       numClasses: target.classNames.length,

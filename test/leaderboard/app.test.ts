@@ -98,12 +98,13 @@ describe('home and task leaderboards', () => {
     expect(a.rows.find((r) => r.methodId === 'at')!.gain).toBe(0);
     expect(a.rows.find((r) => r.methodId === 'standard')!.gain).toBeCloseTo(-0.4, 6);
     expect(rift.cost!.unit).toBe('CPU');
-    const twins = a.rows.find((r) => r.methodId === 'twins-at')!;
+    const twins = a.rows.find((r) => r.methodId === 'twins-bn')!;
     expect(twins.seeds).toEqual([0, 1]);
     expect(twins.failed).toEqual([{ seed: 2, cellId: fx.failedCellId, error: 'diverged at epoch 2, step 14: loss is NaN' }]);
     // Registered entries get their registry title; unregistered ids show as themselves.
     expect(a.rows.find((r) => r.methodId === 'at')!.title).toBe('Adversarial fine-tuning (PGD-AT)');
-    expect(rift).toMatchObject({ title: 'rift', registered: false });
+    expect(rift).toMatchObject({ title: 'RiFT (robust critical fine-tuning)', registered: true });
+    expect(twins).toMatchObject({ title: 'twins-bn', registered: false });
 
     const b = await json<Board>(`/api/task/${enc(TASK_B)}`);
     expect(b.rows[0].cost!.unit).toBe('GPU');
@@ -143,14 +144,14 @@ describe('home and task leaderboards', () => {
   });
 
   it('sorts server-side with ?sort=&dir= and marks the sorted column', async () => {
-    const byClean = ['standard', 'twins-at', 'rift', 'at'];
+    const byClean = ['standard', 'twins-bn', 'rift', 'at'];
     expect((await json<Board>(`/api/task/${enc(TASK_A)}?sort=clean`)).rows.map((r) => r.methodId)).toEqual(byClean);
     expect((await json<Board>(`/api/task/${enc(TASK_A)}?sort=clean&dir=asc`)).rows.map((r) => r.methodId)).toEqual([...byClean].reverse());
     expect((await json<Board>(`/api/task/${enc(TASK_A)}?sort=cost`)).rows[0].methodId).toBe('standard');
     const page = await html(`/task/${enc(TASK_A)}?sort=clean&dir=desc`);
     expect(rowOrder(page)).toEqual(byClean);
     expect(page).toMatch(/<th class="num" aria-sort="descending"><a href="[^"]*sort=clean&amp;dir=asc"/);
-    expect(rowOrder(await html(`/task/${enc(TASK_A)}?sort=method`))).toEqual(['at', 'rift', 'standard', 'twins-at']);
+    expect(rowOrder(await html(`/task/${enc(TASK_A)}?sort=method`))).toEqual(['at', 'rift', 'standard', 'twins-bn']);
     // Ranks stay attached to their rows whatever the order.
     expect((await json<Board>(`/api/task/${enc(TASK_A)}?sort=clean`)).rows.map((r) => r.rank)).toEqual([4, 2, 1, 3]);
   });
@@ -186,14 +187,14 @@ describe('CSV and JSON API', () => {
       expect(lines.length - 1, path).toBe(rows);
     }
     const board = (await (await get(`/api/task/${enc(TASK_A)}?format=csv`)).text()).split('\r\n');
-    expect(board[1]).toMatch(/^1,rift,rift,[0-9a-f]{8},0 1,,0\.82,/);
-    expect(board.find((l) => l.includes('twins-at'))).toMatch(/,0 1,2,/);
+    expect(board[1]).toMatch(/^1,rift,RiFT \(robust critical fine-tuning\),[0-9a-f]{8},0 1,,0\.82,/);
+    expect(board.find((l) => l.includes('twins-bn'))).toMatch(/,0 1,2,/);
   });
 
   it('serves methods, a method with its config defaults, cells and comparisons as JSON', async () => {
     const { methods } = await json<{ methods: { id: string; registered: boolean; cells: number }[] }>('/api/methods');
-    expect(methods.map((m) => m.id)).toEqual(expect.arrayContaining(['standard', 'at', 'twins-at', 'rift']));
-    expect(methods.find((m) => m.id === 'twins-at')).toMatchObject({ registered: false, cells: 5 });
+    expect(methods.map((m) => m.id)).toEqual(expect.arrayContaining(['standard', 'at', 'twins-bn', 'rift']));
+    expect(methods.find((m) => m.id === 'twins-bn')).toMatchObject({ registered: false, cells: 5 });
     const at = await json<MethodDetail>('/api/method/at');
     expect(at.paper?.url).toBe('https://arxiv.org/abs/1706.06083');
     expect(at.defaults).toMatchObject({ lr: 0.01, momentum: 0.9, schedule: 'cosine' });
@@ -226,9 +227,9 @@ describe('pages', () => {
     expect(at).toContain('Configuration defaults');
     expect(at).toMatch(/<code>lr<\/code><\/td><td>number<\/td><td><code>0\.01<\/code>/);
     expect(at).toContain(`href="/task/fmnist-transfer/linf-8?tier=quick"`);
-    const rift = await html('/method/rift');
-    expect(rift).toContain('not in the method registry');
-    expect(rift).toContain('<h1>rift</h1>');
+    const unregistered = await html('/method/twins-bn');
+    expect(unregistered).toContain('not in the method registry');
+    expect(unregistered).toContain('<h1>twins-bn</h1>');
   });
 
   it('shows a run page: provenance, per-attack breakdown, corruption table, curves, RiFT criticality', async () => {

@@ -17,7 +17,7 @@ import { Store, type NewMetric } from '../../results/store.ts';
 const EPS_8 = 8 / 255;
 export const TASK_A = 'fmnist-transfer/linf-8';
 export const TASK_B = 'cifar10-transfer/linf-8';
-export const METHOD_IDS = ['standard', 'at', 'twins-at', 'rift'] as const;
+export const METHOD_IDS = ['standard', 'at', 'twins-bn', 'rift'] as const;
 export const SEEDS = [0, 1] as const;
 
 export const CORRUPTIONS = [
@@ -30,21 +30,21 @@ export const BASE: Record<string, Record<(typeof METHOD_IDS)[number], { clean: n
   [TASK_A]: {
     standard: { clean: 0.912, pgd: 0.052, autoattack: 0.02, corruption: 0.7 },
     at: { clean: 0.8, pgd: 0.462, autoattack: 0.42, corruption: 0.66 },
-    'twins-at': { clean: 0.832, pgd: 0.49, autoattack: 0.45, corruption: 0.68 },
+    'twins-bn': { clean: 0.832, pgd: 0.49, autoattack: 0.45, corruption: 0.68 },
     rift: { clean: 0.82, pgd: 0.51, autoattack: 0.47, corruption: 0.69 },
   },
   [TASK_B]: {
     standard: { clean: 0.88, pgd: 0.01, autoattack: 0.0, corruption: 0.62 },
     at: { clean: 0.71, pgd: 0.38, autoattack: 0.35, corruption: 0.58 },
-    'twins-at': { clean: 0.74, pgd: 0.41, autoattack: 0.37, corruption: 0.6 },
+    'twins-bn': { clean: 0.74, pgd: 0.41, autoattack: 0.37, corruption: 0.6 },
     rift: { clean: 0.73, pgd: 0.42, autoattack: 0.38, corruption: 0.61 },
   },
 };
 
 /** Expected order by AutoAttack on each task (best first). */
 export const EXPECTED_ORDER: Record<string, string[]> = {
-  [TASK_A]: ['rift', 'twins-at', 'at', 'standard'],
-  [TASK_B]: ['rift', 'twins-at', 'at', 'standard'],
+  [TASK_A]: ['rift', 'twins-bn', 'at', 'standard'],
+  [TASK_B]: ['rift', 'twins-bn', 'at', 'standard'],
 };
 
 const quickTier = {
@@ -227,17 +227,17 @@ export function buildFixtureStore(path: string): Fixture {
     }
     store.finishRun(runId, 'completed');
   }
-  // A third seed of twins-at on task A that diverged: shown as a failed seed, never ranked.
+  // A third seed of twins-bn on task A that diverged: shown as a failed seed, never ranked.
   const failed = expandSuite(parseSuite({ ...SUITE_A, methods: [methods[2]], seeds: [2] }))[0];
   store.recordCell(
     {
-      id: failed.id, suite: 'quick', tier: 'quick', taskId: TASK_A, methodId: 'twins-at', seed: 2, status: 'failed',
+      id: failed.id, suite: 'quick', tier: 'quick', taskId: TASK_A, methodId: 'twins-bn', seed: 2, status: 'failed',
       error: 'diverged at epoch 2, step 14: loss is NaN', runId: 'run-quick', spec: failed.spec as unknown as Record<string, unknown>,
       provenance: provenanceFor(failed, false), artifacts: {}, startedAt: clock, finishedAt: clock + 30_000, trainSeconds: 0, evalSeconds: 0,
     },
     [],
   );
-  ids.set(cellKey(TASK_A, 'twins-at', 2), failed.id);
+  ids.set(cellKey(TASK_A, 'twins-bn', 2), failed.id);
   return { store, path, ids, failedCellId: failed.id, flaggedCellId };
 }
 

@@ -65,16 +65,16 @@ describe.skipIf(!hasChromium)('leaderboard in Chromium', () => {
 
     // Client-side sort: the page does not reload, the rows move, the URL records the sort.
     await page.locator('#leaderboard thead a[data-col="clean"]').click();
-    await expect.poll(() => order(page)).toEqual(['standard', 'twins-at', 'rift', 'at']);
+    await expect.poll(() => order(page)).toEqual(['standard', 'twins-bn', 'rift', 'at']);
     expect(page.url()).toContain('sort=clean');
     expect(await page.locator('#leaderboard thead th[aria-sort="descending"]').textContent()).toBe('Clean');
     await page.locator('#leaderboard thead a[data-col="clean"]').click();
-    await expect.poll(() => order(page)).toEqual(['at', 'rift', 'twins-at', 'standard']);
+    await expect.poll(() => order(page)).toEqual(['at', 'rift', 'twins-bn', 'standard']);
 
     // A seed link opens the run page.
     await page.locator('#leaderboard tbody tr[data-method="rift"] a.seed').first().click();
     await page.waitForURL(/\/cell\//);
-    expect(await page.locator('h1').textContent()).toContain('rift');
+    expect(await page.locator('h1').textContent()).toContain('RiFT (robust critical fine-tuning)');
     expect(await page.locator('#attacks').textContent()).toContain('AutoAttack');
     expect(await page.locator('#provenance').textContent()).toContain('sourceSha256');
     expect(errors).toEqual([]);
@@ -88,7 +88,7 @@ describe.skipIf(!hasChromium)('leaderboard in Chromium', () => {
     expect(await order(page)).toEqual(EXPECTED_ORDER[TASK_A]);
     await page.locator('#leaderboard thead a[data-col="clean"]').click();
     await page.waitForURL(/sort=clean/);
-    expect(await order(page)).toEqual(['standard', 'twins-at', 'rift', 'at']);
+    expect(await order(page)).toEqual(['standard', 'twins-bn', 'rift', 'at']);
     await context.close();
   });
 });

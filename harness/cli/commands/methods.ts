@@ -33,9 +33,13 @@ Example: rftbench methods show at`,
     if (e.paper) console.log(`paper: ${e.paper.title}${e.paper.venue ? ` (${e.paper.venue})` : ''} ${e.paper.url}`);
     console.log(`\n${e.description}\n\nconfig:`);
     const props = (schema as { properties?: Record<string, { type?: string; default?: unknown; description?: string; enum?: unknown[] }> }).properties ?? {};
+    const required = new Set((schema as { required?: string[] }).required ?? []);
+    const typeOf = (p: { type?: string; enum?: unknown[] }) => (p.enum ? p.enum.join(' | ') : (p.type ?? ''));
+    const keyWidth = Math.max(14, ...Object.keys(props).map((k) => k.length + 1));
+    const typeWidth = Math.max(20, ...Object.values(props).map((p) => typeOf(p).length + 1));
     for (const [key, p] of Object.entries(props)) {
-      const type = p.enum ? p.enum.join(' | ') : (p.type ?? '');
-      console.log(`  ${key.padEnd(14)} ${type.padEnd(20)} default ${JSON.stringify(p.default)}${p.description ? `  ${p.description}` : ''}`);
+      const dflt = p.default !== undefined ? `default ${JSON.stringify(p.default)}` : required.has(key) ? 'required' : 'optional';
+      console.log(`  ${key.padEnd(keyWidth)} ${typeOf(p).padEnd(typeWidth)} ${dflt}${p.description ? `  ${p.description}` : ''}`);
     }
     return 0;
   },
