@@ -330,15 +330,16 @@ describe('errors and security', () => {
     expect((await get('/assets/sort.js')).headers.get('content-type')).toMatch(/javascript/);
   });
 
-  it('has no write endpoints without the token: the submit hook answers 401, and passes with it', async () => {
+  it('has no write endpoints without the token: the submit hook answers 401, and passes the guard with it', async () => {
     const open = await get('/api/submit', { method: 'POST' });
     expect(open.status).toBe(401);
     expect(((await open.json()) as { error: string }).error).toMatch(/without a token/);
     const guarded = createApp(fx.store, { token: 's3cret' });
     expect((await guarded.request('/api/submit', { method: 'POST' })).status).toBe(401);
     expect((await guarded.request('/api/submit', { method: 'POST', headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    // Past the guard: a server without a writable store takes no submissions.
     const passed = await guarded.request('/api/submit', { method: 'POST', headers: { Authorization: 'Bearer s3cret' } });
-    expect(passed.status).toBe(501);
+    expect(passed.status).toBe(503);
     // Other methods on the read routes are not routes at all.
     expect((await get(`/api/task/${enc(TASK_A)}`, { method: 'POST' })).status).toBe(404);
   });
