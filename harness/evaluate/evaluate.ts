@@ -8,11 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pgd } from '../../attacks/pgd.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
-import type { DataSplit } from '../../datasets/types.ts';
+import type { DataSplit, LoadOptions } from '../../datasets/types.ts';
 import type { Classifier } from '../models/classifier.ts';
 import type { Threat, Tier } from '../protocol/schema.ts';
 import { checkPerturbation, emptyStats, perturbationFlags } from './perturbation-check.ts';
 import { evaluateAutoAttack } from './autoattack-metric.ts';
+import { evaluateCorruptions } from './corruption-metric.ts';
 import { accuracyMetric, type MetricValue } from './metric.ts';
 
 export { accuracyMetric, type MetricValue } from './metric.ts';
@@ -23,6 +24,8 @@ export interface EvaluateOptions {
   readonly seed: number;
   readonly onBatch?: (done: number, total: number) => void;
   readonly log?: (line: string) => void;
+  /** The task's -C set, evaluated when the tier asks for corruption accuracy. */
+  readonly corruptions?: { readonly dataset: string; readonly load?: LoadOptions };
 }
 
 /** Predicted classes of a batch; the logits never leave the tidy. */
@@ -78,6 +81,10 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
     if (evaluation.autoattack) {
       const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log });
       extra.push(aa.metric, ...aa.components);
+    }
+    if (evaluation.corruptions && opts.corruptions) {
+      const c = evaluation.corruptions;
+      extra.push(...(await evaluateCorruptions(logits, { dataset: opts.corruptions.dataset, n: c.n, batchSize: c.batchSize, only: c.only, load: opts.corruptions.load, log: opts.log })));
     }
   } finally {
     model.train(wasTraining);

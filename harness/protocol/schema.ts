@@ -59,6 +59,8 @@ export const TaskSchema = z.strictObject({
   /** Dataset id fine-tuned on and evaluated on. */
   target: z.string().min(1),
   threat: ThreatSchema,
+  /** A -C test set of the target (e.g. `cifar10-c`) for the tier's corruption evaluation. */
+  corruptions: z.string().min(1).optional(),
   /**
    * Only these method ids run on this task (default: every method of the suite), e.g. a task whose
    * source is pre-trained for one entry (CARTL's FDM). Not part of the cells' ids.
@@ -112,6 +114,15 @@ export const TierSchema = z.strictObject({
     }),
     /** AutoAttack on the first n points (often fewer than PGD's n on CPU tiers); absent = not run. */
     autoattack: AutoAttackEvaluationSchema.optional(),
+    /** Corruption accuracy on tasks that name a -C set: the first n points of each (corruption, severity). */
+    corruptions: z
+      .strictObject({
+        n: z.number().int().positive(),
+        batchSize: z.number().int().positive().default(500),
+        /** Only these corruptions (default: the benchmark's 15). */
+        only: z.array(z.string().min(1)).min(1).optional(),
+      })
+      .optional(),
   }),
 });
 

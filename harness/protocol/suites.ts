@@ -2,7 +2,9 @@
  * @module The built-in suites. Tiers fix the budget and the evaluation strength:
  * - smoke: synthetic data, seconds, for tests;
  * - quick: real Fashion-MNIST on a CPU in minutes, the default main job;
- * - standard (later): paper scale on GPUs.
+ * - standard: paper scale on GPUs (the nightly job): PGD-AT ResNet-18 sources, every method on CIFAR-10,
+ *   CIFAR-100, SVHN, GTSRB, Caltech-256 and Tiny-ImageNet targets, AutoAttack (standard) on the first
+ *   10,000 test points, corruption accuracy where a -C set exists.
  * A suite file given on the command line is validated by the same schema.
  */
 import { readFileSync } from 'node:fs';
@@ -110,7 +112,55 @@ const quick: SuiteInput = {
   seeds: [0],
 };
 
-const BUILT_IN: Record<string, SuiteInput> = { smoke, quick };
+/** PGD-AT (Madry) at paper scale: 10 steps of 2/255, SGD 0.1, 100 epochs (the CARTL/TWINS source recipe). */
+function pgdAtSource(dataset: string) {
+  return { dataset, arch: 'resnet18', recipe: 'at', threat: { norm: 'Linf', eps: EPS_8 }, steps: 10, stepSize: 2 / 255, epochs: 100, batchSize: 128, lr: 0.1 } as const;
+}
+
+const linf8 = { norm: 'Linf', eps: EPS_8 } as const;
+const cifar100Source = pgdAtSource('cifar100');
+// 64 px tasks start from the first 100 Tiny-ImageNet classes, so the Tiny-ImageNet target (the other 100) is unseen.
+const tinySource = pgdAtSource('tiny-imagenet[0-99]');
+
+const standard: SuiteInput = {
+  id: 'standard',
+  description:
+    'Paper scale on GPUs: ResNet-18 PGD-AT sources (CIFAR-100; CIFAR-10 for the CIFAR-100 target; Tiny-ImageNet classes 0-99 at 64 px), every method fine-tuned for 60 epochs on CIFAR-10, CIFAR-100, SVHN, GTSRB, Caltech-256 and Tiny-ImageNet (classes 100-199); clean, PGD-20, AutoAttack (standard) on the first 10,000 test points, corruption accuracy on CIFAR-10-C / CIFAR-100-C / Tiny-ImageNet-C.',
+  tier: {
+    id: 'standard',
+    budget: { epochs: 60, batchSize: 128 },
+    trainAttack: { steps: 10, stepSizeOverEps: 0.25 },
+    evaluation: {
+      n: 10000,
+      batchSize: 500,
+      pgd: { steps: 20, stepSizeOverEps: 0.25, restarts: 1 },
+      autoattack: { version: 'standard', n: 10000, batchSize: 500 },
+      corruptions: { n: 10000, batchSize: 500 },
+    },
+  },
+  tasks: [
+    { id: 'cifar100-to-cifar10/linf-8', source: cifar100Source, target: 'cifar10', threat: linf8, corruptions: 'cifar10-c' },
+    { id: 'cifar10-to-cifar100/linf-8', source: pgdAtSource('cifar10'), target: 'cifar100', threat: linf8, corruptions: 'cifar100-c' },
+    { id: 'cifar100-to-svhn/linf-8', source: cifar100Source, target: 'svhn', threat: linf8 },
+    { id: 'cifar100-to-gtsrb/linf-8', source: cifar100Source, target: 'gtsrb', threat: linf8 },
+    { id: 'tinyimagenet-to-caltech256/linf-8', source: tinySource, target: 'caltech256', threat: linf8 },
+    { id: 'tinyimagenet0-99-to-100-199/linf-8', source: tinySource, target: 'tiny-imagenet[100-199]', threat: linf8, corruptions: 'tiny-imagenet-c[100-199]' },
+    {
+      // CARTL's own source: the same PGD-AT recipe plus feature distance minimisation (k = 4 blocks, lambda 0.01).
+      id: 'cifar100-fdm-to-cifar10/linf-8',
+      source: { ...cifar100Source, recipe: 'at-fdm', fdm: { k: 4, lambda: 0.01 } },
+      target: 'cifar10',
+      threat: linf8,
+      corruptions: 'cifar10-c',
+      methods: ['cartl'],
+    },
+  ],
+  // Each entry's own paper defaults (lr, schedules, weight decay) at the tier's 60 epochs.
+  methods: [{ id: 'standard' }, { id: 'linear-probe' }, { id: 'partial' }, { id: 'at' }, { id: 'trades' }, { id: 'lwf' }, { id: 'twins-at' }, { id: 'twins-trades' }, { id: 'cartl' }, { id: 'rift' }],
+  seeds: [0, 1, 2],
+};
+
+const BUILT_IN: Record<string, SuiteInput> = { smoke, quick, standard };
 
 export function builtInSuiteIds(): string[] {
   return Object.keys(BUILT_IN);

@@ -99,6 +99,8 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
       evaluation: tier.evaluation,
       seed,
       onBatch: ctx.onEvalBatch,
+      log: ctx.log,
+      corruptions: task.corruptions ? { dataset: task.corruptions, load: { dataDir: ctx.dataDir } } : undefined,
     });
     return {
       metrics,
