@@ -20,6 +20,8 @@ export interface AutoAttackMetricOptions {
   readonly state?: StateStore;
   readonly log?: (line: string) => void;
   readonly onProgress?: (p: Progress) => void;
+  /** PGD's per-point outcome (1 = robust) on the same test points, when the harness ran it first. */
+  readonly pgdRobust?: Uint8Array;
 }
 
 export interface AutoAttackMetricResult {
@@ -50,6 +52,10 @@ export async function evaluateAutoAttack(model: LogitsFn, test: DataSplit, opts:
     const stats = checkPerturbation(x, xAdv, threat, emptyStats());
     xAdv.dispose();
     const robust = report.robustFlags.filter(Boolean).length;
+    // A weaker-than-PGD AutoAttack on the same points means something is wrong with the evaluation.
+    const pgdSame = opts.pgdRobust && opts.pgdRobust.length >= n ? opts.pgdRobust.subarray(0, n).reduce((a, b) => a + b, 0) / n : undefined;
+    const survivedOnlyAa = opts.pgdRobust ? report.robustFlags.filter((r, i) => r && opts.pgdRobust![i] === 0).length : 0;
+    const checkFlags = [...perturbationFlags(stats), ...(survivedOnlyAa ? [`autoattack-missed-pgd-examples:${survivedOnlyAa}`] : [])];
     const metric = accuracyMetric('autoattack', robust, n, {
       attack: attack.id,
       version: config.version,
@@ -63,7 +69,8 @@ export async function evaluateAutoAttack(model: LogitsFn, test: DataSplit, opts:
       maxPerturbation: stats.maxPerturbation,
       nanCount: stats.nanCount,
       outOfBoxCount: stats.outOfBoxCount,
-      flags: perturbationFlags(stats),
+      flags: checkFlags,
+      ...(pgdSame === undefined ? {} : { pgdAccuracyOnSamePoints: pgdSame, pointsRobustToAutoAttackButNotPgd: survivedOnlyAa }),
       resumed: report.resumed,
     });
     const components = report.robustAccuracyAfter.map((step) =>

@@ -52,6 +52,8 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
   });
   let clean = 0;
   let robust = 0;
+  // Per-point PGD outcome, so AutoAttack can be compared with PGD on exactly the same points.
+  const pgdRobust = new Uint8Array(n);
   let done = 0;
   let batchNo = 0;
   const stats = emptyStats();
@@ -69,7 +71,10 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
         if (cleanPred[i] === labels[i]) {
           clean++;
           // Robust = correct on the clean point AND on its adversarial example (RobustBench's count).
-          if (advPred[i] === labels[i]) robust++;
+          if (advPred[i] === labels[i]) {
+            robust++;
+            pgdRobust[idx[i]] = 1;
+          }
         }
       }
       tf.dispose([x, y, xAdv]);
@@ -79,7 +84,7 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
       await new Promise((r) => setImmediate(r));
     }
     if (evaluation.autoattack) {
-      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log });
+      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust });
       extra.push(aa.metric, ...aa.components);
     }
     if (evaluation.corruptions && opts.corruptions) {

@@ -58,6 +58,9 @@ describe('smoke suite end to end', () => {
         expect(m.autoattack.n).toBe(32);
         expect(m.autoattack.details).toMatchObject({ version: 'custom', attacks: ['apgd-ce', 'apgd-t'], nanCount: 0, outOfBoxCount: 0 });
         expect(m['autoattack/apgd-t'].value).toBe(m.autoattack.value);
+        // PGD on the same 32 points, for a like-for-like comparison on the board.
+        expect(m.autoattack.details.pgdAccuracyOnSamePoints).toEqual(expect.any(Number));
+        if (m.autoattack.details.pointsRobustToAutoAttackButNotPgd === 0) expect(m.autoattack.value).toBeLessThanOrEqual(m.autoattack.details.pgdAccuracyOnSamePoints as number);
         expect(m['autoattack/apgd-ce'].value).toBeGreaterThanOrEqual(m.autoattack.value);
         expect(m.autoattack.details.maxPerturbation as number).toBeLessThanOrEqual(suite.tasks[0].threat.eps * (1 + 1e-5));
         expect(m.autoattack.value).toBeLessThanOrEqual((m.autoattack.details.cleanAccuracy as number) + 1e-12);
