@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.ts')).default,
   eval: async () => (await import('./commands/eval.ts')).default,
   gate: async () => (await import('./commands/gate.ts')).default,
+  merge: async () => (await import('./commands/merge.ts')).default,
   submit: async () => (await import('./commands/submit.ts')).default,
   nightly: async () => (await import('./commands/nightly.ts')).default,
   bench: async () => (await import('./commands/bench.ts')).default,

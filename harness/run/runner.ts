@@ -14,6 +14,7 @@ import { initBackend } from '../tensor/backend.ts';
 import type { MetricValue } from '../evaluate/evaluate.ts';
 import { describeEnvironment } from './provenance.ts';
 import { runCell } from './run-cell.ts';
+import { describeShard, shardCells, type Shard } from './shard.ts';
 
 export interface RunOptions {
   suite: Suite;
@@ -25,6 +26,8 @@ export interface RunOptions {
   log?: (message: string) => void;
   /** Entries outside the registry (a submission under test), by id. */
   extraEntries?: ReadonlyMap<string, MethodEntry>;
+  /** Run only this shard's cells. */
+  shard?: Shard;
 }
 
 export interface CellSummary {
@@ -60,7 +63,7 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
   const { suite, entries } = await resolveMethods(opts.suite, opts.extraEntries);
   const backend = await initBackend();
   const environment = describeEnvironment(backend);
-  const cells = expandSuite(suite);
+  const cells = shardCells(expandSuite(suite), opts.shard);
   const statuses = opts.store.cellStatuses(cells.map((c) => c.id));
   // Self-reported cells (submissions) are re-run here; the measured record then replaces them.
   const selfReported = opts.store.selfReportedCells(cells.map((c) => c.id));
@@ -69,7 +72,7 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
     return s === undefined || (s === 'failed' && opts.retryFailed) || selfReported.has(c.id);
   });
   const toRun = new Set(todo.map((c) => c.id));
-  log(`suite ${suite.id} (${suite.tier.id} tier): ${cells.length} cells, ${cells.length - todo.length} already in ${opts.store.path}, ${todo.length} to run on ${backend.name} (${backend.threads} threads)`);
+  log(`suite ${suite.id} (${suite.tier.id} tier, ${describeShard(opts.shard)}): ${cells.length} cells, ${cells.length - todo.length} already in ${opts.store.path}, ${todo.length} to run on ${backend.name} (${backend.threads} threads)`);
 
   const summaries: CellSummary[] = cells
     .filter((c) => !toRun.has(c.id))
@@ -89,7 +92,7 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
     status: 'running',
     commit: environment.commit,
     backend: environment.backend,
-    environment: environment as unknown as Record<string, unknown>,
+    environment: { ...environment, shard: opts.shard ?? null, pid: process.pid } as unknown as Record<string, unknown>,
   });
   const interrupt = () => {
     opts.store.finishRun(runId, 'interrupted');

@@ -1,6 +1,7 @@
 /** @module `rftbench run`: run a suite end to end, resuming, and print the results table. */
 import type { Command } from '../command.ts';
-import { parseFlags } from '../command.ts';
+import { UsageError, parseFlags } from '../command.ts';
+import { describeShard, resolveShard, shardCells } from '../../run/shard.ts';
 import { loadSuite, builtInSuiteIds } from '../../protocol/suites.ts';
 import { expandSuite } from '../../protocol/cells.ts';
 import { resolveMethods, runSuite } from '../../run/runner.ts';
@@ -11,11 +12,14 @@ import { DEFAULT_DB_PATH, Store } from '../../../results/store.ts';
 const command: Command = {
   name: 'run',
   summary: 'run a suite (fine-tune every method on every task, evaluate, store), resuming',
-  usage: `Usage: rftbench run [--suite ID|FILE.json] [--db PATH] [--data DIR] [--retry-failed] [--dry-run]
+  usage: `Usage: rftbench run [--suite ID|FILE.json] [--db PATH] [--data DIR] [--shard I/N] [--retry-failed] [--dry-run]
 
   --suite ID|FILE  a built-in suite (${builtInSuiteIds().join(', ')}) or a suite JSON file (default: quick)
   --db PATH        results store (default: ${DEFAULT_DB_PATH}); cells already complete there are skipped
   --data DIR       dataset and source-model cache (default: $RFTBENCH_DATA or ~/.cache/rftbench)
+  --shard I/N      run only shard I of N (cells I, I+N, … of the suite); also read from Slurm array jobs
+                   (SLURM_ARRAY_TASK_ID/_MIN/_COUNT) and Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX with
+                   RFTBENCH_SHARD_COUNT); merge shard stores with 'rftbench merge'
   --retry-failed   run again the cells that failed before
   --dry-run        print the resolved suite as JSON (a starting point for your own suite file) and its
                    cell ids, then stop without touching the store
@@ -29,12 +33,20 @@ Example: rftbench run --suite quick`,
       data: { type: 'string' },
       'retry-failed': { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
+      shard: { type: 'string' },
     });
+    let shard;
+    try {
+      shard = resolveShard(values.shard);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const suite = loadSuite(values.suite);
     const resolved = await resolveMethods(suite); // validate everything before the store is opened
     if (values['dry-run']) {
       console.log(JSON.stringify(resolved.suite, null, 2));
-      for (const c of expandSuite(resolved.suite)) console.error(`cell ${c.id}  ${c.spec.task.id} · ${c.spec.method.id} · seed ${c.spec.seed}`);
+      console.error(describeShard(shard));
+      for (const c of shardCells(expandSuite(resolved.suite), shard)) console.error(`cell ${c.id}  ${c.spec.task.id} · ${c.spec.method.id} · seed ${c.spec.seed}`);
       return 0;
     }
     const store = Store.open(values.db);
@@ -45,6 +57,7 @@ Example: rftbench run --suite quick`,
         command: ['rftbench', 'run', ...argv].join(' '),
         dataDir: values.data,
         retryFailed: values['retry-failed'],
+        shard,
       });
       console.log(formatResultsTable(summaries));
       // The source each task fine-tunes from, with its measured robustness: the reference point of every row.
