@@ -72,6 +72,22 @@ export class Store {
     this.db.update(schema.runs).set({ status, finishedAt: Date.now() }).where(eq(schema.runs.id, id)).run();
   }
 
+  /**
+   * Marks as interrupted the runs still `running` that were started on `host` by a process that no longer
+   * exists. Runs of other hosts (other shards, maybe alive) are never touched. Returns how many were marked.
+   */
+  markInterruptedRuns(host: string, alive: (pid: number) => boolean): number {
+    const running = this.db.select().from(schema.runs).where(eq(schema.runs.status, 'running')).all();
+    let marked = 0;
+    for (const r of running) {
+      const env = r.environment as { host?: unknown; pid?: unknown };
+      if (env.host !== host || typeof env.pid !== 'number' || alive(env.pid)) continue;
+      this.db.update(schema.runs).set({ status: 'interrupted' }).where(eq(schema.runs.id, r.id)).run();
+      marked++;
+    }
+    return marked;
+  }
+
   getRun(id: string): RunRow | undefined {
     return this.db.select().from(schema.runs).where(eq(schema.runs.id, id)).get();
   }

@@ -4,6 +4,7 @@
  * transaction. A crash or kill loses at most the cell in progress; running again resumes.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { z } from 'zod';
 import type { MethodEntry } from '../../methods/define.ts';
 import { methods } from '../../methods/registry.ts';
@@ -71,6 +72,9 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
     const s = statuses.get(c.id);
     return s === undefined || (s === 'failed' && opts.retryFailed) || selfReported.has(c.id);
   });
+  // Runs of this host whose process is gone were killed (SIGKILL leaves no chance to say so): mark them.
+  const stale = opts.store.markInterruptedRuns(hostname(), (pid) => processAlive(pid));
+  if (stale) log(`marked ${stale} earlier run(s) of this host as interrupted (their process is gone)`);
   const toRun = new Set(todo.map((c) => c.id));
   log(`suite ${suite.id} (${suite.tier.id} tier, ${describeShard(opts.shard)}): ${cells.length} cells, ${cells.length - todo.length} already in ${opts.store.path}, ${todo.length} to run on ${backend.name} (${backend.threads} threads)`);
 
@@ -92,7 +96,7 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
     status: 'running',
     commit: environment.commit,
     backend: environment.backend,
-    environment: { ...environment, shard: opts.shard ?? null, pid: process.pid } as unknown as Record<string, unknown>,
+    environment: { ...environment, shard: opts.shard ?? null, host: hostname(), pid: process.pid } as unknown as Record<string, unknown>,
   });
   const interrupt = () => {
     opts.store.finishRun(runId, 'interrupted');
@@ -150,6 +154,16 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
     process.off('SIGTERM', interrupt);
   }
   return inSuiteOrder(cells, summaries);
+}
+
+/** Whether a process with this pid exists on this host (signal 0 probes without signalling). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function inSuiteOrder(cells: Cell[], summaries: CellSummary[]): CellSummary[] {
