@@ -99,7 +99,12 @@ const quick: SuiteInput = {
   // with a paper schedule use the same cosine one here, so they differ from `at` by their mechanism.
   methods: [
     { id: 'standard', config: { lr: 0.05 } },
+    { id: 'linear-probe', config: { lr: 0.05 } },
+    // The last residual block and the head.
+    { id: 'partial', config: { k: 2, lr: 0.05 } },
+    { id: 'lwf', config: { lr: 0.05 } },
     { id: 'at', config: { lr: 0.05 } },
+    { id: 'trades', config: { lr: 0.05 } },
     { id: 'twins-at', config: { lr: 0.05, schedule: 'cosine' } },
     { id: 'twins-trades', config: { lr: 0.05, schedule: 'cosine' } },
     // k = 2: the last residual block and the head (small-resnet has 5 blocks).
