@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Command } from '../command.ts';
+import { benchCorruptions, type CorruptionSpeedRow } from '../../bench/corruption-speed.ts';
 import { intFlag, parseFlags } from '../command.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { benchModelSteps, MODEL_CASES, type ThroughputRow } from '../../bench/model-steps.ts';
@@ -37,6 +38,11 @@ function printRows(rows: ThroughputRow[]): void {
   );
 }
 
+function printCorruptionRows(rows: CorruptionSpeedRow[]): void {
+  console.log('\nCorruptions, 32x32x3 images per second (severity 3):');
+  for (const r of rows) console.log(`  ${r.corruption.padEnd(18)} ${r.imagesPerSecond.toFixed(0).padStart(8)}`);
+}
+
 const command: Command = {
   name: 'bench',
   summary: 'benchmark training/PGD/inference throughput per backend and the registered kernels',
@@ -63,8 +69,12 @@ Example: npm run bench`,
     const time = intFlag(values.time, '--time', 3000);
     if (values['datasets-only']) {
       const formats = await benchDatasetFormats({ time: Math.min(time, 1000) });
-      if (values.json) console.log(JSON.stringify({ datasetFormats: formats }, null, 2));
-      else printFormatRows(formats);
+      const corruptions = await benchCorruptions({ time: Math.min(time, 300) });
+      if (values.json) console.log(JSON.stringify({ datasetFormats: formats, corruptions }, null, 2));
+      else {
+        printFormatRows(formats);
+        printCorruptionRows(corruptions);
+      }
       return 0;
     }
     const rows: ThroughputRow[] = [];
@@ -85,8 +95,9 @@ Example: npm run bench`,
       kernelRows = await benchKernels();
     }
     const formats = await benchDatasetFormats({ time: Math.min(time, 1000) });
+    const corruptions = await benchCorruptions({ time: Math.min(time, 300) });
     if (values.json) {
-      console.log(JSON.stringify({ environment: info, throughput: rows, attackCost: attackRows, kernels: kernelRows, datasetFormats: formats }, null, 2));
+      console.log(JSON.stringify({ environment: info, throughput: rows, attackCost: attackRows, kernels: kernelRows, datasetFormats: formats, corruptions }, null, 2));
       return 0;
     }
     printRows(rows);
@@ -94,6 +105,7 @@ Example: npm run bench`,
     console.table(attackRows.map((r) => ({ ...r, msPerIteration: Number(r.msPerIteration.toFixed(1)), relativeToGradient: Number(r.relativeToGradient.toFixed(2)) })));
     if (kernelRows.length) console.table(kernelRows);
     printFormatRows(formats);
+    printCorruptionRows(corruptions);
     return 0;
   },
 };
