@@ -11,6 +11,7 @@ import { cachedSplit } from '../split-cache.ts';
 import type { CorruptionDataset, DataSplit, Dataset } from '../types.ts';
 import { corrupt, frostScale, IMPLEMENTED_CORRUPTIONS, type CorruptExtras } from './corruptions.ts';
 import { frostTextures, type FrostOptions } from './frost-textures.ts';
+import { jpegCodec } from './jpeg-codec.ts';
 import { join } from 'node:path';
 
 /** Bumped whenever a corruption's output could change. */
@@ -49,7 +50,8 @@ export function generatedCorruptionSet(base: Dataset, opts: FrostOptions = {}, s
       loadOne: (corruption, severity) =>
         cachedSplit({ folder, version, split: `${corruption}-${severity}` }, () => [], async () => {
           const clean = await base.load('test');
-          const extras = corruption === 'frost' ? { frost: await frostTextures(frostScale(Math.max(clean.shape[0], clean.shape[1])), opts) } : {};
+          const extras =
+            corruption === 'frost' ? { frost: await frostTextures(frostScale(Math.max(clean.shape[0], clean.shape[1])), opts) } : corruption === 'jpeg_compression' ? { jpeg: await jpegCodec() } : {};
           return corruptSplit(clean, corruption, severity, seed, extras);
         }),
       async prepare() {

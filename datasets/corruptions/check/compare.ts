@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { corrupt, IMPLEMENTED_CORRUPTIONS } from '../corruptions.ts';
 import { frostTextures } from '../frost-textures.ts';
+import { jpegCodec } from '../jpeg-codec.ts';
 import { Rng } from '../../../harness/rng.ts';
 const raw = readFileSync(process.argv[2]);
 const imgs: Uint8Array[] = [];
@@ -13,8 +14,9 @@ for (let i = 0; i < 100; i++) {
   for (let c = 0; c < 3; c++) for (let p = 0; p < 1024; p++) hwc[p * 3 + c] = rec[c * 1024 + p];
   imgs.push(hwc);
 }
-const RANDOM = new Set(['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'glass_blur', 'fog', 'elastic_transform', 'frost', 'motion_blur', 'snow']);
+const RANDOM = new Set(['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'glass_blur', 'fog', 'elastic_transform', 'frost', 'motion_blur', 'snow', 'jpeg_compression']);
 // Frost textures from RFTBENCH_FROST_DIR or the shared folder; never downloaded here.
+const jpeg = await jpegCodec();
 const frost = await frostTextures(0.2, { frostDir: process.env.RFTBENCH_FROST_DIR ?? '../shared/data/frost', download: false });
 const rows: string[] = [];
 for (const name of IMPLEMENTED_CORRUPTIONS) {
@@ -24,7 +26,7 @@ for (const name of IMPLEMENTED_CORRUPTIONS) {
     const rng = new Rng(s);
     let maxDiff = 0, same = 0, oursChange = 0, refChange = 0;
     imgs.forEach((img, i) => {
-      const ours = corrupt(name, img, [32, 32, 3], s, rng, { frost });
+      const ours = corrupt(name, img, [32, 32, 3], s, rng, { frost, jpeg });
       for (let p = 0; p < 3072; p++) {
         const r = ref[i * 3072 + p];
         const d = Math.abs(ours[p] - r);
