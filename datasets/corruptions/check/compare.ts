@@ -14,7 +14,7 @@ for (let i = 0; i < 100; i++) {
   for (let c = 0; c < 3; c++) for (let p = 0; p < 1024; p++) hwc[p * 3 + c] = rec[c * 1024 + p];
   imgs.push(hwc);
 }
-const RANDOM = new Set(['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'glass_blur', 'fog', 'elastic_transform', 'frost', 'motion_blur', 'snow', 'jpeg_compression']);
+const RANDOM = new Set(['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'glass_blur', 'fog', 'elastic_transform', 'frost', 'motion_blur', 'snow', 'jpeg_compression', 'spatter']);
 // Frost textures from RFTBENCH_FROST_DIR or the shared folder; never downloaded here.
 const jpeg = await jpegCodec();
 const frost = await frostTextures(0.2, { frostDir: process.env.RFTBENCH_FROST_DIR ?? '../shared/data/frost', download: false });
