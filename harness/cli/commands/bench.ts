@@ -46,12 +46,14 @@ function printCorruptionRows(rows: CorruptionSpeedRow[]): void {
 const command: Command = {
   name: 'bench',
   summary: 'benchmark training/PGD/inference throughput per backend and the registered kernels',
-  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--json]
+  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--peer] [--json]
 
   --batch N        batch size on the fast backends (default: 128 small model, 32 ResNet-18)
   --time MS        time budget per task in ms after warm-up (default 3000)
   --cpu-resnet18   also time ResNet-18 on the pure-JS cpu backend (minutes; batch 4)
   --datasets-only  only the dataset format loads (seconds; no models)
+  --peer           ours and PyTorch (python3-torch) side by side on the same models, batches and threads,
+                   with the ratio ours / PyTorch (npm run bench:peer)
   --json           print rows as JSON
 
 The cpu backend (pure JS, a last resort) runs the small model at batch 4 unless asked for more.
@@ -62,6 +64,7 @@ Example: npm run bench`,
       time: { type: 'string' },
       'cpu-resnet18': { type: 'boolean', default: false },
       'datasets-only': { type: 'boolean', default: false },
+      peer: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     });
 
@@ -79,6 +82,21 @@ Example: npm run bench`,
     }
     const rows: ThroughputRow[] = [];
     const info = await initBackend();
+    if (values.peer) {
+      const { benchPeer } = await import('../../bench/peer.ts');
+      const cases = MODEL_CASES.map((c) => ({ ...c, batch: batch ?? c.batch }));
+      const peer = await benchPeer(info.name, info.threads, cases, { time });
+      if (values.json) console.log(JSON.stringify({ environment: info, torch: peer.torch, skipped: peer.skipped, peer: peer.rows }, null, 2));
+      else {
+        console.log(`ours: ${info.name}, ${info.threads} threads; PyTorch ${peer.torch ?? '(skipped)'}, ${info.threads} threads`);
+        if (peer.skipped) console.log(`PyTorch skipped: ${peer.skipped}`);
+        for (const r of peer.rows) {
+          const t = r.torchImagesPerSecond === null ? '-' : r.torchImagesPerSecond.toFixed(1);
+          console.log(`  ${r.model.padEnd(22)} batch ${String(r.batch).padStart(3)}  ${r.task.padEnd(10)}  ours ${r.oursImagesPerSecond.toFixed(1).padStart(8)}  torch ${t.padStart(8)}  ratio ${r.ratio === null ? '-' : r.ratio.toFixed(2)}`);
+        }
+      }
+      return 0;
+    }
     console.error(`bench: ${info.name} with ${info.threads} threads; custom kernels: ${info.customKernels.join(', ') || 'none'}`);
     rows.push(...(await benchModelSteps(info.name, MODEL_CASES, { batch, time })));
     if (info.name !== 'cpu') {
