@@ -13,12 +13,14 @@ export class SubmissionConflict extends Error {
 
 export function ingestSubmission(store: Store, s: Submission, now = Date.now()): { runId: string; cells: number } {
   const runId = `submission-${s.entry.id}-${s.entry.sha256.slice(0, 12)}-${now}`;
-  const measured = s.cells.filter((c) => {
-    const prior = store.getCell(c.id);
-    return prior !== undefined && prior.verification === 'measured';
-  });
+  const priors = s.cells.map((c) => ({ id: c.id, prior: store.getCell(c.id) })).filter((p) => p.prior !== undefined);
+  const measured = priors.filter((p) => p.prior!.verification === 'measured');
   if (measured.length) {
-    throw new SubmissionConflict(`cells already measured here: ${measured.map((c) => c.id).join(', ')}; a submission cannot replace a measurement`);
+    throw new SubmissionConflict(`cells already measured here: ${measured.map((p) => p.id).join(', ')}; a submission cannot replace a measurement`);
+  }
+  if (priors.length) {
+    // Same cell ids = same entry config on the same protocol: the earlier claim stands until the nightly measures it.
+    throw new SubmissionConflict(`cells already submitted (self-reported, awaiting the nightly re-run): ${priors.map((p) => p.id).join(', ')}`);
   }
   const env = s.environment;
   store.transaction(() => {

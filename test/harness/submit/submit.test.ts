@@ -96,6 +96,10 @@ describe('rftbench submit to a leaderboard', () => {
 
     const post = (body: unknown, auth = token) => fetch(`${server.url}/api/submit`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` }, body: JSON.stringify(body) });
     expect((await post(bundle, 'wrong')).status).toBe(401);
+    // The same claim twice is a conflict, not a server error.
+    const again = await post(bundle);
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('already submitted');
     const forged = structuredClone(bundle);
     (forged.cells[0].metrics[0] as { value: number }).value = 2;
     let res = await post(forged);
