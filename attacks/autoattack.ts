@@ -19,9 +19,10 @@
  * report.robustAccuracy; report.robustAccuracyAfter; report.flags; report.xAdv.dispose();
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import '../harness/tensor/setup.ts';
 import { Rng } from '../harness/rng.ts';
+import { writeFileAtomic } from '../harness/util/atomic-write.ts';
 import { apgd, apgdT, DEFAULT_EPS, type ApgdOptions, type ApgdTOptions } from './apgd.ts';
 import { checkNumClasses, checkRandomized, checkRangeOutput, checkSquareSuccess, zeroGradientFlag, type CheckFlag } from './checks.ts';
 import { fab, type FabOptions } from './fab.ts';
@@ -169,8 +170,7 @@ function saveState(store: StateStore | undefined, state: AutoAttackState): void 
   if (store === undefined) return;
   if (typeof store !== 'string') return store.save(state);
   // Write then rename, so a kill mid-write leaves the previous state intact.
-  writeFileSync(`${store}.tmp`, JSON.stringify(state));
-  renameSync(`${store}.tmp`, store);
+  writeFileAtomic(store, JSON.stringify(state));
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v) => b.includes(v));

@@ -31,6 +31,15 @@ export function verifyChecksum(bytes: Uint8Array, expected: Checksum, what: stri
   }
 }
 
+/** fetch(url), with a network failure reported as a download error naming the URL. */
+async function fetchOrFail(url: string, fetchImpl: typeof fetch): Promise<Response> {
+  try {
+    return await fetchImpl(url);
+  } catch (err) {
+    throw new Error(`download ${url}: ${(err as Error).message}`);
+  }
+}
+
 export async function downloadVerified(
   url: string,
   dest: string,
@@ -40,12 +49,7 @@ export async function downloadVerified(
   mkdirSync(dirname(dest), { recursive: true });
   const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
   try {
-    let res: Response;
-    try {
-      res = await fetchImpl(url);
-    } catch (err) {
-      throw new Error(`download ${url}: ${(err as Error).message}`);
-    }
+    const res = await fetchOrFail(url, fetchImpl);
     if (!res.ok) throw new Error(`download ${url}: HTTP ${res.status} ${res.statusText}`);
     let bytes: Uint8Array;
     try {
@@ -88,12 +92,7 @@ export async function downloadToFile(url: string, dest: string, checksum: Checks
   const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
   let fd: number | undefined;
   try {
-    let res: Response;
-    try {
-      res = await fetchImpl(url);
-    } catch (err) {
-      throw new Error(`download ${url}: ${(err as Error).message}`);
-    }
+    const res = await fetchOrFail(url, fetchImpl);
     if (!res.ok || !res.body) throw new Error(`download ${url}: HTTP ${res.status} ${res.statusText}`);
     const expectedLength = Number(res.headers.get('content-length') ?? NaN);
     const hash = createHash(checksum.algorithm);

@@ -3,22 +3,11 @@
  * set up like libjpeg as Pillow calls it (baseline, Annex K quantisation tables, 4:2:0 chroma, no trellis
  * quantisation), so a quality means what it means to the reference. Load it once with `jpegCodec()`.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { decodeJpegSync, jpegDecoder } from '../formats/jpeg.ts';
+import { decodeJpegSync, instantiateMozjpeg, jpegDecoder } from '../formats/jpeg.ts';
 
 interface MozJpegEncoder {
   encode(data: Uint8ClampedArray, width: number, height: number, options: Record<string, unknown>): Uint8Array;
 }
-
-interface WasmInstance {
-  exports: unknown;
-}
-const Wasm = (
-  globalThis as unknown as {
-    WebAssembly: { compile(bytes: Uint8Array): Promise<object>; Instance: new (module: object, imports: object) => WasmInstance };
-  }
-).WebAssembly;
 
 export interface JpegCodec {
   /** RGB bytes -> JPEG at `quality` -> RGB bytes. */
@@ -48,17 +37,7 @@ let codec: Promise<JpegCodec> | undefined;
 
 export function jpegCodec(): Promise<JpegCodec> {
   codec ??= (async () => {
-    const dir = createRequire(import.meta.url).resolve('@jsquash/jpeg/package.json').replace(/package\.json$/, 'codec/');
-    const wasm = await Wasm.compile(readFileSync(`${dir}enc/mozjpeg_enc.wasm`));
-    const factory = (await import('@jsquash/jpeg/codec/enc/mozjpeg_enc.js')).default as unknown as (o: Record<string, unknown>) => Promise<MozJpegEncoder>;
-    const encoder = await factory({
-      noInitialRun: true,
-      instantiateWasm: (imports: object, done: (i: WasmInstance) => void) => {
-        const instance = new Wasm.Instance(wasm, imports);
-        done(instance);
-        return instance.exports;
-      },
-    });
+    const encoder = await instantiateMozjpeg<MozJpegEncoder>('enc/mozjpeg_enc');
     const decoder = await jpegDecoder();
     return {
       roundTrip(rgb, h, w, quality) {

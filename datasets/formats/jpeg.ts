@@ -18,8 +18,6 @@ interface MozJpegDecoder {
   decode(data: Uint8Array, preserveOrientation: boolean): DecodedImage | null;
 }
 
-type Factory = (opts: Record<string, unknown>) => Promise<MozJpegDecoder>;
-
 /** The slice of the WebAssembly API used here (the project's lib settings do not declare it). */
 interface WasmInstance {
   exports: unknown;
@@ -37,23 +35,31 @@ function codecDir(): string {
   return createRequire(import.meta.url).resolve('@jsquash/jpeg/package.json').replace(/package\.json$/, 'codec/');
 }
 
-/** Loads the wasm codec (once per process). */
+/**
+ * Instantiates one of @jsquash/jpeg's emscripten codecs (`dec/mozjpeg_dec` or `enc/mozjpeg_enc`) from its
+ * wasm file on disk, as Node needs it; `extra` adds module options (print hooks).
+ */
+export async function instantiateMozjpeg<T>(name: 'dec/mozjpeg_dec' | 'enc/mozjpeg_enc', extra: Record<string, unknown> = {}): Promise<T> {
+  const wasm = await Wasm.compile(readFileSync(`${codecDir()}${name}.wasm`));
+  const module = name === 'dec/mozjpeg_dec' ? await import('@jsquash/jpeg/codec/dec/mozjpeg_dec.js') : await import('@jsquash/jpeg/codec/enc/mozjpeg_enc.js');
+  const factory = module.default as unknown as (opts: Record<string, unknown>) => Promise<T>;
+  return factory({
+    noInitialRun: true,
+    instantiateWasm: (imports: object, done: (i: WasmInstance) => void) => {
+      const instance = new Wasm.Instance(wasm, imports);
+      done(instance);
+      return instance.exports;
+    },
+    ...extra,
+  });
+}
+
+/** Loads the wasm decoder (once per process). */
 export function jpegDecoder(): Promise<MozJpegDecoder> {
-  decoder ??= (async () => {
-    const dir = codecDir();
-    const wasm = await Wasm.compile(readFileSync(`${dir}dec/mozjpeg_dec.wasm`));
-    const factory = (await import('@jsquash/jpeg/codec/dec/mozjpeg_dec.js')).default as unknown as Factory;
-    return factory({
-      noInitialRun: true,
-      instantiateWasm: (imports: object, done: (i: WasmInstance) => void) => {
-        const instance = new Wasm.Instance(wasm, imports);
-        done(instance);
-        return instance.exports;
-      },
-      print: (s: string) => messages.push(s),
-      printErr: (s: string) => messages.push(s),
-    });
-  })();
+  decoder ??= instantiateMozjpeg<MozJpegDecoder>('dec/mozjpeg_dec', {
+    print: (s: string) => messages.push(s),
+    printErr: (s: string) => messages.push(s),
+  });
   return decoder;
 }
 

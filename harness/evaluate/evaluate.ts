@@ -4,14 +4,13 @@
  * every adversarial example checked by the harness and 95% Wilson intervals on each number; AutoAttack
  * on the first `evaluation.autoattack.n` points when the tier asks for it.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { pgd } from '../../attacks/pgd.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
-import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import type { DataSplit, LoadOptions } from '../../datasets/types.ts';
 import type { Classifier } from '../models/classifier.ts';
 import type { Threat, Tier } from '../protocol/schema.ts';
-import { checkPerturbation, emptyStats, perturbationFlags } from './perturbation-check.ts';
+import { attackAccuracy } from './attack-accuracy.ts';
+import { perturbationFlags } from './perturbation-check.ts';
 import { evaluateAutoAttack } from './autoattack-metric.ts';
 import { evaluateCorruptions } from './corruption-metric.ts';
 import { accuracyMetric, type MetricValue } from './metric.ts';
@@ -28,14 +27,6 @@ export interface EvaluateOptions {
   readonly corruptions?: { readonly dataset: string; readonly load?: LoadOptions };
 }
 
-/** Predicted classes of a batch; the logits never leave the tidy. */
-function predict(model: LogitsFn, x: tf.Tensor4D): Int32Array {
-  const pred = tf.tidy(() => tf.argMax(model(x), 1));
-  const out = pred.dataSync() as Int32Array;
-  pred.dispose();
-  return out;
-}
-
 export async function evaluateRobustness(model: Classifier, test: DataSplit, opts: EvaluateOptions): Promise<MetricValue[]> {
   const { threat, evaluation, seed } = opts;
   const n = Math.min(evaluation.n, test.n);
@@ -50,41 +41,12 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
     restarts: evaluation.pgd.restarts,
     randomStart: true,
   });
-  let clean = 0;
-  let robust = 0;
-  // Per-point PGD outcome, so AutoAttack can be compared with PGD on exactly the same points.
-  const pgdRobust = new Uint8Array(n);
-  let done = 0;
-  let batchNo = 0;
-  const stats = emptyStats();
   const extra: MetricValue[] = [];
+  let pgdResult;
   try {
-    for (const idx of batchIndices(n, { batchSize: evaluation.batchSize })) {
-      const { x, y } = toBatch(test, idx);
-      const labels = y.dataSync();
-      const cleanPred = predict(logits, x);
-      // Seed per batch from the cell seed, so a batch's attack does not depend on the others.
-      const { xAdv } = attack.run(logits, x, y, seed * 7919 + batchNo);
-      checkPerturbation(x, xAdv, threat, stats);
-      const advPred = predict(logits, xAdv);
-      for (let i = 0; i < labels.length; i++) {
-        if (cleanPred[i] === labels[i]) {
-          clean++;
-          // Robust = correct on the clean point AND on its adversarial example (RobustBench's count).
-          if (advPred[i] === labels[i]) {
-            robust++;
-            pgdRobust[idx[i]] = 1;
-          }
-        }
-      }
-      tf.dispose([x, y, xAdv]);
-      done += idx.length;
-      batchNo++;
-      opts.onBatch?.(done, n);
-      await new Promise((r) => setImmediate(r));
-    }
+    pgdResult = await attackAccuracy(logits, test, { n, batchSize: evaluation.batchSize, attack, threat, seed, onBatch: opts.onBatch });
     if (evaluation.autoattack) {
-      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust });
+      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust: pgdResult.robustFlags });
       extra.push(aa.metric, ...aa.components);
     }
     if (evaluation.corruptions && opts.corruptions) {
@@ -94,6 +56,7 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
   } finally {
     model.train(wasTraining);
   }
+  const { clean, robust, stats } = pgdResult;
   const flags = perturbationFlags(stats);
   return [
     accuracyMetric('clean', clean, n),

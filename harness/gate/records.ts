@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Store } from '../../results/store.ts';
 import { expandSuite, PROTOCOL_VERSION } from '../protocol/cells.ts';
-import { writeJsonAtomic } from '../util/atomic-json.ts';
+import { writeJsonAtomic } from '../util/atomic-write.ts';
 import type { Suite } from '../protocol/schema.ts';
 
 const MetricRecordSchema = z.strictObject({

@@ -4,8 +4,11 @@ import { Module } from './module.ts';
 
 const padSpatial = (x: tf.Tensor, p: number, value: number) => tf.pad(x as tf.Tensor4D, [[0, 0], [p, p], [p, p], [0, 0]], value);
 
-/** nn.MaxPool2d(kernel, stride = kernel, padding): padding never wins the max (padded with -inf). */
-export class MaxPool2d extends Module {
+/** Spatial pooling with PyTorch's (kernel, stride = kernel, padding) and floor rounding. */
+abstract class Pool2d extends Module {
+  /** The value padding takes, chosen so it never changes the pooled result the PyTorch way. */
+  protected abstract readonly padValue: number;
+  protected abstract pool(x: tf.Tensor4D): tf.Tensor4D;
   constructor(
     readonly kernel: number,
     readonly stride = kernel,
@@ -14,23 +17,23 @@ export class MaxPool2d extends Module {
     super();
   }
   forward(x: tf.Tensor): tf.Tensor4D {
-    const padded = this.padding ? padSpatial(x, this.padding, -Infinity) : x;
-    return tf.maxPool(padded as tf.Tensor4D, this.kernel, this.stride, 'valid');
+    return this.pool((this.padding ? padSpatial(x, this.padding, this.padValue) : x) as tf.Tensor4D);
   }
 }
 
-/** nn.AvgPool2d(kernel, stride = kernel, padding) with count_include_pad = true (zeros count). */
-export class AvgPool2d extends Module {
-  constructor(
-    readonly kernel: number,
-    readonly stride = kernel,
-    readonly padding = 0,
-  ) {
-    super();
+/** nn.MaxPool2d: padding never wins the max (padded with -inf). */
+export class MaxPool2d extends Pool2d {
+  protected readonly padValue = -Infinity;
+  protected pool(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.maxPool(x, this.kernel, this.stride, 'valid');
   }
-  forward(x: tf.Tensor): tf.Tensor4D {
-    const padded = this.padding ? padSpatial(x, this.padding, 0) : x;
-    return tf.avgPool(padded as tf.Tensor4D, this.kernel, this.stride, 'valid');
+}
+
+/** nn.AvgPool2d with count_include_pad = true (zeros count). */
+export class AvgPool2d extends Pool2d {
+  protected readonly padValue = 0;
+  protected pool(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.avgPool(x, this.kernel, this.stride, 'valid');
   }
 }
 

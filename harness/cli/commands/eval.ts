@@ -3,17 +3,16 @@
  * safetensors file whose metadata carries its model spec) on a dataset with one attack, printing clean
  * accuracy and robust accuracy (per component for AutoAttack). The checks of the harness apply.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from '../command.ts';
 import { UsageError, intFlag, parseFlags } from '../command.ts';
 import { attackIds, createAttack } from '../../../attacks/registry.ts';
 import type { LogitsFn } from '../../../attacks/types.ts';
-import { batchIndices, toBatch } from '../../../datasets/batches.ts';
 import { getDataset } from '../../../datasets/registry.ts';
 import { loadCheckpoint, readCheckpointFile } from '../../checkpoint/checkpoint.ts';
 import { evaluateAutoAttack } from '../../evaluate/autoattack-metric.ts';
 import { accuracyMetric, type MetricValue } from '../../evaluate/metric.ts';
-import { checkPerturbation, emptyStats, perturbationFlags } from '../../evaluate/perturbation-check.ts';
+import { attackAccuracy } from '../../evaluate/attack-accuracy.ts';
+import { perturbationFlags } from '../../evaluate/perturbation-check.ts';
 import type { ModelSpec } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
 import { AutoAttackEvaluationSchema, type Threat } from '../../protocol/schema.ts';
@@ -116,24 +115,7 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
         metrics.push(metric);
       } else {
         const a = createAttack(attack.id, { norm: threat.norm, eps: threat.eps });
-        let clean = 0;
-        let robust = 0;
-        let batchNo = 0;
-        const stats = emptyStats();
-        for (const idx of batchIndices(count, { batchSize })) {
-          const { x, y } = toBatch(test, idx);
-          const { xAdv } = a.run(logits, x, y, seed * 7919 + batchNo++);
-          checkPerturbation(x, xAdv, threat, stats);
-          const [c, r] = tf.tidy(() => {
-            const labels = tf.cast(y, 'int32');
-            const okClean = tf.equal(tf.argMax(logits(x), 1), labels);
-            const okAdv = tf.logicalAnd(okClean, tf.equal(tf.argMax(logits(xAdv), 1), labels));
-            return [tf.sum(tf.cast(okClean, 'int32')).dataSync()[0], tf.sum(tf.cast(okAdv, 'int32')).dataSync()[0]];
-          });
-          clean += c;
-          robust += r;
-          tf.dispose([x, y, xAdv]);
-        }
+        const { clean, robust, stats } = await attackAccuracy(logits, test, { n: count, batchSize, attack: a, threat, seed });
         metrics.push(accuracyMetric('clean', clean, count));
         metrics.push(accuracyMetric(attack.id, robust, count, { attack: a.id, options: a.options, maxPerturbation: stats.maxPerturbation, flags: perturbationFlags(stats) }));
       }

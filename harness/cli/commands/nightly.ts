@@ -4,7 +4,7 @@
  * the records as JSON, gates them against the most recent earlier night, and writes a markdown report of
  * what changed. Layout: `<out>/<YYYY-MM-DD>/{store.db, records.json, report.md}`.
  */
-import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError, parseFlags } from '../command.ts';
@@ -14,6 +14,7 @@ import { formatGateTable, nightlyMarkdown } from '../../gate/report.ts';
 import { loadSuite } from '../../protocol/suites.ts';
 import { gitCommit } from '../../run/provenance.ts';
 import { resolveMethods, runSuite } from '../../run/runner.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { Store } from '../../../results/store.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -75,9 +76,7 @@ Example: rftbench nightly --suite standard`,
         total: records.records.length,
         commit: gitCommit(),
       });
-      const tmp = join(night, `report.md.tmp-${process.pid}`);
-      writeFileSync(tmp, report);
-      renameSync(tmp, join(night, 'report.md'));
+      writeFileAtomic(join(night, 'report.md'), report);
       if (prevDate) console.log(formatGateTable(rows));
       console.log(`night ${values.date}: records ${join(night, 'records.json')}, report ${join(night, 'report.md')}`);
       const failedCells = records.records.filter((r) => r.status !== 'completed').length;

@@ -17,7 +17,7 @@ import { parseSubmission, type Submission } from '../../submit/bundle.ts';
 import { CELL_BUDGET_SECONDS, checkEntry, suiteFor } from '../../submit/checks.ts';
 import { loadEntryFile } from '../../submit/load-entry.ts';
 import { initBackend } from '../../tensor/backend.ts';
-import { writeJsonAtomic } from '../../util/atomic-json.ts';
+import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { Store } from '../../../results/store.ts';
 
 const command: Command = {
