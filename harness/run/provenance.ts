@@ -63,6 +63,8 @@ export interface Environment {
   threads: number;
   simd: boolean;
   customKernels: string[];
+  /** Which code computed convolutions (native OpenBLAS or wasm XNNPACK): results differ in the last bits. */
+  convolutions?: string;
   node: string;
   platform: string;
   cpus: string;
@@ -81,6 +83,7 @@ export function describeEnvironment(backend: BackendInfo): Environment {
     threads: backend.threads,
     simd: backend.simd,
     customKernels: backend.customKernels,
+    ...(backend.convolutions ? { convolutions: backend.convolutions } : {}),
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: cpus[0]?.model ?? 'unknown',

@@ -1,5 +1,6 @@
 /**
  * @module Conv2DBackpropFilter for the wasm backend, which lacks it (training and PGD fail without it).
+ * The native kernel (../native) computes it when loaded; otherwise, in wasm:
  * dW[kh·kw·ci, co] = colsᵀ · dy: one XNNPACK matrix product per chunk of images, where colsᵀ is the
  * transposed im2col of x (im2col.ts). Measured per layer of the 4-block CNN (batch 128, one thread):
  * 43/81/77/36 ms, against 91/189/123/54 ms for the earlier composition from wasm's Transpose + a
@@ -7,8 +8,10 @@
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
+import { nativeConv } from '../native/native-conv.ts';
 import { im2colTransposed } from './im2col.ts';
-import { call, Temps, type WasmBackend } from './wasm-internals.ts';
+import { geometryArray, heapFloats, nonEmpty } from './native-geometry.ts';
+import { call, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
 
 /**
  * Floats of dy per chunk. XNNPACK packs its weight operand (here dy) at 6-19 ns per element, least
@@ -45,6 +48,11 @@ export const conv2dBackpropFilterConfig: KernelConfig = {
     const b = backend as unknown as WasmBackend;
     const perImage = g.oh * g.ow;
     const out = b.makeOutput([g.kh, g.kw, g.ci, g.co], 'float32');
+    const native = nativeConv();
+    if (native && nonEmpty(g)) {
+      native.conv2dBackpropFilter(heapFloats(b), heapOffset(b, x), heapOffset(b, dy), heapOffset(b, out), geometryArray(g));
+      return out;
+    }
     if (g.n * perImage === 0) {
       b.typedArrayFromHeap(out).fill(0);
       return out;

@@ -1,5 +1,6 @@
 /**
  * @module Conv2DBackpropInput for the wasm backend; the stock one is a plain C++ loop (~1 GMAC/s).
+ * The native kernel (../native: dy·Wᵀ then a col2im scatter-add) computes it when loaded; otherwise:
  * Sub-pixel decomposition: the input rows with (iy + padTop) mod stride = r receive only the filter
  * rows ky ≡ r (mod stride), so each of the stride² residue classes of dx is a stride-1 convolution
  * of dy with a small flipped, in/out-swapped sub-filter, run by wasm's own XNNPACK Conv2D. The classes
@@ -8,6 +9,8 @@
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
+import { nativeConv } from '../native/native-conv.ts';
+import { geometryArray, heapFloats, nonEmpty } from './native-geometry.ts';
 import { copy3dFor } from './strided-copy.ts';
 import { call, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
 
@@ -91,6 +94,12 @@ export const conv2dBackpropInputConfig: KernelConfig = {
     const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
     const g = convGeometry('Conv2DBackpropInput', a.inputShape, filter.shape, a);
     const b = backend as unknown as WasmBackend;
+    const native = nativeConv();
+    if (native && nonEmpty(g)) {
+      const dx = b.makeOutput([g.n, g.h, g.w, g.ci], 'float32');
+      native.conv2dBackpropInput(heapFloats(b), heapOffset(b, dy), heapOffset(b, filter), heapOffset(b, dx), geometryArray(g));
+      return dx;
+    }
     const { n, h, w, ci, sh, sw } = g;
     const classes: { ry: number; rx: number; y: ClassAxis; x: ClassAxis }[] = [];
     let someZero = false;

@@ -2,6 +2,7 @@
  * Backend selection, through the real command in child processes (the backend is process-global).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,15 @@ describe('backend selection', () => {
     expect(info.threads).toBe(Math.max(1, os.cpus().length));
     expect(info.customKernels).toEqual(WASM_KERNELS.map((k) => k.kernelName));
     expect(info.packages['@tensorflow/tfjs-core']).toBe('4.22.0');
+  });
+
+  // Where OpenBLAS is installed (CI installs libopenblas-dev), npm install must have built the native
+  // convolutions and the backend must use them; RFTBENCH_NATIVE=0 turns them off and says so.
+  it.runIf(existsSync('/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h'))('uses the native OpenBLAS convolutions where OpenBLAS is installed, and records which ran', () => {
+    const on = JSON.parse(env({}).stdout);
+    expect(on.convolutions).toMatch(new RegExp(`^native im2col \\+ OpenBLAS .*, ${on.threads} threads$`));
+    const off = JSON.parse(env({ RFTBENCH_NATIVE: '0' }).stdout);
+    expect(off.convolutions).toBe('wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0');
   });
 
   it('RFTBENCH_BACKEND and RFTBENCH_THREADS force the choice', () => {

@@ -1,12 +1,14 @@
 /**
- * Our wasm Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend's kernels, one kernel
- * at a time on fixed random inputs: random shapes (batch 1 included), kernel sizes, strides (also
+ * Our wasm Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend's kernels, one
+ * kernel at a time on fixed random inputs, through both paths: the native OpenBLAS kernels (where they
+ * are built; backend.test.ts checks they are wherever OpenBLAS is installed) and the pure-wasm ones: random shapes (batch 1 included), kernel sizes, strides (also
  * unequal), and paddings as tfjs and PyTorch give them ('same', 'valid', a number, explicit pairs, also
  * asymmetric or wider than the filter).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../harness/rng.ts';
+import { nativeConv, setNativeConvEnabled } from '../../../harness/tensor/native/native-conv.ts';
 import { releaseBackend, useBackend } from '../../support/tf.ts';
 import { expectClose, randomTensor, runKernelOn, runOn } from './compare.ts';
 
@@ -80,9 +82,16 @@ beforeAll(async () => {
   const info = await useBackend('wasm');
   expect(info.customKernels).toEqual(expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput']));
 });
-afterAll(releaseBackend);
+afterAll(async () => {
+  setNativeConvEnabled(true);
+  await releaseBackend();
+});
 
-describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm match the cpu backend', () => {
+const PATHS = nativeConv() ? (['native', 'wasm'] as const) : (['wasm'] as const);
+
+describe.each(PATHS)('Conv2D and its gradients on wasm (%s path) match the cpu backend', (path) => {
+  beforeAll(() => setNativeConvEnabled(path === 'native'));
+
   CASES.forEach((c, i) => {
     it(label(c), async () => {
       const rng = new Rng(100 + i);
@@ -90,6 +99,10 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm match the cpu bac
       const filter = randomTensor([c.kh, c.kw, c.ci, c.co], rng);
       const convAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] };
       const y = await runKernelOn('cpu', 'Conv2D', { x, filter }, convAttrs);
+      // Conv2D is ours only on the native path (on wasm it hands the call to tfjs's XNNPACK kernel).
+      // A numeric padding without a rounding mode can give tfjs fractional output sizes: those stay
+      // on wasm too and are not compared.
+      if (path === 'native' && y.shape.every((d) => Number.isInteger(d) && d > 0)) expectClose(await runKernelOn('wasm', 'Conv2D', { x, filter }, convAttrs), y, 1e-4, 'y');
       const dy = randomTensor(y.shape, rng);
       const gradAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
 

@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "rftbench_native",
+      "sources": ["conv_gemm.cc"],
+      "include_dirs": ["<!@(node -p \"process.env.RFTBENCH_CBLAS_INCLUDE || '/usr/include/x86_64-linux-gnu/openblas-pthread'\")"],
+      "libraries": ["-lopenblas"],
+      "cflags_cc": ["-O3", "-std=c++17"],
+      "cflags_cc!": ["-fno-exceptions"]
+    }
+  ]
+}
