@@ -56,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.RFTBENCH_DEBUG) console.error(err);
     return 1;
   } finally {
+    const { closeEvaluationWorkers } = await import('../evaluate/workers/attack-pool.ts');
+    await closeEvaluationWorkers();
     const { shutdownBackend } = await import('../tensor/backend.ts');
     await shutdownBackend();
   }

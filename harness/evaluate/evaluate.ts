@@ -4,12 +4,12 @@
  * every adversarial example checked by the harness and 95% Wilson intervals on each number; AutoAttack
  * on the first `evaluation.autoattack.n` points when the tier asks for it.
  */
-import { pgd } from '../../attacks/pgd.ts';
+import { createAttack } from '../../attacks/registry.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
 import type { DataSplit, LoadOptions } from '../../datasets/types.ts';
 import type { Classifier } from '../models/classifier.ts';
 import type { Threat, Tier } from '../protocol/schema.ts';
-import { attackAccuracy } from './attack-accuracy.ts';
+import { attackAccuracyInWorkers, evaluationWorkers, type AttackSpec } from './workers/attack-pool.ts';
 import { perturbationFlags } from './perturbation-check.ts';
 import { evaluateAutoAttack } from './autoattack-metric.ts';
 import { evaluateCorruptions } from './corruption-metric.ts';
@@ -23,6 +23,8 @@ export interface EvaluateOptions {
   readonly seed: number;
   readonly onBatch?: (done: number, total: number) => void;
   readonly log?: (line: string) => void;
+  /** Worker threads for the PGD evaluation (default: evaluationWorkers(), one per core). */
+  readonly workers?: number;
   /** The task's -C set, evaluated when the tier asks for corruption accuracy. */
   readonly corruptions?: { readonly dataset: string; readonly load?: LoadOptions };
 }
@@ -33,18 +35,16 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
   const wasTraining = model.training;
   model.eval();
   const logits: LogitsFn = (x) => model.forward(x);
-  const attack = pgd({
-    norm: threat.norm,
-    eps: threat.eps,
-    alpha: evaluation.pgd.stepSizeOverEps * threat.eps,
-    steps: evaluation.pgd.steps,
-    restarts: evaluation.pgd.restarts,
-    randomStart: true,
-  });
+  const pgdSpec: AttackSpec = {
+    id: 'pgd',
+    options: { norm: threat.norm, eps: threat.eps, alpha: evaluation.pgd.stepSizeOverEps * threat.eps, steps: evaluation.pgd.steps, restarts: evaluation.pgd.restarts, randomStart: true },
+  };
+  const attack = createAttack(pgdSpec.id, pgdSpec.options);
   const extra: MetricValue[] = [];
   let pgdResult;
   try {
-    pgdResult = await attackAccuracy(logits, test, { n, batchSize: evaluation.batchSize, attack, threat, seed, onBatch: opts.onBatch });
+    // PGD batches are independent: across worker threads when the model can move there (same results).
+    pgdResult = await attackAccuracyInWorkers(model, test, { n, batchSize: evaluation.batchSize, attack: pgdSpec, threat, seed, workers: opts.workers ?? evaluationWorkers(), onBatch: opts.onBatch, log: opts.log });
     if (evaluation.autoattack) {
       const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust: pgdResult.robustFlags });
       extra.push(aa.metric, ...aa.components);

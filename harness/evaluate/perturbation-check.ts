@@ -62,3 +62,13 @@ export function perturbationFlags(s: PerturbationStats): string[] {
   if (s.overEpsCount) flags.push(`over-eps:${s.overEpsCount}`);
   return flags;
 }
+
+/** Folds the stats of another set of examples (a worker's batch) into `into`. */
+export function mergeStats(into: PerturbationStats, from: PerturbationStats): PerturbationStats {
+  into.maxPerturbation = Math.max(into.maxPerturbation, from.maxPerturbation);
+  into.nanCount += from.nanCount;
+  into.outOfBoxCount += from.outOfBoxCount;
+  into.overEpsCount += from.overEpsCount;
+  into.checked += from.checked;
+  return into;
+}

@@ -46,7 +46,7 @@ function printCorruptionRows(rows: CorruptionSpeedRow[]): void {
 const command: Command = {
   name: 'bench',
   summary: 'benchmark training/PGD/inference throughput per backend and the registered kernels',
-  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--peer] [--json]
+  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--peer] [--eval-workers] [--json]
 
   --batch N        batch size on the fast backends (default: 128 small model, 32 ResNet-18)
   --time MS        time budget per task in ms after warm-up (default 3000)
@@ -54,6 +54,8 @@ const command: Command = {
   --datasets-only  only the dataset format loads (seconds; no models)
   --peer           ours and PyTorch (python3-torch) side by side on the same models, batches and threads,
                    with the ratio ours / PyTorch (npm run bench:peer)
+  --eval-workers   PGD-10 evaluation in this thread against the worker pool (one worker per core), with
+                   images/s and whether both give the same results
   --json           print rows as JSON
 
 The cpu backend (pure JS, a last resort) runs the small model at batch 4 unless asked for more.
@@ -65,6 +67,7 @@ Example: npm run bench`,
       'cpu-resnet18': { type: 'boolean', default: false },
       'datasets-only': { type: 'boolean', default: false },
       peer: { type: 'boolean', default: false },
+      'eval-workers': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     });
 
@@ -94,6 +97,18 @@ Example: npm run bench`,
           const t = r.torchImagesPerSecond === null ? '-' : r.torchImagesPerSecond.toFixed(1);
           console.log(`  ${r.model.padEnd(22)} batch ${String(r.batch).padStart(3)}  ${r.task.padEnd(10)}  ours ${r.oursImagesPerSecond.toFixed(1).padStart(8)}  torch ${t.padStart(8)}  ratio ${r.ratio === null ? '-' : r.ratio.toFixed(2)}`);
         }
+      }
+      return 0;
+    }
+    if (values['eval-workers']) {
+      const { benchEvaluationWorkers } = await import('../../bench/eval-workers.ts');
+      const { evaluationWorkers } = await import('../../evaluate/workers/attack-pool.ts');
+      const cases = MODEL_CASES.map((c) => ({ ...c, batch: batch ?? c.batch }));
+      const evalRows = await benchEvaluationWorkers(cases, { workers: Math.max(2, evaluationWorkers()), threads: info.threads });
+      if (values.json) console.log(JSON.stringify({ environment: info, evaluationWorkers: evalRows }, null, 2));
+      else {
+        console.log('PGD-10 evaluation (Linf 8/255), images/s:');
+        for (const r of evalRows) console.log(`  ${r.model.padEnd(22)} ${r.mode.padEnd(32)} ${r.imagesPerSecond.toFixed(1).padStart(8)}  ${r.points} points  same results: ${r.sameResults ? 'yes' : 'NO'}`);
       }
       return 0;
     }

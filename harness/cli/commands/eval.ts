@@ -11,7 +11,7 @@ import { getDataset } from '../../../datasets/registry.ts';
 import { loadCheckpoint, readCheckpointFile } from '../../checkpoint/checkpoint.ts';
 import { evaluateAutoAttack } from '../../evaluate/autoattack-metric.ts';
 import { accuracyMetric, type MetricValue } from '../../evaluate/metric.ts';
-import { attackAccuracy } from '../../evaluate/attack-accuracy.ts';
+import { attackAccuracyInWorkers, evaluationWorkers } from '../../evaluate/workers/attack-pool.ts';
 import { perturbationFlags } from '../../evaluate/perturbation-check.ts';
 import type { ModelSpec } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
@@ -114,8 +114,9 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
         for (const step of report.robustAccuracyAfter) metrics.push(accuracyMetric(`after ${step.attack}`, Math.round(step.robustAccuracy * count), count));
         metrics.push(metric);
       } else {
-        const a = createAttack(attack.id, { norm: threat.norm, eps: threat.eps });
-        const { clean, robust, stats } = await attackAccuracy(logits, test, { n: count, batchSize, attack: a, threat, seed });
+        const spec = { id: attack.id, options: { norm: threat.norm, eps: threat.eps } };
+        const a = createAttack(spec.id, spec.options);
+        const { clean, robust, stats } = await attackAccuracyInWorkers(model, test, { n: count, batchSize, attack: spec, threat, seed, workers: evaluationWorkers() });
         metrics.push(accuracyMetric('clean', clean, count));
         metrics.push(accuracyMetric(attack.id, robust, count, { attack: a.id, options: a.options, maxPerturbation: stats.maxPerturbation, flags: perturbationFlags(stats) }));
       }

@@ -16,7 +16,9 @@ const skip = (why) => {
 
 if (process.env.RFTBENCH_NATIVE === '0') skip('RFTBENCH_NATIVE=0');
 const triplet = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[arch()] ?? `${arch()}-linux-gnu`;
-const includes = [process.env.RFTBENCH_CBLAS_INCLUDE, `/usr/include/${triplet}/openblas-pthread`, '/usr/include/openblas', '/usr/local/include', '/usr/include'];
+// Debian's three OpenBLAS variants, then other distributions' and source installs' places.
+const debian = ['pthread', 'openmp', 'serial'].map((v) => `/usr/include/${triplet}/openblas-${v}`);
+const includes = [process.env.RFTBENCH_CBLAS_INCLUDE, ...debian, '/usr/include/openblas', '/usr/local/include', '/usr/include'];
 const include = includes.find((d) => d && existsSync(join(d, 'cblas.h')) && existsSync(join(d, 'openblas_config.h')));
 if (!include) skip('OpenBLAS headers not found (Debian: apt-get install libopenblas-dev)');
 

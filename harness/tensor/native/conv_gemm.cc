@@ -37,11 +37,10 @@ int64_t ChunkPixels(const Geometry& g, int64_t pixels) { return std::max<int64_t
 
 // Our own threads split the batch by images; each runs single-threaded sgemm on its share. Measured
 // here this beats OpenBLAS's threads on each chunk (which sync per call) and parallelises im2col too.
-int gThreads = 1;
-
+// The count comes with each call: the module is shared by every JS thread (evaluation workers use 1).
 template <typename F>
-void ForImageRanges(int64_t n, F f) {
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(gThreads, n));
+void ForImageRanges(int threads, int64_t n, F f) {
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, n));
   std::vector<std::thread> workers;
   for (int64_t t = 1; t < parts; t++) workers.emplace_back(f, t, n * t / parts, n * (t + 1) / parts);
   f(0, 0, n / parts);
@@ -104,9 +103,9 @@ void Col2imAdd(const Geometry& g, const float* cols, float* dx, int64_t p0, int6
 }
 
 // y[P, co] = im2col(x) · W
-void Conv2D(const Geometry& g, const float* x, const float* w, float* y) {
+void Conv2D(int threads, const Geometry& g, const float* x, const float* w, float* y) {
   const int64_t K = g.K(), perImage = g.oh * g.ow;
-  ForImageRanges(g.n, [&](int64_t, int64_t i0, int64_t i1) {
+  ForImageRanges(threads, g.n, [&](int64_t, int64_t i0, int64_t i1) {
     const int64_t P0 = i0 * perImage, P1 = i1 * perImage;
     if (g.pointwise()) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, P1 - P0, g.co, K, 1.f, x + P0 * K, K, w, g.co, 0.f, y + P0 * g.co, g.co);
@@ -123,9 +122,9 @@ void Conv2D(const Geometry& g, const float* x, const float* w, float* y) {
 }
 
 // dx = col2im(dy · Wᵀ); threads own whole images, so their scatter-adds never overlap.
-void Conv2DBackpropInput(const Geometry& g, const float* dy, const float* w, float* dx) {
+void Conv2DBackpropInput(int threads, const Geometry& g, const float* dy, const float* w, float* dx) {
   const int64_t K = g.K(), perImage = g.oh * g.ow, inImage = g.h * g.w * g.ci;
-  ForImageRanges(g.n, [&](int64_t, int64_t i0, int64_t i1) {
+  ForImageRanges(threads, g.n, [&](int64_t, int64_t i0, int64_t i1) {
     const int64_t P0 = i0 * perImage, P1 = i1 * perImage;
     if (g.pointwise()) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, P1 - P0, K, g.co, 1.f, dy + P0 * g.co, g.co, w, g.co, 0.f, dx + P0 * K, K);
@@ -144,10 +143,10 @@ void Conv2DBackpropInput(const Geometry& g, const float* dy, const float* w, flo
 
 // dW[K, co] = Σ im2col(x)ᵀ · dy: each thread sums its images into its own partial, then thread 0's
 // (which is dw itself) receives the others in a fixed order, so results do not depend on timing.
-void Conv2DBackpropFilter(const Geometry& g, const float* x, const float* dy, float* dw) {
+void Conv2DBackpropFilter(int threads, const Geometry& g, const float* x, const float* dy, float* dw) {
   const int64_t K = g.K(), perImage = g.oh * g.ow, size = K * g.co;
-  std::vector<std::vector<float>> partials(std::max<int64_t>(0, std::min<int64_t>(gThreads, g.n) - 1));
-  ForImageRanges(g.n, [&](int64_t t, int64_t i0, int64_t i1) {
+  std::vector<std::vector<float>> partials(std::max<int64_t>(0, std::min<int64_t>(threads, g.n) - 1));
+  ForImageRanges(threads, g.n, [&](int64_t t, int64_t i0, int64_t i1) {
     float* out = dw;
     if (t > 0) {
       partials[t - 1].resize(size);
@@ -188,18 +187,18 @@ napi_value Throw(napi_env env, const std::string& message) {
   return nullptr;
 }
 
-// Arguments: (heap: Float32Array, a: byteOffset, b: byteOffset, out: byteOffset, geometry: Int32Array(13)).
-bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** heap, size_t* heapFloats, int64_t offsets[3], Geometry* g) {
-  size_t argc = 5;
-  napi_value argv[5];
+// Arguments: (heap: Float32Array, a: byteOffset, b: byteOffset, out: byteOffset, geometry: Int32Array(13), threads).
+bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** heap, size_t* heapFloats, int64_t offsets[3], Geometry* g, int32_t* threads) {
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   napi_typedarray_type type;
   size_t length;
   void* data;
   napi_value buffer;
   size_t byteOffset;
-  if (argc != 5 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array) {
-    Throw(env, std::string(name) + ": expected (heap: Float32Array, offset, offset, offset, geometry: Int32Array)");
+  if (argc != 6 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array) {
+    Throw(env, std::string(name) + ": expected (heap: Float32Array, offset, offset, offset, geometry: Int32Array, threads)");
     return false;
   }
   *heap = static_cast<float*>(data);
@@ -215,6 +214,10 @@ bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** h
     Throw(env, std::string(name) + ": geometry must be an Int32Array of 13 numbers");
     return false;
   }
+  if (napi_get_value_int32(env, argv[5], threads) != napi_ok || *threads < 1) {
+    Throw(env, std::string(name) + ": threads must be a positive integer");
+    return false;
+  }
   *g = Geometry{dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6], dims[7], dims[8], dims[9], dims[10], dims[11], dims[12]};
   return true;
 }
@@ -228,7 +231,7 @@ bool InHeap(napi_env env, const char* name, size_t heapFloats, int64_t byteOffse
   return true;
 }
 
-using Kernel = void (*)(const Geometry&, const float*, const float*, float*);
+using Kernel = void (*)(int, const Geometry&, const float*, const float*, float*);
 
 template <Kernel kernel, int kind>
 napi_value Run(napi_env env, napi_callback_info info) {
@@ -238,25 +241,14 @@ napi_value Run(napi_env env, napi_callback_info info) {
   size_t heapFloats;
   int64_t off[3];
   Geometry g;
-  if (!ReadArgs(env, info, name, &heap, &heapFloats, off, &g)) return nullptr;
+  int32_t threads;
+  if (!ReadArgs(env, info, name, &heap, &heapFloats, off, &g, &threads)) return nullptr;
   const int64_t xFloats = g.n * g.h * g.w * g.ci, wFloats = g.K() * g.co, yFloats = g.pixels() * g.co;
   // (a, b, out) per kernel: conv2d (x, w, y), backprop input (dy, w, dx), backprop filter (x, dy, dw).
   const int64_t sizes[3][3] = {{xFloats, wFloats, yFloats}, {yFloats, wFloats, xFloats}, {xFloats, yFloats, wFloats}};
   for (int i = 0; i < 3; i++)
     if (!InHeap(env, name, heapFloats, off[i], sizes[kind][i])) return nullptr;
-  kernel(g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4);
-  return nullptr;
-}
-
-napi_value SetThreads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  int32_t n = 0;
-  if (argc != 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return Throw(env, "setThreads: expected a positive integer");
-  // Our threads split the work; OpenBLAS runs single-threaded inside each of them.
-  openblas_set_num_threads(1);
-  gThreads = n;
+  kernel(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4);
   return nullptr;
 }
 
@@ -267,19 +259,18 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, out, "config", value);
   napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &value);
   napi_set_named_property(env, out, "core", value);
-  napi_create_int32(env, gThreads, &value);
-  napi_set_named_property(env, out, "threads", value);
   return out;
 }
 
 }  // namespace
 
 NAPI_MODULE_INIT() {
+  // OpenBLAS never starts threads of its own: ours split the work (ForImageRanges).
+  openblas_set_num_threads(1);
   const napi_property_descriptor props[] = {
       {"conv2d", nullptr, Run<Conv2D, 0>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, Run<Conv2DBackpropInput, 1>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Run<Conv2DBackpropFilter, 2>, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -10,13 +10,21 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface NativeConvModule {
-  /** Byte offsets into `heap`; geometry as geometryArray() lays it out. */
+/** Byte offsets into `heap`; geometry as geometryArray() lays it out; threads split the batch. */
+type NativeKernel = (heap: Float32Array, a: number, b: number, out: number, geometry: Int32Array, threads: number) => void;
+
+interface NativeModule {
+  conv2d: NativeKernel;
+  conv2dBackpropInput: NativeKernel;
+  conv2dBackpropFilter: NativeKernel;
+  info(): { config: string; core: string };
+}
+
+/** The kernels as ours call them: the thread count is this JS thread's (workers use 1). */
+export interface NativeConv {
   conv2d(heap: Float32Array, x: number, filter: number, y: number, geometry: Int32Array): void;
   conv2dBackpropInput(heap: Float32Array, dy: number, filter: number, dx: number, geometry: Int32Array): void;
   conv2dBackpropFilter(heap: Float32Array, x: number, dy: number, dw: number, geometry: Int32Array): void;
-  setThreads(n: number): void;
-  info(): { config: string; core: string; threads: number };
 }
 
 export interface NativeConvStatus {
@@ -28,16 +36,19 @@ export interface NativeConvStatus {
 
 const BINARY = join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'rftbench_native.node');
 
-let loaded: { module?: NativeConvModule; reason?: string } | undefined;
+let loaded: { module?: NativeModule; reason?: string } | undefined;
 let enabled = process.env.RFTBENCH_NATIVE !== '0';
+/** Set by initNativeConv: module state is per JS thread, so each worker keeps its own count. */
+let threads = 1;
+let bound: NativeConv | undefined;
 
-function load(): { module?: NativeConvModule; reason?: string } {
+function load(): { module?: NativeModule; reason?: string } {
   if (loaded) return loaded;
   if (!existsSync(BINARY)) {
     loaded = { reason: 'not built (needs OpenBLAS headers at npm install: apt-get install libopenblas-dev, then npm rebuild)' };
   } else {
     try {
-      loaded = { module: createRequire(import.meta.url)(BINARY) as NativeConvModule };
+      loaded = { module: createRequire(import.meta.url)(BINARY) as NativeModule };
     } catch (err) {
       loaded = { reason: `failed to load ${BINARY}: ${(err as Error).message.split('\n')[0]}` };
     }
@@ -46,8 +57,16 @@ function load(): { module?: NativeConvModule; reason?: string } {
 }
 
 /** The native module when it is loaded and enabled, else undefined (the wasm kernels run). */
-export function nativeConv(): NativeConvModule | undefined {
-  return enabled ? load().module : undefined;
+export function nativeConv(): NativeConv | undefined {
+  if (!enabled) return undefined;
+  const m = load().module;
+  if (!m) return undefined;
+  bound ??= {
+    conv2d: (heap, a, b, out, g) => m.conv2d(heap, a, b, out, g, threads),
+    conv2dBackpropInput: (heap, a, b, out, g) => m.conv2dBackpropInput(heap, a, b, out, g, threads),
+    conv2dBackpropFilter: (heap, a, b, out, g) => m.conv2dBackpropFilter(heap, a, b, out, g, threads),
+  };
+  return bound;
 }
 
 /** Turns the native path on or off for this process (tests and benches compare both paths). */
@@ -55,12 +74,12 @@ export function setNativeConvEnabled(on: boolean): void {
   enabled = on;
 }
 
-/** Starts the native kernels with `threads` BLAS threads (the backend's thread count) and says what runs. */
-export function initNativeConv(threads: number): NativeConvStatus {
+/** Sets this JS thread's kernel threads (the backend's thread count) and says what computes convolutions. */
+export function initNativeConv(count: number): NativeConvStatus {
   if (!enabled) return { active: false, detail: 'wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0' };
   const { module, reason } = load();
   if (!module) return { active: false, detail: `wasm (XNNPACK); native kernels ${reason}` };
-  module.setThreads(threads);
+  threads = count;
   const { config, core } = module.info();
   return { active: true, detail: `native im2col + ${config.trim()}, core ${core}, ${threads} threads` };
 }

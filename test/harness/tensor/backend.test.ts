@@ -32,7 +32,7 @@ describe('backend selection', () => {
 
   // Where OpenBLAS is installed (CI installs libopenblas-dev), npm install must have built the native
   // convolutions and the backend must use them; RFTBENCH_NATIVE=0 turns them off and says so.
-  it.runIf(existsSync('/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h'))('uses the native OpenBLAS convolutions where OpenBLAS is installed, and records which ran', () => {
+  it.runIf(['pthread', 'openmp', 'serial'].some((v) => existsSync(`/usr/include/x86_64-linux-gnu/openblas-${v}/cblas.h`)))('uses the native OpenBLAS convolutions where OpenBLAS is installed, and records which ran', () => {
     const on = JSON.parse(env({}).stdout);
     expect(on.convolutions).toMatch(new RegExp(`^native im2col \\+ OpenBLAS .*, ${on.threads} threads$`));
     const off = JSON.parse(env({ RFTBENCH_NATIVE: '0' }).stdout);

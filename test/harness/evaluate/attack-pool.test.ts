@@ -1,0 +1,91 @@
+/**
+ * Evaluation across cores: PGD through the worker pool against the same evaluation in this thread, on a
+ * real model and real worker threads (each with its own wasm backend). Labels are the model's own clean
+ * predictions, so every point counts clean and the robust flags carry the comparison.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DataSplit } from '../../../datasets/types.ts';
+import { attackAccuracyInWorkers, closeEvaluationWorkers, evaluationWorkers, rebuildReason, type PoolOptions } from '../../../harness/evaluate/workers/attack-pool.ts';
+import type { Classifier } from '../../../harness/models/classifier.ts';
+import { buildModel } from '../../../harness/models/zoo.ts';
+import { Rng } from '../../../harness/rng.ts';
+import { releaseBackend, useBackend } from '../../support/tf.ts';
+
+const SPEC = { arch: 'small-resnet', numClasses: 10, inputShape: [28, 28, 1] as [number, number, number], mean: [0.5], std: [0.25] };
+const N = 200;
+let model: Classifier;
+let test: DataSplit;
+
+function options(workers: number, extra: Partial<PoolOptions> = {}): PoolOptions {
+  const eps = 16 / 255;
+  return { n: N, batchSize: 48, attack: { id: 'pgd', options: { norm: 'Linf', eps, alpha: eps / 4, steps: 5, restarts: 1, randomStart: true } }, threat: { norm: 'Linf', eps }, seed: 11, workers, ...extra };
+}
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  model = buildModel(SPEC, 3);
+  model.eval();
+  const rng = new Rng(5);
+  const images = Uint8Array.from({ length: N * 784 }, () => rng.int(256));
+  const x = tf.tensor4d(Float32Array.from(images, (v) => v / 255), [N, 28, 28, 1]);
+  const pred = tf.tidy(() => tf.argMax(model.forward(x), 1));
+  test = { images, labels: Int32Array.from(pred.dataSync()), n: N, shape: [28, 28, 1] };
+  tf.dispose([x, pred]);
+});
+
+afterAll(async () => {
+  model.dispose();
+  await closeEvaluationWorkers();
+  await releaseBackend();
+});
+
+describe('PGD evaluation in worker threads', () => {
+  it('gives the same counts, robust flags and perturbation stats as one thread, and leaks no tensors', async () => {
+    const lines: string[] = [];
+    const one = await attackAccuracyInWorkers(model, test, options(1));
+    const before = tf.memory().numTensors;
+    const two = await attackAccuracyInWorkers(model, test, options(2, { log: (l) => lines.push(l) }));
+    // A second evaluation reuses the idle workers with the (same) model sent again.
+    const again = await attackAccuracyInWorkers(model, test, options(2));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(lines).toContain('evaluation in 2 worker threads x 1 backend thread');
+    expect(one.clean).toBe(N);
+    expect(one.robust).toBeGreaterThan(0);
+    expect(one.robust).toBeLessThan(N);
+    for (const r of [two, again]) {
+      expect(r.clean).toBe(one.clean);
+      expect(r.robust).toBe(one.robust);
+      expect([...r.robustFlags]).toEqual([...one.robustFlags]);
+      expect(r.stats).toEqual(one.stats);
+    }
+    expect(one.stats.checked).toBe(N);
+  });
+
+  it('keeps a model a method changed in this thread, saying why', async () => {
+    expect(rebuildReason(model)).toBeUndefined();
+    // An extra buffer, as TWINS's second BN wing adds, means the zoo cannot rebuild the model.
+    const twin = buildModel(SPEC, 3);
+    try {
+      (twin as unknown as { registerBuffer(n: string, v: tf.Tensor): void }).registerBuffer('extra', tf.zeros([2]));
+      expect(rebuildReason(twin)).toMatch(/modules differ from the zoo's small-resnet/);
+      const lines: string[] = [];
+      const r = await attackAccuracyInWorkers(twin, test, options(2, { n: 60, log: (l) => lines.push(l) }));
+      expect(r.n).toBe(60);
+      expect(r.stats.checked).toBe(60);
+      expect(lines).toEqual([expect.stringMatching(/^evaluation in this thread: its modules differ/)]);
+    } finally {
+      twin.dispose();
+    }
+  });
+
+  it('a failing worker fails the evaluation with its message instead of hanging', async () => {
+    await expect(attackAccuracyInWorkers(model, test, options(2, { attack: { id: 'pgdd', options: {} } }))).rejects.toThrow(/evaluation worker: .*Unknown attack 'pgdd'/);
+  });
+
+  it('RFTBENCH_EVAL_WORKERS sets the pool size and rejects what is not a positive integer', () => {
+    expect(evaluationWorkers({ RFTBENCH_EVAL_WORKERS: '3' })).toBe(3);
+    expect(evaluationWorkers({})).toBeGreaterThanOrEqual(1);
+    expect(() => evaluationWorkers({ RFTBENCH_EVAL_WORKERS: 'two' })).toThrow("RFTBENCH_EVAL_WORKERS: expected a positive integer, got 'two'");
+  });
+});
