@@ -115,12 +115,39 @@ export interface Progress {
   readonly robustAccuracy: number;
 }
 
+/** One batch of a component: the points it attacks and its seed. */
+export interface BatchJob {
+  readonly points: readonly number[];
+  readonly seed: number;
+}
+
+/** A batch's outcome: predictions on its adversarial examples and the examples, row-major. */
+export interface BatchDone {
+  readonly pred: ArrayLike<number>;
+  readonly xAdv: Float32Array;
+  readonly notes?: Record<string, unknown>;
+}
+
+/**
+ * Runs up to `width` batches of one component at once (the evaluation worker pool). Batches of a component
+ * are independent, and their outcomes are applied in batch order, so results and saved state are those of
+ * one batch at a time.
+ */
+export interface AutoAttackBatchRunner {
+  readonly width: number;
+  run(component: Component, jobs: readonly BatchJob[]): Promise<BatchDone[]>;
+}
+
+interface BatchRequest {
+  readonly request: { readonly component: Component; readonly jobs: BatchJob[] };
+}
+
 export interface AutoAttack extends Attack {
   readonly attacks: readonly Component[];
   /** The whole evaluation, synchronously. */
   evaluate(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number): AutoAttackReport;
   /** The same, yielding to the event loop between batches. */
-  evaluateAsync(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number, onProgress?: (p: Progress) => void): Promise<AutoAttackReport>;
+  evaluateAsync(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number, onProgress?: (p: Progress) => void, runner?: AutoAttackBatchRunner): Promise<AutoAttackReport>;
 }
 
 /** The attack list of a version; a custom list with a non-custom version is an error, as in the reference. */
@@ -200,7 +227,21 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
     components: Object.fromEntries([...components].map(([k, a]) => [k, a.options])),
   };
 
-  function* steps(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number): Generator<Progress, AutoAttackReport> {
+  /** Attacks one batch in this thread. */
+  function runHere(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, attack: Attack, job: BatchJob): BatchDone {
+    const xb = takeRows(x, job.points as number[]);
+    const yb = takeRows(y, job.points as number[]);
+    const result: AttackResult = attack.run(model, xb, yb, job.seed);
+    try {
+      return { pred: predict(model, result.xAdv), xAdv: result.xAdv.dataSync() as Float32Array, notes: result.notes };
+    } finally {
+      tf.dispose([xb, yb, result.xAdv]);
+    }
+  }
+
+  // Yields progress after each batch, or a request for a runner to attack a group of batches (only when
+  // `width` > 1, i.e. evaluateAsync was given a runner); the driver answers a request through next().
+  function* steps(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number, width = 1): Generator<Progress | BatchRequest, AutoAttackReport, BatchDone[] | undefined> {
     assertBatch('autoattack', x, y);
     if (!Number.isInteger(seed)) throw new Error(`autoattack: seed must be an integer, got ${seed}`);
     const n = x.shape[0];
@@ -281,32 +322,34 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
       const attack = components.get(name)!;
       const batches = Math.ceil(robustIdx.length / o.batchSize);
       componentNotes[name] = [];
-      for (let b = resuming ? resuming.batchesDone : 0; b < batches; b++) {
-        const idx = robustIdx.slice(b * o.batchSize, (b + 1) * o.batchSize);
-        const xb = takeRows(x, idx);
-        const yb = takeRows(y, idx);
+      for (let first = resuming ? resuming.batchesDone : 0; first < batches; first += width) {
         // Each (attack, batch) has its own seed, so a resumed run attacks a batch as a fresh one would.
-        const result: AttackResult = attack.run(model, xb, yb, root.fork(`${name}#${b}`).nextSeed());
-        const pred = predict(model, result.xAdv);
-        const advData = result.xAdv.dataSync();
-        let broken = 0;
-        idx.forEach((j, q) => {
-          if (pred[q] === labels[j]) return;
-          robust[j] = false;
-          xAdvData.set(advData.subarray(q * dim, (q + 1) * dim), j * dim);
-          yAdv[j] = pred[q];
-          broken++;
-        });
-        if (result.notes) {
-          componentNotes[name].push(result.notes);
-          const z = Number(result.notes.zeroGradientPoints ?? 0);
-          if ((name === 'apgd-dlr' || name === 'apgd-t') && z > 0) zeroGradientPoints += z;
+        const jobs: BatchJob[] = [];
+        for (let b = first; b < Math.min(batches, first + width); b++) jobs.push({ points: robustIdx.slice(b * o.batchSize, (b + 1) * o.batchSize), seed: root.fork(`${name}#${b}`).nextSeed() });
+        const results = width > 1 ? yield { request: { component: name, jobs } } : [runHere(model, x, y, attack, jobs[0])];
+        if (!results || results.length !== jobs.length) throw new Error(`autoattack: the batch runner returned ${results?.length ?? 0} results for ${jobs.length} batches`);
+        for (let k = 0; k < jobs.length; k++) {
+          const b = first + k;
+          const idx = jobs[k].points;
+          const { pred, xAdv: advData, notes } = results[k];
+          let broken = 0;
+          idx.forEach((j, q) => {
+            if (pred[q] === labels[j]) return;
+            robust[j] = false;
+            xAdvData.set(advData.subarray(q * dim, (q + 1) * dim), j * dim);
+            yAdv[j] = pred[q];
+            broken++;
+          });
+          if (notes) {
+            componentNotes[name].push(notes);
+            const z = Number(notes.zeroGradientPoints ?? 0);
+            if ((name === 'apgd-dlr' || name === 'apgd-t') && z > 0) zeroGradientPoints += z;
+          }
+          inProgress = { attack: name, points: robustIdx, batchesDone: b + 1 };
+          saveState(o.state, snapshot());
+          log(`${name} - ${b + 1}/${batches} - ${broken} out of ${idx.length} successfully perturbed`);
+          yield { attack: name, batch: b + 1, batches, robustAccuracy: accuracyNow() };
         }
-        tf.dispose([xb, yb, result.xAdv]);
-        inProgress = { attack: name, points: robustIdx, batchesDone: b + 1 };
-        saveState(o.state, snapshot());
-        log(`${name} - ${b + 1}/${batches} - ${broken} out of ${idx.length} successfully perturbed`);
-        yield { attack: name, batch: b + 1, batches, robustAccuracy: accuracyNow() };
       }
       runAttacks.push(name);
       inProgress = undefined;
@@ -357,6 +400,8 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
     }
   };
 
+  const isRequest = (v: Progress | BatchRequest): v is BatchRequest => 'request' in v;
+
   return {
     id: o.version === 'custom' ? `autoattack-custom(${list.join(',')})` : `autoattack-${o.version}`,
     norm: o.norm,
@@ -364,11 +409,17 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
     attacks: list,
     options: recorded,
     evaluate,
-    async evaluateAsync(model, x, y, seed, onProgress) {
-      const it = steps(model, x, y, seed);
+    async evaluateAsync(model, x, y, seed, onProgress, runner) {
+      const it = steps(model, x, y, seed, runner ? Math.max(1, runner.width) : 1);
+      let answer: BatchDone[] | undefined;
       for (;;) {
-        const r = it.next();
+        const r = it.next(answer);
+        answer = undefined;
         if (r.done) return r.value;
+        if (isRequest(r.value)) {
+          answer = await runner!.run(r.value.request.component, r.value.request.jobs);
+          continue;
+        }
         onProgress?.(r.value);
         await new Promise((resolve) => setImmediate(resolve));
       }

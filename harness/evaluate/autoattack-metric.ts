@@ -4,7 +4,7 @@
  * robust accuracy and fallbacks kept in the metric's details, so the board shows what the number means.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { autoAttack, type AutoAttackReport, type ComponentOverrides, type Component, type Progress, type StateStore } from '../../attacks/autoattack.ts';
+import { autoAttack, type AutoAttackBatchRunner, type AutoAttackReport, type ComponentOverrides, type Component, type Progress, type StateStore } from '../../attacks/autoattack.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
 import { toBatch } from '../../datasets/batches.ts';
 import type { DataSplit } from '../../datasets/types.ts';
@@ -22,6 +22,11 @@ export interface AutoAttackMetricOptions {
   readonly onProgress?: (p: Progress) => void;
   /** PGD's per-point outcome (1 = robust) on the same test points, when the harness ran it first. */
   readonly pgdRobust?: Uint8Array;
+  /**
+   * Runs each component's batches several at a time (the evaluation worker pool, built for this config by
+   * workers/attack-pool.ts autoAttackRunner); the results are those of one batch at a time.
+   */
+  readonly runner?: (config: { version: AutoAttackEvaluation['version']; norm: Threat['norm']; eps: number; overrides?: ComponentOverrides }) => AutoAttackBatchRunner;
 }
 
 export interface AutoAttackMetricResult {
@@ -47,7 +52,8 @@ export async function evaluateAutoAttack(model: LogitsFn, test: DataSplit, opts:
   });
   const { x, y } = toBatch(test, Int32Array.from({ length: n }, (_, i) => i));
   try {
-    const report = await attack.evaluateAsync(model, x, y, opts.seed, opts.onProgress);
+    const runner = opts.runner?.({ version: config.version, norm: threat.norm, eps: threat.eps, overrides: config.overrides as ComponentOverrides | undefined });
+    const report = await attack.evaluateAsync(model, x, y, opts.seed, opts.onProgress, runner);
     const { xAdv, ...rest } = report;
     const stats = checkPerturbation(x, xAdv, threat, emptyStats());
     xAdv.dispose();

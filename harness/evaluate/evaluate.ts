@@ -9,7 +9,7 @@ import type { LogitsFn } from '../../attacks/types.ts';
 import type { DataSplit, LoadOptions } from '../../datasets/types.ts';
 import type { Classifier } from '../models/classifier.ts';
 import type { Threat, Tier } from '../protocol/schema.ts';
-import { attackAccuracyInWorkers, evaluationWorkers, type AttackSpec } from './workers/attack-pool.ts';
+import { attackAccuracyInWorkers, autoAttackRunner, evaluationWorkers, openEvaluationPool, type AttackSpec, type EvaluationPool } from './workers/attack-pool.ts';
 import { perturbationFlags } from './perturbation-check.ts';
 import { evaluateAutoAttack } from './autoattack-metric.ts';
 import { evaluateCorruptions } from './corruption-metric.ts';
@@ -42,11 +42,16 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
   const attack = createAttack(pgdSpec.id, pgdSpec.options);
   const extra: MetricValue[] = [];
   let pgdResult;
+  let pool: EvaluationPool | undefined;
   try {
-    // PGD batches are independent: across worker threads when the model can move there (same results).
-    pgdResult = await attackAccuracyInWorkers(model, test, { n, batchSize: evaluation.batchSize, attack: pgdSpec, threat, seed, workers: opts.workers ?? evaluationWorkers(), onBatch: opts.onBatch, log: opts.log });
+    // Attack batches are independent: PGD's, and AutoAttack's within a component, run across worker
+    // threads when the model can move there, with the same results as in this thread.
+    pool = await openEvaluationPool(model, test, Math.max(n, evaluation.autoattack?.n ?? 0), { workers: opts.workers ?? evaluationWorkers(), log: opts.log });
+    pgdResult = await attackAccuracyInWorkers(model, test, { n, batchSize: evaluation.batchSize, attack: pgdSpec, threat, seed, workers: 1, pool, onBatch: opts.onBatch, log: opts.log });
     if (evaluation.autoattack) {
-      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust: pgdResult.robustFlags });
+      const open = pool;
+      const runner = open && ((config: Parameters<typeof autoAttackRunner>[1]) => autoAttackRunner(open, config));
+      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust: pgdResult.robustFlags, runner });
       extra.push(aa.metric, ...aa.components);
     }
     if (evaluation.corruptions && opts.corruptions) {
@@ -54,6 +59,7 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
       extra.push(...(await evaluateCorruptions(logits, { dataset: opts.corruptions.dataset, n: c.n, batchSize: c.batchSize, only: c.only, load: opts.corruptions.load, log: opts.log })));
     }
   } finally {
+    pool?.release();
     model.train(wasTraining);
   }
   const { clean, robust, stats } = pgdResult;

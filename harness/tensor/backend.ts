@@ -13,8 +13,9 @@
  *   missing) and its gradient kernels are plain loops; ours make a conv/BN training step about 3x faster
  *   than the previous replacements. Each is tested against the cpu backend.
  * - Optional native convolutions (native/): Conv2D and its gradients as im2col + OpenBLAS sgemm on the
- *   wasm heap, built at npm install where libopenblas-dev is present; ResNet-18 training is about 2.5x
- *   faster than with XNNPACK's wasm SIMD. `convolutions` in BackendInfo records which one ran.
+ *   wasm heap, built at npm install where libopenblas-dev is present; training steps run 2.8x
+ *   (ResNet-18) and 1.8x (small model) faster than with XNNPACK's wasm SIMD (npm run bench:peer with
+ *   RFTBENCH_NATIVE=0 and without). `convolutions` in BackendInfo records which one ran.
  * - cpu (pure JS, 30-100x slower) is a last resort and never silent: a warning on stderr says why.
  * - `RFTBENCH_BACKEND` forces a backend and `RFTBENCH_THREADS` the wasm thread count (default: cores).
  * - The chosen backend, tfjs version, threads, SIMD, attempts and our kernels (`BackendInfo`) go into

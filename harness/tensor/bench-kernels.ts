@@ -1,6 +1,6 @@
 /**
  * @module Timings of the kernels rftbench registers on wasm, stock beside ours where a stock kernel
- * exists, on the layer shapes of the 4-block conv/BN CNN of docs/backend.md (32, 64, 128, 128 channels,
+ * exists and our pure-wasm kernel beside the native one where that runs, on the layer shapes of the 4-block conv/BN CNN of docs/backend.md (32, 64, 128, 128 channels,
  * batch 128, 32x32x3), and that CNN's training-step and PGD-step throughput. `rftbench bench` prints
  * the kernel rows; `npx tsx harness/tensor/bench-kernels.ts` prints both.
  */
@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Bench } from 'tinybench';
 import { initBackend, shutdownBackend } from './backend.ts';
 import { stockKernel } from './kernels/wasm-internals.ts';
+import { nativeConv, setNativeConvEnabled } from './native/native-conv.ts';
 
 export interface KernelRow {
   backend: string;
@@ -18,6 +19,8 @@ export interface KernelRow {
   msPerCall: number;
   /** The stock wasm kernel's, where there is one. */
   stockMsPerCall?: number;
+  /** Our pure-wasm kernel's, where ours is the native one (convolutions with OpenBLAS built). */
+  wasmMsPerCall?: number;
 }
 
 /** The CNN's convolutions at batch 128: [x shape, filter shape, stride]. */
@@ -43,6 +46,7 @@ function cases(): Case[] {
     const dy = tf.tidy(() => tf.randomUniform(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, 1).shape, -1, 1, 'float32', 3));
     const layer = `${xShape.slice(1).join('x')} -> ${fShape[3]}${stride > 1 ? ` s${stride}` : ''}`;
     const attrs = { strides: stride, pad: 1, dataFormat: 'NHWC' };
+    out.push({ kernel: 'Conv2D', layer, inputs: { x, filter }, attrs: { ...attrs, dilations: [1, 1] } });
     out.push({ kernel: 'Conv2DBackpropFilter', layer, inputs: { x, dy }, attrs: { ...attrs, filterShape: fShape } });
     out.push({ kernel: 'Conv2DBackpropInput', layer, inputs: { dy, filter }, attrs: { ...attrs, inputShape: xShape } });
   }
@@ -85,10 +89,20 @@ export async function benchKernels(time = 1000): Promise<KernelRow[]> {
   const rows: KernelRow[] = [];
   const all = cases();
   for (const c of all) {
-    const ours = await meanMs(c.kernel, () => (tf.engine().runKernel(c.kernel, c.inputs, c.attrs) as tf.Tensor).dispose(), time);
+    const run = () => (tf.engine().runKernel(c.kernel, c.inputs, c.attrs) as tf.Tensor).dispose();
+    const ours = await meanMs(c.kernel, run, time);
     const stockFn = tf.getBackend() === 'wasm' ? stock(c.kernel) : undefined;
     const stockMs = stockFn ? await meanMs(`stock ${c.kernel}`, () => stockFn(c), time) : undefined;
-    rows.push({ backend: tf.getBackend(), kernel: c.kernel, layer: c.layer, msPerCall: ours, ...(stockMs === undefined ? {} : { stockMsPerCall: stockMs }) });
+    let wasmMs: number | undefined;
+    if (tf.getBackend() === 'wasm' && c.kernel.startsWith('Conv2D') && nativeConv()) {
+      setNativeConvEnabled(false);
+      try {
+        wasmMs = await meanMs(`wasm ${c.kernel}`, run, time);
+      } finally {
+        setNativeConvEnabled(true);
+      }
+    }
+    rows.push({ backend: tf.getBackend(), kernel: c.kernel, layer: c.layer, msPerCall: ours, ...(stockMs === undefined ? {} : { stockMsPerCall: stockMs }), ...(wasmMs === undefined ? {} : { wasmMsPerCall: wasmMs }) });
   }
   tf.dispose(all.flatMap((c) => Object.values(c.inputs)));
   return rows;

@@ -1,63 +1,97 @@
 /**
  * @module One evaluation worker: its own backend (wasm, `threads` threads), the model rebuilt from its
- * spec and weights, its own attack from the registry; it scores the batches the pool hands it with the
- * same code as the in-process loop (attackBatch), so results do not depend on which worker ran a batch.
+ * spec and weights, attacks made from recipes (cached); it scores the batches the pool hands it with the
+ * same code as the evaluating thread (attackBatch, AutoAttack's component attacks), so results do not
+ * depend on which worker ran a batch.
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import { componentAttack } from '../../../attacks/autoattack.ts';
 import { createAttack } from '../../../attacks/registry.ts';
 import type { Attack, LogitsFn } from '../../../attacks/types.ts';
-import type { DataSplit } from '../../../datasets/types.ts';
+import { toBatch } from '../../../datasets/batches.ts';
 import type { Classifier } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
-import type { Threat } from '../../protocol/schema.ts';
 import { initBackend, shutdownBackend } from '../../tensor/backend.ts';
 import { attackBatch } from '../attack-accuracy.ts';
 import { emptyStats } from '../perturbation-check.ts';
-import type { FromWorker, InitMessage, ToWorker } from './messages.ts';
+import type { AttackRecipe, FromWorker, TestHead, ToWorker } from './messages.ts';
 
 const port = parentPort;
 if (!port) throw new Error('attack-worker.ts runs only as a worker thread (see attack-pool.ts)');
 
-let state: { model: Classifier; logits: LogitsFn; test: DataSplit; attack: Attack; threat: Threat; seed: number } | undefined;
+let state: { model: Classifier; logits: LogitsFn; test: TestHead } | undefined;
+const attacks = new Map<string, Attack>();
 
-const send = (m: FromWorker) => port.postMessage(m);
-
-/** A worker serves many evaluations: the backend starts once, the model and attack change per init. */
-async function init(m: InitMessage): Promise<void> {
-  const info = await initBackend({ threads: m.threads });
-  await tf.setBackend(info.name === 'tensorflow-gpu' ? 'tensorflow' : info.name);
-  state?.model.dispose();
-  state = undefined;
-  const model = buildModel(m.spec, 0);
-  const weights = Object.fromEntries(m.weights.map((w) => [w.name, tf.tensor(w.data, w.shape, w.dtype)]));
-  try {
-    model.loadStateDict(weights, { strict: true });
-  } finally {
-    tf.dispose(Object.values(weights));
+function attackOf(recipe: AttackRecipe): Attack {
+  const key = JSON.stringify(recipe);
+  let a = attacks.get(key);
+  if (!a) {
+    a = recipe.kind === 'registry' ? createAttack(recipe.id, recipe.options) : componentAttack(recipe.name, recipe.version, recipe.norm, recipe.eps, recipe.overrides);
+    attacks.set(key, a);
   }
-  model.eval();
-  state = { model, logits: (x) => model.forward(x), test: m.test, attack: createAttack(m.attack.id, m.attack.options), threat: m.threat, seed: m.seed };
-  send({ type: 'ready', backend: `${info.name} x${info.threads}` });
+  return a;
 }
 
-port.on('message', async (m: ToWorker) => {
-  try {
-    if (m.type === 'init') await init(m);
-    else if (m.type === 'batch') {
-      if (!state) throw new Error('batch before init');
+function loaded(): NonNullable<typeof state> {
+  if (!state) throw new Error('a batch came before init');
+  return state;
+}
+
+/** Answers one message; a worker serves many evaluations (the backend starts once, the model per init). */
+async function handle(m: ToWorker): Promise<FromWorker> {
+  switch (m.type) {
+    case 'init': {
+      const info = await initBackend({ threads: m.threads });
+      await tf.setBackend(info.name === 'tensorflow-gpu' ? 'tensorflow' : info.name);
+      state?.model.dispose();
+      state = undefined;
+      const model = buildModel(m.spec, 0);
+      const weights = Object.fromEntries(m.weights.map((w) => [w.name, tf.tensor(w.data, w.shape, w.dtype)]));
+      try {
+        model.loadStateDict(weights, { strict: true });
+      } finally {
+        tf.dispose(Object.values(weights));
+      }
+      model.eval();
+      state = { model, logits: (x) => model.forward(x), test: m.test };
+      return { type: 'ready', backend: `${info.name} x${info.threads}` };
+    }
+    case 'score': {
+      const s = loaded();
       const idx = Int32Array.from({ length: m.end - m.start }, (_, i) => m.start + i);
       const stats = emptyStats();
-      const b = attackBatch(state.logits, state.test, idx, m.batchNo, state, stats);
-      send({ type: 'done', batchNo: m.batchNo, ...b, stats });
-    } else {
+      const b = attackBatch(s.logits, s.test, idx, m.batchNo, { attack: attackOf(m.attack), threat: m.threat, seed: m.seed }, stats);
+      return { type: 'scored', ...b, stats };
+    }
+    case 'attack-points': {
+      const s = loaded();
+      const { x, y } = toBatch(s.test, m.points);
+      const result = attackOf(m.attack).run(s.logits, x, y, m.seed);
+      try {
+        const pred = tf.tidy(() => tf.argMax(s.logits(result.xAdv), 1));
+        const out: FromWorker = { type: 'attacked', pred: pred.dataSync() as Int32Array, xAdv: result.xAdv.dataSync() as Float32Array, notes: result.notes };
+        pred.dispose();
+        return out;
+      } finally {
+        tf.dispose([x, y, result.xAdv]);
+      }
+    }
+    case 'close':
       state?.model.dispose();
       state = undefined;
       await shutdownBackend();
-      send({ type: 'closed' });
-      port.close();
-    }
-  } catch (err) {
-    send({ type: 'error', message: (err as Error).stack ?? String(err) });
+      return { type: 'closed' };
   }
+}
+
+port.on('message', async (m: ToWorker) => {
+  let answer: FromWorker;
+  try {
+    answer = await handle(m);
+  } catch (err) {
+    answer = { type: 'error', message: (err as Error).stack ?? String(err) };
+  }
+  port.postMessage(answer, answer.type === 'attacked' ? [answer.xAdv.buffer as ArrayBuffer] : []);
+  if (answer.type === 'closed') port.close();
 });

@@ -1,14 +1,21 @@
 /** @module What the evaluation pool (attack-pool.ts) and its workers (attack-worker.ts) send each other. */
+import type { AutoAttackVersion, Component, ComponentOverrides } from '../../../attacks/autoattack.ts';
+import type { Norm } from '../../../attacks/types.ts';
 import type { DataSplit } from '../../../datasets/types.ts';
 import type { ModelSpec } from '../../models/classifier.ts';
 import type { Threat } from '../../protocol/schema.ts';
 import type { PerturbationStats } from '../perturbation-check.ts';
 
-/** An attack as the registry builds it: every worker makes its own from this. */
+/** An attack as the registry builds it from its id and options. */
 export interface AttackSpec {
   readonly id: string;
   readonly options: Record<string, unknown>;
 }
+
+/** How a worker makes an attack: from the registry, or as one of AutoAttack's components. */
+export type AttackRecipe =
+  | ({ readonly kind: 'registry' } & AttackSpec)
+  | { readonly kind: 'autoattack-component'; readonly name: Component; readonly version: AutoAttackVersion; readonly norm: Norm; readonly eps: number; readonly overrides?: ComponentOverrides };
 
 export interface WeightsEntry {
   name: string;
@@ -17,30 +24,20 @@ export interface WeightsEntry {
   data: Float32Array | Int32Array;
 }
 
-export interface InitMessage {
-  type: 'init';
-  spec: ModelSpec;
-  weights: WeightsEntry[];
-  test: Pick<DataSplit, 'images' | 'labels' | 'n' | 'shape'>;
-  attack: AttackSpec;
-  threat: Threat;
-  seed: number;
-  /** Backend threads per worker. */
-  threads: number;
-}
+export type TestHead = Pick<DataSplit, 'images' | 'labels' | 'n' | 'shape'>;
 
-export interface BatchMessage {
-  type: 'batch';
-  batchNo: number;
-  /** Test points start..end-1 (evaluation batches are consecutive). */
-  start: number;
-  end: number;
-}
-
-export type ToWorker = InitMessage | BatchMessage | { type: 'close' };
+export type ToWorker =
+  /** The model and the test points of one evaluation; backend threads on the first init. */
+  | { type: 'init'; spec: ModelSpec; weights: WeightsEntry[]; test: TestHead; threads: number }
+  /** Score test points start..end-1 as batch `batchNo` of an evaluation (attackBatch). */
+  | { type: 'score'; attack: AttackRecipe; threat: Threat; seed: number; batchNo: number; start: number; end: number }
+  /** Attack the given test points with `seed` and return predictions and examples (AutoAttack's batches). */
+  | { type: 'attack-points'; attack: AttackRecipe; points: number[]; seed: number }
+  | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready'; backend: string }
-  | { type: 'done'; batchNo: number; clean: number; robust: number; robustIndices: number[]; stats: PerturbationStats }
+  | { type: 'scored'; clean: number; robust: number; robustIndices: number[]; stats: PerturbationStats }
+  | { type: 'attacked'; pred: Int32Array; xAdv: Float32Array; notes?: Record<string, unknown> }
   | { type: 'error'; message: string }
   | { type: 'closed' };

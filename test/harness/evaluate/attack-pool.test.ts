@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSplit } from '../../../datasets/types.ts';
-import { attackAccuracyInWorkers, closeEvaluationWorkers, evaluationWorkers, rebuildReason, type PoolOptions } from '../../../harness/evaluate/workers/attack-pool.ts';
+import { evaluateAutoAttack } from '../../../harness/evaluate/autoattack-metric.ts';
+import { attackAccuracyInWorkers, autoAttackRunner, closeEvaluationWorkers, evaluationWorkers, openEvaluationPool, rebuildReason, type PoolOptions } from '../../../harness/evaluate/workers/attack-pool.ts';
 import type { Classifier } from '../../../harness/models/classifier.ts';
 import { buildModel } from '../../../harness/models/zoo.ts';
 import { Rng } from '../../../harness/rng.ts';
@@ -60,6 +61,26 @@ describe('PGD evaluation in worker threads', () => {
       expect(r.stats).toEqual(one.stats);
     }
     expect(one.stats.checked).toBe(N);
+  });
+
+  it('AutoAttack with its component batches in the pool ends as in one thread', async () => {
+    const eps = 16 / 255;
+    // 5 batches of 12 for APGD-CE, then what is left for APGD-T: batches run two at a time.
+    const config = { version: 'custom' as const, attacks: ['apgd-ce' as const, 'apgd-t' as const], n: 60, batchSize: 12, overrides: { apgd: { nIter: 5 }, apgdT: { nIter: 5, nTargetClasses: 2 } } };
+    const opts = { threat: { norm: 'Linf' as const, eps }, config, seed: 4 };
+    const logits = (x: tf.Tensor4D) => model.forward(x);
+    const here = await evaluateAutoAttack(logits, test, opts);
+    const progress: string[] = [];
+    const pool = await openEvaluationPool(model, test, 60, { workers: 2 });
+    expect(pool?.size).toBe(2);
+    const pooled = await evaluateAutoAttack(logits, test, { ...opts, runner: (c) => autoAttackRunner(pool!, c), onProgress: (p) => progress.push(`${p.attack}#${p.batch}`) }).finally(() => pool!.release());
+    expect(here.report.robustAccuracyAfter[0].robustAccuracy).toBeLessThan(1);
+    expect(here.report.robustAccuracy).toBeGreaterThan(0);
+    expect(pooled.report.robustFlags).toEqual(here.report.robustFlags);
+    expect(pooled.report.robustAccuracyAfter).toEqual(here.report.robustAccuracyAfter);
+    expect(pooled.metric).toEqual(here.metric);
+    // Progress still comes one batch at a time, in order.
+    expect(progress.slice(0, 5)).toEqual(['apgd-ce#1', 'apgd-ce#2', 'apgd-ce#3', 'apgd-ce#4', 'apgd-ce#5']);
   });
 
   it('keeps a model a method changed in this thread, saying why', async () => {
