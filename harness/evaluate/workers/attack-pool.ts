@@ -3,8 +3,9 @@
  * seed), so a pool of worker threads, each with its own one-thread backend and the model rebuilt from its
  * spec and weights, takes batches as it frees up: PGD's batches (attackAccuracyInWorkers) and the batches
  * of each AutoAttack component (autoAttackRunner). Outcomes are merged per batch, so counts, flags and
- * statistics equal those of the evaluating thread (test/harness/evaluate/attack-pool.test.ts). A model the
- * zoo cannot rebuild from spec and state dict (rebuildReason) is evaluated in the evaluating thread.
+ * statistics equal those of the evaluating thread (test/harness/evaluate/attack-pool.test.ts). TWINS and
+ * CARTL fold their layers back into plain ones after training, so every method's model moves; one the zoo
+ * cannot rebuild from spec and state dict (rebuildReason) is evaluated in the evaluating thread.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';

@@ -103,6 +103,14 @@ void Col2imAdd(const Geometry& g, const float* cols, float* dx, int64_t p0, int6
   }
 }
 
+// Runs f(cols, p0, p1) over chunks of the output pixels [P0, P1), cols being this thread's scratch.
+template <typename F>
+void ForChunks(const Geometry& g, int64_t P0, int64_t P1, F f) {
+  const int64_t chunk = ChunkPixels(g, P1 - P0);
+  float* cols = Scratch(chunk * g.K());
+  for (int64_t p0 = P0; p0 < P1; p0 += chunk) f(cols, p0, std::min(P1, p0 + chunk));
+}
+
 // y[P, co] = im2col(x) · W
 void Conv2D(int threads, const Geometry& g, const float* x, const float* w, float* y) {
   const int64_t K = g.K(), perImage = g.oh * g.ow;
@@ -112,13 +120,10 @@ void Conv2D(int threads, const Geometry& g, const float* x, const float* w, floa
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, P1 - P0, g.co, K, 1.f, x + P0 * K, K, w, g.co, 0.f, y + P0 * g.co, g.co);
       return;
     }
-    const int64_t chunk = ChunkPixels(g, P1 - P0);
-    float* cols = Scratch(chunk * K);
-    for (int64_t p0 = P0; p0 < P1; p0 += chunk) {
-      const int64_t p1 = std::min(P1, p0 + chunk);
+    ForChunks(g, P0, P1, [&](float* cols, int64_t p0, int64_t p1) {
       Im2col(g, x, cols, p0, p1);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p1 - p0, g.co, K, 1.f, cols, K, w, g.co, 0.f, y + p0 * g.co, g.co);
-    }
+    });
   });
 }
 
@@ -132,13 +137,10 @@ void Conv2DBackpropInput(int threads, const Geometry& g, const float* dy, const 
       return;
     }
     std::memset(dx + i0 * inImage, 0, (i1 - i0) * inImage * sizeof(float));
-    const int64_t chunk = ChunkPixels(g, P1 - P0);
-    float* cols = Scratch(chunk * K);
-    for (int64_t p0 = P0; p0 < P1; p0 += chunk) {
-      const int64_t p1 = std::min(P1, p0 + chunk);
+    ForChunks(g, P0, P1, [&](float* cols, int64_t p0, int64_t p1) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p1 - p0, K, g.co, 1.f, dy + p0 * g.co, g.co, w, g.co, 0.f, cols, K);
       Col2imAdd(g, cols, dx, p0, p1);
-    }
+    });
   });
 }
 
@@ -162,13 +164,10 @@ void Conv2DBackpropFilter(int threads, const Geometry& g, const float* x, const 
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.co, P1 - P0, 1.f, x + P0 * K, K, dy + P0 * g.co, g.co, 0.f, out, g.co);
       return;
     }
-    const int64_t chunk = ChunkPixels(g, P1 - P0);
-    float* cols = Scratch(chunk * K);
-    for (int64_t p0 = P0; p0 < P1; p0 += chunk) {
-      const int64_t p1 = std::min(P1, p0 + chunk);
+    ForChunks(g, P0, P1, [&](float* cols, int64_t p0, int64_t p1) {
       Im2col(g, x, cols, p0, p1);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.co, p1 - p0, 1.f, cols, K, dy + p0 * g.co, g.co, p0 == P0 ? 0.f : 1.f, out, g.co);
-    }
+    });
   });
   for (const auto& part : partials)
     for (int64_t i = 0; i < size; i++) dw[i] += part[i];
