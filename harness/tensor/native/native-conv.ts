@@ -45,7 +45,7 @@ let bound: NativeConv | undefined;
 function load(): { module?: NativeModule; reason?: string } {
   if (loaded) return loaded;
   if (!existsSync(BINARY)) {
-    loaded = { reason: 'not built (needs OpenBLAS headers at npm install: apt-get install libopenblas-dev, then npm rebuild)' };
+    loaded = { reason: 'not built (needs OpenBLAS headers at npm install: apt-get install libopenblas-dev, then node harness/tensor/native/build.mjs or npm ci)' };
   } else {
     try {
       loaded = { module: createRequire(import.meta.url)(BINARY) as NativeModule };
