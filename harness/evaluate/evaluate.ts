@@ -46,7 +46,10 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
   try {
     // Attack batches are independent: PGD's, and AutoAttack's within a component, run across worker
     // threads when the model can move there, with the same results as in this thread.
-    pool = await openEvaluationPool(model, test, Math.max(n, evaluation.autoattack?.n ?? 0), { workers: opts.workers ?? evaluationWorkers(), log: opts.log });
+    // No more workers than batches to share out: PGD's, or AutoAttack's first component's.
+    const aa = evaluation.autoattack;
+    const batches = Math.max(Math.ceil(n / evaluation.batchSize), aa ? Math.ceil(Math.min(aa.n, test.n) / aa.batchSize) : 0);
+    pool = await openEvaluationPool(model, test, Math.max(n, aa?.n ?? 0), { workers: Math.min(opts.workers ?? evaluationWorkers(), batches), log: opts.log });
     pgdResult = await attackAccuracyInWorkers(model, test, { n, batchSize: evaluation.batchSize, attack: pgdSpec, threat, seed, workers: 1, pool, onBatch: opts.onBatch, log: opts.log });
     if (evaluation.autoattack) {
       const open = pool;

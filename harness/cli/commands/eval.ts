@@ -109,7 +109,7 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
       if (attack.id === 'autoattack') {
         const config = AutoAttackEvaluationSchema.parse({ version: attack.version ?? 'standard', n: count, batchSize });
         // Each component's batches run across the worker pool (one batch per worker at a time).
-        const pool = count > batchSize ? await openEvaluationPool(model, test, count, { workers: evaluationWorkers(), log }) : undefined;
+        const pool = count > batchSize ? await openEvaluationPool(model, test, count, { workers: Math.min(evaluationWorkers(), Math.ceil(count / batchSize)), log }) : undefined;
         const runner = pool && ((c: Parameters<typeof autoAttackRunner>[1]) => autoAttackRunner(pool, c));
         const { metric, report } = await evaluateAutoAttack(logits, test, { threat, config, seed, state: values.state, log, runner }).finally(() => pool?.release());
         const clean = Math.round(report.cleanAccuracy * count);

@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
 import type { AutoAttackBatchRunner, AutoAttackVersion, BatchDone, ComponentOverrides } from '../../../attacks/autoattack.ts';
 import { createAttack } from '../../../attacks/registry.ts';
 import type { Norm } from '../../../attacks/types.ts';
@@ -26,12 +27,13 @@ export type { AttackSpec } from './messages.ts';
 const ENTRY = new URL('./attack-worker.mjs', import.meta.url);
 
 /**
- * Evaluation workers to use: RFTBENCH_EVAL_WORKERS when set (1 = the evaluating thread only), else one per
- * core. Measured here (2 cores, `npm run bench -- --eval-workers`): the pool is faster for both models.
+ * Evaluation workers to use: RFTBENCH_EVAL_WORKERS when set (1 = the evaluating thread only); else one
+ * per core on the CPU backends (wasm, cpu), measured faster here for both models (`npm run bench --
+ * --eval-workers`), and 1 on tfjs-node(-gpu), whose one process already drives the GPU or every core.
  */
-export function evaluationWorkers(env: NodeJS.ProcessEnv = process.env): number {
+export function evaluationWorkers(env: NodeJS.ProcessEnv = process.env, backend: string = tf.getBackend()): number {
   const v = env.RFTBENCH_EVAL_WORKERS;
-  if (v === undefined || v === '') return os.cpus().length;
+  if (v === undefined || v === '') return backend === 'wasm' || backend === 'cpu' ? os.cpus().length : 1;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`RFTBENCH_EVAL_WORKERS: expected a positive integer, got '${v}'`);
   return n;
@@ -223,7 +225,7 @@ export interface PoolOptions {
 export async function attackAccuracyInWorkers(model: Classifier, test: DataSplit, opts: PoolOptions): Promise<AttackAccuracy> {
   const n = Math.min(opts.n, test.n);
   const batches = [...batchIndices(n, { batchSize: opts.batchSize })].map((idx, batchNo) => ({ batchNo, start: idx[0], end: idx[0] + idx.length }));
-  const pool = opts.pool ?? (batches.length > 1 ? await openEvaluationPool(model, test, n, opts) : undefined);
+  const pool = opts.pool ?? (batches.length > 1 ? await openEvaluationPool(model, test, n, { ...opts, workers: Math.min(opts.workers, batches.length) }) : undefined);
   if (!pool) {
     const attack = createAttack(opts.attack.id, opts.attack.options);
     return attackAccuracy((x) => model.forward(x), test, { ...opts, attack });

@@ -3,6 +3,7 @@
  * real model and real worker threads (each with its own wasm backend). Labels are the model's own clean
  * predictions, so every point counts clean and the robust flags carry the comparison.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSplit } from '../../../datasets/types.ts';
@@ -104,9 +105,12 @@ describe('PGD evaluation in worker threads', () => {
     await expect(attackAccuracyInWorkers(model, test, options(2, { attack: { id: 'pgdd', options: {} } }))).rejects.toThrow(/evaluation worker: .*Unknown attack 'pgdd'/);
   });
 
-  it('RFTBENCH_EVAL_WORKERS sets the pool size and rejects what is not a positive integer', () => {
+  it('RFTBENCH_EVAL_WORKERS sets the pool size (default: one per core on wasm) and rejects what is not a positive integer', () => {
     expect(evaluationWorkers({ RFTBENCH_EVAL_WORKERS: '3' })).toBe(3);
-    expect(evaluationWorkers({})).toBeGreaterThanOrEqual(1);
+    expect(evaluationWorkers({}, 'wasm')).toBe(os.cpus().length);
+    // tfjs-node(-gpu) evaluates in its one process unless asked otherwise.
+    expect(evaluationWorkers({}, 'tensorflow')).toBe(1);
+    expect(evaluationWorkers({ RFTBENCH_EVAL_WORKERS: '2' }, 'tensorflow')).toBe(2);
     expect(() => evaluationWorkers({ RFTBENCH_EVAL_WORKERS: 'two' })).toThrow("RFTBENCH_EVAL_WORKERS: expected a positive integer, got 'two'");
   });
 });
