@@ -3,6 +3,8 @@
  * `running_var`, `num_batches_tracked` as an int32 scalar).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../tensor/kernels/batch-norm-train.ts';
+import { nativeKernels } from '../tensor/native/native-kernels.ts';
 import { Module } from './module.ts';
 
 export interface BatchNormOptions {
@@ -85,6 +87,7 @@ export function batchNormTrain(
   eps: number,
   onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
 ): tf.Tensor4D {
+  if (tf.getBackend() === 'wasm' && x.dtype === 'float32' && nativeKernels()) return batchNormTrainNative(x, weight, bias, eps, onStats);
   const f = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, variance } = tf.moments(xIn, [0, 1, 2]);
     onStats(mean as tf.Tensor1D, variance as tf.Tensor1D);
@@ -101,6 +104,23 @@ export function batchNormTrain(
         const dw = tf.sum(tf.mul(g, xh), [0, 1, 2]);
         const centred = tf.sub(tf.sub(g, tf.div(db, count)), tf.mul(xh, tf.div(dw, count)));
         return [tf.mul(centred, tf.mul(wt, inv)), dw, db];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, weight, bias) as tf.Tensor4D;
+}
+
+/** The same through the two native kernels (wasm backend with harness/tensor/native loaded): same formulas, two passes each way. */
+function batchNormTrainNative(x: tf.Tensor4D, weight: tf.Tensor, bias: tf.Tensor, eps: number, onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+  const f = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xIn, weight: w, bias: b }, { varianceEpsilon: eps }) as tf.Tensor[];
+    onStats(mean as tf.Tensor1D, variance as tf.Tensor1D);
+    save([xIn, mean, invStd, w]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, m, inv, wt] = saved;
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dy as tf.Tensor, x: xs, mean: m, invStd: inv, weight: wt }) as tf.Tensor[];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -12,10 +12,10 @@
  * - Kernels we register on wasm (kernels/): the stock wasm backend cannot train (Conv2DBackpropFilter is
  *   missing) and its gradient kernels are plain loops; ours make a conv/BN training step about 3x faster
  *   than the previous replacements. Each is tested against the cpu backend.
- * - Optional native convolutions (native/): Conv2D and its gradients as im2col + OpenBLAS sgemm on the
- *   wasm heap, built at npm install where libopenblas-dev is present; training steps run 2.8x
- *   (ResNet-18) and 1.8x (small model) faster than with XNNPACK's wasm SIMD (npm run bench:peer with
- *   RFTBENCH_NATIVE=0 and without). `convolutions` in BackendInfo records which one ran.
+ * - Optional native kernels (native/): Conv2D and its gradients as im2col + OpenBLAS sgemm, and training
+ *   BatchNorm in two passes each way, on the wasm heap; built at npm install where libopenblas-dev is
+ *   present. Training steps run 2.9x (ResNet-18) and 2.3x (small model) faster than on the wasm kernels
+ *   (npm run bench:peer with RFTBENCH_NATIVE=0 and without). `convolutions` in BackendInfo says which ran.
  * - cpu (pure JS, 30-100x slower) is a last resort and never silent: a warning on stderr says why.
  * - `RFTBENCH_BACKEND` forces a backend and `RFTBENCH_THREADS` the wasm thread count (default: cores).
  * - The chosen backend, tfjs version, threads, SIMD, attempts and our kernels (`BackendInfo`) go into
@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import './setup.ts';
 import { registerWasmKernels } from './kernels/index.ts';
-import { initNativeConv } from './native/native-conv.ts';
+import { initNativeKernels } from './native/native-kernels.ts';
 import { registerThreadedWasm, terminateWasmThreads, useStockWasm } from './wasm-threads.ts';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -117,7 +117,7 @@ async function tryWasm(threads: number, attempts: BackendAttempt[]): Promise<{ t
     actual = Math.max(1, wasm.getThreadsCount());
   }
   // The native kernels get as many BLAS threads as wasm has: they never run at the same time.
-  return { threads: actual, simd, kernels: registerWasmKernels(), convolutions: initNativeConv(actual).detail };
+  return { threads: actual, simd, kernels: registerWasmKernels(), convolutions: initNativeKernels(actual).detail };
 }
 
 async function select(opts: InitOptions): Promise<BackendInfo> {

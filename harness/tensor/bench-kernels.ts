@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Bench } from 'tinybench';
 import { initBackend, shutdownBackend } from './backend.ts';
 import { stockKernel } from './kernels/wasm-internals.ts';
-import { nativeConv, setNativeConvEnabled } from './native/native-conv.ts';
+import { nativeKernels, setNativeKernelsEnabled } from './native/native-kernels.ts';
 
 export interface KernelRow {
   backend: string;
@@ -94,12 +94,12 @@ export async function benchKernels(time = 1000): Promise<KernelRow[]> {
     const stockFn = tf.getBackend() === 'wasm' ? stock(c.kernel) : undefined;
     const stockMs = stockFn ? await meanMs(`stock ${c.kernel}`, () => stockFn(c), time) : undefined;
     let wasmMs: number | undefined;
-    if (tf.getBackend() === 'wasm' && c.kernel.startsWith('Conv2D') && nativeConv()) {
-      setNativeConvEnabled(false);
+    if (tf.getBackend() === 'wasm' && c.kernel.startsWith('Conv2D') && nativeKernels()) {
+      setNativeKernelsEnabled(false);
       try {
         wasmMs = await meanMs(`wasm ${c.kernel}`, run, time);
       } finally {
-        setNativeConvEnabled(true);
+        setNativeKernelsEnabled(true);
       }
     }
     rows.push({ backend: tf.getBackend(), kernel: c.kernel, layer: c.layer, msPerCall: ours, ...(stockMs === undefined ? {} : { stockMsPerCall: stockMs }), ...(wasmMs === undefined ? {} : { wasmMsPerCall: wasmMs }) });

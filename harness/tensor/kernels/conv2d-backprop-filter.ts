@@ -8,7 +8,7 @@
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
-import { nativeConv } from '../native/native-conv.ts';
+import { nativeKernels } from '../native/native-kernels.ts';
 import { im2colTransposed } from './im2col.ts';
 import { geometryArray, heapFloats, nonEmpty } from './native-geometry.ts';
 import { call, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
@@ -48,7 +48,7 @@ export const conv2dBackpropFilterConfig: KernelConfig = {
     const b = backend as unknown as WasmBackend;
     const perImage = g.oh * g.ow;
     const out = b.makeOutput([g.kh, g.kw, g.ci, g.co], 'float32');
-    const native = nativeConv();
+    const native = nativeKernels();
     if (native && nonEmpty(g)) {
       native.conv2dBackpropFilter(heapFloats(b), heapOffset(b, x), heapOffset(b, dy), heapOffset(b, out), geometryArray(g));
       return out;

@@ -9,7 +9,7 @@
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
-import { nativeConv } from '../native/native-conv.ts';
+import { nativeKernels } from '../native/native-kernels.ts';
 import { geometryArray, heapFloats, nonEmpty } from './native-geometry.ts';
 import { copy3dFor } from './strided-copy.ts';
 import { call, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
@@ -94,7 +94,7 @@ export const conv2dBackpropInputConfig: KernelConfig = {
     const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
     const g = convGeometry('Conv2DBackpropInput', a.inputShape, filter.shape, a);
     const b = backend as unknown as WasmBackend;
-    const native = nativeConv();
+    const native = nativeKernels();
     if (native && nonEmpty(g)) {
       const dx = b.makeOutput([g.n, g.h, g.w, g.ci], 'float32');
       native.conv2dBackpropInput(heapFloats(b), heapOffset(b, dy), heapOffset(b, filter), heapOffset(b, dx), geometryArray(g));

@@ -4,7 +4,7 @@
  * XNNPACK kernel.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
-import { nativeConv } from '../native/native-conv.ts';
+import { nativeKernels } from '../native/native-kernels.ts';
 import { convGeometry, type ConvAttrs } from './conv-geometry.ts';
 import { geometryArray, heapFloats, nonEmpty } from './native-geometry.ts';
 import { heapOffset, stockKernel, stockSetup, type WasmBackend } from './wasm-internals.ts';
@@ -16,7 +16,7 @@ export const conv2dConfig: KernelConfig = {
   kernelFunc: (args) => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const a = args.attrs as unknown as ConvAttrs;
-    const native = nativeConv();
+    const native = nativeKernels();
     const dilated = a.dilations !== undefined && a.dilations !== 1 && !(Array.isArray(a.dilations) && a.dilations[0] === 1 && a.dilations[1] === 1);
     if (!native || a.dataFormat === 'NCHW' || dilated || x.dtype !== 'float32') return stockKernel('Conv2D').kernelFunc(args);
     const g = convGeometry('Conv2D', x.shape, filter.shape, a);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the optional native convolution kernels (conv_gemm.cc, OpenBLAS) at `npm install`. Optional:
+// Builds the optional native kernels (convolutions on OpenBLAS, BatchNorm) at `npm install`. Optional:
 // without OpenBLAS headers or a compiler, rftbench keeps the pure-wasm kernels and says so here and in
 // `rftbench env`. RFTBENCH_NATIVE=0 skips the build.
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const skip = (why) => {
-  console.warn(`rftbench: native convolution kernels not built: ${why}; the wasm kernels will be used.`);
+  console.warn(`rftbench: native kernels not built: ${why}; the wasm kernels will be used.`);
   process.exit(0);
 };
 
@@ -30,4 +30,4 @@ const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node
 const args = [gyp, 'rebuild', '--release', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
 const run = spawnSync(process.execPath, args, { cwd: here, stdio: 'inherit', env: { ...process.env, RFTBENCH_CBLAS_INCLUDE: include } });
 if (run.status !== 0) skip(`node-gyp failed (exit ${run.status})`);
-console.log(`rftbench: native convolution kernels built (OpenBLAS headers in ${include})`);
+console.log(`rftbench: native kernels built (OpenBLAS headers in ${include})`);

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../harness/rng.ts';
-import { nativeConv, setNativeConvEnabled } from '../../../harness/tensor/native/native-conv.ts';
+import { nativeKernels, setNativeKernelsEnabled } from '../../../harness/tensor/native/native-kernels.ts';
 import { releaseBackend, useBackend } from '../../support/tf.ts';
 import { expectClose, randomTensor, runKernelOn, runOn } from './compare.ts';
 
@@ -83,14 +83,14 @@ beforeAll(async () => {
   expect(info.customKernels).toEqual(expect.arrayContaining(['Conv2DBackpropFilter', 'Conv2DBackpropInput']));
 });
 afterAll(async () => {
-  setNativeConvEnabled(true);
+  setNativeKernelsEnabled(true);
   await releaseBackend();
 });
 
-const PATHS = nativeConv() ? (['native', 'wasm'] as const) : (['wasm'] as const);
+const PATHS = nativeKernels() ? (['native', 'wasm'] as const) : (['wasm'] as const);
 
 describe.each(PATHS)('Conv2D and its gradients on wasm (%s path) match the cpu backend', (path) => {
-  beforeAll(() => setNativeConvEnabled(path === 'native'));
+  beforeAll(() => setNativeKernelsEnabled(path === 'native'));
 
   CASES.forEach((c, i) => {
     it(label(c), async () => {

@@ -1,0 +1,212 @@
+// N-API glue of the native kernels: each call passes the wasm heap (a Float32Array over the module's
+// memory), byte offsets of its tensors in it and their sizes; every tensor is checked to lie inside the
+// heap before a kernel writes anything.
+#include <node_api.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+extern "C" {
+// OpenBLAS extensions (declared in its cblas.h, repeated here so the build does not depend on which one).
+void openblas_set_num_threads(int);
+char* openblas_get_config(void);
+char* openblas_get_corename(void);
+}
+
+namespace rftbench {
+namespace {
+
+napi_value Throw(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, message.c_str());
+  return nullptr;
+}
+
+// Arguments: (heap: Float32Array, a: byteOffset, b: byteOffset, out: byteOffset, geometry: Int32Array(13), threads).
+bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** heap, size_t* heapFloats, int64_t offsets[3], Geometry* g, int32_t* threads) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t byteOffset;
+  if (argc != 6 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array) {
+    Throw(env, std::string(name) + ": expected (heap: Float32Array, offset, offset, offset, geometry: Int32Array, threads)");
+    return false;
+  }
+  *heap = static_cast<float*>(data);
+  *heapFloats = length;
+  for (int i = 0; i < 3; i++) {
+    if (napi_get_value_int64(env, argv[1 + i], &offsets[i]) != napi_ok || offsets[i] < 0 || offsets[i] % 4 != 0) {
+      Throw(env, std::string(name) + ": offsets must be non-negative multiples of 4");
+      return false;
+    }
+  }
+  int32_t* dims;
+  if (napi_get_typedarray_info(env, argv[4], &type, &length, reinterpret_cast<void**>(&dims), &buffer, &byteOffset) != napi_ok || type != napi_int32_array || length != 13) {
+    Throw(env, std::string(name) + ": geometry must be an Int32Array of 13 numbers");
+    return false;
+  }
+  if (napi_get_value_int32(env, argv[5], threads) != napi_ok || *threads < 1) {
+    Throw(env, std::string(name) + ": threads must be a positive integer");
+    return false;
+  }
+  *g = Geometry{dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6], dims[7], dims[8], dims[9], dims[10], dims[11], dims[12]};
+  // Extents and strides positive, paddings not negative (the caller keeps empty shapes on wasm).
+  for (int i = 0; i < 11; i++) {
+    if (dims[i] < 1) {
+      Throw(env, std::string(name) + ": geometry entry " + std::to_string(i) + " must be positive");
+      return false;
+    }
+  }
+  if (g->top < 0 || g->left < 0) {
+    Throw(env, std::string(name) + ": padding must not be negative");
+    return false;
+  }
+  return true;
+}
+
+// Every tensor a kernel touches must lie inside the heap.
+bool InHeap(napi_env env, const char* name, size_t heapFloats, int64_t byteOffset, int64_t floats) {
+  if (byteOffset / 4 + floats > static_cast<int64_t>(heapFloats)) {
+    Throw(env, std::string(name) + ": a tensor extends past the end of the heap");
+    return false;
+  }
+  return true;
+}
+
+using Kernel = void (*)(int, const Geometry&, const float*, const float*, float*);
+
+template <Kernel kernel, int kind>
+napi_value Run(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"conv2d", "conv2dBackpropInput", "conv2dBackpropFilter"};
+  const char* name = names[kind];
+  float* heap;
+  size_t heapFloats;
+  int64_t off[3];
+  Geometry g;
+  int32_t threads;
+  if (!ReadArgs(env, info, name, &heap, &heapFloats, off, &g, &threads)) return nullptr;
+  const int64_t xFloats = g.n * g.h * g.w * g.ci, wFloats = g.K() * g.co, yFloats = g.pixels() * g.co;
+  // (a, b, out) per kernel: conv2d (x, w, y), backprop input (dy, w, dx), backprop filter (x, dy, dw).
+  const int64_t sizes[3][3] = {{xFloats, wFloats, yFloats}, {yFloats, wFloats, xFloats}, {xFloats, yFloats, wFloats}};
+  for (int i = 0; i < 3; i++)
+    if (!InHeap(env, name, heapFloats, off[i], sizes[kind][i])) return nullptr;
+  kernel(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4);
+  return nullptr;
+}
+
+// BatchNorm arguments: (heap, offsets: Float64Array, pixels, channels, [eps,] threads).
+struct BnArgs {
+  float* heap;
+  size_t heapFloats;
+  double offsets[8];
+  int64_t pixels, channels;
+  double eps;
+  int32_t threads;
+};
+
+bool ReadBnArgs(napi_env env, napi_callback_info info, const char* name, size_t tensors, bool withEps, BnArgs* a) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  const size_t expected = withEps ? 6 : 5;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t byteOffset;
+  if (argc != expected || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array) {
+    Throw(env, std::string(name) + ": expected (heap: Float32Array, offsets: Float64Array, pixels, channels, " + (withEps ? "eps, " : "") + "threads)");
+    return false;
+  }
+  a->heap = static_cast<float*>(data);
+  a->heapFloats = length;
+  double* offsets;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, reinterpret_cast<void**>(&offsets), &buffer, &byteOffset) != napi_ok || type != napi_float64_array || length != tensors) {
+    Throw(env, std::string(name) + ": offsets must be a Float64Array of " + std::to_string(tensors) + " byte offsets");
+    return false;
+  }
+  for (size_t i = 0; i < tensors; i++) {
+    a->offsets[i] = offsets[i];
+    if (!(offsets[i] >= 0) || std::fmod(offsets[i], 4.0) != 0) {
+      Throw(env, std::string(name) + ": offsets must be non-negative multiples of 4");
+      return false;
+    }
+  }
+  if (napi_get_value_int64(env, argv[2], &a->pixels) != napi_ok || napi_get_value_int64(env, argv[3], &a->channels) != napi_ok || a->pixels < 1 || a->channels < 1) {
+    Throw(env, std::string(name) + ": pixels and channels must be positive integers");
+    return false;
+  }
+  a->eps = 0;
+  if (withEps && (napi_get_value_double(env, argv[4], &a->eps) != napi_ok || !(a->eps >= 0))) {
+    Throw(env, std::string(name) + ": eps must be a non-negative number");
+    return false;
+  }
+  if (napi_get_value_int32(env, argv[expected - 1], &a->threads) != napi_ok || a->threads < 1) {
+    Throw(env, std::string(name) + ": threads must be a positive integer");
+    return false;
+  }
+  return true;
+}
+
+// Tensors in offset order: the first `full` hold pixels x channels floats, the rest one per channel.
+bool BnInHeap(napi_env env, const char* name, const BnArgs& a, const std::vector<bool>& full) {
+  for (size_t i = 0; i < full.size(); i++)
+    if (!InHeap(env, name, a.heapFloats, int64_t(a.offsets[i]), full[i] ? a.pixels * a.channels : a.channels)) return false;
+  return true;
+}
+
+float* At(const BnArgs& a, int i) { return a.heap + int64_t(a.offsets[i]) / 4; }
+
+// (x, w, b, y, mean, variance, invStd)
+napi_value RunBatchNormTrain(napi_env env, napi_callback_info info) {
+  BnArgs a;
+  if (!ReadBnArgs(env, info, "batchNormTrain", 7, true, &a)) return nullptr;
+  if (!BnInHeap(env, "batchNormTrain", a, {true, false, false, true, false, false, false})) return nullptr;
+  BatchNormTrain(a.threads, a.pixels, a.channels, float(a.eps), At(a, 0), At(a, 1), At(a, 2), At(a, 3), At(a, 4), At(a, 5), At(a, 6));
+  return nullptr;
+}
+
+// (dy, x, mean, invStd, w, dx, dw, db)
+napi_value RunBatchNormTrainGrad(napi_env env, napi_callback_info info) {
+  BnArgs a;
+  if (!ReadBnArgs(env, info, "batchNormTrainGrad", 8, false, &a)) return nullptr;
+  if (!BnInHeap(env, "batchNormTrainGrad", a, {true, true, false, false, false, true, false, false})) return nullptr;
+  BatchNormTrainGrad(a.threads, a.pixels, a.channels, At(a, 0), At(a, 1), At(a, 2), At(a, 3), At(a, 4), At(a, 5), At(a, 6), At(a, 7));
+  return nullptr;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value out, value;
+  napi_create_object(env, &out);
+  napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, out, "config", value);
+  napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, out, "core", value);
+  return out;
+}
+
+}  // namespace
+}  // namespace rftbench
+
+using namespace rftbench;
+
+NAPI_MODULE_INIT() {
+  // OpenBLAS never starts threads of its own: ours split the work (ForImageRanges).
+  openblas_set_num_threads(1);
+  const napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Run<Conv2D, 0>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Run<Conv2DBackpropInput, 1>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Run<Conv2DBackpropFilter, 2>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrain", nullptr, RunBatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrainGrad", nullptr, RunBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}

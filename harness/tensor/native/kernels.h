@@ -1,0 +1,44 @@
+// The native kernels of rftbench's wasm backend (see native-kernels.ts): convolutions (conv_gemm.cc) and
+// training-mode BatchNorm (batch_norm.cc). They run on the caller's memory, with `threads` threads.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace rftbench {
+
+// An NHWC convolution (dilation 1): input n x h x w x ci, filter kh x kw x ci x co, output n x oh x ow x co.
+struct Geometry {
+  int64_t n, h, w, ci, co, kh, kw, sh, sw, oh, ow, top, left;
+  int64_t K() const { return kh * kw * ci; }
+  int64_t pixels() const { return n * oh * ow; }
+  // A 1x1, stride-1, unpadded convolution is a plain matrix product over pixels: no im2col.
+  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && top == 0 && left == 0 && oh == h && ow == w; }
+};
+
+// Runs f(t, i0, i1) on `threads` threads over contiguous ranges of [0, n), thread 0 being the caller.
+// Our threads split the work and OpenBLAS runs single-threaded inside each: measured here this beats
+// OpenBLAS's own threads, which synchronise on every call. The count comes with each call because the
+// module is shared by every JS thread (evaluation workers use 1).
+template <typename F>
+void ForRanges(int threads, int64_t n, F f) {
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, n));
+  std::vector<std::thread> workers;
+  for (int64_t t = 1; t < parts; t++) workers.emplace_back(f, t, n * t / parts, n * (t + 1) / parts);
+  f(0, 0, n / parts);
+  for (auto& w : workers) w.join();
+}
+
+void Conv2D(int threads, const Geometry& g, const float* x, const float* w, float* y);
+void Conv2DBackpropInput(int threads, const Geometry& g, const float* dy, const float* w, float* dx);
+void Conv2DBackpropFilter(int threads, const Geometry& g, const float* x, const float* dy, float* dw);
+
+// Training-mode batch normalisation of x [pixels, channels]: batch mean, biased variance and
+// 1/sqrt(var + eps) per channel, and y = (x - mean) / sqrt(var + eps) * w + b.
+void BatchNormTrain(int threads, int64_t pixels, int64_t channels, float eps, const float* x, const float* w, const float* b, float* y, float* mean, float* variance, float* invStd);
+// Its gradient: db = Σ dy, dw = Σ dy·x̂, dx = w·invStd·(dy − db/P − x̂·dw/P) with x̂ = (x − mean)·invStd.
+void BatchNormTrainGrad(int threads, int64_t pixels, int64_t channels, const float* dy, const float* x, const float* mean, const float* invStd, const float* w, float* dx, float* dw, float* db);
+
+}  // namespace rftbench
