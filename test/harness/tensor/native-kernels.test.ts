@@ -1,7 +1,7 @@
 /**
  * The native module's guard rails: it writes into the wasm heap, so malformed calls must throw a clear
  * error instead of touching memory outside the tensors. (Its numbers are checked against the cpu backend
- * in conv-kernels.test.ts.)
+ * in conv-kernels.test.ts and batch-norm-train.test.ts.)
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 const BINARY = new URL('../../../harness/tensor/native/build/Release/rftbench_native.node', import.meta.url).pathname;
 type Kernel = (...args: unknown[]) => void;
 
-describe.runIf(existsSync(BINARY))('native convolution module', () => {
-  const native = createRequire(import.meta.url)(BINARY) as Record<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter', Kernel>;
+describe.runIf(existsSync(BINARY))('native kernels module', () => {
+  const native = createRequire(import.meta.url)(BINARY) as Record<'conv2d' | 'conv2dBackpropInput' | 'conv2dBackpropFilter' | 'batchNormTrain' | 'batchNormTrainGrad', Kernel>;
   // n h w ci co kh kw sh sw oh ow top left: 1x4x4x2 -> 3 channels, 3x3, stride 1, pad 1.
   const geometry = Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 4, 4, 1, 1);
   const sizes = { x: 32, w: 54, y: 48 };
@@ -39,5 +39,26 @@ describe.runIf(existsSync(BINARY))('native convolution module', () => {
     expect(() => native.conv2d(heap, 0, 0, 0, geometry, 0)).toThrow('conv2d: threads must be a positive integer');
     expect(() => native.conv2d(new Int32Array(4), 0, 0, 0, geometry, 1)).toThrow('conv2d: expected (heap: Float32Array');
     expect(() => native.conv2d(heap, 0, 0, 0, new Int32Array(12), 1)).toThrow('conv2d: geometry must be an Int32Array of 13 numbers');
+  });
+
+  it('BatchNorm: normalises inside the heap and refuses what does not fit', () => {
+    // x: 4 pixels x 2 channels, then weight, bias, y, mean, variance, invStd.
+    const heap = new Float32Array(8 + 2 + 2 + 8 + 2 + 2 + 2);
+    heap.set([1, 10, 2, 20, 3, 30, 4, 40], 0);
+    heap.set([1, 2], 8);
+    heap.set([0, 1], 10);
+    const at = [0, 8, 10, 12, 20, 22, 24].map((f) => 4 * f);
+    native.batchNormTrain(heap, Float64Array.from(at), 4, 2, 0, 1);
+    expect(Array.from(heap.subarray(20, 24))).toEqual([2.5, 25, 1.25, 125]);
+    const inv = 1 / Math.sqrt(1.25);
+    expect(heap[12]).toBeCloseTo(-1.5 * inv, 5);
+    expect(heap[13]).toBeCloseTo(2 * -1.5 * inv + 1, 5);
+    const past = [...at.slice(0, 6), 4 * (heap.length - 1)];
+    expect(() => native.batchNormTrain(heap, Float64Array.from(past), 4, 2, 0, 1)).toThrow('batchNormTrain: a tensor extends past the end of the heap');
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 8, 2, 0, 1)).toThrow('batchNormTrain: a tensor extends past the end of the heap');
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at.slice(1)), 4, 2, 0, 1)).toThrow('batchNormTrain: offsets must be a Float64Array of 7 byte offsets');
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 0, 0, 1)).toThrow('batchNormTrain: pixels and channels must be positive integers');
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 2, -1, 1)).toThrow('batchNormTrain: eps must be a non-negative number');
+    expect(() => native.batchNormTrainGrad(heap, Float64Array.from([...at, 0]), 4, 2, 1, 1)).toThrow('batchNormTrainGrad: expected (heap: Float32Array, offsets: Float64Array, pixels, channels, threads)');
   });
 });
