@@ -106,7 +106,8 @@ const quick: SuiteInput = {
     { id: 'at', config: { lr: 0.05 } },
     { id: 'trades', config: { lr: 0.05 } },
     { id: 'twins-at', config: { lr: 0.05, schedule: 'cosine' } },
-    { id: 'twins-trades', config: { lr: 0.05, schedule: 'cosine' } },
+    // 0.05 diverged (NaN at step 17) from the FGSM-RS source trained on the native kernels; 0.03 trains.
+    { id: 'twins-trades', config: { lr: 0.03, schedule: 'cosine' } },
     // k = 2: the last residual block and the head (small-resnet has 5 blocks).
     { id: 'cartl', config: { k: 2, lr: 0.05, schedule: 'cosine' } },
     {

@@ -63,8 +63,8 @@ export interface Environment {
   threads: number;
   simd: boolean;
   customKernels: string[];
-  /** Which code computed convolutions (native OpenBLAS or wasm XNNPACK): results differ in the last bits. */
-  convolutions?: string;
+  /** Which code computed convolutions and training BatchNorm (native or wasm): results differ in the last bits. */
+  nativeKernels?: string;
   node: string;
   platform: string;
   cpus: string;
@@ -83,7 +83,7 @@ export function describeEnvironment(backend: BackendInfo): Environment {
     threads: backend.threads,
     simd: backend.simd,
     customKernels: backend.customKernels,
-    ...(backend.convolutions ? { convolutions: backend.convolutions } : {}),
+    ...(backend.nativeKernels ? { nativeKernels: backend.nativeKernels } : {}),
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpus: cpus[0]?.model ?? 'unknown',

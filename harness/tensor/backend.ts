@@ -15,7 +15,7 @@
  * - Optional native kernels (native/): Conv2D and its gradients as im2col + OpenBLAS sgemm, and training
  *   BatchNorm in two passes each way, on the wasm heap; built at npm install where libopenblas-dev is
  *   present. Training steps run 2.9x (ResNet-18) and 2.3x (small model) faster than on the wasm kernels
- *   (npm run bench:peer with RFTBENCH_NATIVE=0 and without). `convolutions` in BackendInfo says which ran.
+ *   (npm run bench:peer with RFTBENCH_NATIVE=0 and without). `nativeKernels` in BackendInfo says which ran.
  * - cpu (pure JS, 30-100x slower) is a last resort and never silent: a warning on stderr says why.
  * - `RFTBENCH_BACKEND` forces a backend and `RFTBENCH_THREADS` the wasm thread count (default: cores).
  * - The chosen backend, tfjs version, threads, SIMD, attempts and our kernels (`BackendInfo`) go into
@@ -46,8 +46,8 @@ export interface BackendInfo {
   simd: boolean;
   attempts: BackendAttempt[];
   customKernels: string[];
-  /** What computes convolutions on wasm: the native OpenBLAS kernels (and their build) or XNNPACK, and why. */
-  convolutions?: string;
+  /** What computes convolutions and training BatchNorm on wasm: the native kernels (and their OpenBLAS) or wasm's, and why. */
+  nativeKernels?: string;
 }
 
 export interface InitOptions {
@@ -99,7 +99,7 @@ async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
   if (!(await tf.setBackend('tensorflow'))) throw new Error('backend "tensorflow" did not initialise');
 }
 
-async function tryWasm(threads: number, attempts: BackendAttempt[]): Promise<{ threads: number; simd: boolean; kernels: string[]; convolutions: string }> {
+async function tryWasm(threads: number, attempts: BackendAttempt[]): Promise<{ threads: number; simd: boolean; kernels: string[]; nativeKernels: string }> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   let actual = 0;
@@ -117,7 +117,7 @@ async function tryWasm(threads: number, attempts: BackendAttempt[]): Promise<{ t
     actual = Math.max(1, wasm.getThreadsCount());
   }
   // The native kernels get as many BLAS threads as wasm has: they never run at the same time.
-  return { threads: actual, simd, kernels: registerWasmKernels(), convolutions: initNativeKernels(actual).detail };
+  return { threads: actual, simd, kernels: registerWasmKernels(), nativeKernels: initNativeKernels(actual).detail };
 }
 
 async function select(opts: InitOptions): Promise<BackendInfo> {
@@ -128,14 +128,14 @@ async function select(opts: InitOptions): Promise<BackendInfo> {
   const threads = opts.threads ?? parseThreads(process.env.RFTBENCH_THREADS) ?? os.cpus().length;
   const order = forced ? [forced] : BACKEND_NAMES;
   const attempts: BackendAttempt[] = [];
-  const info = (name: BackendName, threadCount: number, simd: boolean, customKernels: string[] = [], convolutions?: string): BackendInfo => ({
+  const info = (name: BackendName, threadCount: number, simd: boolean, customKernels: string[] = [], nativeKernels?: string): BackendInfo => ({
     name,
     tfjsVersion: tf.version_core,
     threads: threadCount,
     simd,
     attempts,
     customKernels,
-    ...(convolutions ? { convolutions } : {}),
+    ...(nativeKernels ? { nativeKernels } : {}),
   });
   for (const name of order) {
     try {
@@ -148,7 +148,7 @@ async function select(opts: InitOptions): Promise<BackendInfo> {
       if (name === 'wasm') {
         const w = await tryWasm(threads, attempts);
         attempts.push({ name, ok: true });
-        return info(name, w.threads, w.simd, w.kernels, w.convolutions);
+        return info(name, w.threads, w.simd, w.kernels, w.nativeKernels);
       }
       if (!(await tf.setBackend('cpu'))) throw new Error('backend "cpu" did not initialise');
       attempts.push({ name, ok: true });

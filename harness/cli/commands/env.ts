@@ -29,7 +29,7 @@ Example: rftbench env --json`,
     console.log(`backend      ${env.backend} (tfjs ${env.tfjsVersion}, ${env.threads} thread${env.threads === 1 ? '' : 's'}, SIMD ${env.simd ? 'on' : 'off'})`);
     for (const a of info.attempts) console.log(`  ${a.ok ? 'loaded ' : 'skipped'} ${a.name}${a.reason ? `: ${a.reason}` : ''}`);
     if (env.customKernels.length) console.log(`kernels      ${env.customKernels.join(', ')} (registered by rftbench)`);
-    if (env.convolutions) console.log(`convolutions ${env.convolutions}`);
+    if (env.nativeKernels) console.log(`native       ${env.nativeKernels}`);
     console.log(`harness      ${env.harness} @ ${env.commit}`);
     console.log(`node         ${env.node} on ${env.platform}`);
     console.log(`cpu          ${env.cpus} x${env.cores}, ${env.memoryGiB} GiB`);

@@ -31,12 +31,12 @@ describe('backend selection', () => {
   });
 
   // Where OpenBLAS is installed (CI installs libopenblas-dev), npm install must have built the native
-  // convolutions and the backend must use them; RFTBENCH_NATIVE=0 turns them off and says so.
-  it.runIf(['pthread', 'openmp', 'serial'].some((v) => existsSync(`/usr/include/x86_64-linux-gnu/openblas-${v}/cblas.h`)))('uses the native OpenBLAS convolutions where OpenBLAS is installed, and records which ran', () => {
+  // kernels and the backend must use them; RFTBENCH_NATIVE=0 turns them off and says so.
+  it.runIf(['pthread', 'openmp', 'serial'].some((v) => existsSync(`/usr/include/x86_64-linux-gnu/openblas-${v}/cblas.h`)))('uses the native kernels (OpenBLAS convolutions, BatchNorm) where OpenBLAS is installed, and records which ran', () => {
     const on = JSON.parse(env({}).stdout);
-    expect(on.convolutions).toMatch(new RegExp(`^native im2col \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`));
+    expect(on.nativeKernels).toMatch(new RegExp(`^native im2col \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`));
     const off = JSON.parse(env({ RFTBENCH_NATIVE: '0' }).stdout);
-    expect(off.convolutions).toBe('wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0');
+    expect(off.nativeKernels).toBe('wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0');
   });
 
   it('RFTBENCH_BACKEND and RFTBENCH_THREADS force the choice', () => {
