@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Attack, LogitsFn } from '../../attacks/types.ts';
+import { predict } from '../../attacks/utils.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import type { DataSplit } from '../../datasets/types.ts';
 import type { Threat } from '../protocol/schema.ts';
@@ -17,14 +18,6 @@ export interface AttackAccuracy {
   /** 1 where point i is robust, for comparing attacks on exactly the same points. */
   readonly robustFlags: Uint8Array;
   readonly stats: PerturbationStats;
-}
-
-/** Predicted classes of a batch; the logits never leave the tidy. */
-function predict(model: LogitsFn, x: tf.Tensor4D): Int32Array {
-  const pred = tf.tidy(() => tf.argMax(model(x), 1));
-  const out = pred.dataSync() as Int32Array;
-  pred.dispose();
-  return out;
 }
 
 /** Batch b of an evaluation with seed s is attacked with seed s * 7919 + b, independent of other batches. */

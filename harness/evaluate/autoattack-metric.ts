@@ -4,12 +4,13 @@
  * robust accuracy and fallbacks kept in the metric's details, so the board shows what the number means.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { autoAttack, type AutoAttackBatchRunner, type AutoAttackReport, type ComponentOverrides, type Component, type Progress, type StateStore } from '../../attacks/autoattack.ts';
+import { autoAttack, type AutoAttackReport, type ComponentOverrides, type Component, type Progress, type StateStore } from '../../attacks/autoattack.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
 import { toBatch } from '../../datasets/batches.ts';
 import type { DataSplit } from '../../datasets/types.ts';
 import type { AutoAttackEvaluation, Threat } from '../protocol/schema.ts';
 import { accuracyMetric, type MetricValue } from './metric.ts';
+import { autoAttackRunner, type EvaluationPool } from './workers/attack-pool.ts';
 import { checkPerturbation, emptyStats, perturbationFlags } from './perturbation-check.ts';
 
 export interface AutoAttackMetricOptions {
@@ -22,11 +23,8 @@ export interface AutoAttackMetricOptions {
   readonly onProgress?: (p: Progress) => void;
   /** PGD's per-point outcome (1 = robust) on the same test points, when the harness ran it first. */
   readonly pgdRobust?: Uint8Array;
-  /**
-   * Runs each component's batches several at a time (the evaluation worker pool, built for this config by
-   * workers/attack-pool.ts autoAttackRunner); the results are those of one batch at a time.
-   */
-  readonly runner?: (config: { version: AutoAttackEvaluation['version']; norm: Threat['norm']; eps: number; overrides?: ComponentOverrides }) => AutoAttackBatchRunner;
+  /** Worker threads holding the model: each component's batches run there, several at a time, with the results of one at a time. */
+  readonly pool?: EvaluationPool;
 }
 
 export interface AutoAttackMetricResult {
@@ -52,7 +50,7 @@ export async function evaluateAutoAttack(model: LogitsFn, test: DataSplit, opts:
   });
   const { x, y } = toBatch(test, Int32Array.from({ length: n }, (_, i) => i));
   try {
-    const runner = opts.runner?.({ version: config.version, norm: threat.norm, eps: threat.eps, overrides: config.overrides as ComponentOverrides | undefined });
+    const runner = opts.pool && autoAttackRunner(opts.pool, { version: config.version, norm: threat.norm, eps: threat.eps, overrides: config.overrides as ComponentOverrides | undefined });
     const report = await attack.evaluateAsync(model, x, y, opts.seed, opts.onProgress, runner);
     const { xAdv, ...rest } = report;
     const stats = checkPerturbation(x, xAdv, threat, emptyStats());

@@ -9,7 +9,7 @@ import type { LogitsFn } from '../../attacks/types.ts';
 import type { DataSplit, LoadOptions } from '../../datasets/types.ts';
 import type { Classifier } from '../models/classifier.ts';
 import type { Threat, Tier } from '../protocol/schema.ts';
-import { attackAccuracyInWorkers, autoAttackRunner, evaluationWorkers, openEvaluationPool, type AttackSpec, type EvaluationPool } from './workers/attack-pool.ts';
+import { attackAccuracyInWorkers, evaluationWorkers, openEvaluationPool, type AttackSpec, type EvaluationPool } from './workers/attack-pool.ts';
 import { perturbationFlags } from './perturbation-check.ts';
 import { evaluateAutoAttack } from './autoattack-metric.ts';
 import { evaluateCorruptions } from './corruption-metric.ts';
@@ -23,7 +23,7 @@ export interface EvaluateOptions {
   readonly seed: number;
   readonly onBatch?: (done: number, total: number) => void;
   readonly log?: (line: string) => void;
-  /** Worker threads for the PGD evaluation (default: evaluationWorkers(), one per core). */
+  /** Worker threads for PGD and AutoAttack batches (default: evaluationWorkers()); 1 keeps them in this thread. */
   readonly workers?: number;
   /** The task's -C set, evaluated when the tier asks for corruption accuracy. */
   readonly corruptions?: { readonly dataset: string; readonly load?: LoadOptions };
@@ -45,16 +45,14 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
   let pool: EvaluationPool | undefined;
   try {
     // Attack batches are independent: PGD's, and AutoAttack's within a component, run across worker
-    // threads when the model can move there, with the same results as in this thread.
-    // No more workers than batches to share out: PGD's, or AutoAttack's first component's.
+    // threads when the model can move there, with the same results as in this thread; no more workers
+    // than batches to share out (PGD's, or AutoAttack's first component's).
     const aa = evaluation.autoattack;
     const batches = Math.max(Math.ceil(n / evaluation.batchSize), aa ? Math.ceil(Math.min(aa.n, test.n) / aa.batchSize) : 0);
     pool = await openEvaluationPool(model, test, Math.max(n, aa?.n ?? 0), { workers: Math.min(opts.workers ?? evaluationWorkers(), batches), log: opts.log });
     pgdResult = await attackAccuracyInWorkers(model, test, { n, batchSize: evaluation.batchSize, attack: pgdSpec, threat, seed, workers: 1, pool, onBatch: opts.onBatch, log: opts.log });
     if (evaluation.autoattack) {
-      const open = pool;
-      const runner = open && ((config: Parameters<typeof autoAttackRunner>[1]) => autoAttackRunner(open, config));
-      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust: pgdResult.robustFlags, runner });
+      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust: pgdResult.robustFlags, pool });
       extra.push(aa.metric, ...aa.components);
     }
     if (evaluation.corruptions && opts.corruptions) {

@@ -11,7 +11,7 @@ import { getDataset } from '../../../datasets/registry.ts';
 import { loadCheckpoint, readCheckpointFile } from '../../checkpoint/checkpoint.ts';
 import { evaluateAutoAttack } from '../../evaluate/autoattack-metric.ts';
 import { accuracyMetric, type MetricValue } from '../../evaluate/metric.ts';
-import { attackAccuracyInWorkers, autoAttackRunner, evaluationWorkers, openEvaluationPool } from '../../evaluate/workers/attack-pool.ts';
+import { attackAccuracyInWorkers, evaluationWorkers, openEvaluationPool } from '../../evaluate/workers/attack-pool.ts';
 import { perturbationFlags } from '../../evaluate/perturbation-check.ts';
 import type { ModelSpec } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
@@ -110,8 +110,7 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
         const config = AutoAttackEvaluationSchema.parse({ version: attack.version ?? 'standard', n: count, batchSize });
         // Each component's batches run across the worker pool (one batch per worker at a time).
         const pool = count > batchSize ? await openEvaluationPool(model, test, count, { workers: Math.min(evaluationWorkers(), Math.ceil(count / batchSize)), log }) : undefined;
-        const runner = pool && ((c: Parameters<typeof autoAttackRunner>[1]) => autoAttackRunner(pool, c));
-        const { metric, report } = await evaluateAutoAttack(logits, test, { threat, config, seed, state: values.state, log, runner }).finally(() => pool?.release());
+        const { metric, report } = await evaluateAutoAttack(logits, test, { threat, config, seed, state: values.state, log, pool }).finally(() => pool?.release());
         const clean = Math.round(report.cleanAccuracy * count);
         metrics.push(accuracyMetric('clean', clean, count));
         for (const step of report.robustAccuracyAfter) metrics.push(accuracyMetric(`after ${step.attack}`, Math.round(step.robustAccuracy * count), count));

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { componentAttack } from '../../../attacks/autoattack.ts';
 import { createAttack } from '../../../attacks/registry.ts';
 import type { Attack, LogitsFn } from '../../../attacks/types.ts';
+import { predict } from '../../../attacks/utils.ts';
 import { toBatch } from '../../../datasets/batches.ts';
 import type { Classifier } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
@@ -69,10 +70,7 @@ async function handle(m: ToWorker): Promise<FromWorker> {
       const { x, y } = toBatch(s.test, m.points);
       const result = attackOf(m.attack).run(s.logits, x, y, m.seed);
       try {
-        const pred = tf.tidy(() => tf.argMax(s.logits(result.xAdv), 1));
-        const out: FromWorker = { type: 'attacked', pred: pred.dataSync() as Int32Array, xAdv: result.xAdv.dataSync() as Float32Array, notes: result.notes };
-        pred.dispose();
-        return out;
+        return { type: 'attacked', pred: predict(s.logits, result.xAdv), xAdv: result.xAdv.dataSync() as Float32Array, notes: result.notes };
       } finally {
         tf.dispose([x, y, result.xAdv]);
       }

@@ -6,8 +6,7 @@
  */
 import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeKernels, type NativeKernels } from '../native/native-kernels.ts';
-import { heapFloats } from './native-geometry.ts';
-import { heapOffset, type WasmBackend } from './wasm-internals.ts';
+import { heapFloats, heapOffset, type WasmBackend } from './wasm-internals.ts';
 
 export const BATCH_NORM_TRAIN = 'RftbenchBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'RftbenchBatchNormTrainGrad';

@@ -25,12 +25,14 @@ export interface ConvGeometry {
   left: number;
 }
 
+/** Dilation 1 in both directions (absent counts as 1). */
+export function unitDilation(d: ConvAttrs['dilations']): boolean {
+  return d === undefined || d === 1 || (Array.isArray(d) && d[0] === 1 && d[1] === 1);
+}
+
 export function convGeometry(kernel: string, xShape: readonly number[], filterShape: readonly number[], a: ConvAttrs): ConvGeometry {
   if (a.dataFormat === 'NCHW') throw new Error(`${kernel} (wasm): only NHWC is supported`);
-  const dilations = a.dilations ?? 1;
-  if (dilations !== 1 && !(Array.isArray(dilations) && dilations[0] === 1 && dilations[1] === 1)) {
-    throw new Error(`${kernel} (wasm): only dilation 1 is supported, got ${JSON.stringify(dilations)}`);
-  }
+  if (!unitDilation(a.dilations)) throw new Error(`${kernel} (wasm): only dilation 1 is supported, got ${JSON.stringify(a.dilations)}`);
   const info = backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],

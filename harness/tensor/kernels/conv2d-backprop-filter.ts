@@ -10,8 +10,8 @@ import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
 import { nativeKernels } from '../native/native-kernels.ts';
 import { im2colTransposed } from './im2col.ts';
-import { geometryArray, heapFloats, nonEmpty } from './native-geometry.ts';
-import { call, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
+import { geometryArray, nonEmpty } from './native-geometry.ts';
+import { call, heapFloats, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
 
 /**
  * Floats of dy per chunk. XNNPACK packs its weight operand (here dy) at 6-19 ns per element, least

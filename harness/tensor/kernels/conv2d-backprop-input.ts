@@ -10,9 +10,9 @@
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
 import { nativeKernels } from '../native/native-kernels.ts';
-import { geometryArray, heapFloats, nonEmpty } from './native-geometry.ts';
+import { geometryArray, nonEmpty } from './native-geometry.ts';
 import { copy3dFor } from './strided-copy.ts';
-import { call, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
+import { call, heapFloats, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
 
 /** One axis of one residue class: which filter taps, which dx positions, which dy padding or crop. */
 interface ClassAxis {

@@ -5,9 +5,9 @@
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeKernels } from '../native/native-kernels.ts';
-import { convGeometry, type ConvAttrs } from './conv-geometry.ts';
-import { geometryArray, heapFloats, nonEmpty } from './native-geometry.ts';
-import { heapOffset, stockKernel, stockSetup, type WasmBackend } from './wasm-internals.ts';
+import { convGeometry, unitDilation, type ConvAttrs } from './conv-geometry.ts';
+import { geometryArray, nonEmpty } from './native-geometry.ts';
+import { heapFloats, heapOffset, stockKernel, stockSetup, type WasmBackend } from './wasm-internals.ts';
 
 export const conv2dConfig: KernelConfig = {
   kernelName: 'Conv2D',
@@ -17,8 +17,7 @@ export const conv2dConfig: KernelConfig = {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const a = args.attrs as unknown as ConvAttrs;
     const native = nativeKernels();
-    const dilated = a.dilations !== undefined && a.dilations !== 1 && !(Array.isArray(a.dilations) && a.dilations[0] === 1 && a.dilations[1] === 1);
-    if (!native || a.dataFormat === 'NCHW' || dilated || x.dtype !== 'float32') return stockKernel('Conv2D').kernelFunc(args);
+    if (!native || a.dataFormat === 'NCHW' || !unitDilation(a.dilations) || x.dtype !== 'float32') return stockKernel('Conv2D').kernelFunc(args);
     const g = convGeometry('Conv2D', x.shape, filter.shape, a);
     if (!nonEmpty(g)) return stockKernel('Conv2D').kernelFunc(args);
     const b = args.backend as unknown as WasmBackend;

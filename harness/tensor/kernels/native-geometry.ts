@@ -1,11 +1,5 @@
-/** @module What our kernels hand the native convolution module: the heap and the geometry, packed. */
+/** @module What our convolution kernels hand the native module: the geometry, packed, and when they may. */
 import type { ConvGeometry } from './conv-geometry.ts';
-import { heapMemory, type WasmBackend } from './wasm-internals.ts';
-
-/** The whole wasm heap as floats; take it after the kernel's last allocation (growth replaces it). */
-export function heapFloats(b: WasmBackend): Float32Array {
-  return new Float32Array(heapMemory(b).buffer);
-}
 
 /** The 13 numbers conv_gemm.cc reads, in its order. */
 export function geometryArray(g: ConvGeometry): Int32Array {

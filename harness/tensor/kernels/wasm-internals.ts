@@ -82,6 +82,11 @@ export function heapMemory(b: WasmBackend): WasmMemory {
   return m;
 }
 
+/** The whole heap as floats, for the native kernels; take it after the kernel's last allocation (growth replaces it). */
+export function heapFloats(b: WasmBackend): Float32Array {
+  return new Float32Array(heapMemory(b).buffer);
+}
+
 /**
  * A second tensor over the same bytes, under its own id. XNNPACK operators are cached per weight
  * tensor id and keep a packed copy of the weights until that id is disposed; passing an alias we

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSplit } from '../../../datasets/types.ts';
 import { evaluateAutoAttack } from '../../../harness/evaluate/autoattack-metric.ts';
-import { attackAccuracyInWorkers, autoAttackRunner, closeEvaluationWorkers, evaluationWorkers, openEvaluationPool, rebuildReason, type PoolOptions } from '../../../harness/evaluate/workers/attack-pool.ts';
+import { attackAccuracyInWorkers, closeEvaluationWorkers, evaluationWorkers, openEvaluationPool, rebuildReason, type PoolOptions } from '../../../harness/evaluate/workers/attack-pool.ts';
 import type { Classifier } from '../../../harness/models/classifier.ts';
 import { buildModel } from '../../../harness/models/zoo.ts';
 import { Rng } from '../../../harness/rng.ts';
@@ -74,7 +74,7 @@ describe('PGD evaluation in worker threads', () => {
     const progress: string[] = [];
     const pool = await openEvaluationPool(model, test, 60, { workers: 2 });
     expect(pool?.size).toBe(2);
-    const pooled = await evaluateAutoAttack(logits, test, { ...opts, runner: (c) => autoAttackRunner(pool!, c), onProgress: (p) => progress.push(`${p.attack}#${p.batch}`) }).finally(() => pool!.release());
+    const pooled = await evaluateAutoAttack(logits, test, { ...opts, pool, onProgress: (p) => progress.push(`${p.attack}#${p.batch}`) }).finally(() => pool!.release());
     expect(here.report.robustAccuracyAfter[0].robustAccuracy).toBeLessThan(1);
     expect(here.report.robustAccuracy).toBeGreaterThan(0);
     expect(pooled.report.robustFlags).toEqual(here.report.robustFlags);
