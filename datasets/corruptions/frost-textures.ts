@@ -15,13 +15,13 @@ import type { LoadOptions } from '../types.ts';
 const BASE_URL = 'https://raw.githubusercontent.com/hendrycks/robustness/master/ImageNet-C/create_c';
 
 /** The five textures the reference draws from (randint(5): frost6 is never used), with their sha256. */
-export const FROST_FILES = [
+export const FROST_FILES: readonly FrostFile[] = [
   { name: 'frost1.png', sha256: 'ff9f907860bd7a835d459e32f9d588062b7f61ee267343cc7222b56753a14755' },
   { name: 'frost2.png', sha256: 'fe211a89b336999c207a852ce05818d4545d0b57c5beadd824b4cc9d9a9b6137' },
   { name: 'frost3.png', sha256: '2d0d50b4a9bb213f38b024ef7768731bb83cc08d2f26b5766bbc167cdfa0e504' },
   { name: 'frost4.jpg', sha256: '3f8b91ca1a9fa7167b09e773da53f5ae60d0a1fd88f02a783f6e328a72887f6e' },
   { name: 'frost5.jpg', sha256: '5fc6a19df4a429ba68abdcc8f8a4278d4c9f81c9ccafd2c92ab0c8cf8992ebd2' },
-] as const;
+];
 
 export interface Texture {
   readonly h: number;
@@ -31,8 +31,15 @@ export interface Texture {
 }
 
 export interface FrostOptions extends LoadOptions {
-  /** A folder holding frost1.png … frost5.jpg (tests: ../shared/data/frost). */
+  /** A folder holding frost1.png … frost5.jpg. */
   readonly frostDir?: string;
+  /** The files and checksums to expect (default FROST_FILES; tests pass textures they made in the same formats). */
+  readonly files?: readonly FrostFile[];
+}
+
+export interface FrostFile {
+  readonly name: string;
+  readonly sha256: string;
 }
 
 /** cv2.resize(img, (0,0), fx=f, fy=f, INTER_LINEAR) on RGB bytes: output round(size * f), rounded to uint8. */
@@ -80,12 +87,13 @@ const cache = new Map<string, Promise<Texture[]>>();
 /** The five textures scaled by `scale`, from the folder or a verified download. */
 export function frostTextures(scale: number, opts: FrostOptions = {}): Promise<Texture[]> {
   const dir = opts.frostDir ?? process.env.RFTBENCH_FROST_DIR ?? join(dataRoot(opts), 'frost');
-  const key = `${dir}@${scale}`;
+  const files = opts.files ?? FROST_FILES;
+  const key = `${dir}@${scale}@${files.map((f) => f.sha256).join(',')}`;
   let p = cache.get(key);
   if (!p) {
     p = (async () => {
       const out: Texture[] = [];
-      for (const f of FROST_FILES) {
+      for (const f of files) {
         const path = join(dir, f.name);
         if (!existsSync(path)) {
           if (opts.download === false) throw new Error(`frost corruption: ${path} is missing; put frost1.png … frost5.jpg in ${dir} (or set RFTBENCH_FROST_DIR), or allow downloads`);

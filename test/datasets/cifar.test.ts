@@ -1,19 +1,15 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cifar10, cifar100 } from '../../datasets/cifar.ts';
 import { parseCifarBinary } from '../../datasets/formats/cifar-binary.ts';
+import { CIFAR10_FIRST100 as REAL } from '../support/fixtures.ts';
 
-const REAL = fileURLToPath(new URL('../../../shared/data/cifar10/cifar10_test_first100.bin', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-cifar-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// The real records ship in ../shared/data beside the repository (CI has them).
-const hasReal = existsSync(REAL);
-
-describe.skipIf(!hasReal)('CIFAR binary format', () => {
+describe('CIFAR binary format', () => {
   it('parses the real first 100 CIFAR-10 test records: labels and the first pixel', () => {
     const r = parseCifarBinary(readFileSync(REAL), 1, REAL);
     expect(r.n).toBe(100);
@@ -37,7 +33,7 @@ describe.skipIf(!hasReal)('CIFAR binary format', () => {
   });
 });
 
-describe.skipIf(!hasReal)('CIFAR-10 loader on a local folder', () => {
+describe('CIFAR-10 loader on a local folder', () => {
   it('loads the splits from <data>/cifar10/cifar-10-batches-bin', async () => {
     const folder = join(dir, 'cifar10', 'cifar-10-batches-bin');
     mkdirSync(folder, { recursive: true });

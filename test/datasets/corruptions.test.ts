@@ -5,20 +5,22 @@
  * make_cifar_c.py, Debian skimage 0.19 / OpenCV 4.6 / Pillow 9.4); the generated `-c` variant of any
  * dataset is cached and reloads identically.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corrupt, IMPLEMENTED_CORRUPTIONS } from '../../datasets/corruptions/corruptions.ts';
-import { frostTextures, type Texture } from '../../datasets/corruptions/frost-textures.ts';
+import { frostTextures, type FrostFile, type Texture } from '../../datasets/corruptions/frost-textures.ts';
 import { jpegCodec, type JpegCodec } from '../../datasets/corruptions/jpeg-codec.ts';
 import { corruptSplit } from '../../datasets/corruptions/generated-set.ts';
 import { getCorruptionDataset, getDataset } from '../../datasets/registry.ts';
 import { Rng } from '../../harness/rng.ts';
+import { CIFAR10_FIRST100 } from '../support/fixtures.ts';
+import { writeJpeg } from '../support/format-writers.ts';
 
-const file = new URL('../../../shared/data/cifar10/cifar10_test_first100.bin', import.meta.url);
-const have = existsSync(file);
+const file = CIFAR10_FIRST100;
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-corruptions-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -36,14 +38,44 @@ const meanAbsChange = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s 
 // 0.3, 0.1, 1.5 …; spatter switches from water to mud at severity 4; elastic's first severity is a pure affine warp that moves more pixels than the later ones.
 const NOT_MONOTONE = new Set(['saturate', 'glass_blur', 'elastic_transform', 'spatter']);
 
-const frostDir = fileURLToPath(new URL('../../../shared/data/frost', import.meta.url));
+// The real frost textures are not ours to commit (datasets/corruptions/frost-textures.ts): the tests make five in
+// the same formats and sizes (three PNG, two JPEG), a smooth seeded pattern, and pass their checksums.
+const FROST_SIZES: [string, number, number][] = [
+  ['frost1.png', 900, 600], ['frost2.png', 560, 315], ['frost3.png', 560, 315], ['frost4.jpg', 525, 350], ['frost5.jpg', 660, 495],
+];
+const frostDir = join(dir, 'frost');
 
-describe.runIf(have)('corruptions on real CIFAR-10 images', () => {
+async function makeFrostTextures(): Promise<FrostFile[]> {
+  mkdirSync(frostDir, { recursive: true });
+  const files: FrostFile[] = [];
+  for (const [i, [name, w, h]] of FROST_SIZES.entries()) {
+    const rng = new Rng(1000 + i);
+    const rgb = new Uint8Array(w * h * 3);
+    const [fx, fy] = [rng.next() * 0.05, rng.next() * 0.05];
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) rgb.fill(Math.round(127 + 120 * Math.sin(fx * x) * Math.cos(fy * y)), (y * w + x) * 3, (y * w + x + 1) * 3);
+    }
+    const bytes = name.endsWith('.png') ? writePng(w, h, rgb) : await writeJpeg(w, h, rgb);
+    writeFileSync(join(frostDir, name), bytes);
+    files.push({ name, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  return files;
+}
+
+function writePng(w: number, h: number, rgb: Uint8Array): Buffer {
+  const png = new PNG({ width: w, height: h });
+  for (let p = 0; p < w * h; p++) png.data.set([rgb[p * 3], rgb[p * 3 + 1], rgb[p * 3 + 2], 255], p * 4);
+  return PNG.sync.write(png);
+}
+
+describe('corruptions on real CIFAR-10 images', () => {
   const imgs = [0, 1, 2, 7].map(image);
   let frost: Texture[];
+  let frostFiles: FrostFile[];
   let jpeg: JpegCodec;
   beforeAll(async () => {
-    frost = await frostTextures(0.2, { frostDir, download: false });
+    frostFiles = await makeFrostTextures();
+    frost = await frostTextures(0.2, { frostDir, files: frostFiles, download: false });
     jpeg = await jpegCodec();
   });
 
@@ -95,8 +127,10 @@ describe.runIf(have)('corruptions on real CIFAR-10 images', () => {
     expect(() => corrupt('frost', image(0), [32, 32, 3], 1, new Rng(0))).toThrow(/no textures loaded/);
   });
 
-  it('reads the frost textures from a folder (checked by sha256) and names a missing one', async () => {
+  it('reads the frost textures from a folder (checked by sha256) and names a missing or changed one', async () => {
     expect(frost.map((t) => [t.w, t.h])).toEqual([[180, 120], [112, 63], [112, 63], [105, 70], [132, 99]]);
+    const changed = frostFiles.map((f, i) => (i === 3 ? { ...f, sha256: '0'.repeat(64) } : f));
+    await expect(frostTextures(0.2, { frostDir, files: changed, download: false })).rejects.toThrow(/frost4\.jpg has sha256 [0-9a-f]{64}, expected 0{64}/);
     await expect(frostTextures(0.2, { frostDir: join(dir, 'no-frost'), download: false })).rejects.toThrow(/no-frost\/frost1\.png is missing; put frost1\.png … frost5\.jpg in/);
   });
 });

@@ -13,6 +13,7 @@ import { cachePaths } from '../../datasets/split-cache.ts';
 import { svhn, svhnFromMat } from '../../datasets/svhn.ts';
 import { toColumnMajor, writeMatV5 } from '../support/format-writers.ts';
 import { serveFiles } from '../support/file-server.ts';
+import { CIFAR10_FIRST100 as REAL } from '../support/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-svhn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,8 +168,7 @@ describe('SVHN loader', () => {
 });
 
 describe('CIFAR-10 split cache on the real records', () => {
-  const REAL = new URL('../../../shared/data/cifar10/cifar10_test_first100.bin', import.meta.url).pathname;
-  it.skipIf(!existsSync(REAL))('second load of the test split reads the cache file, bytes identical', async () => {
+  it('second load of the test split reads the cache file, bytes identical', async () => {
     const { cifar10 } = await import('../../datasets/cifar.ts');
     const data = join(dir, 'cifar');
     const folder = join(data, 'cifar10', 'cifar-10-batches-bin');

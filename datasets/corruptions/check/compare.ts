@@ -15,9 +15,9 @@ for (let i = 0; i < 100; i++) {
   imgs.push(hwc);
 }
 const RANDOM = new Set(['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'glass_blur', 'fog', 'elastic_transform', 'frost', 'motion_blur', 'snow', 'jpeg_compression', 'spatter']);
-// Frost textures from RFTBENCH_FROST_DIR or the shared folder; never downloaded here.
+// Frost textures from RFTBENCH_FROST_DIR or <data>/frost; never downloaded here.
 const jpeg = await jpegCodec();
-const frost = await frostTextures(0.2, { frostDir: process.env.RFTBENCH_FROST_DIR ?? '../shared/data/frost', download: false });
+const frost = await frostTextures(0.2, { download: false });
 const rows: string[] = [];
 for (const name of IMPLEMENTED_CORRUPTIONS) {
   const cells: string[] = [];
