@@ -7,8 +7,9 @@
  * them changed, the entry is rebuilt. Deleting the source files after caching is fine.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFilesAtomic } from '../harness/util/atomic-write.ts';
 import { fileDigest } from './download.ts';
 import type { DataSplit } from './types.ts';
 
@@ -101,18 +102,16 @@ export function writeCachedSplit(key: CacheKey, split: DataSplit, sources: strin
     sources: fingerprint(sources),
     created: new Date().toISOString(),
   };
-  const suffix = `.tmp-${process.pid}-${Date.now()}`;
-  try {
-    // Little-endian int32 labels: every platform Node runs on here is little-endian.
-    writeFileSync(data + suffix, Buffer.concat([split.images, labels]), { flush: true });
-    writeFileSync(index + suffix, `${JSON.stringify(entry, null, 2)}\n`, { flush: true });
-    rmSync(index, { force: true }); // an old index must not describe the new data file, even for a moment
-    renameSync(data + suffix, data);
-    renameSync(index + suffix, index);
-  } finally {
-    rmSync(data + suffix, { force: true });
-    rmSync(index + suffix, { force: true });
-  }
+  // Little-endian int32 labels: every platform Node runs on here is little-endian. A failed write (a full
+  // disk) leaves the previous entry as it was; an old index must not describe the new data file, even for
+  // a moment, so it goes just before the renames.
+  writeFilesAtomic(
+    [
+      { path: data, data: [split.images, labels] },
+      { path: index, data: `${JSON.stringify(entry, null, 2)}\n` },
+    ],
+    { beforeRename: () => rmSync(index, { force: true }) },
+  );
 }
 
 /** The cached split if present and current; otherwise builds it, caches it and returns it. */

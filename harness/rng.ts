@@ -30,6 +30,18 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /** The generator's position (32 bits): `setState` puts a stream back where it was (training checkpoints). */
+  getState(): number {
+    return this.state;
+  }
+
+  setState(state: number): void {
+    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) {
+      throw new Error(`Rng: state must be a 32-bit unsigned integer, got ${state}`);
+    }
+    this.state = state;
+  }
+
   /** Integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);

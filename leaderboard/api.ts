@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { boardCsv, cellCsv, compareCsv, methodCsv, methodsCsv, tasksCsv } from './csv.ts';
 import { NotFound, type Leaderboard } from './data.ts';
+import { PapersSchema, papersFor } from './papers.ts';
 import {
   BoardSchema,
   CellDetailSchema,
@@ -87,6 +88,20 @@ const compareRoute = createRoute({
   responses: { ...ok(CompareSchema, 'the comparison'), ...notFound('cell or method') },
 });
 
+const papersRoute = createRoute({
+  method: 'get',
+  path: '/api/papers/{taskId}',
+  summary: "A task's published numbers beside ours (gap, whether our 95% interval holds them) and the papers' claims judged over seeds",
+  request: {
+    params: z.object({ taskId: z.string().meta({ description: 'task id, URL-encoded', example: 'salman-r50-linf4-to-cifar10/linf-8' }) }),
+    query: z.object({ tier: z.string().optional() }),
+  },
+  responses: {
+    200: { description: 'reported vs measured, and claims', content: { 'application/json': { schema: PapersSchema } } },
+    ...notFound('task or tier'),
+  },
+});
+
 function csv(c: Context, body: string) {
   return c.body(body, 200, { 'Content-Type': CSV });
 }
@@ -115,6 +130,16 @@ export function createApi(lb: Leaderboard, version: string): OpenAPIHono {
     try {
       const board = await lb.board(taskId, q);
       return format === 'csv' ? csv(c, boardCsv(board)) : c.json(board, 200);
+    } catch (err) {
+      return missing(c, err);
+    }
+  });
+
+  api.openapi(papersRoute, async (c) => {
+    const { taskId } = c.req.valid('param');
+    try {
+      const board = await lb.board(taskId, { tier: c.req.valid('query').tier });
+      return c.json(papersFor(lb.store, board.taskId, board.tier), 200);
     } catch (err) {
       return missing(c, err);
     }

@@ -14,6 +14,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { z } from 'zod';
 import type { Store } from '../results/store.ts';
 import { createApi } from './api.ts';
+import { modelDownload } from './cell-model.ts';
 import { SITE_CSS, SORT_JS } from './assets.ts';
 import { Leaderboard, NotFound } from './data.ts';
 import { registryCatalog, type MethodCatalog } from './methods.ts';
@@ -26,6 +27,7 @@ import { ComparePage } from './views/compare.tsx';
 import { ErrorPage } from './views/layout.tsx';
 import { MethodPage, MethodsPage } from './views/method.tsx';
 import { HomePage, TaskPage } from './views/task.tsx';
+import { papersFor } from './papers.ts';
 
 export interface AppOptions {
   /** Secret for the token-protected write endpoints; without it they answer 401. */
@@ -96,7 +98,8 @@ export function createApp(store: Store, opts: AppOptions = {}): Hono {
     const hit = rendered.get(key);
     if (hit) return new Response(hit.body, { status: 200, headers: hit.headers });
     await next();
-    if (c.res.status === 200 && !c.res.headers.has('set-cookie')) {
+    // Downloads (a kept model) stream from disk: never buffered here.
+    if (c.res.status === 200 && !c.res.headers.has('set-cookie') && !c.res.headers.has('content-disposition')) {
       if (rendered.size >= 1000) rendered.clear();
       rendered.set(key, { body: await c.res.clone().text(), headers: [...c.res.headers] });
     }
@@ -111,12 +114,14 @@ export function createApp(store: Store, opts: AppOptions = {}): Hono {
   app.get('/task/:taskId{.+}', async (c) => {
     const q = parseQuery(c, TaskQuerySchema);
     if (!q.ok) return q.res;
-    return page(c, <TaskPage board={await lb.board(c.req.param('taskId'), q.data)} />);
+    const board = await lb.board(c.req.param('taskId'), q.data);
+    return page(c, <TaskPage board={board} papers={papersFor(store, board.taskId, board.tier)} />);
   });
 
   app.get('/methods', async (c) => page(c, <MethodsPage methods={await lb.methods()} />));
   app.get('/method/:id', async (c) => page(c, <MethodPage method={await lb.method(c.req.param('id'))} />));
   app.get('/cell/:id', async (c) => page(c, <CellPage cell={await lb.cell(c.req.param('id'))} />));
+  app.get('/cell/:id/model.safetensors', (c) => modelDownload(store, c.req.param('id')));
 
   app.get('/compare', async (c) => {
     const options = (await lb.methods()).map((m) => m.id);

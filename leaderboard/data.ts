@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { CellWithMetrics, Store } from '../results/store.ts';
-import type { MetricRow } from '../results/schema.ts';
-import { meanStd } from './format.ts';
+import type { MetricRow, ModelRow } from '../results/schema.ts';
+import { href, meanStd } from './format.ts';
 import type { MethodCatalog, MethodInfo } from './methods.ts';
+import { taskSourceOf } from './task-source.ts';
 import {
   SUMMARY_METRICS,
   type Board,
@@ -49,6 +50,12 @@ function canonical(v: unknown): string {
 }
 
 const shortHash = (v: unknown) => createHash('sha256').update(canonical(v)).digest('hex').slice(0, 8);
+
+/** What the cell page shows of a kept model (null: the cell kept none). */
+function modelOf(row: ModelRow | undefined): CellDetail['model'] {
+  if (!row) return null;
+  return { sha256: row.sha256, bytes: row.bytes, url: href.cellModel(row.cellId), unloadable: row.unloadable, createdAt: row.createdAt };
+}
 
 /** The method config a cell ran with: `spec.method.config` (harness) or `spec.methodConfig`. */
 export function configOf(cell: CellWithMetrics): Json {
@@ -187,6 +194,7 @@ export class Leaderboard {
         tiers,
         suites: [...new Set(cells.map((c) => c.suite))].sort(),
         threat: cells.map((c) => threatOf(c)).find((t) => t) ?? null,
+        source: taskSourceOf(cells, this.store),
         robustMetric: robustMetricOf(cells),
         baseline: rows.some((r) => r.methodId === BASELINE_METHOD && r.robust) ? BASELINE_METHOD : null,
         sort,
@@ -369,6 +377,8 @@ export class Leaderboard {
         provenance: c.provenance,
         artifacts: c.artifacts,
         metrics: c.metrics,
+        model: modelOf(this.store.getModel(c.id)),
+        evaluations: this.store.evaluationsOf(c.id).map(({ cellId: _cell, ...e }) => e),
       };
     });
   }

@@ -30,6 +30,19 @@ export function seconds(s: number): string {
   return `${(s / 3600).toFixed(2)} h`;
 }
 
+/** A file size: `812 B`, `45.2 KB`, `43.7 MB` (powers of 1024). */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
 /** `2025-06-02 09:00 UTC`; 0 or missing → `—`. */
 export function date(ms: number | null | undefined): string {
   if (!ms) return '—';
@@ -63,6 +76,7 @@ export const href = {
   apiTask: (taskId: string, query: Record<string, string | undefined> = {}) => `/api/task/${encodeURIComponent(taskId)}${qs(query)}`,
   apiMethod: (id: string, query: Record<string, string | undefined> = {}) => `/api/method/${encodeURIComponent(id)}${qs(query)}`,
   apiCell: (id: string, query: Record<string, string | undefined> = {}) => `/api/cell/${encodeURIComponent(id)}${qs(query)}`,
+  cellModel: (id: string) => `/cell/${encodeURIComponent(id)}/model.safetensors`,
 };
 
 export function qs(query: Record<string, string | undefined>): string {

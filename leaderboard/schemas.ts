@@ -82,12 +82,32 @@ export const BoardRowSchema = z.object({
   verification: z.enum(['measured', 'self-reported']),
 });
 
+/** The model a task fine-tunes from: a recipe pre-trained by the harness, or a published checkpoint. */
+export const TaskSourceInfoSchema = z.object({
+  kind: z.enum(['recipe', 'external']),
+  /** The source's id in the store (recipe hash, or hash of the checkpoint source), when a cell recorded it. */
+  id: z.string().nullable(),
+  arch: z.string(),
+  /** Recipe: `fgsm-rs on fashion-mnist[0-4]`; published: its url or path. */
+  origin: z.string(),
+  catalog: z.string().nullable(),
+  citation: z.string().nullable(),
+  /** Of the published file (external) or of the cached checkpoint (recipe). */
+  sha256: z.string().nullable(),
+  /** Its own clean and PGD accuracy as measured here (null: not measured). */
+  clean: z.number().nullable(),
+  robust: z.number().nullable(),
+  /** The publisher's numbers, for catalog checkpoints. */
+  reported: z.object({ clean: z.number(), robust: z.number().optional(), attack: z.string().optional() }).nullable(),
+});
+
 export const BoardSchema = z.object({
   taskId: z.string(),
   tier: z.string(),
   tiers: z.array(z.string()),
   suites: z.array(z.string()),
   threat: ThreatSchema.nullable(),
+  source: TaskSourceInfoSchema.nullable(),
   robustMetric: z.enum(['autoattack', 'pgd']),
   baseline: z.string().nullable(),
   sort: SortColumnSchema,
@@ -147,6 +167,28 @@ export const MetricSchema = z.object({
   details: z.record(z.string(), z.unknown()),
 });
 
+/** A cell's kept fine-tuned model: what the page shows and where to download it. */
+export const CellModelSchema = z.object({
+  sha256: z.string(),
+  bytes: z.number().int(),
+  /** `GET` this path for the safetensors file. */
+  url: z.string(),
+  /** Why the zoo cannot rebuild the model from its spec, or null. */
+  unloadable: z.string().nullable(),
+  createdAt: z.number(),
+});
+
+/** A re-evaluation of the kept model (`rftbench eval --cell`). */
+export const CellEvaluationSchema = z.object({
+  id: z.string(),
+  attack: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+  metrics: z.array(MetricSchema),
+  modelSha256: z.string(),
+  provenance: z.record(z.string(), z.unknown()),
+  createdAt: z.number(),
+});
+
 export const CellDetailSchema = z.object({
   id: z.string(),
   suite: z.string(),
@@ -169,6 +211,9 @@ export const CellDetailSchema = z.object({
   provenance: z.record(z.string(), z.unknown()),
   artifacts: z.record(z.string(), z.unknown()),
   metrics: z.array(MetricSchema),
+  /** The kept model, or null when the cell kept none. */
+  model: CellModelSchema.nullable(),
+  evaluations: z.array(CellEvaluationSchema),
 });
 
 export const CompareSideSchema = z.object({
@@ -200,6 +245,7 @@ export type Dir = z.infer<typeof DirSchema>;
 export type MetricStat = z.infer<typeof MetricStatSchema>;
 export type BoardRow = z.infer<typeof BoardRowSchema>;
 export type Board = z.infer<typeof BoardSchema>;
+export type TaskSourceInfo = z.infer<typeof TaskSourceInfoSchema>;
 export type TaskSummary = z.infer<typeof TaskSummarySchema>;
 export type MethodSummary = z.infer<typeof MethodSummarySchema>;
 export type MethodDetail = z.infer<typeof MethodDetailSchema>;

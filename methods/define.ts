@@ -15,6 +15,7 @@ import type { Classifier, ModelSpec } from '../harness/models/classifier.ts';
 import type { DataSplit } from '../datasets/types.ts';
 import type { Rng } from '../harness/rng.ts';
 import type { SourceRecipe } from '../harness/protocol/schema.ts';
+import type { TrainStateHooks } from '../harness/train/train-state.ts';
 
 export interface PaperRef {
   readonly title: string;
@@ -67,6 +68,14 @@ export interface FineTuneContext<C> {
   readonly recordArtifact: (name: string, value: unknown) => void;
   /** Generates adversarial examples with the protocol's training attack, model in eval mode. */
   readonly adversarial: (model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D) => tf.Tensor4D;
+  /**
+   * Resumable work between fits: `stage(name, compute)` runs once per cell and a resumed cell gets the
+   * stored JSON result back (RiFT's criticality). A resumed cell does not run compute again, so whatever it
+   * does besides returning its result (to the model, say) must be undone inside it or redone after it.
+   */
+  readonly stage: TrainStateHooks['stage'];
+  /** State kept outside the model across epochs (RiFT's best epoch), saved with every training checkpoint. */
+  readonly persist: TrainStateHooks['persist'];
 }
 
 export interface MethodEntry<S extends z.ZodType = z.ZodType> {

@@ -1,11 +1,12 @@
 /**
  * @module Stores a parsed submission bundle as self-reported cells under one run row. Nothing already
  * measured is touched: a cell id the store holds as measured is a conflict and the whole bundle is
- * refused (one transaction, all or nothing). The nightly re-run replaces self-reported cells with
- * measured ones and keeps the claimed numbers beside them.
+ * refused (one transaction, all or nothing). The entry's files are stored with it; the nightly re-runs the
+ * self-reported cells from them, replaces them with measured ones and keeps the claimed numbers beside them.
  */
 import type { Submission } from '../harness/submit/bundle.ts';
 import type { Store } from './store.ts';
+import { submissions } from './schema.ts';
 
 export class SubmissionConflict extends Error {
   override name = 'SubmissionConflict';
@@ -34,8 +35,13 @@ export function ingestSubmission(store: Store, s: Submission, now = Date.now()):
       status: 'completed',
       commit: String(env.commit ?? 'unknown'),
       backend: String(env.backend ?? 'unknown'),
-      environment: { ...env, submission: { entry: s.entry, checks: s.checks, createdAt: s.createdAt } },
+      environment: { ...env, submission: { entry: { ...s.entry, sources: undefined }, checks: s.checks, createdAt: s.createdAt } },
     });
+    // The entry's code, so a nightly can re-measure these cells from it (harness/run/verify-submissions.ts).
+    store.db
+      .insert(submissions)
+      .values({ runId, entryId: s.entry.id, entrySha256: s.entry.sha256, sources: s.entry.sources, suite: s.suite as unknown as Record<string, unknown>, createdAt: now })
+      .run();
     for (const c of s.cells) {
       store.recordCell(
         {

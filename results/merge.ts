@@ -1,13 +1,17 @@
 /**
- * @module Merging result stores (the shards of one suite, or nights on different machines) into one,
- * without duplicates and without ever guessing: the same cell id in two inputs is kept once when the
- * records agree (same status and the same metric values), a completed record beats a failed one, a measured
- * one beats a self-reported one, and two completed measurements that disagree are an error naming the cell
- * and both files. The output is written to a temporary file and renamed; inputs are opened read-only.
+ * @module Merging result stores (the shards of one suite, nights on different machines, nights of one store) into
+ * one, without duplicates and without ever guessing. Measurements are history: every measurement of every input
+ * is kept (once per cell and run), so nights and commits add up. Two completed measurements of one cell made by
+ * the same code (commit, code hash) on the same backend must agree, else it is an error naming the cell and both
+ * files. The latest record of a cell (the `cells` row) is chosen among the inputs': a measured one beats a
+ * self-reported one; between records of the same code a completed one beats a failed one (a retry) and equal
+ * ones keep the earlier; otherwise the later one is the cell's current record. The output is written to a
+ * temporary file and renamed; inputs are opened read-only.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { Store, type CellWithMetrics } from './store.ts';
-import type { RunRow, SourceRow } from './schema.ts';
+import { listMeasurements, listSubmissions, measurementOf, putMeasurement, putSubmission, type NewMeasurement } from './history.ts';
+import type { EvaluationRow, MeasurementRow, ModelRow, RunRow, SourceRow, SubmissionRow } from './schema.ts';
 
 export interface MergeReport {
   readonly inputs: number;
@@ -16,27 +20,50 @@ export interface MergeReport {
   readonly replacedFailed: number;
   readonly runs: number;
   readonly sources: number;
+  readonly measurements: number;
 }
 
 interface Candidate {
   readonly cell: CellWithMetrics;
   readonly file: string;
+  /** The cell's kept model in that file's store: it travels with the record that is kept. */
+  readonly model?: ModelRow;
 }
 
 const metricKey = (c: CellWithMetrics) => JSON.stringify(c.metrics.map((m) => [m.name, m.value, m.n]).sort());
+const measuredKey = (m: NewMeasurement) => JSON.stringify([m.status, Object.entries(m.metrics).map(([k, v]) => [k, v.value, v.n]).sort()]);
+const codeOf = (c: CellWithMetrics) => {
+  const m = measurementOf(c, []);
+  return `${m.commit}\u0000${m.codeHash ?? ''}\u0000${m.backend}`;
+};
+const describe = (c: { id: string; taskId: string; methodId: string; seed: number }) => `cell ${c.id} (${c.taskId} · ${c.methodId} · seed ${c.seed})`;
 
-/** Which of two records of one cell id to keep; throws when two measurements disagree. */
+/** Which of two records of one cell id to keep as its current record; throws when two measurements disagree. */
 function pick(a: Candidate, b: Candidate): { keep: Candidate; replacedFailed: boolean } {
-  const rank = (c: CellWithMetrics) => (c.status === 'completed' ? 2 : 0) + (c.verification === 'measured' ? 1 : 0);
-  if (rank(a.cell) !== rank(b.cell)) {
-    const keep = rank(a.cell) > rank(b.cell) ? a : b;
-    return { keep, replacedFailed: (keep === a ? b : a).cell.status === 'failed' && keep.cell.status === 'completed' };
+  const measured = (c: CellWithMetrics) => (c.verification === 'measured' ? 1 : 0);
+  const sameCode = codeOf(a.cell) === codeOf(b.cell);
+  let keep: Candidate;
+  if (measured(a.cell) !== measured(b.cell)) keep = measured(a.cell) > measured(b.cell) ? a : b;
+  else if (sameCode && a.cell.status !== b.cell.status) keep = a.cell.status === 'completed' ? a : b;
+  else if (sameCode) {
+    if (a.cell.status === 'completed' && metricKey(a.cell) !== metricKey(b.cell)) {
+      throw new Error(`merge: ${describe(a.cell)} has different results in ${a.file} and ${b.file}; nothing was written`);
+    }
+    // Equal records (or two failures): keep the earlier-finished one, so the merge does not depend on input order.
+    keep = a.cell.finishedAt <= b.cell.finishedAt ? a : b;
+  } else keep = a.cell.finishedAt >= b.cell.finishedAt ? a : b; // other code: the later record is the current one
+  const other = keep === a ? b : a;
+  return { keep, replacedFailed: other.cell.status === 'failed' && keep.cell.status === 'completed' };
+}
+
+/** A store's measurements, each cell's current record standing for its own run's (what the store says now). */
+function historyOf(store: Store, cells: readonly CellWithMetrics[]): NewMeasurement[] {
+  const rows = new Map<string, NewMeasurement>(listMeasurements(store).map((m: MeasurementRow) => [m.id, m]));
+  for (const c of cells) {
+    const m = measurementOf(c, c.metrics);
+    rows.set(m.id, { ...m, night: rows.get(m.id)?.night ?? m.night });
   }
-  if (a.cell.status === 'completed' && metricKey(a.cell) !== metricKey(b.cell)) {
-    throw new Error(`merge: cell ${a.cell.id} (${a.cell.taskId} · ${a.cell.methodId} · seed ${a.cell.seed}) has different results in ${a.file} and ${b.file}; nothing was written`);
-  }
-  // Equal records (or two failures): keep the earlier-finished one, so the merge does not depend on input order.
-  return { keep: a.cell.finishedAt <= b.cell.finishedAt ? a : b, replacedFailed: false };
+  return [...rows.values()];
 }
 
 export function mergeStores(inputs: readonly string[], into: string): MergeReport {
@@ -46,6 +73,10 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
   const cells = new Map<string, Candidate>();
   const runs = new Map<string, RunRow>();
   const srcs = new Map<string, SourceRow>();
+  const evaluations = new Map<string, EvaluationRow>();
+  const history = new Map<string, { m: NewMeasurement; file: string }>();
+  const submissions = new Map<string, SubmissionRow>();
+  const cellNames = new Map<string, CellWithMetrics>();
   let duplicates = 0;
   let replacedFailed = 0;
   for (const file of sources) {
@@ -57,8 +88,20 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
         const prior = srcs.get(s.id);
         if (!prior || s.createdAt < prior.createdAt) srcs.set(s.id, s);
       }
-      for (const cell of store.listCells()) {
-        const candidate = { cell, file };
+      for (const e of store.listEvaluations()) if (!evaluations.has(e.id)) evaluations.set(e.id, e);
+      const models = new Map(store.listModels().map((m) => [m.cellId, m]));
+      const stored = store.listCells();
+      for (const s of listSubmissions(store)) if (!submissions.has(s.runId)) submissions.set(s.runId, s);
+      for (const c of stored) cellNames.set(c.id, c);
+      for (const m of historyOf(store, stored)) {
+        const prior = history.get(m.id);
+        if (prior && measuredKey(prior.m) !== measuredKey(m)) {
+          throw new Error(`merge: measurement ${m.id} (run ${m.runId}) differs between ${prior.file} and ${file}; nothing was written`);
+        }
+        if (!prior) history.set(m.id, { m, file });
+      }
+      for (const cell of stored) {
+        const candidate = { cell, file, model: models.get(cell.id) };
         const prior = cells.get(cell.id);
         if (!prior) {
           cells.set(cell.id, candidate);
@@ -67,12 +110,16 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
         duplicates++;
         const { keep, replacedFailed: replaced } = pick(prior, candidate);
         if (replaced) replacedFailed++;
-        cells.set(cell.id, keep);
+        // Two agreeing completed records, one of them with its model kept: keep the model too.
+        const other = keep === prior ? candidate : prior;
+        const adopt = !keep.model && other.model && keep.cell.status === 'completed' && other.cell.status === 'completed' && codeOf(keep.cell) === codeOf(other.cell);
+        cells.set(cell.id, adopt ? { ...keep, model: { ...other.model!, cellId: cell.id } } : keep);
       }
     } finally {
       store.close();
     }
   }
+  checkAgreement(history.values(), cellNames);
   const tmp = `${into}.merge-${process.pid}`;
   rmSync(tmp, { force: true });
   const out = Store.open(tmp);
@@ -80,10 +127,14 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
     out.transaction(() => {
       for (const r of runs.values()) out.startRun(r);
       for (const s of srcs.values()) out.putSource(s);
-      for (const { cell } of cells.values()) {
+      // History first: each current record then finds its own measurement there (with its night).
+      for (const { m } of history.values()) putMeasurement(out, m);
+      for (const s of submissions.values()) putSubmission(out, s);
+      for (const { cell, model } of cells.values()) {
         const { metrics, ...row } = cell;
-        out.recordCell(row, metrics.map(({ cellId: _drop, ...m }) => m));
+        out.recordCell(row, metrics.map(({ cellId: _drop, ...m }) => m), model);
       }
+      for (const e of evaluations.values()) out.recordEvaluation(e);
     });
   } catch (err) {
     out.close();
@@ -93,5 +144,25 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
   out.close();
   for (const suffix of ['-wal', '-shm']) rmSync(`${tmp}${suffix}`, { force: true });
   renameSync(tmp, into);
-  return { inputs: sources.length, cells: cells.size, duplicates, replacedFailed, runs: runs.size, sources: srcs.size };
+  return { inputs: sources.length, cells: cells.size, duplicates, replacedFailed, runs: runs.size, sources: srcs.size, measurements: history.size };
+}
+
+/** Completed, measured measurements of one cell by the same commit, code hash and backend must agree. */
+function checkAgreement(all: Iterable<{ m: NewMeasurement; file: string }>, cells: ReadonlyMap<string, CellWithMetrics>): void {
+  const seen = new Map<string, { m: NewMeasurement; file: string }>();
+  for (const x of all) {
+    const { m } = x;
+    if (m.status !== 'completed' || m.verification !== 'measured') continue;
+    const key = [m.cellId, m.commit, m.codeHash ?? '', m.backend].join('\u0000');
+    const prior = seen.get(key);
+    if (!prior) {
+      seen.set(key, x);
+      continue;
+    }
+    if (measuredKey(prior.m) !== measuredKey(m)) {
+      const cell = cells.get(m.cellId);
+      const name = cell ? describe(cell) : `cell ${m.cellId}`;
+      throw new Error(`merge: ${name}, commit ${m.commit}, same code and backend, has different results in ${prior.file} and ${x.file}; nothing was written`);
+    }
+  }
 }

@@ -83,7 +83,115 @@ export const sources = sqliteTable('sources', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * The fine-tuned model of a completed cell (`rftbench run --keep-models all`), content-addressed:
+ * `<data>/models/<sha256>.safetensors`. Written in the cell's transaction.
+ */
+export const models = sqliteTable('models', {
+  cellId: text('cell_id').primaryKey().references(() => cells.id, { onDelete: 'cascade' }),
+  sha256: text('sha256').notNull(),
+  path: text('path').notNull(),
+  bytes: integer('bytes').notNull(),
+  /** Why the zoo cannot rebuild this model from its spec (a method changed the architecture); null when it can. */
+  unloadable: text('unloadable'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Re-evaluations of a kept cell model (`rftbench eval --cell`), shown beside the cell's own numbers. */
+export const evaluations = sqliteTable(
+  'evaluations',
+  {
+    id: text('id').primaryKey(),
+    cellId: text('cell_id').notNull().references(() => cells.id, { onDelete: 'cascade' }),
+    /** `protocol` (the cell's whole tier evaluation), `clean`, `pgd`, `autoattack:plus`, … */
+    attack: text('attack').notNull(),
+    /** Threat, n, batch size, seed: JSON. */
+    settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** The metrics, as the cell's (name, value, n, ciLow, ciHigh, details): JSON array. */
+    metrics: text('metrics', { mode: 'json' }).$type<EvaluationMetric[]>().notNull(),
+    /** sha256 of the model file evaluated (checked against `models` first). */
+    modelSha256: text('model_sha256').notNull(),
+    provenance: text('provenance', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('evaluations_cell').on(t.cellId)],
+);
+
+/**
+ * The cells being computed right now, one row per cell: two `rftbench run` processes on one store each take
+ * a cell only by claiming it (in a BEGIN IMMEDIATE transaction), so no cell is computed twice. A claim whose
+ * process is gone (same host) or whose heartbeat is too old is taken over; the row goes with the cell's record.
+ */
+export const claims = sqliteTable('claims', {
+  cellId: text('cell_id').primaryKey(),
+  runId: text('run_id').notNull().references(() => runs.id),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  claimedAt: integer('claimed_at').notNull(),
+  /** Refreshed while the cell runs; a claim not refreshed for the expiry (default 10 minutes) is stale. */
+  heartbeatAt: integer('heartbeat_at').notNull(),
+});
+
+/** A metric of one measurement: its value, the points behind it and the 95% interval. */
+export interface MeasuredMetric {
+  value: number;
+  n: number;
+  ciLow: number;
+  ciHigh: number;
+}
+
+/**
+ * Every measurement of every cell over time (the `cells` row is the latest of them): which run and night made it,
+ * with which commit, code hash (`harness/run/code-identity.ts`) and backend, and its numbers. Appended in the
+ * transaction that writes the cell; never updated. Id: `<cell id>:<run id>` (a run measures a cell once).
+ */
+export const measurements = sqliteTable(
+  'measurements',
+  {
+    id: text('id').primaryKey(),
+    cellId: text('cell_id').notNull(),
+    runId: text('run_id').notNull(),
+    /** The night (YYYY-MM-DD, UTC) the measurement belongs to: `nightly --date`, else the day it finished. */
+    night: text('night').notNull(),
+    commit: text('commit').notNull(),
+    /** Null for records written before code identity existed. */
+    codeHash: text('code_hash'),
+    backend: text('backend').notNull(),
+    status: text('status', { enum: ['completed', 'failed'] }).notNull(),
+    error: text('error'),
+    verification: text('verification', { enum: ['measured', 'self-reported'] }).notNull(),
+    /** Metric name → value, n, 95% interval: JSON. */
+    metrics: text('metrics', { mode: 'json' }).$type<Record<string, MeasuredMetric>>().notNull(),
+    recordedAt: integer('recorded_at').notNull(),
+  },
+  (t) => [index('measurements_cell').on(t.cellId, t.recordedAt), index('measurements_night').on(t.night)],
+);
+
+/**
+ * The code of a submitted entry (`POST /api/submit`), so a nightly can re-measure it without the entry being
+ * committed anywhere: the files of its local-import walk outside the harness, each with its sha256.
+ */
+export const submissions = sqliteTable('submissions', {
+  /** The submission's run id (its self-reported cells carry it). */
+  runId: text('run_id').primaryKey(),
+  entryId: text('entry_id').notNull(),
+  entrySha256: text('entry_sha256').notNull(),
+  /** The files' layout and contents: `{ repo, entry, files: [{ path, sha256, bytes, text }] }`. */
+  sources: text('sources', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  /** The suite the bundle ran (its cell ids are re-derived from it). */
+  suite: text('suite', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** A re-evaluation's metric: a metrics row without its cell. */
+export type EvaluationMetric = Omit<typeof metrics.$inferSelect, 'cellId'>;
+
 export type RunRow = typeof runs.$inferSelect;
 export type CellRow = typeof cells.$inferSelect;
 export type MetricRow = typeof metrics.$inferSelect;
 export type SourceRow = typeof sources.$inferSelect;
+export type ModelRow = typeof models.$inferSelect;
+export type EvaluationRow = typeof evaluations.$inferSelect;
+export type ClaimRow = typeof claims.$inferSelect;
+export type MeasurementRow = typeof measurements.$inferSelect;
+export type SubmissionRow = typeof submissions.$inferSelect;

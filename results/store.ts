@@ -10,8 +10,10 @@ import Database from 'better-sqlite3';
 import { and, asc, desc, eq, inArray, max, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { WriteError } from '../harness/util/fs-error.ts';
+import { measurementOf } from './history.ts';
 import * as schema from './schema.ts';
-import type { CellRow, MetricRow, RunRow, SourceRow } from './schema.ts';
+import type { CellRow, EvaluationRow, MetricRow, ModelRow, RunRow, SourceRow } from './schema.ts';
 
 export const DEFAULT_DB_PATH = 'results/rftbench.db';
 const MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -20,6 +22,8 @@ export type NewCell = typeof schema.cells.$inferInsert;
 export type NewMetric = Omit<typeof schema.metrics.$inferInsert, 'cellId'>;
 export type NewRun = typeof schema.runs.$inferInsert;
 export type NewSource = typeof schema.sources.$inferInsert;
+export type NewModel = typeof schema.models.$inferInsert;
+export type NewEvaluation = typeof schema.evaluations.$inferInsert;
 
 export interface CellWithMetrics extends CellRow {
   metrics: MetricRow[];
@@ -61,15 +65,35 @@ export class Store {
 
   /** Runs `fn` in one transaction (nested writes become savepoints): all of it lands or none. */
   transaction<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn)();
+    return this.writing(() => this.sqlite.transaction(fn)());
+  }
+
+  /**
+   * Like `transaction`, but takes the write lock at BEGIN (BEGIN IMMEDIATE): a read-then-write decision
+   * (claiming a cell) cannot race another process's.
+   */
+  immediateTransaction<T>(fn: () => T): T {
+    return this.writing(() => this.sqlite.transaction(fn).immediate());
+  }
+
+  /**
+   * SQLite's own failures (a full disk: SQLITE_FULL, an I/O error) become `cannot write <db path>: <cause>`.
+   * SQLite rolls the transaction back, so every record written before stays readable.
+   */
+  private writing<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw err instanceof Database.SqliteError ? new WriteError(this.path, err) : err;
+    }
   }
 
   startRun(run: NewRun): void {
-    this.db.insert(schema.runs).values(run).run();
+    this.writing(() => this.db.insert(schema.runs).values(run).run());
   }
 
   finishRun(id: string, status: RunRow['status']): void {
-    this.db.update(schema.runs).set({ status, finishedAt: Date.now() }).where(eq(schema.runs.id, id)).run();
+    this.writing(() => this.db.update(schema.runs).set({ status, finishedAt: Date.now() }).where(eq(schema.runs.id, id)).run());
   }
 
   /**
@@ -97,26 +121,74 @@ export class Store {
   }
 
   /**
-   * Writes an ended cell and its metrics atomically. A cell that failed before may be replaced (retry);
-   * a completed cell is never overwritten: that would silently change a published number.
+   * Writes an ended cell and its metrics atomically, and appends it to the cell's measurement history
+   * (`results/history.ts`). A cell that failed before may be replaced (retry); a completed cell is replaced only
+   * by a measurement of a self-reported one or when `replace` says the caller re-measured it on purpose (its
+   * code changed, `--force`, a new night): the old record stays in the history. The cell's kept model
+   * (`models` row), when given, lands in the same transaction; a replaced cell's old model row goes.
    */
-  recordCell(cell: NewCell, metrics: NewMetric[]): void {
-    this.sqlite.transaction(() => {
+  recordCell(cell: NewCell, metrics: NewMetric[], model?: NewModel, opts: RecordOptions = {}): void {
+    this.transaction(() => {
       const prior = this.db.select({ status: schema.cells.status, verification: schema.cells.verification }).from(schema.cells).where(eq(schema.cells.id, cell.id)).get();
-      // Only a measurement may replace a self-reported (submitted) record; nothing replaces a measured one.
+      // Only a measurement may replace a self-reported (submitted) record; nothing replaces a measured one silently.
       const verifying = prior?.verification === 'self-reported' && (cell.verification ?? 'measured') === 'measured';
-      if (prior?.status === 'completed' && !verifying) {
+      if (prior?.status === 'completed' && !verifying && !opts.replace) {
         throw new Error(`Store: cell ${cell.id} is already completed; refusing to overwrite it`);
       }
       if (prior) {
+        // Updated in place, so re-evaluations of the cell (and their model hashes) stay with it.
         this.db.delete(schema.metrics).where(eq(schema.metrics.cellId, cell.id)).run();
-        this.db.delete(schema.cells).where(eq(schema.cells.id, cell.id)).run();
+        this.db.delete(schema.models).where(eq(schema.models.cellId, cell.id)).run();
+        const { id: _id, ...rest } = cell;
+        this.db.update(schema.cells).set({ error: null, verification: 'measured', ...rest }).where(eq(schema.cells.id, cell.id)).run();
+      } else {
+        this.db.insert(schema.cells).values(cell).run();
       }
-      this.db.insert(schema.cells).values(cell).run();
       if (metrics.length) {
         this.db.insert(schema.metrics).values(metrics.map((m) => ({ ...m, cellId: cell.id }))).run();
       }
-    })();
+      if (model) {
+        if (model.cellId !== cell.id) throw new Error(`Store: model row for cell ${model.cellId} given with cell ${cell.id}`);
+        this.db.insert(schema.models).values(model).run();
+      }
+      this.db.insert(schema.measurements).values(measurementOf(cell, metrics, opts.night)).onConflictDoNothing().run();
+    });
+  }
+
+  /**
+   * Whether the schema has `table`. A store opened read-only is not migrated, so one written by an older
+   * rftbench lacks the newer tables; its readers then see none of their rows instead of an error.
+   */
+  hasTable(table: string): boolean {
+    return !!this.sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+  }
+
+  /** The kept model of a cell, if it kept one. */
+  getModel(cellId: string): ModelRow | undefined {
+    if (!this.hasTable('models')) return undefined;
+    return this.db.select().from(schema.models).where(eq(schema.models.cellId, cellId)).get();
+  }
+
+  listModels(): ModelRow[] {
+    if (!this.hasTable('models')) return [];
+    return this.db.select().from(schema.models).orderBy(asc(schema.models.cellId)).all();
+  }
+
+  /** Records a re-evaluation of a cell's kept model; the cell must exist. */
+  recordEvaluation(evaluation: NewEvaluation): void {
+    this.db.insert(schema.evaluations).values(evaluation).run();
+  }
+
+  /** A cell's re-evaluations, oldest first. */
+  evaluationsOf(cellId: string): EvaluationRow[] {
+    if (!this.hasTable('evaluations')) return [];
+    const { evaluations } = schema;
+    return this.db.select().from(evaluations).where(eq(evaluations.cellId, cellId)).orderBy(asc(evaluations.createdAt), asc(evaluations.id)).all();
+  }
+
+  listEvaluations(): EvaluationRow[] {
+    if (!this.hasTable('evaluations')) return [];
+    return this.db.select().from(schema.evaluations).orderBy(asc(schema.evaluations.createdAt), asc(schema.evaluations.id)).all();
   }
 
   /** Status of each given cell id that has ended; ids absent from the map have not. */
@@ -163,11 +235,7 @@ export class Store {
   }
 
   putSource(source: NewSource): void {
-    this.db
-      .insert(schema.sources)
-      .values(source)
-      .onConflictDoUpdate({ target: schema.sources.id, set: source })
-      .run();
+    this.writing(() => this.db.insert(schema.sources).values(source).onConflictDoUpdate({ target: schema.sources.id, set: source }).run());
   }
 
   getSource(id: string): SourceRow | undefined {
@@ -252,6 +320,13 @@ export class Store {
     }
     return cells.map((c) => ({ ...c, metrics: byCell.get(c.id) ?? [] }));
   }
+}
+
+export interface RecordOptions {
+  /** The night the measurement belongs to (YYYY-MM-DD); default: the day the cell finished (UTC). */
+  night?: string;
+  /** The caller re-measured a completed cell on purpose: replace it, keeping the old record as history. */
+  replace?: boolean;
 }
 
 export interface CellQuery {

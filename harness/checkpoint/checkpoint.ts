@@ -4,10 +4,11 @@
  * metadata (architecture, recipe, provenance) is JSON under `__metadata__.rftbench`. Writes are atomic.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { StateDictError, type LoadReport, type Module } from '../nn/module.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { FLOAT_DTYPES, floatValues, intValues } from './dtypes.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.ts';
 
 /** How a parameter is laid out in tfjs vs PyTorch. */
@@ -43,14 +44,16 @@ function toSafeTensor(t: tf.Tensor, layout: Layout): SafeTensor {
 }
 
 function fromSafeTensor(name: string, s: SafeTensor, layout: Layout, file: string): tf.Tensor {
-  // Copy into an aligned buffer: the file's bytes are not necessarily 4/8-byte aligned.
-  const aligned = new Uint8Array(s.data).buffer;
+  // Floats of any width load as float32, integers (int64 counters) as int32; the helpers copy, so
+  // the file's bytes need not be 4/8-byte aligned.
   let t: tf.Tensor;
-  if (s.dtype === 'F32') t = tf.tensor(new Float32Array(aligned), s.shape, 'float32');
-  else if (s.dtype === 'F64') t = tf.tensor(Float32Array.from(new Float64Array(aligned)), s.shape, 'float32');
-  else if (s.dtype === 'I64') t = tf.tensor(Int32Array.from(new BigInt64Array(aligned), (x) => Number(x)), s.shape, 'int32');
-  else if (s.dtype === 'I32') t = tf.tensor(new Int32Array(aligned), s.shape, 'int32');
-  else throw new Error(`${file}: tensor ${name} has dtype ${s.dtype}, which rftbench does not load`);
+  if (FLOAT_DTYPES.has(s.dtype)) t = tf.tensor(floatValues(s), s.shape, 'float32');
+  else {
+    const ints = intValues(s);
+    const bad = ints.findIndex((x) => x > 2147483647n || x < -2147483648n);
+    if (bad >= 0) throw new Error(`${file}: tensor ${name} holds ${ints[bad]}, beyond the int32 range rftbench loads`);
+    t = tf.tensor(Int32Array.from(ints, (x) => Number(x)), s.shape, 'int32');
+  }
   const perm = FROM_TORCH[layout];
   if (!perm) return t;
   const out = tf.transpose(t, perm);
@@ -68,7 +71,7 @@ export interface CheckpointOptions {
   layoutOf?: (name: string, shape: readonly number[]) => Layout;
 }
 
-/** Writes atomically (temp file, then rename) and returns the file's sha256. */
+/** Writes atomically (see atomic-write.ts: a failure leaves the previous file intact) and returns the file's sha256. */
 export function saveCheckpoint(path: string, module: Module, metadata: Record<string, unknown>, opts: CheckpointOptions = {}): string {
   const layoutOf = opts.layoutOf ?? defaultLayoutOf;
   const state = module.stateDict();
@@ -79,14 +82,7 @@ export function saveCheckpoint(path: string, module: Module, metadata: Record<st
     tf.dispose(state);
   }
   const bytes = encodeSafetensors(tensors, { format: 'pt', rftbench: JSON.stringify(metadata) });
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, bytes, { flush: true });
-    renameSync(tmp, path);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  writeFileAtomic(path, bytes);
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -121,12 +117,24 @@ export function readCheckpointFile(path: string): CheckpointFile {
  * unexpected and mis-shaped keys are listed together in one error naming the file.
  */
 export function loadCheckpoint(path: string, module: Module, opts: CheckpointOptions & { strict?: boolean } = {}): LoadReport {
+  return loadTorchTensors(module, readCheckpointFile(path).tensors, path, opts);
+}
+
+/**
+ * Loads tensors in PyTorch names and layout (from a safetensors or a PyTorch file) into a module,
+ * converting the layout; `source` (the file) names the error that lists every bad key at once.
+ */
+export function loadTorchTensors(
+  module: Module,
+  tensors: ReadonlyMap<string, SafeTensor>,
+  source: string,
+  opts: CheckpointOptions & { strict?: boolean } = {},
+): LoadReport {
   const layoutOf = opts.layoutOf ?? defaultLayoutOf;
-  const file = readCheckpointFile(path);
   const own = new Map([...module.namedParameters(), ...module.namedBuffers()]);
   const report: LoadReport = { missing: [], unexpected: [], misshaped: [] };
-  for (const key of own.keys()) if (!file.tensors.has(key)) report.missing.push(key);
-  for (const [key, t] of file.tensors) {
+  for (const key of own.keys()) if (!tensors.has(key)) report.missing.push(key);
+  for (const [key, t] of tensors) {
     const v = own.get(key);
     if (!v) report.unexpected.push(key);
     else {
@@ -136,13 +144,13 @@ export function loadCheckpoint(path: string, module: Module, opts: CheckpointOpt
   }
   const strict = opts.strict ?? true;
   if (report.misshaped.length || (strict && (report.missing.length || report.unexpected.length))) {
-    throw new StateDictError(report, path);
+    throw new StateDictError(report, source);
   }
   const state: Record<string, tf.Tensor> = {};
   try {
-    for (const [key, t] of file.tensors) {
+    for (const [key, t] of tensors) {
       const v = own.get(key);
-      if (v) state[key] = fromSafeTensor(key, t, layoutOf(key, v.shape), path);
+      if (v) state[key] = fromSafeTensor(key, t, layoutOf(key, v.shape), source);
     }
     module.loadStateDict(state, { strict: false });
   } finally {

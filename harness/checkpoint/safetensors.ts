@@ -4,6 +4,7 @@
  * then the raw little-endian data. Parsing validates every offset against the file so a truncated
  * or hand-edited file fails with what is wrong, naming the file.
  */
+import { DTYPE_BYTES } from './dtypes.ts';
 
 export type SafeDtype = 'F32' | 'F64' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -17,8 +18,6 @@ export interface SafeFile {
   tensors: Map<string, SafeTensor>;
   metadata: Record<string, string>;
 }
-
-const DTYPE_BYTES: Record<SafeDtype, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
@@ -62,7 +61,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafeFile {
       continue;
     }
     const e = entry as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-    if (!e.dtype || !(e.dtype in DTYPE_BYTES)) throw new Error(`${file}: tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!e.dtype || !Object.hasOwn(DTYPE_BYTES, e.dtype)) throw new Error(`${file}: tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)}`);
     if (!Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) throw new Error(`${file}: tensor ${name} lacks shape or data_offsets`);
     const [begin, end] = e.data_offsets;
     if (end > dataLength || begin > end) {

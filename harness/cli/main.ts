@@ -4,6 +4,9 @@
  */
 import { UsageError, type Command } from './command.ts';
 import { didYouMean } from '../util/registry.ts';
+import { EXIT_INTERRUPTED, TrainingStopped } from '../train/graceful-stop.ts';
+import { Logger, setProcessLogger } from '../util/log.ts';
+import { LOG_FORMAT_USAGE, takeLogFormat } from './log-format-flag.ts';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   env: async () => (await import('./commands/env.ts')).default,
@@ -11,10 +14,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   pretrain: async () => (await import('./commands/pretrain.ts')).default,
   methods: async () => (await import('./commands/methods.ts')).default,
   datasets: async () => (await import('./commands/datasets.ts')).default,
+  sources: async () => (await import('./commands/sources.ts')).default,
   serve: async () => (await import('./commands/serve.ts')).default,
   eval: async () => (await import('./commands/eval.ts')).default,
+  import: async () => (await import('./commands/import.ts')).default,
   gate: async () => (await import('./commands/gate.ts')).default,
   merge: async () => (await import('./commands/merge.ts')).default,
+  export: async () => (await import('./commands/export.ts')).default,
   submit: async () => (await import('./commands/submit.ts')).default,
   nightly: async () => (await import('./commands/nightly.ts')).default,
   bench: async () => (await import('./commands/bench.ts')).default,
@@ -23,11 +29,32 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function help(): Promise<string> {
   const lines = ['Usage: rftbench <command> [flags]', '', 'Commands:'];
   for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${(await load()).summary}`);
-  lines.push('', "Run 'rftbench <command> --help' for a command's flags.");
+  lines.push('', `Global flag: ${LOG_FORMAT_USAGE}`, "Run 'rftbench <command> --help' for a command's flags.");
   return lines.join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
+  let taken;
+  try {
+    taken = takeLogFormat(argv);
+  } catch (err) {
+    console.error(`rftbench: ${(err as Error).message}`);
+    return 2;
+  }
+  // One logger for the command: every stderr line (console.error/warn included) gets its time and elapsed.
+  const logger = new Logger({ format: taken.format });
+  setProcessLogger(logger);
+  const restoreConsole = logger.captureConsole();
+  try {
+    return await dispatch(taken.rest, logger);
+  } finally {
+    logger.clearProgress();
+    restoreConsole();
+    setProcessLogger(undefined);
+  }
+}
+
+async function dispatch(argv: string[], logger: Logger): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(await help());
@@ -42,17 +69,22 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.usage);
+    console.log(`${command.usage}\n\nGlobal flag: ${LOG_FORMAT_USAGE}`);
     return 0;
   }
   try {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`rftbench ${name}: ${err.message}\n\n${command.usage}`);
+      logger.error(`rftbench ${name}: ${err.message}\n\n${command.usage}`);
       return 2;
     }
-    console.error(`rftbench ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    // SIGTERM/SIGINT during training: checkpointed, "try again" (the Slurm scripts requeue on it).
+    if (err instanceof TrainingStopped) {
+      logger.error(`rftbench ${name}: ${err.message}`);
+      return EXIT_INTERRUPTED;
+    }
+    logger.error(`rftbench ${name}: ${err instanceof Error ? err.message : String(err)}`);
     if (process.env.RFTBENCH_DEBUG) console.error(err);
     return 1;
   } finally {

@@ -29,16 +29,21 @@ export interface EvaluateOptions {
   readonly corruptions?: { readonly dataset: string; readonly load?: LoadOptions };
 }
 
+/** The protocol's PGD (a tier's `evaluation.pgd`) at a threat. */
+export function protocolPgd(threat: Threat, pgd: Tier['evaluation']['pgd']): AttackSpec {
+  return { id: 'pgd', options: { norm: threat.norm, eps: threat.eps, alpha: pgd.stepSizeOverEps * threat.eps, steps: pgd.steps, restarts: pgd.restarts, randomStart: true } };
+}
+
+/** AutoAttack's seed in an evaluation with seed `seed` (PGD uses `seed` itself). */
+export const autoAttackSeed = (seed: number) => seed * 7919 + 104729;
+
 export async function evaluateRobustness(model: Classifier, test: DataSplit, opts: EvaluateOptions): Promise<MetricValue[]> {
   const { threat, evaluation, seed } = opts;
   const n = Math.min(evaluation.n, test.n);
   const wasTraining = model.training;
   model.eval();
   const logits: LogitsFn = (x) => model.forward(x);
-  const pgdSpec: AttackSpec = {
-    id: 'pgd',
-    options: { norm: threat.norm, eps: threat.eps, alpha: evaluation.pgd.stepSizeOverEps * threat.eps, steps: evaluation.pgd.steps, restarts: evaluation.pgd.restarts, randomStart: true },
-  };
+  const pgdSpec = protocolPgd(threat, evaluation.pgd);
   const attack = createAttack(pgdSpec.id, pgdSpec.options);
   const extra: MetricValue[] = [];
   let pgdResult;
@@ -52,7 +57,7 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
     pool = await openEvaluationPool(model, test, Math.max(n, aa?.n ?? 0), { workers: Math.min(opts.workers ?? evaluationWorkers(), batches), log: opts.log });
     pgdResult = await attackAccuracyInWorkers(model, test, { n, batchSize: evaluation.batchSize, attack: pgdSpec, threat, seed, workers: 1, pool, onBatch: opts.onBatch, log: opts.log });
     if (evaluation.autoattack) {
-      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: seed * 7919 + 104729, log: opts.log, pgdRobust: pgdResult.robustFlags, pool });
+      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: autoAttackSeed(seed), log: opts.log, pgdRobust: pgdResult.robustFlags, pool });
       extra.push(aa.metric, ...aa.components);
     }
     if (evaluation.corruptions && opts.corruptions) {

@@ -15,6 +15,11 @@ export interface ModelSpec {
   /** Per-channel normalisation applied as the model's first module. */
   readonly mean: readonly number[];
   readonly std: readonly number[];
+  /**
+   * Channels of the stem, scaling every stage with it (ResNet-18/34/50: w → stages [w, 2w, 4w, 8w]).
+   * Absent means the architecture's default (64 for ResNet-18/34/50); only width-scalable archs take it.
+   */
+  readonly width?: number;
 }
 
 export abstract class Classifier extends Module {

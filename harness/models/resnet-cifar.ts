@@ -10,7 +10,7 @@ import { AdaptiveAvgPool, BatchNorm2d, Conv2d, Linear, Normalize, Sequential } f
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
 import { seedStream } from './seeds.ts';
-import { buildStages, stageBlockNames } from './stages.ts';
+import { buildStages, stageBlockNames, widthScalable } from './stages.ts';
 
 export { seedStream } from './seeds.ts';
 
@@ -76,11 +76,14 @@ export class CifarResNet extends Classifier {
   }
 }
 
-export const resnet18 = (spec: ModelSpec, seed: number) => new CifarResNet(spec, seed, { widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2] });
-export const resnet34 = (spec: ModelSpec, seed: number) => new CifarResNet(spec, seed, { widths: [64, 128, 256, 512], blocks: [3, 4, 6, 3] });
+export const resnet18 = widthScalable([64, 128, 256, 512], (spec, seed, widths) =>
+  new CifarResNet(spec, seed, { widths, blocks: [2, 2, 2, 2] }));
+export const resnet34 = widthScalable([64, 128, 256, 512], (spec, seed, widths) =>
+  new CifarResNet(spec, seed, { widths, blocks: [3, 4, 6, 3] }));
 
 /**
  * CPU tiers: a 16-channel stem and three stages of one basic block (16/32/64 channels): 78k
  * parameters (10 classes) and about 9.4 M multiply-adds per 28x28 image (12.2 M at 32x32).
  */
-export const smallResnet = (spec: ModelSpec, seed: number) => new CifarResNet(spec, seed, { widths: [16, 32, 64], blocks: [1, 1, 1] });
+export const smallResnet = widthScalable([16, 32, 64], (spec, seed, widths) =>
+  new CifarResNet(spec, seed, { widths, blocks: [1, 1, 1] }));

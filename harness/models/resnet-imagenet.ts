@@ -9,7 +9,7 @@ import { AdaptiveAvgPool, BatchNorm2d, Conv2d, Linear, MaxPool2d, Normalize, ReL
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
 import { seedStream } from './seeds.ts';
-import { buildStages, stageBlockNames } from './stages.ts';
+import { buildStages, stageBlockNames, widthScalable } from './stages.ts';
 
 class Bottleneck extends Module {
   static readonly expansion = 4;
@@ -44,16 +44,17 @@ export class ImageNetResNet extends Classifier {
   readonly headName = 'fc';
   private readonly layerSizes: readonly number[];
 
-  constructor(spec: ModelSpec, seed: number, blocks: readonly number[]) {
+  /** `widths`: the planes of each stage; the stem has widths[0] channels (torchvision: 64). */
+  constructor(spec: ModelSpec, seed: number, blocks: readonly number[], widths: readonly number[]) {
     super(spec);
     this.layerSizes = blocks;
     const nextSeed = seedStream(seed);
     this.registerModule('normalize', new Normalize(spec.mean, spec.std));
-    this.registerModule('conv1', new Conv2d(spec.inputShape[2], 64, 7, { stride: 2, padding: 3, bias: false, seed: nextSeed() }));
-    this.registerModule('bn1', new BatchNorm2d(64));
+    this.registerModule('conv1', new Conv2d(spec.inputShape[2], widths[0], 7, { stride: 2, padding: 3, bias: false, seed: nextSeed() }));
+    this.registerModule('bn1', new BatchNorm2d(widths[0]));
     this.registerModule('relu', new ReLU());
     this.registerModule('maxpool', new MaxPool2d(3, 2, 1));
-    const { stages, outPlanes } = buildStages(64, [64, 128, 256, 512], blocks, (i, p, s) => new Bottleneck(i, p, s, nextSeed), Bottleneck.expansion);
+    const { stages, outPlanes } = buildStages(widths[0], widths, blocks, (i, p, s) => new Bottleneck(i, p, s, nextSeed), Bottleneck.expansion);
     stages.forEach((stage, li) => this.registerModule(`layer${li + 1}`, stage));
     this.registerModule('avgpool', new AdaptiveAvgPool());
     this.registerModule('fc', new Linear(outPlanes, spec.numClasses, { seed: nextSeed() }));
@@ -73,4 +74,5 @@ export class ImageNetResNet extends Classifier {
   }
 }
 
-export const resnet50 = (spec: ModelSpec, seed: number) => new ImageNetResNet(spec, seed, [3, 4, 6, 3]);
+export const resnet50 = widthScalable([64, 128, 256, 512], (spec, seed, widths) =>
+  new ImageNetResNet(spec, seed, [3, 4, 6, 3], widths));

@@ -4,6 +4,7 @@
  */
 import { Sequential } from '../nn/container.ts';
 import type { Module } from '../nn/module.ts';
+import type { Classifier, ModelSpec } from './classifier.ts';
 
 export type MakeBlock = (inPlanes: number, planes: number, stride: number) => Module;
 
@@ -33,4 +34,31 @@ export function buildStages(
 /** `layer1.0`, `layer1.1`, … one block each, for the block split. */
 export function stageBlockNames(blocks: readonly number[]): string[][] {
   return blocks.flatMap((n, li) => Array.from({ length: n }, (_, bi) => [`layer${li + 1}.${bi}`]));
+}
+
+/** A zoo builder whose stage widths follow `spec.width` (the stem's channels), scaled from `baseWidths`. */
+export interface WidthScalableBuilder {
+  (spec: ModelSpec, seed: number): Classifier;
+  readonly baseWidths: readonly number[];
+}
+
+/**
+ * Wraps a builder so `spec.width` w turns the base layout (e.g. [64, 128, 256, 512]) into [w, 2w, 4w, 8w];
+ * without `spec.width` it builds the base layout, so existing specs build exactly as before.
+ */
+export function widthScalable(
+  baseWidths: readonly number[],
+  make: (spec: ModelSpec, seed: number, widths: readonly number[]) => Classifier,
+): WidthScalableBuilder {
+  const build = (spec: ModelSpec, seed: number) => make(spec, seed, scaleWidths(spec.arch, baseWidths, spec.width));
+  return Object.assign(build, { baseWidths });
+}
+
+function scaleWidths(arch: string, base: readonly number[], width: number | undefined): readonly number[] {
+  if (width === undefined) return base;
+  const widths = base.map((b) => (b * width) / base[0]);
+  if (!Number.isInteger(width) || width < 1 || !widths.every(Number.isInteger)) {
+    throw new Error(`${arch}: width must be a positive integer (the stem's channels), got ${width}`);
+  }
+  return widths;
 }

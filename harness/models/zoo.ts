@@ -10,6 +10,7 @@ import type { Classifier, ModelSpec } from './classifier.ts';
 import { preactResnet18 } from './preact-resnet.ts';
 import { resnet18, resnet34, smallResnet } from './resnet-cifar.ts';
 import { resnet50 } from './resnet-imagenet.ts';
+import type { WidthScalableBuilder } from './stages.ts';
 import { wideResnet } from './wide-resnet.ts';
 
 export type ModelBuilder = (spec: ModelSpec, seed: number) => Classifier;
@@ -29,6 +30,13 @@ export function listArchs(): string[] {
   return Object.keys(ARCHS);
 }
 
+/** The stem's channel count of `arch` when `spec.width` is absent; undefined for archs that take no width. */
+export function defaultWidth(arch: string): number | undefined {
+  const make = ARCHS[arch];
+  if (!make) throw new UnknownIdError('architecture', arch, listArchs());
+  return 'baseWidths' in make ? (make as WidthScalableBuilder).baseWidths[0] : undefined;
+}
+
 /** A freshly initialised model; the same spec and seed give the same weights. */
 export function buildModel(spec: ModelSpec, seed: number): Classifier {
   const make = ARCHS[spec.arch];
@@ -38,5 +46,8 @@ export function buildModel(spec: ModelSpec, seed: number): Classifier {
     throw new Error(`${spec.arch}: mean/std need ${channels} channel values, got ${spec.mean.length}/${spec.std.length}`);
   }
   if (!Number.isInteger(spec.numClasses) || spec.numClasses < 1) throw new Error(`${spec.arch}: numClasses must be a positive integer, got ${spec.numClasses}`);
+  if (spec.width !== undefined && defaultWidth(spec.arch) === undefined) {
+    throw new Error(`${spec.arch}: takes no width (its channel counts are fixed by its id), got width ${spec.width}`);
+  }
   return make(spec, seed);
 }

@@ -16,10 +16,39 @@ import * as tf from '@tensorflow/tfjs-core';
 export type NamedVariables = readonly (readonly [string, tf.Variable])[];
 export type NamedGrads = Readonly<Record<string, tf.Tensor>>;
 
+/**
+ * What an optimiser carries from step to step (momentum buffers, Adam moments, step counts), so a training
+ * checkpoint resumes bit for bit. Tensors are keyed `<kind>.<parameter name>`.
+ */
+export interface OptimizerState {
+  tensors: Record<string, tf.Tensor>;
+  counters: Record<string, number>;
+}
+
 export interface Optimizer {
   lr: number;
   step(grads: NamedGrads): void;
+  /** The current state; its tensors are the optimiser's own (read them, do not dispose them). */
+  state(): OptimizerState;
+  /** Replaces the state with copies of `s` (the caller keeps `s`); a key naming no parameter is an error. */
+  loadState(s: OptimizerState): void;
   dispose(): void;
+}
+
+/** Rebuilds `kind.<name>` buffers from a saved state, checking each name is one of `params`. */
+function loadBuffers(kind: string, s: OptimizerState, params: NamedVariables, into: Map<string, tf.Variable>): void {
+  const names = new Set(params.map(([n]) => n));
+  for (const [key, t] of Object.entries(s.tensors)) {
+    if (!key.startsWith(`${kind}.`)) continue;
+    const name = key.slice(kind.length + 1);
+    if (!names.has(name)) throw new Error(`optimizer state: '${key}' names no parameter of this optimiser`);
+    into.get(name)?.dispose();
+    into.set(name, tf.variable(t, false));
+  }
+}
+
+function namedBuffers(kind: string, buffers: Map<string, tf.Variable>): Record<string, tf.Tensor> {
+  return Object.fromEntries([...buffers].map(([name, v]) => [`${kind}.${name}`, v]));
 }
 
 export interface SgdOptions {
@@ -71,6 +100,15 @@ export class SGD implements Optimizer {
         w.assign(tf.sub(w, tf.mul(g, this.lr)));
       }
     });
+  }
+
+  state(): OptimizerState {
+    return { tensors: namedBuffers('momentum', this.buffers), counters: {} };
+  }
+
+  loadState(s: OptimizerState): void {
+    this.dispose();
+    loadBuffers('momentum', s, this.params, this.buffers);
   }
 
   dispose(): void {
@@ -133,6 +171,19 @@ export class Adam implements Optimizer {
         w.assign(tf.sub(w, tf.mul(tf.div(m, denom), this.lr / c1)));
       }
     });
+  }
+
+  state(): OptimizerState {
+    return { tensors: { ...namedBuffers('m', this.m), ...namedBuffers('v', this.v) }, counters: { t: this.t } };
+  }
+
+  loadState(s: OptimizerState): void {
+    const t = s.counters.t;
+    if (!Number.isInteger(t) || t < 0) throw new Error(`optimizer state: Adam needs a step count t >= 0, got ${t}`);
+    this.dispose();
+    loadBuffers('m', s, this.params, this.m);
+    loadBuffers('v', s, this.params, this.v);
+    this.t = t;
   }
 
   dispose(): void {

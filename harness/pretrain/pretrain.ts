@@ -13,6 +13,7 @@ import type { SourceRecipe, Tier } from '../protocol/schema.ts';
 import { Rng } from '../rng.ts';
 import { fit } from '../train/fit.ts';
 import { sgd } from '../train/optimizer.ts';
+import { TrainState, trainStateDir, type TrainStateOptions } from '../train/train-state.ts';
 import { piecewiseLinear } from '../nn/schedule.ts';
 import { recipeStep, type RecipeStep } from './recipes.ts';
 
@@ -33,26 +34,35 @@ export interface PretrainResult {
   details: Record<string, unknown>;
 }
 
-export async function pretrainSource(
-  recipe: SourceRecipe,
-  { log = (_: string) => {}, dataDir }: { log?: (m: string) => void; dataDir?: string } = {},
-): Promise<PretrainResult> {
+export interface PretrainOptions {
+  log?: (m: string) => void;
+  dataDir?: string;
+  /** Checkpoint the training under `<data>/train-state/<key>/` and resume from what is there; none without a key. */
+  trainStateKey?: string;
+  training?: TrainStateOptions;
+}
+
+export async function pretrainSource(recipe: SourceRecipe, opts: PretrainOptions = {}): Promise<PretrainResult> {
+  const { log = (_: string) => {}, dataDir, trainStateKey, training } = opts;
   const dataset = getDataset(recipe.dataset, { dataDir });
   const train = await dataset.load('train');
   const test = await dataset.load('test');
-  const rng = new Rng(recipe.seed);
+  const stateDir = trainStateKey === undefined ? undefined : trainStateDir(trainStateKey, dataDir);
+  const state = stateDir === undefined ? undefined : TrainState.open(stateDir, { ...training, log });
+  const rng = state ? state.rngs.root(recipe.seed) : new Rng(recipe.seed);
   const model = buildModel(
     { arch: recipe.arch, numClasses: dataset.classNames.length, inputShape: dataset.inputShape, mean: dataset.mean, std: dataset.std },
     rng.fork('init').nextSeed(),
   );
   const optimizer = sgd(model, { lr: recipe.lr, momentum: recipe.momentum, weightDecay: recipe.weightDecay });
   let step: RecipeStep | undefined;
-  const curve: PretrainResult['curve'] = [];
+  // The state's curve list, so a checkpoint holds the epochs already done.
+  const curve = (state?.curves ?? []) as PretrainResult['curve'];
   const started = performance.now();
   try {
     step = recipeStep(recipe, model, rng);
     const { prepare, loss } = step;
-    await fit({
+    const runFit = () => fit({
       model,
       train,
       epochs: recipe.epochs,
@@ -69,6 +79,7 @@ export async function pretrainSource(
         log(`pretrain ${recipe.dataset} ${recipe.arch} ${recipe.recipe}: epoch ${epoch + 1}/${recipe.epochs} loss ${s.loss.toFixed(4)} (${s.seconds.toFixed(1)} s)`);
       },
     });
+    await (state ? state.run(runFit) : runFit());
   } catch (err) {
     model.dispose();
     throw err;
@@ -76,7 +87,7 @@ export async function pretrainSource(
     step?.dispose();
     optimizer.dispose();
   }
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = (state?.secondsBefore ?? 0) + (performance.now() - started) / 1000;
   model.eval();
   const metrics = await evaluateRobustness(model, test, { threat: recipe.threat, evaluation: SOURCE_EVALUATION, seed: recipe.seed });
   return { model, metrics, curve, datasetVersion: dataset.version, trainSeconds, details: step!.details };

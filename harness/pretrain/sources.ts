@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { dataRoot } from '../../datasets/cache-dir.ts';
 import type { Store } from '../../results/store.ts';
 import { loadCheckpoint, readCheckpointFile, saveCheckpoint } from '../checkpoint/checkpoint.ts';
+import { acquireFileLock } from '../util/file-lock.ts';
 import type { MetricValue } from '../evaluate/evaluate.ts';
 import type { Classifier, ModelSpec } from '../models/classifier.ts';
 import { buildModel } from '../models/zoo.ts';
 import { hashOf } from '../protocol/cells.ts';
-import type { SourceRecipe } from '../protocol/schema.ts';
+import { isExternalSource, type ExternalSource, type SourceRecipe, type TaskSource } from '../protocol/schema.ts';
 import type { Environment } from '../run/provenance.ts';
+import { discardTrainState, type TrainStateOptions } from '../train/train-state.ts';
 import { pretrainSource } from './pretrain.ts';
 
 /** Bumped when pre-training code changes what a recipe produces. */
@@ -24,7 +26,10 @@ export interface SourceMetadata {
   kind: 'rftbench-source';
   id: string;
   spec: ModelSpec;
-  recipe: SourceRecipe;
+  /** How it was pre-trained; absent for a published checkpoint (`external`). */
+  recipe?: SourceRecipe;
+  /** A published checkpoint converted to this file (see external-sources.ts). */
+  external?: ExternalSourceRecord;
   metrics: MetricValue[];
   curve: unknown[];
   datasetVersion: string;
@@ -35,15 +40,32 @@ export interface SourceMetadata {
   createdAt: number;
 }
 
+/** Where a published checkpoint came from and how it was loaded: each cell's provenance shows it. */
+export interface ExternalSourceRecord {
+  source: ExternalSource;
+  /** The url, or the path as the task gives it. */
+  origin: string;
+  /** Of the published file (not of our converted copy). */
+  sha256: string;
+  format: ExternalSource['checkpoint']['format'];
+  verifiedBy: string;
+  citation: string;
+  /** What the key mapping renamed, dropped and filled (harness/checkpoint/key-map.ts), in short. */
+  mapping: Record<string, unknown>;
+}
+
 export interface SourceHandle {
   id: string;
+  /** The rftbench checkpoint the runs load. */
   path: string;
+  /** Of that file; for a published checkpoint, of the published file (external.sha256). */
   sha256: string;
   metadata: SourceMetadata;
 }
 
-export function sourceId(recipe: SourceRecipe): string {
-  return hashOf({ recipe, protocol: SOURCE_PROTOCOL });
+/** A recipe's hash, or the hash of a published checkpoint's whole source object; names the cached file. */
+export function sourceId(source: TaskSource): string {
+  return isExternalSource(source) ? hashOf({ external: source, protocol: SOURCE_PROTOCOL }) : hashOf({ recipe: source, protocol: SOURCE_PROTOCOL });
 }
 
 export function sourcePath(id: string, dataDir?: string): string {
@@ -57,6 +79,8 @@ export interface EnsureSourceOptions {
   log?: (m: string) => void;
   /** Re-train even when a cached checkpoint exists. */
   force?: boolean;
+  /** Training checkpoints of the pre-training (harness/train/train-state.ts). */
+  training?: TrainStateOptions;
 }
 
 function metricValue(metrics: MetricValue[], name: string): number | null {
@@ -65,6 +89,20 @@ function metricValue(metrics: MetricValue[], name: string): number | null {
 
 /** Returns the cached source for a recipe, pre-training and caching it first when needed. */
 export async function ensureSource(recipe: SourceRecipe, opts: EnsureSourceOptions): Promise<SourceHandle> {
+  // Runs sharing a data folder pre-train a source once: the others wait for the file (and its training
+  // checkpoints are never written by two processes). The holder refreshes the lock while it trains.
+  const path = sourcePath(sourceId(recipe), opts.dataDir);
+  const lock = await acquireFileLock(`${path}.lock`, { pollMs: 1000, onWait: (holder) => opts.log?.(`source: ${holder} is pre-training ${path}; waiting`) });
+  const refresh = setInterval(() => lock.refresh(), 60_000).unref();
+  try {
+    return await ensureSourceLocked(recipe, opts);
+  } finally {
+    clearInterval(refresh);
+    lock.release();
+  }
+}
+
+async function ensureSourceLocked(recipe: SourceRecipe, opts: EnsureSourceOptions): Promise<SourceHandle> {
   const log = opts.log ?? (() => {});
   const id = sourceId(recipe);
   const path = sourcePath(id, opts.dataDir);
@@ -84,7 +122,8 @@ export async function ensureSource(recipe: SourceRecipe, opts: EnsureSourceOptio
   }
   const params = recipe.recipe === 'at-fdm' ? `, FDM k ${recipe.fdm!.k} lambda ${recipe.fdm!.lambda}` : recipe.recipe === 'trades' ? `, beta ${recipe.beta}` : '';
   log(`source ${id}: pre-training ${recipe.arch} on ${recipe.dataset} (${recipe.recipe}${params}, ${recipe.epochs} epochs)`);
-  const result = await pretrainSource(recipe, { log, dataDir: opts.dataDir });
+  const trainStateKey = `source-${id}`;
+  const result = await pretrainSource(recipe, { log, dataDir: opts.dataDir, training: opts.training, trainStateKey });
   const metadata: SourceMetadata = {
     kind: 'rftbench-source',
     id,
@@ -102,6 +141,7 @@ export async function ensureSource(recipe: SourceRecipe, opts: EnsureSourceOptio
     const sha256 = await saveCheckpoint(path, result.model, metadata as unknown as Record<string, unknown>);
     const handle = { id, path, sha256, metadata };
     recordSource(handle, opts.store);
+    discardTrainState(trainStateKey, { dataDir: opts.dataDir, ...opts.training });
     const clean = metricValue(result.metrics, 'clean');
     const pgd = metricValue(result.metrics, 'pgd');
     log(`source ${id}: clean ${pct(clean)}, PGD-20 ${pct(pgd)}; cached at ${path}`);
@@ -115,15 +155,22 @@ function pct(v: number | null): string {
   return v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`;
 }
 
-function recordSource(h: SourceHandle, store?: Store): void {
+/** The store's row for a source; a published checkpoint's row holds its source object where recipes go. */
+export function recordSource(h: SourceHandle, store?: Store): void {
+  const ext = h.metadata.external;
   store?.putSource({
     id: h.id,
-    recipe: h.metadata.recipe as unknown as Record<string, unknown>,
+    recipe: (h.metadata.recipe ?? ext?.source) as unknown as Record<string, unknown>,
     path: h.path,
     sha256: h.sha256,
     cleanAcc: metricValue(h.metadata.metrics, 'clean'),
     robustAcc: metricValue(h.metadata.metrics, 'pgd'),
-    provenance: { ...h.metadata.provenance, datasetVersion: h.metadata.datasetVersion, trainSeconds: h.metadata.trainSeconds } as Record<string, unknown>,
+    provenance: {
+      ...h.metadata.provenance,
+      datasetVersion: h.metadata.datasetVersion,
+      trainSeconds: h.metadata.trainSeconds,
+      ...(ext ? { external: { origin: ext.origin, sha256: ext.sha256, format: ext.format, verifiedBy: ext.verifiedBy, citation: ext.citation, mapping: ext.mapping } } : {}),
+    } as Record<string, unknown>,
     createdAt: h.metadata.createdAt,
   });
 }

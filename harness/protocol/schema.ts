@@ -3,6 +3,7 @@
  * data; everything that defines a cell is in these objects and goes into the cell's id hash.
  */
 import { z } from 'zod';
+import { CATALOG, findCatalogEntry } from '../pretrain/catalog.ts';
 
 export const ThreatSchema = z.strictObject({
   norm: z.enum(['Linf', 'L2']),
@@ -52,10 +53,106 @@ export const SourceRecipeSchema = z
   })
   .transform((r) => (r.recipe === 'trades' && r.beta === undefined ? { ...r, beta: 6 } : r));
 
+/** Where a published checkpoint comes from: exactly one of a URL (downloaded into the data folder) or a local path. */
+export const ExternalCheckpointSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    /** A local file (relative paths: from the working directory). */
+    path: z.string().min(1).optional(),
+    /** Name of the copy under `<data>/sources/external/` (default: the URL's last path segment). */
+    fileName: z.string().regex(/^[^/\\]+$/, 'a file name, without folders').optional(),
+    /** Published checksum; without it the first download's is pinned (`<data>/sources/external/pins.json`). */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits').optional(),
+    format: z.enum(['torch', 'safetensors']),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if ((c.url === undefined) === (c.path === undefined)) issue([], 'give exactly one of url and path');
+    if (c.fileName !== undefined && c.url === undefined) issue(['fileName'], 'fileName names the downloaded copy of a url');
+    if (c.url !== undefined && c.fileName === undefined && !/[^/]$/.test(new URL(c.url).pathname)) {
+      issue(['fileName'], `the url ${c.url} ends without a file name; give fileName`);
+    }
+  });
+
+/** A published robust checkpoint used as the source as it is (nothing is pre-trained). */
+export const ExternalSourceSchema = z
+  .strictObject({
+    /** The catalog entry this was expanded from (harness/pretrain/catalog.ts). */
+    catalog: z.string().min(1).optional(),
+    checkpoint: ExternalCheckpointSchema,
+    /** Zoo architecture the weights load into (`resnet50`, `wrn-34-10`, …). */
+    arch: z.string().min(1),
+    /** [height, width, channels] the model was trained on. */
+    inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+    /** The normalisation the model was trained with, in [0,1] pixel units. */
+    mean: z.array(z.number()).min(1),
+    std: z.array(z.number().positive()).min(1),
+    numClasses: z.number().int().positive(),
+    /** Stem width of width-scalable archs (see ModelSpec.width). */
+    width: z.number().int().positive().optional(),
+    /** Checkpoint key renames for the loader (see harness/checkpoint/external-model.ts). */
+    keyMap: z.record(z.string(), z.string()).optional(),
+    /** Key prefixes the loader leaves out (modules registered but never run, e.g. RobustBench's `sub_block1.`). */
+    dropKeys: z.array(z.string().min(1)).min(1).optional(),
+    /** What the model was adversarially trained against (shown on the site; the measurement attacks with it). */
+    threat: ThreatSchema.optional(),
+    /** Measure clean and PGD-20 accuracy on this dataset's first 500 test points (needs `threat`). */
+    measure: z.string().min(1).optional(),
+    /** The paper (authors, title, venue) the checkpoint comes from. */
+    citation: z.string().min(1),
+  })
+  .superRefine((s, ctx) => {
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const c = s.inputShape[2];
+    if (s.mean.length !== c) issue(['mean'], `needs ${c} values (inputShape has ${c} channels), got ${s.mean.length}`);
+    if (s.std.length !== c) issue(['std'], `needs ${c} values (inputShape has ${c} channels), got ${s.std.length}`);
+    if (s.measure !== undefined && s.threat === undefined) issue(['threat'], 'measure needs the threat to attack with');
+  });
+
+export type SourceRecipe = z.infer<typeof SourceRecipeSchema>;
+export type ExternalSource = z.infer<typeof ExternalSourceSchema>;
+export type ExternalSourceInput = z.input<typeof ExternalSourceSchema>;
+export type TaskSource = SourceRecipe | ExternalSource;
+/** How a suite may write a source: a recipe, a published checkpoint, or a catalog id (`'id'` or `{ catalog: 'id' }`). */
+export type TaskSourceInput = z.input<typeof SourceRecipeSchema> | ExternalSourceInput | string | { catalog: string };
+
+export function isExternalSource(s: TaskSource): s is ExternalSource {
+  return 'checkpoint' in s;
+}
+
+function catalogRef(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { catalog?: unknown }).catalog === 'string') return (v as { catalog: string }).catalog;
+  return undefined;
+}
+
+/**
+ * A task's source. A catalog id expands to the entry's full checkpoint source (with `catalog: id`), so the
+ * cell spec, and its id, hold what actually ran. Each form is parsed by its own schema so errors name its fields.
+ */
+export const TaskSourceSchema = z.custom<TaskSourceInput>().transform((v, ctx): TaskSource => {
+  const ref = catalogRef(v);
+  let input: unknown = v;
+  if (ref !== undefined) {
+    const entry = findCatalogEntry(ref);
+    if (!entry) {
+      ctx.addIssue({ code: 'custom', message: `unknown catalog source '${ref}' (known: ${CATALOG.map((e) => e.id).join(', ')})` });
+      return z.NEVER;
+    }
+    input = { ...entry.source, catalog: ref };
+  }
+  const schema: z.ZodType<TaskSource> = input && typeof input === 'object' && 'checkpoint' in input ? ExternalSourceSchema : SourceRecipeSchema;
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
 export const TaskSchema = z.strictObject({
   /** `<source>-to-<target>/<threat>`, e.g. `fmnist0-4-to-fmnist5-9/linf-8`. */
   id: z.string().regex(/^[a-z0-9][a-z0-9.\-]*\/[a-z0-9][a-z0-9.\-]*$/, 'task id must look like `name/threat`'),
-  source: SourceRecipeSchema,
+  /** A recipe the harness pre-trains, a published checkpoint, or a catalog id (see TaskSourceSchema). */
+  source: TaskSourceSchema,
   /** Dataset id fine-tuned on and evaluated on. */
   target: z.string().min(1),
   threat: ThreatSchema,
@@ -66,6 +163,20 @@ export const TaskSchema = z.strictObject({
    * source is pre-trained for one entry (CARTL's FDM). Not part of the cells' ids.
    */
   methods: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * Resize the target's images to N x N (bilinear, antialiased) before fine-tuning and evaluation, e.g. 224
+   * for an ImageNet source on 32 px targets. Must give the source's input size. Absent: no resizing.
+   */
+  resize: z.number().int().positive().optional(),
+  /** `repeat`: a 1-channel target fed to a 3-channel source repeats its channel (stated here, so ids say so). */
+  channels: z.literal('repeat').optional(),
+}).superRefine((task, ctx) => {
+  // Recipe sources' input size is known only once their dataset is; run-cell checks those.
+  if (task.resize === undefined || !isExternalSource(task.source)) return;
+  const [h, w] = task.source.inputShape;
+  if (h !== task.resize || w !== task.resize) {
+    ctx.addIssue({ code: 'custom', path: ['resize'], message: `resize ${task.resize} does not give the source's input size ${h}x${w}` });
+  }
 });
 
 const AA_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab', 'fab-t', 'square'] as const;
@@ -150,7 +261,6 @@ export const SuiteSchema = z
   });
 
 export type Threat = z.infer<typeof ThreatSchema>;
-export type SourceRecipe = z.infer<typeof SourceRecipeSchema>;
 export type Task = z.infer<typeof TaskSchema>;
 export type Tier = z.infer<typeof TierSchema>;
 export type AutoAttackEvaluation = z.infer<typeof AutoAttackEvaluationSchema>;

@@ -9,6 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseSuite, type Suite, type SuiteInput } from './schema.ts';
+import { PROTOCOL_SUITES } from './paper-suites.ts';
+import { miniSuite } from './paper-mini-suites.ts';
 
 const EPS_8 = 8 / 255;
 
@@ -166,7 +168,16 @@ const standard: SuiteInput = {
   seeds: [0, 1, 2],
 };
 
-const BUILT_IN: Record<string, SuiteInput> = { smoke, quick, standard };
+// The seed papers' protocols (paper-suites.ts) and their CPU rehearsals (paper-mini-suites.ts).
+const BUILT_IN: Record<string, SuiteInput> = {
+  smoke,
+  quick,
+  standard,
+  ...PROTOCOL_SUITES,
+  'twins-mini': miniSuite('twins'),
+  'rift-mini': miniSuite('rift'),
+  'cartl-mini': miniSuite('cartl'),
+};
 
 export function builtInSuiteIds(): string[] {
   return Object.keys(BUILT_IN);

@@ -8,11 +8,14 @@ import type { MethodEntry } from '../../methods/define.ts';
 import { evaluateRobustness, type MetricValue } from '../evaluate/evaluate.ts';
 import type { Classifier } from '../models/classifier.ts';
 import { buildModel } from '../models/zoo.ts';
-import { ensureSource, loadSourceModel, type SourceHandle } from '../pretrain/sources.ts';
+import { loadSourceModel, type SourceHandle } from '../pretrain/sources.ts';
+import { ensureTaskSource, sourceProvenance } from '../pretrain/task-source.ts';
 import type { Cell } from '../protocol/cells.ts';
-import { Rng } from '../rng.ts';
+import { stateSha256 } from '../checkpoint/state-sha256.ts';
+import { TrainState, trainStateDir, type TrainStateOptions } from '../train/train-state.ts';
 import { trainingAttack } from '../train/training-attack.ts';
 import type { Store } from '../../results/store.ts';
+import { adaptTaskInputs, testPointsRead } from './adapt-input.ts';
 import type { Environment } from './provenance.ts';
 
 export interface CellOutcome {
@@ -29,6 +32,10 @@ export interface CellContext {
   dataDir?: string;
   log: (message: string) => void;
   onEvalBatch?: (done: number, total: number) => void;
+  /** Called with the evaluated model before it is disposed (the runner saves it: --keep-models). */
+  keepModel?: (model: Classifier, outcome: CellOutcome) => void;
+  /** Training checkpoints under `<data>/train-state/<cell id>/` (the runner removes them once the cell is recorded). */
+  training?: TrainStateOptions;
 }
 
 /** A copy of the source with a freshly initialised head for `numClasses`. */
@@ -54,13 +61,15 @@ export function withFreshHead(source: Classifier, numClasses: number, seed: numb
 
 export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext): Promise<CellOutcome> {
   const { task, tier, seed, method } = cell.spec;
-  const source: SourceHandle = await ensureSource(task.source, { store: ctx.store, environment: ctx.environment, dataDir: ctx.dataDir, log: ctx.log });
+  const source: SourceHandle = await ensureTaskSource(task.source, { store: ctx.store, environment: ctx.environment, dataDir: ctx.dataDir, log: ctx.log, training: ctx.training });
   const target = getDataset(task.target, { dataDir: ctx.dataDir });
-  const [train, test] = [await target.load('train'), await target.load('test')];
-  const rng = new Rng(seed);
+  const loaded = { train: await target.load('train'), test: await target.load('test') };
+  const { train, test } = adaptTaskInputs(task, source.metadata.spec.inputShape, loaded, testPointsRead(tier.evaluation));
+  // A killed cell resumes from its last training checkpoint; every RNG stream is tracked for it.
+  const trainState = TrainState.open(trainStateDir(cell.id, ctx.dataDir), { ...ctx.training, log: ctx.log });
+  const rng = trainState.rngs.root(seed);
   const sourceModel = loadSourceModel(source, 0);
-  const curves: Record<string, number>[] = [];
-  const artifacts: Record<string, unknown> = {};
+  const { curves, artifacts } = trainState;
   let model: Classifier | undefined = withFreshHead(sourceModel, target.classNames.length, rng.fork('head').nextSeed());
   let result: Classifier | undefined;
   const attack = trainingAttack({
@@ -73,8 +82,9 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
   const attackRng = rng.fork('train-attack');
   try {
     const started = performance.now();
-    result = await entry.fineTune({
-      model,
+    const fresh = model;
+    const fineTune = () => entry.fineTune({
+      model: fresh,
       source: sourceModel,
       sourceRecipe: source.metadata.recipe,
       buildModel,
@@ -91,8 +101,11 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
         artifacts[name] = value;
       },
       adversarial: (m, x, y) => attack(m, x, y, attackRng.nextSeed()),
+      stage: trainState.stage,
+      persist: trainState.persist,
     });
-    const trainSeconds = (performance.now() - started) / 1000;
+    result = await trainState.run(fineTune);
+    const trainSeconds = trainState.secondsBefore + (performance.now() - started) / 1000;
     const evalStarted = performance.now();
     const metrics = await evaluateRobustness(result, test, {
       threat: task.threat,
@@ -102,19 +115,24 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
       log: ctx.log,
       corruptions: task.corruptions ? { dataset: task.corruptions, load: { dataDir: ctx.dataDir } } : undefined,
     });
-    return {
+    const outcome: CellOutcome = {
       metrics,
       artifacts: { curves, ...artifacts },
       provenance: {
         ...ctx.environment,
         datasetVersion: target.version,
+        // The trained weights, bit for bit: a resumed cell's equals an uninterrupted one's.
+        weightsSha256: stateSha256(result),
         sourceId: source.id,
         sourceSha256: source.sha256,
         sourceMetrics: source.metadata.metrics.map((m) => ({ name: m.name, value: m.value, n: m.n })),
+        ...sourceProvenance(source),
       },
       trainSeconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,
     };
+    ctx.keepModel?.(result, outcome);
+    return outcome;
   } finally {
     if (result && result !== model) result.dispose();
     model?.dispose();

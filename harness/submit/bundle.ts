@@ -1,5 +1,5 @@
 /**
- * @module The submission bundle: a method entry's identity (id, sha256 of its source), the suite it ran,
+ * @module The submission bundle: a method entry's identity (id, sha256 of its source) and code (its own files), the suite it ran,
  * the checks it passed, and every cell record with metrics and provenance. A server re-derives each cell
  * id from its spec, so ids cannot be forged, and stores the cells as self-reported until its own
  * nightly re-runs them.
@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { hashOf } from '../protocol/cells.ts';
 import { SuiteSchema } from '../protocol/schema.ts';
+import { checkEntrySources, EntrySourcesSchema } from './entry-sources.ts';
 
 const MetricSchema = z.strictObject({
   name: z.string().min(1),
@@ -44,6 +45,8 @@ export const SubmissionSchema = z.strictObject({
     paper: z.object({ title: z.string(), url: z.string(), venue: z.string().optional() }).optional(),
     file: z.string().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** The entry's own files (entry-sources.ts), so the server can re-run it. */
+    sources: EntrySourcesSchema,
   }),
   suite: SuiteSchema,
   checks: z.strictObject({
@@ -67,6 +70,9 @@ export function parseSubmission(input: unknown, origin = 'submission'): Submissi
     throw new Error(`${origin}: invalid submission bundle\n${lines.join('\n')}`);
   }
   const s = r.data;
+  checkEntrySources(s.entry.sources, origin);
+  const entryFile = s.entry.sources.files.find((f) => f.path === s.entry.sources.entry);
+  if (entryFile && entryFile.sha256 !== s.entry.sha256) throw new Error(`${origin}: entry.sha256 is not the sha256 of entry.sources' entry file (${entryFile.sha256})`);
   for (const [i, c] of s.cells.entries()) {
     if (hashOf(c.spec) !== c.id) throw new Error(`${origin}: cells.${i}.id ${c.id} does not match the hash of its spec (${hashOf(c.spec)})`);
     if (c.methodId !== s.entry.id) throw new Error(`${origin}: cells.${i}.methodId '${c.methodId}' is not the submitted entry '${s.entry.id}'`);

@@ -43,7 +43,8 @@ export async function checkEntry(entry: MethodEntry, opts: { dataDir?: string; l
     for (const k of [1, 2]) {
       const store = Store.open(join(scratch, `check-${k}.db`));
       try {
-        runs.push(await runSuite({ suite, store, command: 'rftbench submit (check)', dataDir: opts.dataDir, log: opts.log, extraEntries }));
+        // Check runs go to scratch stores: their models are not kept.
+        runs.push(await runSuite({ suite, store, command: 'rftbench submit (check)', dataDir: opts.dataDir, log: opts.log, extraEntries, keepModels: 'none' }));
       } finally {
         store.close();
       }

@@ -1,7 +1,9 @@
 /**
  * @module The one training loop every method and the source pre-training use: seeded shuffling, an
  * optional per-batch preparation outside the gradient tape (adversarial examples), one optimiser
- * step per batch inside tf.tidy, a learning-rate schedule, a NaN guard, and a curve per epoch.
+ * step per batch inside tf.tidy, a learning-rate schedule, a NaN guard, and a curve per epoch. Under an
+ * active TrainState it checkpoints (each epoch end, every few minutes within one), resumes from the last
+ * checkpoint, and stops cleanly when a stop is requested (graceful-stop.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
@@ -9,7 +11,10 @@ import type { DataSplit } from '../../datasets/types.ts';
 import type { Module } from '../nn/module.ts';
 import type { Rng } from '../rng.ts';
 import { DivergenceError } from './divergence.ts';
+import { stopRequested, trainingStarted, TrainingStopped } from './graceful-stop.ts';
 import type { Optimizer } from './optimizer.ts';
+import { activeTrainState, type FitCheckpoints, type FitPosition } from './train-state.ts';
+import { stepReporter, type TrainingProgressListener } from './progress.ts';
 
 export interface Batch {
   x: tf.Tensor4D;
@@ -37,32 +42,82 @@ export interface FitOptions {
   /** Puts the model in the mode the loss expects; default `model.train()`. */
   readonly setTrainMode?: () => void;
   readonly onEpoch?: (epoch: number, stats: { loss: number; seconds: number; examples: number }) => void;
+  /** Called after each step; default the enclosing `withTrainingProgress` listener (progress.ts). */
+  readonly onProgress?: TrainingProgressListener;
 }
 
 export async function fit(opts: FitOptions): Promise<void> {
   const { model, train, optimizer } = opts;
   const perEpoch = Math.min(train.n, opts.maxExamples ?? train.n);
   const steps = Math.ceil(perEpoch / opts.batchSize);
-  for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    const started = performance.now();
-    const epochRng = opts.rng.fork(`epoch-${epoch}`);
-    let lossSum = 0;
-    let seen = 0;
-    let step = 0;
-    for (const idx of batchIndices(train.n, { batchSize: opts.batchSize, rng: epochRng, limit: perEpoch })) {
-      optimizer.lr = opts.lrAt(epoch, step / steps);
-      const batch = toBatch(train, idx);
-      const prepared = opts.prepare ? opts.prepare(batch) : {};
-      (opts.setTrainMode ?? (() => model.train()))();
-      const loss = optimizer.minimize(() => opts.loss(batch, prepared));
-      tf.dispose([batch.x, batch.y, ...Object.values(prepared)]);
-      if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, step + 1, loss);
-      lossSum += loss * idx.length;
-      seen += idx.length;
-      step++;
-      // Let progress output and signals through between steps.
-      await new Promise((r) => setImmediate(r));
+  const checkpoints = activeTrainState()?.beginFit({ model, optimizer, epochs: opts.epochs, stepsPerEpoch: steps });
+  if (checkpoints?.finished) return;
+  const resumeAt = checkpoints?.resumeAt;
+  const done = trainingStarted();
+  const report = stepReporter(opts.epochs, steps, opts.onProgress);
+  try {
+    for (let epoch = resumeAt?.epoch ?? 0; epoch < opts.epochs; epoch++) {
+      const resumed = epoch === resumeAt?.epoch ? resumeAt : undefined;
+      await fitEpoch(opts, epoch, steps, perEpoch, resumed, checkpoints, report);
     }
-    opts.onEpoch?.(epoch, { loss: lossSum / Math.max(1, seen), seconds: (performance.now() - started) / 1000, examples: seen });
+  } finally {
+    done();
   }
+}
+
+/** Throws TrainingStopped once the checkpoint at `position` is written (under a TrainState). */
+function stop(checkpoints: FitCheckpoints | undefined, position: FitPosition, { save = true } = {}): never {
+  if (save) checkpoints?.save(position);
+  const where = `fit ${(checkpoints?.index ?? 0) + 1}, epoch ${position.epoch + 1}, step ${position.step}`;
+  const resumable = checkpoints ? '; the same command resumes it from its last checkpoint' : '';
+  throw new TrainingStopped(`training stopped on request at ${where}${resumable}`);
+}
+
+async function fitEpoch(
+  opts: FitOptions,
+  epoch: number,
+  steps: number,
+  perEpoch: number,
+  resumed: FitPosition | undefined,
+  checkpoints: FitCheckpoints | undefined,
+  report: (epoch: number, step: number) => void,
+): Promise<void> {
+  const { model, train, optimizer } = opts;
+  const started = performance.now();
+  const epochRng = opts.rng.fork(`epoch-${epoch}`);
+  let lossSum = resumed?.lossSum ?? 0;
+  let seen = resumed?.seen ?? 0;
+  let step = 0;
+  for (const idx of batchIndices(train.n, { batchSize: opts.batchSize, rng: epochRng, limit: perEpoch })) {
+    // Same shuffle as the interrupted run: pass over the batches it had already trained on.
+    if (step < (resumed?.step ?? 0)) {
+      step++;
+      continue;
+    }
+    optimizer.lr = opts.lrAt(epoch, step / steps);
+    const batch = toBatch(train, idx);
+    const prepared = opts.prepare ? opts.prepare(batch) : {};
+    (opts.setTrainMode ?? (() => model.train()))();
+    const loss = optimizer.minimize(() => opts.loss(batch, prepared));
+    tf.dispose([batch.x, batch.y, ...Object.values(prepared)]);
+    if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, step + 1, loss);
+    lossSum += loss * idx.length;
+    seen += idx.length;
+    step++;
+    if (step < steps) report(epoch, step); // the epoch's last step is reported after onEpoch's line
+    // Let progress output and signals through between steps.
+    await new Promise((r) => setImmediate(r));
+    if (step < steps && stopRequested()) stop(checkpoints, { epoch, step, lossSum, seen });
+    if (step < steps && checkpoints?.due()) checkpoints.save({ epoch, step, lossSum, seen });
+  }
+  opts.onEpoch?.(epoch, { loss: lossSum / Math.max(1, seen), seconds: (performance.now() - started) / 1000, examples: seen });
+  report(epoch, steps);
+  const next = { epoch: epoch + 1, step: 0, lossSum: 0, seen: 0 };
+  if (epoch + 1 < opts.epochs) {
+    if (stopRequested()) stop(checkpoints, next);
+    checkpoints?.save(next);
+    return;
+  }
+  checkpoints?.finish();
+  if (stopRequested()) stop(checkpoints, next, { save: false });
 }

@@ -4,12 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/module.ts';
-import { SGD, type SgdOptions } from '../nn/optim.ts';
+import { SGD, type OptimizerState, type SgdOptions } from '../nn/optim.ts';
 
 export interface Optimizer {
   lr: number;
   /** Computes the loss, steps every trainable parameter, returns the loss value. */
   minimize(loss: () => tf.Scalar): number;
+  /** Momentum buffers and counters, for training checkpoints (see nn/optim.ts). */
+  state(): OptimizerState;
+  loadState(s: OptimizerState): void;
   dispose(): void;
 }
 
@@ -37,6 +40,8 @@ export function sgd(model: Module, options: SgdOptions): Optimizer {
       value.dispose();
       return out;
     },
+    state: () => inner.state(),
+    loadState: (s) => inner.loadState(s),
     dispose: () => inner.dispose(),
   };
 }

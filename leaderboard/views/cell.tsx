@@ -5,6 +5,7 @@
 import { AUTOATTACK_COMPONENTS, BASELINE_METHOD } from '../data.ts';
 import { ci, date, eps, hours, href, pct, seconds } from '../format.ts';
 import type { CellDetail } from '../schemas.ts';
+import { EvaluationsTable, ModelSection } from './cell-model.tsx';
 import { Bars, LineChart } from './charts.tsx';
 import { Badge, Layout } from './layout.tsx';
 
@@ -281,6 +282,8 @@ export function CellPage(p: { cell: CellDetail }) {
       <h2>Per-attack breakdown</h2>
       <AttackTable metrics={c.metrics} />
       <CorruptionTable metrics={c.metrics} />
+      <ModelSection model={c.model} />
+      <EvaluationsTable evaluations={c.evaluations} metrics={c.metrics} modelSha256={c.model?.sha256} />
       <Curves curves={curves} />
       <Rift rift={rift} />
       {Object.keys(others).length > 0 && (

@@ -2,9 +2,11 @@
 import type { RunRow } from '../../results/schema.ts';
 import { defaultDir } from '../data.ts';
 import { date, hours, href, pct, pp, threat } from '../format.ts';
-import type { Board, BoardRow, TaskSummary } from '../schemas.ts';
+import type { Board, BoardRow, TaskSourceInfo, TaskSummary } from '../schemas.ts';
 import { Scatter } from './charts.tsx';
 import { Badge, Flags, Layout, SortTh, StatCell } from './layout.tsx';
+import type { Papers } from '../papers.ts';
+import { PapersSection } from './papers.tsx';
 
 const metricName = (m: 'autoattack' | 'pgd') => (m === 'autoattack' ? 'AutoAttack' : 'PGD');
 
@@ -116,7 +118,33 @@ function GainCell(p: { row: BoardRow; baseline: string | null }) {
   );
 }
 
-export function TaskPage(p: { board: Board }) {
+/** The model every entry fine-tunes from: where it comes from, its citation and its own accuracy. */
+function SourceNote(p: { s: TaskSourceInfo }) {
+  const s = p.s;
+  const measured = s.clean !== null || s.robust !== null;
+  return (
+    <p class="source" id="task-source">
+      Source <b>{s.arch}</b>
+      {s.kind === 'external' ? (
+        <>
+          {', published checkpoint '}
+          {s.catalog && <code>{s.catalog}</code>}
+          {' from '}
+          {/^https?:\/\//.test(s.origin) ? <a href={s.origin}>{s.origin}</a> : <code>{s.origin}</code>}
+        </>
+      ) : (
+        <>{`, pre-trained here: ${s.origin}`}</>
+      )}
+      {s.id && <span class="sub">{` (source ${s.id})`}</span>}
+      {measured ? `. Its own accuracy here: clean ${pct(s.clean)}, PGD ${pct(s.robust)}` : '. Its own accuracy was not measured here'}
+      {s.reported && `; the publisher reports clean ${pct(s.reported.clean)}${s.reported.robust !== undefined ? `, ${pct(s.reported.robust)} under ${s.reported.attack ?? 'attack'}` : ''}`}
+      {'.'}
+      {s.citation && <span class="sub citation"> {s.citation}</span>}
+    </p>
+  );
+}
+
+export function TaskPage(p: { board: Board; papers?: Papers }) {
   const b = p.board;
   const robust = metricName(b.robustMetric);
   const link = (sort: string, dir: string) => href.task(b.taskId, { tier: b.tier, sort, dir });
@@ -141,6 +169,7 @@ export function TaskPage(p: { board: Board }) {
           Last run <b>{date(b.lastFinishedAt)}</b>
         </span>
       </div>
+      {b.source && <SourceNote s={b.source} />}
       {b.tiers.length > 1 && (
         <p class="tiers">
           Tier:{' '}
@@ -239,6 +268,7 @@ export function TaskPage(p: { board: Board }) {
         yLabel={`${robust} robust accuracy`}
         caption={`One point per method (mean over seeds). Up and to the right is better; the grey point is the ${b.baseline ?? 'at'} baseline.`}
       />
+      {p.papers && <PapersSection papers={p.papers} />}
     </Layout>
   );
 }

@@ -85,17 +85,20 @@ export default defineMethod({
       loss: (m, { y }, { xAdv }) => crossEntropy(m.forward(xAdv), y),
     });
 
-    // 2. Module robust criticality of every Conv/Linear.
-    const set = adversarialSet(ctx, model, train);
-    const mrc: Record<string, MrcResult> = {};
-    try {
-      for (const name of criticalityCandidates(model)) {
-        mrc[name] = moduleRobustCriticality(model, name, set, { epochs: c.mrcEpochs, lr: c.mrcLr, radius: c.mrcRadius });
-        ctx.log(`MRC ${name}: ${mrc[name].mrc.toFixed(4)} (loss ${mrc[name].baseLoss.toFixed(4)} -> ${mrc[name].worstLoss.toFixed(4)})`);
+    // 2. Module robust criticality of every Conv/Linear (restores the model exactly; kept by a resumed cell).
+    const { mrc, setSize } = await ctx.stage('mrc', () => {
+      const set = adversarialSet(ctx, model, train);
+      const out: Record<string, MrcResult> = {};
+      try {
+        for (const name of criticalityCandidates(model)) {
+          out[name] = moduleRobustCriticality(model, name, set, { epochs: c.mrcEpochs, lr: c.mrcLr, radius: c.mrcRadius });
+          ctx.log(`MRC ${name}: ${out[name].mrc.toFixed(4)} (loss ${out[name].baseLoss.toFixed(4)} -> ${out[name].worstLoss.toFixed(4)})`);
+        }
+      } finally {
+        for (const b of set.batches) tf.dispose([b.x, b.y]);
       }
-    } finally {
-      for (const b of set.batches) tf.dispose([b.x, b.y]);
-    }
+      return { mrc: out, setSize: set.n };
+    });
     const chosen = Object.entries(mrc).reduce((best, e) => (e[1].mrc < best[1].mrc ? e : best))[0];
     ctx.log(`least critical module: ${chosen}`);
 
@@ -106,6 +109,15 @@ export default defineMethod({
       trainOnly(model, [chosen]);
       const augRng = ctx.rng.fork('augment');
       let best = { epoch: 0, clean: -1 };
+      // The best epoch so far lives outside the model: checkpoints carry it.
+      ctx.persist('rift-best', {
+        save: () => ({ json: best, tensors: states.best }),
+        restore: (saved) => {
+          best = saved.json as typeof best;
+          if (states.best) tf.dispose(states.best);
+          states.best = Object.keys(saved.tensors).length ? saved.tensors : undefined;
+        },
+      });
       await fineTuneWith(ctx, {
         stage: 'ft',
         train,
@@ -125,16 +137,21 @@ export default defineMethod({
       states.ft = states.best!;
       states.best = undefined;
 
-      // 4. Interpolate and pick alpha by the rule, every alpha facing the same attack seeds.
+      // 4. Interpolate and pick alpha by the rule, every alpha facing the same attack seeds (the model is
+      // set to the chosen theta right after, so the stage need not restore it).
       const seed = ctx.rng.fork('select').nextSeed();
-      const points: AlphaPoint[] = [];
-      for (let i = 0; i <= 10; i++) {
-        const alpha = i / 10;
-        const theta = interpolateState(states.at, states.ft, alpha);
-        model.loadStateDict(theta);
-        tf.dispose(theta);
-        points.push({ alpha, ...robustAccuracy(model, heldOut, ctx.threat, c.selectAttackSteps, seed) });
-      }
+      const { at, ft } = states;
+      const points = await ctx.stage('alpha-grid', () => {
+        const out: AlphaPoint[] = [];
+        for (let i = 0; i <= 10; i++) {
+          const alpha = i / 10;
+          const theta = interpolateState(at, ft, alpha);
+          model.loadStateDict(theta);
+          tf.dispose(theta);
+          out.push({ alpha, ...robustAccuracy(model, heldOut, ctx.threat, c.selectAttackSteps, seed) });
+        }
+        return out;
+      });
       const pick = selectAlpha(points, c.tolerance);
       const theta = interpolateState(states.at, states.ft, pick.alpha);
       model.loadStateDict(theta);
@@ -149,7 +166,7 @@ export default defineMethod({
         bestEpoch: best.epoch,
         heldOut: heldOut.n,
         mrcDetails: Object.fromEntries(Object.entries(mrc).map(([n, r]) => [n, { baseLoss: r.baseLoss, worstLoss: r.worstLoss, deltaNorm: r.worstDeltaNorm, radius: r.radius }])),
-        mrcSet: set.n,
+        mrcSet: setSize,
       });
     } finally {
       for (const s of Object.values(states)) if (s) tf.dispose(s);

@@ -44,22 +44,42 @@ NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 
+# Daemons this script started, as NAME:PIDFILE, stopped in reverse order by the pid in the pid file each was
+# told to write: never by name (pkill -x slurmd would also stop another user's or another test's daemon).
 started=()
+stop_daemon() { # NAME PIDFILE
+  local pid
+  pid=$(cat "$2" 2>/dev/null) || return 0
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  # A stale pid file may name a reused pid: signal it only if it is still that daemon.
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  echo "$1 (pid $pid) did not stop within 10 s of SIGTERM; sending SIGKILL" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do stop_daemon "${started[i]%%:*}" "${started[i]#*:}"; done
+  rm -rf "$work"
+  rm -f "$munge_pid"
+}
+trap cleanup EXIT
+
+# munged runs as the munge user, which cannot write into $work (mode 700): its pid file goes beside its socket.
+munge_pid=/run/munge/rftbench-test-$$.pid
 if ! pgrep -x munged >/dev/null; then
   [ -f /etc/munge/munge.key ] || { mkdir -p /etc/munge && dd if=/dev/urandom of=/etc/munge/munge.key bs=1k count=1 status=none; }
   chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge 2>/dev/null || true
   chmod 400 /etc/munge/munge.key
-  if id munge >/dev/null 2>&1; then su -s /bin/sh munge -c /usr/sbin/munged; else /usr/sbin/munged; fi
-  started+=(munged)
+  if id munge >/dev/null 2>&1; then
+    su -s /bin/sh munge -c "/usr/sbin/munged --pid-file=$munge_pid"
+  else
+    /usr/sbin/munged --pid-file="$munge_pid"
+  fi
+  started+=("munged:$munge_pid")
 fi
-slurmctld -f "$SLURM_CONF"; started+=(slurmctld)
-slurmd -f "$SLURM_CONF"; started+=(slurmd)
-cleanup() {
-  for d in "${started[@]}"; do pkill -x "$d" || true; done
-  sleep 1
-  rm -rf "$work"
-}
-trap cleanup EXIT
+slurmctld -f "$SLURM_CONF"; started+=("slurmctld:$work/slurmctld.pid")
+slurmd -f "$SLURM_CONF"; started+=("slurmd:$work/slurmd.pid")
 
 for _ in $(seq 60); do sinfo -h -o %T 2>/dev/null | grep -qE 'idle|mix|alloc' && break; sleep 1; done
 scontrol update nodename="$host" state=resume 2>/dev/null || true

@@ -213,7 +213,7 @@ describe('CSV and JSON API', () => {
   it('publishes an OpenAPI document listing every API route', async () => {
     const doc = await json<{ openapi: string; paths: Record<string, { get: { parameters?: { name: string; schema: { enum?: string[] } }[] } }> }>('/api/openapi.json');
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/cell/{id}', '/api/compare', '/api/method/{id}', '/api/methods', '/api/task/{taskId}', '/api/tasks']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/cell/{id}', '/api/compare', '/api/method/{id}', '/api/methods', '/api/papers/{taskId}', '/api/task/{taskId}', '/api/tasks']);
     const params = doc.paths['/api/task/{taskId}'].get.parameters!;
     expect(params.map((p) => p.name).sort()).toEqual(['dir', 'format', 'sort', 'taskId', 'tier']);
     expect(params.find((p) => p.name === 'sort')!.schema.enum).toContain('autoattack');

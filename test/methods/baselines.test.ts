@@ -13,6 +13,7 @@ import { buildModel } from '../../harness/models/zoo.ts';
 import { Rng } from '../../harness/rng.ts';
 import { withFreshHead } from '../../harness/run/run-cell.ts';
 import { initBackend, shutdownBackend } from '../../harness/tensor/backend.ts';
+import { NO_TRAIN_STATE } from '../../harness/train/train-state.ts';
 import { trainingAttack } from '../../harness/train/training-attack.ts';
 import type { FineTuneContext, MethodEntry } from '../../methods/define.ts';
 import { methods } from '../../methods/registry.ts';
@@ -60,6 +61,7 @@ async function fineTune(id: string, config: Record<string, unknown> = {}): Promi
     recordCurve: () => {},
     recordArtifact: () => {},
     adversarial: (m, x, y) => attack(m, x, y, rng.nextSeed()),
+    ...NO_TRAIN_STATE,
   };
   const out = await entry.fineTune(ctx as never);
   return { before, after: snapshot(out), model: out };

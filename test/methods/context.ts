@@ -7,6 +7,7 @@ import type { Classifier } from '../../harness/models/classifier.ts';
 import { buildModel } from '../../harness/models/zoo.ts';
 import { Rng } from '../../harness/rng.ts';
 import { withFreshHead } from '../../harness/run/run-cell.ts';
+import { NO_TRAIN_STATE } from '../../harness/train/train-state.ts';
 import { trainingAttack } from '../../harness/train/training-attack.ts';
 import type { SourceRecipe } from '../../harness/protocol/schema.ts';
 import type { FineTuneContext, MethodEntry } from '../../methods/define.ts';
@@ -67,6 +68,7 @@ export async function makeContext(fx: Fixture, id: string, o: ContextOptions = {
       o.onAdversarial?.(m);
       return attack(m, x, y, attackRng.nextSeed());
     },
+    ...NO_TRAIN_STATE,
   };
   return { entry, ctx };
 }

@@ -11,6 +11,7 @@ import { intFlag, parseFlags } from '../command.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { benchModelSteps, MODEL_CASES, type ThroughputRow } from '../../bench/model-steps.ts';
 import { benchDatasetFormats, type FormatRow } from '../../bench/dataset-formats.ts';
+import { saveThroughput } from '../../bench/saved-throughput.ts';
 
 function printFormatRows(rows: FormatRow[]): void {
   console.table(
@@ -114,6 +115,8 @@ Example: npm run bench`,
     }
     console.error(`bench: ${info.name} with ${info.threads} threads; custom kernels: ${info.customKernels.join(', ') || 'none'}`);
     rows.push(...(await benchModelSteps(info.name, MODEL_CASES, { batch, time })));
+    // Kept for `rftbench run --dry-run --estimate` (hours from this machine's throughput).
+    console.error(`bench: throughput saved to ${saveThroughput(rows, { backend: info.name, threads: info.threads })}`);
     if (info.name !== 'cpu') {
       await tf.setBackend('cpu');
       rows.push(...(await benchModelSteps('cpu', [MODEL_CASES[0]], { batch: 4, time: 1 })));

@@ -5,18 +5,17 @@
  */
 import type { Command } from '../command.ts';
 import { UsageError, intFlag, parseFlags } from '../command.ts';
+import { EVAL_CELL_USAGE } from './eval-cell-usage.ts';
 import { attackIds, createAttack } from '../../../attacks/registry.ts';
 import type { LogitsFn } from '../../../attacks/types.ts';
 import { getDataset } from '../../../datasets/registry.ts';
-import { loadCheckpoint, readCheckpointFile } from '../../checkpoint/checkpoint.ts';
 import { evaluateAutoAttack } from '../../evaluate/autoattack-metric.ts';
 import { accuracyMetric, type MetricValue } from '../../evaluate/metric.ts';
 import { attackAccuracyInWorkers, evaluationWorkers, openEvaluationPool } from '../../evaluate/workers/attack-pool.ts';
 import { perturbationFlags } from '../../evaluate/perturbation-check.ts';
-import type { ModelSpec } from '../../models/classifier.ts';
-import { buildModel } from '../../models/zoo.ts';
 import { AutoAttackEvaluationSchema, type Threat } from '../../protocol/schema.ts';
 import { initBackend } from '../../tensor/backend.ts';
+import { EXTERNAL_MODEL_FLAGS, EXTERNAL_MODEL_USAGE, modelFromFlags } from '../model-flags.ts';
 
 /** `8/255`, `0.031`, `0.5`: a positive number, fractions allowed. */
 export function parseEps(text: string): number {
@@ -35,14 +34,6 @@ export function parseAttack(text: string): { id: string; version?: string } {
   return { id, version };
 }
 
-function specOf(path: string, metadata: Record<string, unknown>): ModelSpec {
-  const spec = metadata.spec as ModelSpec | undefined;
-  if (!spec || typeof spec.arch !== 'string' || !Array.isArray(spec.inputShape)) {
-    throw new Error(`${path}: the checkpoint's metadata has no model spec ('spec' with arch, numClasses, inputShape, mean, std); rftbench saves it with every source and cell model`);
-  }
-  return spec;
-}
-
 const pct = (m: MetricValue) => `${(m.value * 100).toFixed(2)}% [${(m.ciLow * 100).toFixed(1)}, ${(m.ciHigh * 100).toFixed(1)}]`;
 
 const command: Command = {
@@ -50,8 +41,10 @@ const command: Command = {
   summary: 'evaluate a saved model on a dataset with an attack (AutoAttack per component)',
   usage: `Usage: rftbench eval --model CHECKPOINT --dataset ID [--attack NAME[:VERSION]] [--eps E] [--norm Linf|L2]
                      [--n N] [--batch-size B] [--seed S] [--state FILE] [--data DIR] [--json]
+                     [--arch ID [--num-classes N] [--input-shape HxWxC] [--mean …] [--std …] [--width W] [--map FROM=TO]…]
 
-  --model PATH     a .safetensors checkpoint saved by rftbench (its metadata names the architecture)
+  --model PATH     a .safetensors checkpoint saved by rftbench (its metadata names the architecture), or
+                   with --arch any PyTorch .pt/.pth or safetensors state dict (MadryLab, RobustBench, …)
   --dataset ID     test split to evaluate on, e.g. fashion-mnist[5-9], cifar10
   --attack NAME    autoattack (default; autoattack:plus, autoattack:rand) or one of: ${attackIds.join(', ')}
   --eps E          radius, fractions allowed (default 8/255 for Linf, 0.5 for L2)
@@ -61,9 +54,16 @@ const command: Command = {
   --seed S         attack seed (default 0)
   --state FILE     AutoAttack per-point state: a long evaluation resumes from it
   --json           print the metrics as JSON
+  A model made outside rftbench (flags as for rftbench import):
+${EXTERNAL_MODEL_USAGE}
+
+A stored cell's kept model, re-evaluated and recorded beside the cell:
+${EVAL_CELL_USAGE}
 
 Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --dataset fashion-mnist[0-4] --attack autoattack --eps 8/255 --n 500`,
   async run(argv) {
+    // --cell: a stored cell's kept model, with the cell's defaults (eval-cell.ts).
+    if (argv.some((a) => a === '--cell' || a.startsWith('--cell='))) return (await import('./eval-cell.ts')).evalCell(argv);
     const { values } = parseFlags(argv, {
       model: { type: 'string' },
       dataset: { type: 'string' },
@@ -76,6 +76,7 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
       state: { type: 'string' },
       data: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...EXTERNAL_MODEL_FLAGS,
     });
     if (!values.model) throw new UsageError('--model is required');
     if (!values.dataset) throw new UsageError('--dataset is required');
@@ -87,8 +88,8 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
     const seed = intFlag(values.seed, '--seed', 0);
     if (n < 1 || batchSize < 1) throw new UsageError('--n and --batch-size must be at least 1');
 
-    const file = readCheckpointFile(values.model);
-    const spec = specOf(values.model, file.metadata);
+    const source = modelFromFlags(values.model, values);
+    const { spec } = source;
     const dataset = getDataset(values.dataset, { dataDir: values.data });
     if (dataset.classNames.length !== spec.numClasses) {
       throw new Error(`--dataset ${values.dataset} has ${dataset.classNames.length} classes but the model in ${values.model} has ${spec.numClasses}`);
@@ -97,10 +98,9 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
       throw new Error(`--dataset ${values.dataset} has ${dataset.inputShape.join('x')} images but the model in ${values.model} takes ${spec.inputShape.join('x')}`);
     }
     await initBackend();
-    const model = buildModel(spec, 0);
+    for (const line of source.describe) console.error(line);
+    const model = source.load();
     try {
-      loadCheckpoint(values.model, model, { strict: true });
-      model.eval();
       const logits: LogitsFn = (x) => model.forward(x);
       const test = await dataset.load('test');
       const count = Math.min(n, test.n);
@@ -123,7 +123,7 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
         metrics.push(accuracyMetric(attack.id, robust, count, { attack: a.id, options: a.options, maxPerturbation: stats.maxPerturbation, flags: perturbationFlags(stats) }));
       }
       if (values.json) {
-        console.log(JSON.stringify({ model: values.model, sha256: file.sha256, dataset: dataset.id, datasetVersion: dataset.version, threat, n: count, seed, metrics }, null, 2));
+        console.log(JSON.stringify({ model: values.model, sha256: source.sha256, dataset: dataset.id, datasetVersion: dataset.version, threat, n: count, seed, metrics }, null, 2));
       } else {
         console.log(`${values.model}  on ${values.dataset} (first ${count} test points), ${threat.norm} eps ${threat.eps.toFixed(5)}`);
         for (const m of metrics) console.log(`  ${m.name.padEnd(18)} ${pct(m)}`);

@@ -65,7 +65,8 @@ Example: rftbench gate --suite smoke --baseline results/baselines/smoke.json`,
     const scratch = values.db ? undefined : mkdtempSync(join(tmpdir(), 'rftbench-gate-'));
     const store = Store.open(values.db ?? join(scratch!, 'gate.db'));
     try {
-      if (!values['no-run']) await runSuite({ suite, store, command: ['rftbench', 'gate', ...argv].join(' '), dataDir: values.data });
+      // A scratch store is thrown away after the comparison: keep no models for it.
+      if (!values['no-run']) await runSuite({ suite, store, command: ['rftbench', 'gate', ...argv].join(' '), dataDir: values.data, keepModels: scratch ? 'none' : 'all' });
       const current = suiteRecords(store, suite);
       if (values.update) {
         const bad = current.records.filter((r) => r.status !== 'completed');

@@ -3,9 +3,12 @@ import type { Command } from '../command.ts';
 import { UsageError, parseFlags } from '../command.ts';
 import { overrideRecipe, type RecipeOverride } from '../../pretrain/recipe-override.ts';
 import { loadSuite } from '../../protocol/suites.ts';
-import { ensureSource } from '../../pretrain/sources.ts';
+import { ensureTaskSource } from '../../pretrain/task-source.ts';
+import { isExternalSource } from '../../protocol/schema.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { describeEnvironment } from '../../run/provenance.ts';
+import { EXIT_INTERRUPTED, installStopSignals } from '../../train/graceful-stop.ts';
+import { parseTrainStateFlags, TRAIN_STATE_USAGE, trainStateOptions } from '../train-state-flags.ts';
 import { DEFAULT_DB_PATH, Store } from '../../../results/store.ts';
 
 const RECIPES = ['at', 'fgsm-rs', 'trades', 'at-fdm'] as const;
@@ -37,7 +40,7 @@ const command: Command = {
   name: 'pretrain',
   summary: "pre-train and cache the adversarially robust source models a suite's tasks use",
   usage: `Usage: rftbench pretrain [--suite ID|FILE.json] [--recipe R [--k K] [--lambda L] [--beta B] [--steps N]]
-                         [--db PATH] [--data DIR] [--force]
+                         [--db PATH] [--data DIR] [--force] [--checkpoint-minutes N] [--keep-train-state]
 
   --suite ID|FILE  whose tasks' source recipes to pre-train (default: quick)
   --recipe R       pre-train the suite's sources with another recipe: at | fgsm-rs | trades | at-fdm
@@ -48,9 +51,11 @@ const command: Command = {
   --db PATH        store that records the sources (default: ${DEFAULT_DB_PATH})
   --data DIR       cache root; checkpoints go to DIR/sources/<recipe hash>.safetensors
   --force          re-train even when a cached checkpoint exists
+  ${TRAIN_STATE_USAGE}
 
 The cache key is the hash of the full recipe (its parameters included).
 'rftbench run' pre-trains missing sources by itself; this command does it ahead of time.
+A killed pre-training resumes from its last checkpoint; SIGTERM/SIGINT checkpoint and exit with code 75.
 Example: rftbench pretrain --suite quick --recipe at-fdm --k 2 --lambda 0.005`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -63,20 +68,24 @@ Example: rftbench pretrain --suite quick --recipe at-fdm --k 2 --lambda 0.005`,
       lambda: { type: 'string' },
       beta: { type: 'string' },
       steps: { type: 'string' },
+      ...trainStateOptions,
     });
+    const training = parseTrainStateFlags(values);
     const suite = loadSuite(values.suite);
     const override = recipeOverride(values);
     // Validate every override before any (long) pre-training starts.
-    const sources = suite.tasks.map((t) => ({ task: t, source: override ? overrideRecipe(t.source, override) : t.source }));
+    // A published checkpoint has no recipe to override: it is downloaded, verified and converted as it is.
+    const sources = suite.tasks.map((t) => ({ task: t, source: override && !isExternalSource(t.source) ? overrideRecipe(t.source, override) : t.source }));
     const environment = describeEnvironment(await initBackend());
     const store = Store.open(values.db);
+    const uninstallStop = installStopSignals(() => process.exit(EXIT_INTERRUPTED));
     try {
       const seen = new Set<string>();
       for (const { task, source } of sources) {
         const key = JSON.stringify(source);
         if (seen.has(key)) continue;
         seen.add(key);
-        const h = await ensureSource(source, { store, environment, dataDir: values.data, force: values.force, log: (m) => console.error(m) });
+        const h = await ensureTaskSource(source, { store, environment, dataDir: values.data, force: values.force, training, log: (m) => console.error(m) });
         const metric = (name: string) => h.metadata.metrics.find((m) => m.name === name);
         const fmt = (name: string) => {
           const m = metric(name);
@@ -86,6 +95,7 @@ Example: rftbench pretrain --suite quick --recipe at-fdm --k 2 --lambda 0.005`,
       }
       return 0;
     } finally {
+      uninstallStop();
       store.close();
     }
   },

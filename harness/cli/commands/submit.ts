@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError, parseFlags } from '../command.ts';
+import { KEEP_MODELS_USAGE, keepModelsOption, parseKeepModels } from '../keep-models-flag.ts';
 import { expandSuite } from '../../protocol/cells.ts';
 import { loadSuite } from '../../protocol/suites.ts';
 import { describeEnvironment } from '../../run/provenance.ts';
@@ -16,7 +17,9 @@ import { resolveMethods, runSuite } from '../../run/runner.ts';
 import { parseSubmission, type Submission } from '../../submit/bundle.ts';
 import { CELL_BUDGET_SECONDS, checkEntry, suiteFor } from '../../submit/checks.ts';
 import { loadEntryFile } from '../../submit/load-entry.ts';
+import { collectEntrySources } from '../../submit/entry-sources.ts';
 import { initBackend } from '../../tensor/backend.ts';
+import { processLogger } from '../../util/log.ts';
 import { writeJsonAtomic } from '../../util/atomic-write.ts';
 import { Store } from '../../../results/store.ts';
 
@@ -24,6 +27,7 @@ const command: Command = {
   name: 'submit',
   summary: 'validate a method entry, run it on a tier, write a submission bundle (and post it)',
   usage: `Usage: rftbench submit ENTRY.ts [--tier smoke|quick|standard] [--out FILE] [--data DIR] [--to URL --token T]
+                     [--keep-models all|none]
 
   ENTRY.ts         a file whose default export is defineMethod({...}) (see README: add a method)
   --tier T         the tier to run the entry on after the checks (default: quick)
@@ -31,6 +35,7 @@ const command: Command = {
   --data DIR       dataset and source-model cache
   --to URL         a leaderboard to post the bundle to (POST URL/api/submit)
   --token T        its bearer token (or RFTBENCH_TOKEN)
+  ${KEEP_MODELS_USAGE}
 
 Checks, on the smoke tier: the entry loads and its config schema has defaults; two runs give identical
 metrics; no tensors are left behind; each cell finishes within ${CELL_BUDGET_SECONDS.smoke} s. Any failure stops
@@ -45,9 +50,11 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
         data: { type: 'string' },
         to: { type: 'string' },
         token: { type: 'string' },
+        ...keepModelsOption,
       },
       { positionals: 1 },
     );
+    const keepModels = parseKeepModels(values['keep-models']);
     const [file] = positionals;
     if (!file) throw new UsageError('the entry file is required: rftbench submit ENTRY.ts');
     if (!['smoke', 'quick', 'standard'].includes(values.tier)) throw new UsageError(`--tier must be smoke, quick or standard, got '${values.tier}'`);
@@ -60,8 +67,10 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
         throw new UsageError(`--to must be a URL, got '${values.to}'`);
       }
     }
-    const log = (m: string) => console.error(m);
+    const log = processLogger().line; // the command's logger: cell events and progress lines too
     const loaded = await loadEntryFile(file);
+    // The entry's own files go into the bundle (size-limited): checked now, before minutes of running.
+    const sources = collectEntrySources(loaded.path);
     const { entry } = loaded;
     console.error(`entry ${entry.id} (${basename(loaded.path)}, sha256 ${loaded.sha256.slice(0, 12)}): checking on the smoke tier`);
     const environment = describeEnvironment(await initBackend());
@@ -80,7 +89,7 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
     try {
       const store = Store.open(join(scratch, 'submission.db'));
       try {
-        const summaries = await runSuite({ suite, store, command: `rftbench submit ${file}`, dataDir: values.data, log, extraEntries: new Map([[entry.id, entry]]) });
+        const summaries = await runSuite({ suite, store, command: `rftbench submit ${file}`, dataDir: values.data, log, extraEntries: new Map([[entry.id, entry]]), entryFiles: new Map([[entry.id, loaded.path]]), keepModels });
         const slow = summaries.filter((s) => s.seconds > budget);
         if (slow.length) {
           console.error(`submission refused: ${slow.length} cells exceeded the ${suite.tier.id} tier's budget of ${budget} s per cell (slowest ${Math.max(...slow.map((s) => s.seconds)).toFixed(0)} s)`);
@@ -111,7 +120,7 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
             JSON.stringify({
               format: 'rftbench-submission/1',
               createdAt: new Date().toISOString(),
-              entry: { id: entry.id, title: entry.title, description: entry.description, paper: entry.paper, file: basename(loaded.path), sha256: loaded.sha256 },
+              entry: { id: entry.id, title: entry.title, description: entry.description, paper: entry.paper, file: basename(loaded.path), sha256: loaded.sha256, sources },
               suite,
               checks: { deterministic: checks.deterministic, leakedTensors: checks.leakedTensors, budgetSecondsPerCell: budget, slowestCellSeconds: Math.max(...summaries.map((s) => s.seconds)) },
               environment,

@@ -74,7 +74,8 @@ describe('rftbench CLI', () => {
     expect(first.status).toBe(0);
     writeFileSync(join(dir, 'dumped.json'), first.out);
     const again = rftbench('run', '--suite', join(dir, 'dumped.json'), '--dry-run', '--db', db);
-    const ids = (s: string) => [...s.matchAll(/^cell ([0-9a-f]{16})/gm)].map((m) => m[1]);
+    // Each stderr line starts with its time and elapsed time (harness/util/log.ts).
+    const ids = (s: string) => [...s.matchAll(/^\S+ \+\S+ cell ([0-9a-f]{16})/gm)].map((m) => m[1]);
     expect(ids(first.err)).toHaveLength(2);
     expect(ids(again.err)).toEqual(ids(first.err));
     expect(existsSync(db)).toBe(false);

@@ -122,6 +122,22 @@ describe('reference architectures: every state-dict key, its PyTorch shape, and 
     expectBlockSplit(noBn, 9);
   });
 
+  it('width scales every stage with the stem: ResNet-18 [8, 16, 32, 64], ResNet-50 stem 8 (the torch fixtures)', () => {
+    const r18 = summarise(() => buildModel({ ...cifar('resnet18'), width: 8 }, 0));
+    expect(sorted(r18.torchKeys)).toEqual(sorted(kuangliuResNet([2, 2, 2, 2], 10, [8, 16, 32, 64])));
+    expectBlockSplit(r18, 10);
+    const r50 = summarise(() => buildModel({ ...imagenet, numClasses: 10, width: 8 }, 0));
+    expect(sorted(r50.torchKeys)).toEqual(sorted(torchvisionResNet50(10, 8)));
+    expect(r50.torchKeys.get('fc.weight')).toEqual([10, 256]);
+    const small = summarise(() => buildModel({ ...cifar('small-resnet'), width: 4 }, 0));
+    expect(sorted(small.torchKeys)).toEqual(sorted(kuangliuResNet([1, 1, 1], 10, [4, 8, 16])));
+    // The default width builds exactly what a spec without the key builds.
+    expect(sorted(summarise(() => buildModel({ ...cifar('resnet18'), width: 64 }, 0)).torchKeys)).toEqual(sorted(kuangliuResNet([2, 2, 2, 2], 10)));
+    expect(() => buildModel({ ...cifar('wrn-28-10'), width: 8 }, 0)).toThrow(/wrn-28-10: takes no width/);
+    expect(() => buildModel({ ...cifar('resnet18'), width: 0 }, 0)).toThrow(/resnet18: width must be a positive integer/);
+    expect(() => buildModel({ ...cifar('resnet18'), width: 2.5 }, 0)).toThrow(/width must be a positive integer/);
+  });
+
   it('small-resnet: kuangliu naming with 16/32/64 widths, 77,754 parameters on 1-channel input', () => {
     const spec: ModelSpec = { arch: 'small-resnet', numClasses: 10, inputShape: [28, 28, 1], mean: [0.286], std: [0.353] };
     const s = summarise(() => buildModel(spec, 0));

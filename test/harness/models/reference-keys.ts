@@ -46,13 +46,16 @@ export function kuangliuResNet(blocks: number[], numClasses: number, widths = [6
   return keys;
 }
 
-/** torchvision resnet50: bottlenecks (1x1, 3x3, 1x1 ×4) with downsample.0/.1 on each stage's first block. */
-export function torchvisionResNet50(numClasses: number): TorchKeys {
+/**
+ * torchvision resnet50: bottlenecks (1x1, 3x3, 1x1 ×4) with downsample.0/.1 on each stage's first block;
+ * `width` scales the stem (64) and the planes ([64, 128, 256, 512]) by width / 64.
+ */
+export function torchvisionResNet50(numClasses: number, width = 64): TorchKeys {
   const { keys, conv, bn, linear } = builder();
-  conv('conv1', 64, 3, 7);
-  bn('bn1', 64);
-  let inPlanes = 64;
-  [64, 128, 256, 512].forEach((planes, li) => {
+  conv('conv1', width, 3, 7);
+  bn('bn1', width);
+  let inPlanes = width;
+  [width, 2 * width, 4 * width, 8 * width].forEach((planes, li) => {
     for (let b = 0; b < [3, 4, 6, 3][li]; b++) {
       const p = `layer${li + 1}.${b}`;
       conv(`${p}.conv1`, planes, inPlanes, 1);
@@ -68,7 +71,7 @@ export function torchvisionResNet50(numClasses: number): TorchKeys {
       inPlanes = planes * 4;
     }
   });
-  linear('fc', numClasses, 2048);
+  linear('fc', numClasses, 32 * width);
   return keys;
 }
 
