@@ -120,6 +120,44 @@ const quick: SuiteInput = {
   seeds: [0],
 };
 
+/** The quick tier's method configs, by id (shared by `quick` and `claims-quick`). */
+const quickMethod = (id: string) => {
+  const run = quick.methods.find((m) => m.id === id);
+  if (!run) throw new Error(`quick suite has no method '${id}'`);
+  return run;
+};
+
+/**
+ * The seed papers' claims (harness/protocol/papers/claims.ts) on real data at CPU scale: the quick task with
+ * every method a claim compares, three seeds (paired differences need several), three epochs instead of two,
+ * and corruption accuracy on a generated Fashion-MNIST-C for RiFT's out-of-distribution claim (ten of the 15
+ * benchmark corruptions: frost needs its textures, and glass/elastic/snow/fog are the slowest to generate).
+ * CARTL runs from the plain source here (the FDM source would double the sources): its claim is judged on
+ * NEFT and BN freezing alone. About an hour on 2 cores.
+ */
+const claimsQuick: SuiteInput = {
+  id: 'claims-quick',
+  description:
+    'The seed papers\' headline claims at CPU scale: Fashion-MNIST transfer (classes 0-4 to 5-9), every method the ' +
+    'claims compare, 3 seeds, 3 epochs, clean + PGD-20 + AutoAttack (APGD-CE, APGD-T) + corruption accuracy.',
+  tier: {
+    ...quick.tier,
+    budget: { ...quick.tier.budget, epochs: 3 },
+    evaluation: {
+      ...quick.tier.evaluation,
+      corruptions: {
+        n: 200,
+        batchSize: 200,
+        only: ['gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'motion_blur', 'zoom_blur',
+          'brightness', 'contrast', 'pixelate', 'jpeg_compression'],
+      },
+    },
+  },
+  tasks: [{ id: 'fmnist-transfer/linf-8', source: quickSource, target: 'fashion-mnist[5-9]', corruptions: 'fashion-mnist-c[5-9]', threat: { norm: 'Linf', eps: EPS_8 } }],
+  methods: ['partial', 'lwf', 'at', 'trades', 'twins-at', 'twins-trades', 'cartl', 'rift'].map(quickMethod),
+  seeds: [0, 1, 2],
+};
+
 /** PGD-AT (Madry) at paper scale: 10 steps of 2/255, SGD 0.1, 100 epochs (the CARTL/TWINS source recipe). */
 function pgdAtSource(dataset: string) {
   return { dataset, arch: 'resnet18', recipe: 'at', threat: { norm: 'Linf', eps: EPS_8 }, steps: 10, stepSize: 2 / 255, epochs: 100, batchSize: 128, lr: 0.1 } as const;
@@ -172,6 +210,7 @@ const standard: SuiteInput = {
 const BUILT_IN: Record<string, SuiteInput> = {
   smoke,
   quick,
+  'claims-quick': claimsQuick,
   standard,
   ...PROTOCOL_SUITES,
   'twins-mini': miniSuite('twins'),
