@@ -10,8 +10,11 @@
  * apgd-dlr with EOT over 20 forwards (randomised defences); 'custom' = your list, with the reference's
  * constructor settings (APGD and untargeted FAB 5 restarts). A list with another version is an error.
  *
- * Before attacking it runs the sanity checks (checks.ts) and records their flags; per-point state
- * (robust flags, attacks done) is saved after every batch to a callback or JSON file and resumed from it.
+ * Before attacking it runs the sanity checks (checks.ts) and records their flags. Two parts are injected,
+ * so the algorithm reads no file and knows no thread: a state store, given the per-point state (robust
+ * flags, attacks done) after every batch and asked for it at the start (default: in memory, for one
+ * evaluation; the harness keeps it in a file), and a batch runner that attacks a component's batches
+ * (default: in this thread, one at a time; the harness hands them to its worker pool).
  *
  * @example
  * const aa = autoAttack({ norm: 'Linf', eps: 8 / 255 });
@@ -19,16 +22,12 @@
  * report.robustAccuracy; report.robustAccuracyAfter; report.flags; report.xAdv.dispose();
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, readFileSync } from 'node:fs';
-import '../harness/tensor/setup.ts';
-import { Rng } from '../harness/rng.ts';
-import { writeFileAtomic } from '../harness/util/atomic-write.ts';
 import { apgd, apgdT, DEFAULT_EPS, type ApgdOptions, type ApgdTOptions } from './apgd.ts';
 import { checkNumClasses, checkRandomized, checkRangeOutput, checkSquareSuccess, zeroGradientFlag, type CheckFlag } from './checks.ts';
 import { fab, type FabOptions } from './fab.ts';
 import { square, type SquareOptions } from './square.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
-import { assertBatch, assertCount, assertNorm, assertPositive, indicesOf, labelsOf, perturbationNorms, predict, takeRows } from './utils.ts';
+import { assertBatch, assertCount, assertNorm, assertPositive, attackRng, indicesOf, labelsOf, perturbationNorms, predict, takeRows } from './utils.ts';
 
 export const COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab', 'fab-t', 'square'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -40,9 +39,12 @@ export const VERSIONS: Readonly<Record<Exclude<AutoAttackVersion, 'custom'>, rea
   rand: ['apgd-ce', 'apgd-dlr'],
 };
 
+/** The format tag of a saved state; a state with another one is refused. */
+export const STATE_FORMAT = 'rftbench-autoattack-state/1';
+
 /** Per-point state that lets a long evaluation resume (AutoAttack's EvaluationState). */
 export interface AutoAttackState {
-  readonly format: 'rftbench-autoattack-state/1';
+  readonly format: typeof STATE_FORMAT;
   readonly attacksToRun: readonly string[];
   readonly runAttacks: readonly string[];
   readonly robustFlags: readonly boolean[];
@@ -56,8 +58,25 @@ export interface AutoAttackState {
   readonly inProgress?: { readonly attack: string; readonly points: readonly number[]; readonly batchesDone: number };
 }
 
-/** Where the state lives: a JSON file path, or callbacks (load returns undefined when there is none). */
-export type StateStore = string | { load(): AutoAttackState | undefined; save(state: AutoAttackState): void };
+/**
+ * Where the per-point state lives: `save` gets it at the start and after every batch, `load` gives back the
+ * last one saved (undefined when there is none) and the evaluation resumes from it.
+ */
+export interface AutoAttackStateStore {
+  load(): AutoAttackState | undefined;
+  save(state: AutoAttackState): void;
+}
+
+/** The state kept in memory: a run resumes from it within this process only. */
+export function memoryStateStore(initial?: AutoAttackState): AutoAttackStateStore {
+  let saved = initial;
+  return {
+    load: () => saved,
+    save: (state) => {
+      saved = state;
+    },
+  };
+}
 
 /** Component settings to override, e.g. fewer iterations or queries on a CPU tier. */
 export interface ComponentOverrides {
@@ -81,7 +100,8 @@ export interface AutoAttackOptions {
   readonly overrides?: ComponentOverrides;
   /** Run the sanity checks before attacking. @default true */
   readonly checks: boolean;
-  readonly state?: StateStore;
+  /** Where the per-point state is saved and resumed from. @default a fresh memoryStateStore per evaluation */
+  readonly state?: AutoAttackStateStore;
   /** Progress lines ("robust accuracy after APGD-CE: 41.20%"). */
   readonly log?: (line: string) => void;
 }
@@ -129,13 +149,35 @@ export interface BatchDone {
 }
 
 /**
- * Runs up to `width` batches of one component at once (the evaluation worker pool). Batches of a component
- * are independent, and their outcomes are applied in batch order, so results and saved state are those of
- * one batch at a time.
+ * Attacks batches of one component, up to `width` at once, and answers with their outcomes in the order of
+ * `jobs`. Batches are independent (each has its own points and seed) and the evaluation applies outcomes
+ * in batch order, so results and saved states are those of one batch at a time, whoever ran them.
  */
 export interface AutoAttackBatchRunner {
   readonly width: number;
-  run(component: Component, jobs: readonly BatchJob[]): Promise<BatchDone[]>;
+  run(component: Component, jobs: readonly BatchJob[]): BatchDone[] | Promise<BatchDone[]>;
+}
+
+/** A runner that answers at once, as the synchronous `evaluate` needs. */
+export interface SyncBatchRunner extends AutoAttackBatchRunner {
+  run(component: Component, jobs: readonly BatchJob[]): BatchDone[];
+}
+
+/** The default runner: each batch attacked in this thread, one at a time. */
+export function inThreadRunner(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, attackOf: (component: Component) => Attack): SyncBatchRunner {
+  const runOne = (attack: Attack, job: BatchJob): BatchDone => {
+    const xb = takeRows(x, job.points);
+    const yb = takeRows(y, job.points);
+    let xAdv: tf.Tensor4D | undefined;
+    try {
+      const result: AttackResult = attack.run(model, xb, yb, job.seed);
+      xAdv = result.xAdv;
+      return { pred: predict(model, xAdv), xAdv: xAdv.dataSync() as Float32Array, notes: result.notes };
+    } finally {
+      tf.dispose(xAdv ? [xb, yb, xAdv] : [xb, yb]);
+    }
+  };
+  return { width: 1, run: (component, jobs) => jobs.map((job) => runOne(attackOf(component), job)) };
 }
 
 interface BatchRequest {
@@ -144,9 +186,9 @@ interface BatchRequest {
 
 export interface AutoAttack extends Attack {
   readonly attacks: readonly Component[];
-  /** The whole evaluation, synchronously. */
+  /** The whole evaluation, synchronously, in this thread. */
   evaluate(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number): AutoAttackReport;
-  /** The same, yielding to the event loop between batches. */
+  /** The same, yielding to the event loop between batches; `runner` attacks the batches (default: in this thread). */
   evaluateAsync(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number, onProgress?: (p: Progress) => void, runner?: AutoAttackBatchRunner): Promise<AutoAttackReport>;
 }
 
@@ -184,23 +226,16 @@ export function componentAttack(name: Component, version: AutoAttackVersion, nor
   }
 }
 
-function loadState(store: StateStore | undefined): AutoAttackState | undefined {
-  if (store === undefined) return undefined;
-  if (typeof store !== 'string') return store.load();
-  if (!existsSync(store)) return undefined;
-  const parsed = JSON.parse(readFileSync(store, 'utf8')) as AutoAttackState;
-  if (parsed.format !== 'rftbench-autoattack-state/1') throw new Error(`autoattack: ${store} is not an AutoAttack state file (format '${String(parsed.format)}')`);
-  return parsed;
-}
-
-function saveState(store: StateStore | undefined, state: AutoAttackState): void {
-  if (store === undefined) return;
-  if (typeof store !== 'string') return store.save(state);
-  // Write then rename, so a kill mid-write leaves the previous state intact.
-  writeFileAtomic(store, JSON.stringify(state));
-}
-
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v) => b.includes(v));
+
+/** `state` must be a store: a file path (options through the registry) is refused, files being the harness's. */
+function assertStateStore(state: unknown): void {
+  if (state === undefined) return;
+  const s = state as Partial<AutoAttackStateStore> | null;
+  if (typeof s === 'object' && s !== null && typeof s.load === 'function' && typeof s.save === 'function') return;
+  const got = typeof state === 'string' ? `the string '${state}'` : String(state);
+  throw new Error(`autoattack: option 'state' must be a state store with load() and save(), got ${got}; a state file is the harness's (fileStateStore, rftbench eval --state FILE)`);
+}
 
 export function resolveAutoAttackOptions(options: Partial<AutoAttackOptions>): AutoAttackOptions {
   const norm = options.norm ?? 'Linf';
@@ -208,14 +243,103 @@ export function resolveAutoAttackOptions(options: Partial<AutoAttackOptions>): A
   assertNorm('autoattack', o.norm);
   assertPositive('autoattack', { eps: o.eps });
   assertCount('autoattack', { batchSize: o.batchSize });
+  assertStateStore(o.state);
   return o;
 }
+
+/** The saved state to resume from, checked against this evaluation; undefined starts afresh. */
+function restoredState(store: AutoAttackStateStore, list: readonly Component[], n: number, log: (line: string) => void): AutoAttackState | undefined {
+  const restored = store.load();
+  if (!restored) return undefined;
+  if (!sameSet(restored.attacksToRun, list)) {
+    throw new Error(`autoattack: the saved state was made for attacks [${restored.attacksToRun.join(', ')}], not [${list.join(', ')}]; wrong state file?`);
+  }
+  if (restored.robustFlags.length !== n) throw new Error(`autoattack: the saved state has ${restored.robustFlags.length} points, the batch ${n}`);
+  log(`restored state: ${restored.runAttacks.length ? restored.runAttacks.join(', ') : 'no attack'} already run; only this run's adversarial examples are returned`);
+  return restored;
+}
+
+/** The reference's checks before attacking, on the first batch (the output range is always looked at). */
+function checksBefore(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, o: AutoAttackOptions, components: ReadonlyMap<Component, Attack>, flag: (f: CheckFlag | undefined) => void): void {
+  const first = Array.from({ length: Math.min(o.batchSize, x.shape[0]) }, (_, i) => i);
+  const head = takeRows(x, first);
+  const headY = takeRows(y, first);
+  try {
+    if (o.checks && o.version !== 'rand') flag(checkRandomized(model, head, headY));
+    const range = checkRangeOutput(model, head);
+    if (o.checks) {
+      flag(range.flag);
+      const targets = (c: Component) => Number(components.get(c)?.options.nTargetClasses ?? 9);
+      flag(checkNumClasses(range.numClasses, [...components.keys()], targets('apgd-t'), targets('fab-t')));
+    }
+  } finally {
+    tf.dispose([head, headY]);
+  }
+}
+
+/** The reference's checks after attacking: DLR's zero gradients, Square beating the white-box attacks. */
+function checksAfter(zeroGradientPoints: number, n: number, cleanAccuracy: number, after: readonly { attack: string; robustAccuracy: number }[], flag: (f: CheckFlag | undefined) => void): void {
+  flag(zeroGradientFlag(zeroGradientPoints, n, 'DLR-based APGD, at the start of its runs'));
+  const byAttack: Record<string, number> = { clean: cleanAccuracy };
+  for (const r of after) byAttack[r.attack] = r.robustAccuracy;
+  flag(checkSquareSuccess(byAttack));
+}
+
+function cleanPredictions(model: LogitsFn, x: tf.Tensor4D, batchSize: number): Int32Array {
+  const n = x.shape[0];
+  const pred = new Int32Array(n);
+  for (let start = 0; start < n; start += batchSize) {
+    const xb = takeRows(x, Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i));
+    pred.set(predict(model, xb), start);
+    xb.dispose();
+  }
+  return pred;
+}
+
+/** The largest perturbation (NaN rows left out) and the number of NaN rows. */
+function perturbationSummary(x: tf.Tensor4D, xAdv: tf.Tensor4D, norm: Norm): { maxPerturbation: number; nanCount: number } {
+  let maxPerturbation = 0;
+  let nanCount = 0;
+  for (const v of perturbationNorms(x, xAdv, norm)) {
+    if (Number.isNaN(v)) nanCount++;
+    else maxPerturbation = Math.max(maxPerturbation, v);
+  }
+  return { maxPerturbation, nanCount };
+}
+
+/** The worst case so far, per point: robust flags, adversarial examples (row-major) and predictions on them. */
+interface WorstCase {
+  readonly robust: boolean[];
+  readonly xAdvData: Float32Array;
+  readonly yAdv: Int32Array;
+}
+
+/** Marks the points a batch fooled as broken and keeps their examples; returns how many it fooled. */
+function applyBatch(done: BatchDone, points: readonly number[], labels: Int32Array, worst: WorstCase): number {
+  const dim = worst.xAdvData.length / worst.robust.length;
+  let broken = 0;
+  points.forEach((j, q) => {
+    if (done.pred[q] === labels[j]) return;
+    worst.robust[j] = false;
+    worst.xAdvData.set(done.xAdv.subarray(q * dim, (q + 1) * dim), j * dim);
+    worst.yAdv[j] = done.pred[q];
+    broken++;
+  });
+  return broken;
+}
+
+const isRequest = (v: Progress | BatchRequest): v is BatchRequest => 'request' in v;
 
 /** AutoAttack with the reference's versions; `run` returns the worst case, `evaluate` the full report. */
 export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack {
   const o = resolveAutoAttackOptions(options);
   const list = attacksOf(o.version, o.attacks);
   const components = new Map(list.map((a) => [a, componentAttack(a, o.version, o.norm, o.eps, o.overrides)]));
+  const attackOf = (name: Component): Attack => {
+    const attack = components.get(name);
+    if (!attack) throw new Error(`autoattack: no component '${name}' in [${list.join(', ')}]`);
+    return attack;
+  };
   const log = o.log ?? (() => {});
   const recorded = {
     norm: o.norm,
@@ -227,23 +351,11 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
     components: Object.fromEntries([...components].map(([k, a]) => [k, a.options])),
   };
 
-  /** Attacks one batch in this thread. */
-  function runHere(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, attack: Attack, job: BatchJob): BatchDone {
-    const xb = takeRows(x, job.points as number[]);
-    const yb = takeRows(y, job.points as number[]);
-    const result: AttackResult = attack.run(model, xb, yb, job.seed);
-    try {
-      return { pred: predict(model, result.xAdv), xAdv: result.xAdv.dataSync() as Float32Array, notes: result.notes };
-    } finally {
-      tf.dispose([xb, yb, result.xAdv]);
-    }
-  }
-
-  // Yields progress after each batch, or a request for a runner to attack a group of batches (only when
-  // `width` > 1, i.e. evaluateAsync was given a runner); the driver answers a request through next().
-  function* steps(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number, width = 1): Generator<Progress | BatchRequest, AutoAttackReport, BatchDone[] | undefined> {
+  // The algorithm. It yields a request for each group of up to `width` batches (the driver answers through
+  // next() with the runner's outcomes) and progress after each batch applied.
+  function* steps(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number, width: number): Generator<Progress | BatchRequest, AutoAttackReport, BatchDone[] | undefined> {
     assertBatch('autoattack', x, y);
-    if (!Number.isInteger(seed)) throw new Error(`autoattack: seed must be an integer, got ${seed}`);
+    const root = attackRng('autoattack', seed);
     const n = x.shape[0];
     if (n === 0) throw new Error('autoattack: the batch is empty');
     const labels = labelsOf(y);
@@ -254,40 +366,10 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
       log(`Warning: ${f.message}`);
     };
 
-    const restored = loadState(o.state);
-    if (restored) {
-      if (!sameSet(restored.attacksToRun, list)) {
-        throw new Error(`autoattack: the saved state was made for attacks [${restored.attacksToRun.join(', ')}], not [${list.join(', ')}]; wrong state file?`);
-      }
-      if (restored.robustFlags.length !== n) throw new Error(`autoattack: the saved state has ${restored.robustFlags.length} points, the batch ${n}`);
-      log(`restored state: ${restored.runAttacks.length ? restored.runAttacks.join(', ') : 'no attack'} already run; only this run's adversarial examples are returned`);
-    }
-
-    // Sanity checks on the first batch.
-    let numClasses: number;
-    {
-      const head = takeRows(x, Array.from({ length: Math.min(o.batchSize, n) }, (_, i) => i));
-      const headY = takeRows(y, Array.from({ length: Math.min(o.batchSize, n) }, (_, i) => i));
-      try {
-        if (o.checks && o.version !== 'rand') flag(checkRandomized(model, head, headY));
-        const range = checkRangeOutput(model, head);
-        numClasses = range.numClasses;
-        if (o.checks) {
-          flag(range.flag);
-          flag(checkNumClasses(numClasses, list, Number(components.get('apgd-t')?.options.nTargetClasses ?? 9), Number(components.get('fab-t')?.options.nTargetClasses ?? 9)));
-        }
-      } finally {
-        tf.dispose([head, headY]);
-      }
-    }
-
-    const cleanPred = new Int32Array(n);
-    for (let start = 0; start < n; start += o.batchSize) {
-      const idx = Array.from({ length: Math.min(o.batchSize, n - start) }, (_, i) => start + i);
-      const xb = takeRows(x, idx);
-      cleanPred.set(predict(model, xb), start);
-      xb.dispose();
-    }
+    const store = o.state ?? memoryStateStore();
+    const restored = restoredState(store, list, n, log);
+    checksBefore(model, x, y, o, components, flag);
+    const cleanPred = cleanPredictions(model, x, o.batchSize);
     const robust = restored ? restored.robustFlags.map(Boolean) : Array.from(cleanPred, (p, i) => p === labels[i]);
     const cleanAccuracy = restored ? restored.cleanAccuracy : robust.filter(Boolean).length / n;
     const runAttacks = restored ? [...restored.runAttacks] : [];
@@ -295,7 +377,7 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
     const accuracyNow = () => robust.filter(Boolean).length / n;
     let inProgress = restored?.inProgress;
     const snapshot = (): AutoAttackState => ({
-      format: 'rftbench-autoattack-state/1',
+      format: STATE_FORMAT,
       attacksToRun: [...list],
       runAttacks: [...runAttacks],
       robustFlags: [...robust],
@@ -303,15 +385,13 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
       robustAccuracyAfter: after.map((r) => ({ ...r })),
       ...(inProgress ? { inProgress } : {}),
     });
-    saveState(o.state, snapshot());
+    store.save(snapshot());
     log(`${restored ? 'robust accuracy at the time of restoring the state' : 'initial accuracy'}: ${(accuracyNow() * 100).toFixed(2)}%`);
 
     const xAdvData = Float32Array.from(x.dataSync());
-    const dim = xAdvData.length / Math.max(n, 1);
     const yAdv = Int32Array.from(cleanPred);
     const componentNotes: Record<string, unknown[]> = {};
     let zeroGradientPoints = 0;
-    const root = new Rng(seed >>> 0);
 
     for (const name of list) {
       if (runAttacks.includes(name)) continue;
@@ -319,34 +399,26 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
       const resuming = inProgress?.attack === name ? inProgress : undefined;
       const robustIdx = resuming ? [...resuming.points] : indicesOf(robust);
       if (robustIdx.length === 0) break;
-      const attack = components.get(name)!;
       const batches = Math.ceil(robustIdx.length / o.batchSize);
       componentNotes[name] = [];
       for (let first = resuming ? resuming.batchesDone : 0; first < batches; first += width) {
         // Each (attack, batch) has its own seed, so a resumed run attacks a batch as a fresh one would.
         const jobs: BatchJob[] = [];
         for (let b = first; b < Math.min(batches, first + width); b++) jobs.push({ points: robustIdx.slice(b * o.batchSize, (b + 1) * o.batchSize), seed: root.fork(`${name}#${b}`).nextSeed() });
-        const results = width > 1 ? yield { request: { component: name, jobs } } : [runHere(model, x, y, attack, jobs[0])];
+        const results = yield { request: { component: name, jobs } };
         if (!results || results.length !== jobs.length) throw new Error(`autoattack: the batch runner returned ${results?.length ?? 0} results for ${jobs.length} batches`);
         for (let k = 0; k < jobs.length; k++) {
           const b = first + k;
           const idx = jobs[k].points;
-          const { pred, xAdv: advData, notes } = results[k];
-          let broken = 0;
-          idx.forEach((j, q) => {
-            if (pred[q] === labels[j]) return;
-            robust[j] = false;
-            xAdvData.set(advData.subarray(q * dim, (q + 1) * dim), j * dim);
-            yAdv[j] = pred[q];
-            broken++;
-          });
+          const notes = results[k].notes;
+          const broken = applyBatch(results[k], idx, labels, { robust, xAdvData, yAdv });
           if (notes) {
             componentNotes[name].push(notes);
             const z = Number(notes.zeroGradientPoints ?? 0);
             if ((name === 'apgd-dlr' || name === 'apgd-t') && z > 0) zeroGradientPoints += z;
           }
           inProgress = { attack: name, points: robustIdx, batchesDone: b + 1 };
-          saveState(o.state, snapshot());
+          store.save(snapshot());
           log(`${name} - ${b + 1}/${batches} - ${broken} out of ${idx.length} successfully perturbed`);
           yield { attack: name, batch: b + 1, batches, robustAccuracy: accuracyNow() };
         }
@@ -354,25 +426,13 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
       runAttacks.push(name);
       inProgress = undefined;
       after.push({ attack: name, robustAccuracy: accuracyNow() });
-      saveState(o.state, snapshot());
+      store.save(snapshot());
       log(`robust accuracy after ${name.toUpperCase()}: ${(accuracyNow() * 100).toFixed(2)}%`);
     }
 
-    if (o.checks) {
-      flag(zeroGradientFlag(zeroGradientPoints, n, 'DLR-based APGD, at the start of its runs'));
-      const byAttack: Record<string, number> = { clean: cleanAccuracy };
-      for (const r of after) byAttack[r.attack] = r.robustAccuracy;
-      flag(checkSquareSuccess(byAttack));
-    }
-
+    if (o.checks) checksAfter(zeroGradientPoints, n, cleanAccuracy, after, flag);
     const xAdv = tf.tensor4d(xAdvData, x.shape);
-    const norms = perturbationNorms(x, xAdv, o.norm);
-    let maxPerturbation = 0;
-    let nanCount = 0;
-    for (const v of norms) {
-      if (Number.isNaN(v)) nanCount++;
-      else maxPerturbation = Math.max(maxPerturbation, v);
-    }
+    const { maxPerturbation, nanCount } = perturbationSummary(x, xAdv, o.norm);
     log(`max ${o.norm} perturbation: ${maxPerturbation.toFixed(5)}, nan in tensor: ${nanCount}`);
     log(`robust accuracy: ${(accuracyNow() * 100).toFixed(2)}%`);
     return {
@@ -393,14 +453,16 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
   }
 
   const evaluate = (model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number): AutoAttackReport => {
-    const it = steps(model, x, y, seed);
+    const runner = inThreadRunner(model, x, y, attackOf);
+    const it = steps(model, x, y, seed, runner.width);
+    let answer: BatchDone[] | undefined;
     for (;;) {
-      const r = it.next();
+      const r = it.next(answer);
+      answer = undefined;
       if (r.done) return r.value;
+      if (isRequest(r.value)) answer = runner.run(r.value.request.component, r.value.request.jobs);
     }
   };
-
-  const isRequest = (v: Progress | BatchRequest): v is BatchRequest => 'request' in v;
 
   return {
     id: o.version === 'custom' ? `autoattack-custom(${list.join(',')})` : `autoattack-${o.version}`,
@@ -409,15 +471,15 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
     attacks: list,
     options: recorded,
     evaluate,
-    async evaluateAsync(model, x, y, seed, onProgress, runner) {
-      const it = steps(model, x, y, seed, runner ? Math.max(1, runner.width) : 1);
+    async evaluateAsync(model, x, y, seed, onProgress, runner = inThreadRunner(model, x, y, attackOf)) {
+      const it = steps(model, x, y, seed, Math.max(1, runner.width));
       let answer: BatchDone[] | undefined;
       for (;;) {
         const r = it.next(answer);
         answer = undefined;
         if (r.done) return r.value;
         if (isRequest(r.value)) {
-          answer = await runner!.run(r.value.request.component, r.value.request.jobs);
+          answer = await runner.run(r.value.request.component, r.value.request.jobs);
           continue;
         }
         onProgress?.(r.value);

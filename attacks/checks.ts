@@ -7,7 +7,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '../harness/tensor/setup.ts';
-import { crossEntropy } from '../harness/nn/losses.ts';
 import type { LogitsFn } from './types.ts';
 
 export type CheckId = 'probability-output' | 'zero-gradients' | 'randomized' | 'too-few-classes' | 'square-beats-white-box';
@@ -87,19 +86,6 @@ export function zeroGradientFlag(count: number, total: number, where: string): C
     message: `${count} of ${total} points have an exactly zero input gradient (${where}): gradient-based attacks are unreliable there`,
     details: { points: count, total, where },
   };
-}
-
-/** Zero input gradients of the cross-entropy, per point. */
-export function checkZeroGradients(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D): CheckFlag | undefined {
-  const s = tf.tidy(() => {
-    const g = tf.grad((z: tf.Tensor) => tf.sum(crossEntropy(model(z as tf.Tensor4D), y, 'none')))(x);
-    return tf.sum(tf.abs(g), [1, 2, 3]);
-  });
-  const v = s.dataSync();
-  s.dispose();
-  let zeros = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] === 0) zeros++;
-  return zeroGradientFlag(zeros, v.length, 'cross-entropy gradient');
 }
 
 /**

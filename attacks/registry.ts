@@ -1,13 +1,13 @@
 /**
  * @module The attack registry: id → factory taking the attack's options (norm, eps, ...) and returning a
- * configured Attack. Unknown ids fail with "did you mean". `attacks` is the lazy Registry the harness
- * uses for methods and datasets too; `createAttack` is the synchronous path.
+ * configured Attack. Unknown ids fail with "did you mean". Attacks are built synchronously (inside the
+ * evaluation workers too), so this is an EagerRegistry of the shared shape.
  *
  * @example
  * const attack = createAttack('apgd-t', { norm: 'Linf', eps: 8 / 255 });
- * const lazy = await attacks.get('square');
+ * attacks.ids(); // ['fgsm', 'fgsm-rs', 'pgd', ...]
  */
-import { Registry, UnknownIdError } from '../harness/util/registry.ts';
+import { EagerRegistry } from '../harness/util/registry.ts';
 import { apgd, apgdT } from './apgd.ts';
 import { autoAttack } from './autoattack.ts';
 import { cw } from './cw.ts';
@@ -21,7 +21,7 @@ import type { Attack } from './types.ts';
 export type AttackFactory = (options?: Record<string, unknown>) => Attack;
 
 // Each factory gets the options it understands; the fixed parts of an id (loss, targeting) win over the options.
-const FACTORIES: Readonly<Record<string, AttackFactory>> = {
+export const attacks = new EagerRegistry<AttackFactory>('attack', {
   fgsm: (opts = {}) => fgsm(opts),
   'fgsm-rs': (opts = {}) => fgsm({ ...opts, randomStart: true }),
   pgd: (opts = {}) => pgd(opts),
@@ -33,21 +33,9 @@ const FACTORIES: Readonly<Record<string, AttackFactory>> = {
   'fab-t': (opts = {}) => fab({ ...opts, targeted: true }),
   square: (opts = {}) => square(opts),
   autoattack: (opts = {}) => autoAttack(opts),
-};
+}).freeze();
 
-export const attackIds: readonly string[] = Object.keys(FACTORIES);
-
-/** The factory of `id`; unknown ids throw UnknownIdError ("Unknown attack 'pgdd'. Did you mean: pgd?"). */
-export function attackFactory(id: string): AttackFactory {
-  const f = Object.hasOwn(FACTORIES, id) ? FACTORIES[id] : undefined;
-  if (!f) throw new UnknownIdError('attack', id, attackIds);
-  return f;
-}
-
+/** A configured attack; unknown ids throw UnknownIdError ("Unknown attack 'pgdd'. Did you mean: pgd?"). */
 export function createAttack(id: string, options: Record<string, unknown> = {}): Attack {
-  return attackFactory(id)(options);
+  return attacks.get(id)(options);
 }
-
-export const attacks = new Registry<AttackFactory>('attack');
-for (const id of attackIds) attacks.register(id, async () => FACTORIES[id]);
-attacks.freeze();

@@ -1,9 +1,11 @@
 /**
- * @module Batching: seeded index order and uint8 → float32 [0,1] NHWC tensors made on the active
- * backend (a tensor made on one backend and read on another can be misread; see backend.md).
+ * @module Batching: seeded index order and uint8 → float32 [0,1] NHWC tensors (through the split's
+ * pipeline, if any) made on the active backend (a tensor made on one backend and read on another can be
+ * misread; see backend.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../harness/rng.ts';
+import { batchShape, pipelinePixels } from './batch-pipeline.ts';
 import type { DataSplit } from './types.ts';
 
 export interface BatchOptions {
@@ -32,16 +34,25 @@ export interface TensorBatch {
   y: tf.Tensor1D;
 }
 
-export function toBatch(split: DataSplit, indices: ArrayLike<number>): TensorBatch {
+/**
+ * Rows `indices` as model input. A split with a pipeline (the protocol's resize, channel rule and
+ * augmentation: batch-pipeline.ts) is transformed on the way; `epoch` marks a training batch, augmented
+ * for that epoch; without it the batch is an evaluation batch (resized only).
+ */
+export function toBatch(split: DataSplit, indices: ArrayLike<number>, opts: { epoch?: number } = {}): TensorBatch {
   const [h, w, c] = split.shape;
   const per = h * w * c;
-  const pixels = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
-    const src = indices[i] * per;
     if (indices[i] < 0 || indices[i] >= split.n) throw new Error(`toBatch: index ${indices[i]} outside 0..${split.n - 1}`);
-    for (let j = 0; j < per; j++) pixels[i * per + j] = split.images[src + j] / 255;
     labels[i] = split.labels[indices[i]];
+  }
+  const transformed = pipelinePixels(split, indices, opts.epoch);
+  if (transformed) return { x: tf.tensor4d(transformed, [indices.length, ...batchShape(split)]), y: tf.tensor1d(labels, 'int32') };
+  const pixels = new Float32Array(indices.length * per);
+  for (let i = 0; i < indices.length; i++) {
+    const src = indices[i] * per;
+    for (let j = 0; j < per; j++) pixels[i * per + j] = split.images[src + j] / 255;
   }
   return { x: tf.tensor4d(pixels, [indices.length, h, w, c]), y: tf.tensor1d(labels, 'int32') };
 }

@@ -65,9 +65,6 @@ export interface DownloadOptions {
   progressIntervalMs?: number;
 }
 
-/** Kept for callers of the earlier streaming API. */
-export type StreamDownloadOptions = DownloadOptions;
-
 /** A fixed jitter schedule: retries of many nodes spread out, yet every run waits the same. */
 const JITTER = [1, 0.8, 1.2, 0.9, 1.1, 0.85, 1.15];
 

@@ -31,7 +31,8 @@ export function centerSquare(img: RgbImage): RgbImage {
   return crop(img, x, y, x + side - 1, y + side - 1);
 }
 
-interface Taps {
+/** Bilinear filter taps of one axis (also used per batch by datasets/resample.ts). */
+export interface Taps {
   start: Int32Array;
   count: Int32Array;
   weights: Float32Array;
@@ -40,7 +41,7 @@ interface Taps {
 }
 
 /** Filter taps of one axis: for output i, source pixels start[i]..start[i]+count[i]-1. */
-function taps(inSize: number, outSize: number): Taps {
+export function taps(inSize: number, outSize: number): Taps {
   const scale = inSize / outSize;
   const support = Math.max(1, scale); // triangle radius in source pixels
   const width = Math.ceil(support) * 2 + 1;

@@ -2,9 +2,28 @@
  * @module The dataset contract: every loader returns its splits as raw uint8 NHWC images + int labels,
  * held in memory; tensors are made per batch by `datasets/batches.ts`, on the active backend.
  */
+import type { Augment } from '../harness/protocol/schema.ts';
 import type { DatasetSource } from './sources.ts';
 
 export type SplitName = 'train' | 'test';
+
+/**
+ * How a split's images become model input, batch by batch (datasets/batch-pipeline.ts): the task's
+ * augmentation (training batches only), resize and channel rule. Plain data, so a worker thread given the
+ * split rebuilds the same batches.
+ */
+export interface BatchPipeline {
+  /** [height, width, channels] of the stored images it expects. */
+  readonly inShape: readonly [number, number, number];
+  /** [height, width, channels] of the batches: the model's input. */
+  readonly outShape: readonly [number, number, number];
+  /** Random crop / flip of training batches (toBatch with an epoch); absent: none. */
+  readonly augment?: Augment;
+  /** The cell's seed: example i's augmentation in epoch e comes from (seed, e, id of i). */
+  readonly seed: number;
+  /** The example id of each row when the split is a subset of the task's (RiFT's held-out rest); default the row. */
+  readonly ids?: Int32Array;
+}
 
 /** One split in memory. `images` is NHWC uint8, row-major, `n * h * w * c` bytes. */
 export interface DataSplit {
@@ -13,6 +32,8 @@ export interface DataSplit {
   readonly n: number;
   /** [height, width, channels] */
   readonly shape: readonly [number, number, number];
+  /** The protocol's per-batch transform into the model's input; absent: the images as they are. */
+  readonly pipeline?: BatchPipeline;
 }
 
 export interface DatasetInfo {

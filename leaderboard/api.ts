@@ -7,7 +7,8 @@ import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { boardCsv, cellCsv, compareCsv, methodCsv, methodsCsv, tasksCsv } from './csv.ts';
-import { NotFound, type Leaderboard } from './data.ts';
+import type { Leaderboard } from './read/leaderboard.ts';
+import { NotFound } from './read/not-found.ts';
 import { PapersSchema, papersFor } from './papers.ts';
 import {
   BoardSchema,

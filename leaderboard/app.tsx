@@ -1,7 +1,7 @@
 /**
  * @module The leaderboard site: server-rendered pages (hono/jsx, readable without JavaScript) and the
- * JSON/CSV API over a results Store. Read-only except `/api/submit`, which sits behind `requireToken`
- * and stores a submission bundle's cells as self-reported.
+ * JSON/CSV API over a results Store, read through the page read models of `read/`. Everything it shows comes
+ * from the store (method titles too: it loads no method code). Read-only except `/api/submit` (submit-route.ts).
  *
  * @example
  * const app = createApp(Store.open('results/rftbench.db', { readonly: true }));
@@ -16,13 +16,14 @@ import type { Store } from '../results/store.ts';
 import { createApi } from './api.ts';
 import { modelDownload } from './cell-model.ts';
 import { SITE_CSS, SORT_JS } from './assets.ts';
-import { Leaderboard, NotFound } from './data.ts';
-import { registryCatalog, type MethodCatalog } from './methods.ts';
-import { requireToken } from './require-token.ts';
-import { parseSubmission, type Submission } from '../harness/submit/bundle.ts';
-import { ingestSubmission, SubmissionConflict } from '../results/ingest-submission.ts';
+import { Leaderboard } from './read/leaderboard.ts';
+import { NotFound } from './read/not-found.ts';
+import { createSubmitRoute } from './submit-route.ts';
 import { CompareQuerySchema, TaskQuerySchema, badRequestBody } from './schemas.ts';
 import { CellPage } from './views/cell.tsx';
+import { ChangesPage, RunPage } from './views/history.tsx';
+import { cellHistoryOf, changesOf, runDetailOf, taskHistoryOf } from './history.ts';
+import { createHistoryApi } from './history-api.ts';
 import { ComparePage } from './views/compare.tsx';
 import { ErrorPage } from './views/layout.tsx';
 import { MethodPage, MethodsPage } from './views/method.tsx';
@@ -32,8 +33,6 @@ import { papersFor } from './papers.ts';
 export interface AppOptions {
   /** Secret for the token-protected write endpoints; without it they answer 401. */
   token?: string;
-  /** Where method titles, papers and configs come from; default: `methods/registry.ts`, lazily. */
-  catalog?: MethodCatalog;
   /** A writable store for submissions; without it `POST /api/submit` answers 503. */
   writeStore?: Store;
 }
@@ -62,7 +61,7 @@ function parseQuery<S extends z.ZodType>(c: Context, schema: S): { ok: true; dat
 
 /** Builds the site over a store. Nothing here writes to the store. */
 export function createApp(store: Store, opts: AppOptions = {}): Hono {
-  const lb = new Leaderboard(store, opts.catalog ?? registryCatalog());
+  const lb = new Leaderboard(store);
   const app = new Hono();
 
   app.use(
@@ -115,12 +114,16 @@ export function createApp(store: Store, opts: AppOptions = {}): Hono {
     const q = parseQuery(c, TaskQuerySchema);
     if (!q.ok) return q.res;
     const board = await lb.board(c.req.param('taskId'), q.data);
-    return page(c, <TaskPage board={board} papers={papersFor(store, board.taskId, board.tier)} />);
+    const history = taskHistoryOf(store, store.queryCells({ taskId: board.taskId, tier: board.tier }, { metrics: [] }), board.taskId, board.tier);
+    return page(c, <TaskPage board={board} papers={papersFor(store, board.taskId, board.tier)} history={history} />);
   });
 
   app.get('/methods', async (c) => page(c, <MethodsPage methods={await lb.methods()} />));
   app.get('/method/:id', async (c) => page(c, <MethodPage method={await lb.method(c.req.param('id'))} />));
-  app.get('/cell/:id', async (c) => page(c, <CellPage cell={await lb.cell(c.req.param('id'))} />));
+  app.get('/cell/:id', async (c) => page(c, <CellPage cell={await lb.cell(c.req.param('id'))} history={cellHistoryOf(store, c.req.param('id'))} />));
+  app.get('/changes', (c) => page(c, <ChangesPage changes={changesOf(store)} />));
+  // A run's measurements; a submission's (the link `POST /api/submit` answers with) with its stored code.
+  app.get('/run/:id', (c) => page(c, <RunPage detail={runDetailOf(store, c.req.param('id'))} />));
   app.get('/cell/:id/model.safetensors', (c) => modelDownload(store, c.req.param('id')));
 
   app.get('/compare', async (c) => {
@@ -139,31 +142,11 @@ export function createApp(store: Store, opts: AppOptions = {}): Hono {
     return c.redirect(`/api/task/${encodeURIComponent(id)}${url.search}`, 308);
   });
 
+  app.route('/', createHistoryApi(store, lb));
   app.route('/', createApi(lb, harnessVersion()));
 
-  // Submissions: token-guarded; stored as self-reported until a nightly re-run measures them.
-  app.post('/api/submit', requireToken(opts.token), async (c) => {
-    if (!opts.writeStore) return c.json({ error: 'this server takes no submissions (started without a writable store)' }, 503);
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return c.json({ error: 'the body is not JSON (send the bundle rftbench submit wrote)' }, 400);
-    }
-    let bundle: Submission;
-    try {
-      bundle = parseSubmission(body, 'POST /api/submit');
-    } catch (err) {
-      return c.json({ error: (err as Error).message }, 400);
-    }
-    try {
-      const { runId, cells } = ingestSubmission(opts.writeStore, bundle);
-      return c.json({ runId, cells, verification: 'self-reported', url: `/run/${encodeURIComponent(runId)}` }, 201);
-    } catch (err) {
-      if (err instanceof SubmissionConflict) return c.json({ error: err.message }, 409);
-      throw err;
-    }
-  });
+  // Submissions: the site's one write (submit-route.ts).
+  app.route('/', createSubmitRoute(opts));
 
   app.notFound((c) =>
     isApi(c) ? c.json({ error: `No route ${c.req.method} ${c.req.path}` }, 404) : page(c, <ErrorPage status={404} title="Not found" message={`Nothing at ${c.req.path}`} />, 404),

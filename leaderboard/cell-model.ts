@@ -5,7 +5,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Store } from '../results/store.ts';
-import { NotFound } from './data.ts';
+import { NotFound } from './read/not-found.ts';
 
 /** A 404 whose message says why (no such cell, no model kept, file gone). */
 export class ModelNotFound extends NotFound {

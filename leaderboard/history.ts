@@ -10,7 +10,8 @@ import { PROTOCOL_VERSION } from '../harness/protocol/cells.ts';
 import { cellHistory, getSubmission, latestBefore, listMeasurements, listNights, runMeasurements } from '../results/history.ts';
 import type { MeasurementRow, RunRow } from '../results/schema.ts';
 import type { CellWithMetrics, Store } from '../results/store.ts';
-import { compareMetricNames, NotFound } from './data.ts';
+import { NotFound } from './read/not-found.ts';
+import { compareMetricNames } from './read/ordering.ts';
 import { SUMMARY_METRICS } from './schemas.ts';
 
 export interface MetricSeries {
@@ -131,7 +132,7 @@ export interface Verification {
 }
 
 /** A re-measured submission: each claimed number against the measurement, within the gate's noise. */
-export function verificationOf(cell: Pick<CellWithMetrics, 'artifacts' | 'metrics'>): Verification | null {
+export function verificationOf(cell: { artifacts: Record<string, unknown>; metrics: readonly { name: string; value: number; n: number; ciLow: number; ciHigh: number }[] }): Verification | null {
   const claim = cell.artifacts.selfReported as { runId?: string; metrics?: { name: string; value: number; n: number }[] } | undefined;
   if (!claim?.metrics) return null;
   const rows = claim.metrics.map((c) => {

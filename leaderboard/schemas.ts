@@ -25,8 +25,6 @@ export const CompareQuerySchema = z.object({
   b: Ref.meta({ description: 'a cell id or a method id' }),
 });
 
-export const FormatQuerySchema = z.object({ format: FormatSchema });
-
 // ---- Response bodies ----
 
 export const ThreatSchema = z.object({ norm: z.string(), eps: z.number() });
@@ -135,6 +133,7 @@ export const PaperSchema = z.object({ title: z.string(), url: z.string(), venue:
 export const MethodSummarySchema = z.object({
   id: z.string(),
   title: z.string(),
+  /** Whether the store describes the method (title, paper, config): a run or a submission wrote it. */
   registered: z.boolean(),
   paper: PaperSchema.nullable(),
   description: z.string().nullable(),
@@ -154,7 +153,6 @@ export const MethodResultSchema = z.object({
 export const MethodDetailSchema = MethodSummarySchema.extend({
   configSchema: z.record(z.string(), z.unknown()).nullable(),
   defaults: z.record(z.string(), z.unknown()).nullable(),
-  loadError: z.string().nullable(),
   results: z.array(MethodResultSchema),
 });
 

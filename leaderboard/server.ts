@@ -2,7 +2,8 @@
  * @module startServer: the leaderboard on @hono/node-server over a results store file, opened
  * read-only (the harness may keep writing to it; the site sees new results on the next request). With a
  * token, a second, writable connection takes submissions (`POST /api/submit`).
- * Listens on 127.0.0.1 unless told otherwise.
+ * Listens on 127.0.0.1 unless told otherwise. The process loads no tfjs and no method code: everything shown
+ * comes from the store (test/leaderboard/site-imports.test.ts).
  *
  * @example
  * const { url, close } = await startServer({ dbPath: 'results/rftbench.db' });
@@ -13,7 +14,6 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Store } from '../results/store.ts';
 import { createApp } from './app.tsx';
-import type { MethodCatalog } from './methods.ts';
 
 export interface ServerOptions {
   dbPath: string;
@@ -23,7 +23,6 @@ export interface ServerOptions {
   hostname?: string;
   /** Secret for the token-protected write endpoints. */
   token?: string;
-  catalog?: MethodCatalog;
 }
 
 export interface RunningServer {
@@ -32,14 +31,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer({ dbPath, port = 8787, hostname = '127.0.0.1', token, catalog }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ dbPath, port = 8787, hostname = '127.0.0.1', token }: ServerOptions): Promise<RunningServer> {
   if (!existsSync(dbPath)) {
     throw new Error(`leaderboard: no results store at ${dbPath}; run a suite first (rftbench run --suite quick) or pass --db PATH`);
   }
   const store = Store.open(dbPath, { readonly: true });
   // Submissions are the only writes; a server without a token never opens the store for writing.
   const writer = token ? Store.open(dbPath) : undefined;
-  const app = createApp(store, { token, catalog, writeStore: writer });
+  const app = createApp(store, { token, writeStore: writer });
   let server: Server;
   const info = await new Promise<AddressInfo>((resolve, reject) => {
     server = serve({ fetch: app.fetch, port, hostname }, (i) => resolve(i)) as Server;

@@ -1,7 +1,8 @@
 /**
  * @module The method registry: id → lazy import of the entry. To add a method: write
  * `methods/<id>.ts` default-exporting `defineMethod({...})`, register it here, run
- * `rftbench methods show <id>` (see the README, "Add a method in three steps").
+ * `rftbench methods show <id>` (see the README, "Add a method in three steps"). Keep each entry as
+ * `.register('<id>', async () => (await import('<file>')).default)`: the run's code identity reads this file.
  */
 import { Registry } from '../harness/util/registry.ts';
 import type { MethodEntry } from './define.ts';
@@ -16,4 +17,5 @@ export const methods = new Registry<MethodEntry>('method')
   .register('twins-at', async () => (await import('./twins/twins-at.ts')).default)
   .register('twins-trades', async () => (await import('./twins/twins-trades.ts')).default)
   .register('cartl', async () => (await import('./cartl/cartl.ts')).default)
-  .register('rift', async () => (await import('./rift/rift.ts')).default);
+  .register('rift', async () => (await import('./rift/rift.ts')).default)
+  .freeze();

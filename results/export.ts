@@ -6,18 +6,13 @@
 import { existsSync } from 'node:fs';
 import { toCsv } from '../leaderboard/csv.ts';
 import { Store } from './store.ts';
+import type { MetricValue } from '../harness/evaluate/metric.ts';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-export interface ExportedMetric {
-  name: string;
-  value: number;
-  n: number;
-  ciLow: number;
-  ciHigh: number;
-  details: Record<string, unknown>;
-}
+/** A metric as the harness reports it (harness/evaluate/metric.ts). */
+export type ExportedMetric = MetricValue;
 
 export interface ExportedCell {
   id: string;

@@ -3,9 +3,11 @@
  * measured is touched: a cell id the store holds as measured is a conflict and the whole bundle is
  * refused (one transaction, all or nothing). The entry's files are stored with it; the nightly re-runs the
  * self-reported cells from them, replaces them with measured ones and keeps the claimed numbers beside them.
+ * The entry's title, paper and config schema go to the `methods` table unless the registry's entry is there.
  */
-import type { Submission } from '../harness/submit/bundle.ts';
+import type { Submission } from './submission-bundle.ts';
 import type { Store } from './store.ts';
+import { putMethodInfos } from './method-info.ts';
 import { submissions } from './schema.ts';
 
 export class SubmissionConflict extends Error {
@@ -42,6 +44,11 @@ export function ingestSubmission(store: Store, s: Submission, now = Date.now()):
       .insert(submissions)
       .values({ runId, entryId: s.entry.id, entrySha256: s.entry.sha256, sources: s.entry.sources, suite: s.suite as unknown as Record<string, unknown>, createdAt: now })
       .run();
+    // What the site shows of the entry; a registry entry's own row is kept (method-info.ts).
+    const e = s.entry;
+    putMethodInfos(store, [
+      { id: e.id, title: e.title, description: e.description, paper: e.paper ?? null, configSchema: e.configSchema ?? null, defaults: e.defaults ?? null, origin: 'submission', updatedAt: now },
+    ]);
     for (const c of s.cells) {
       store.recordCell(
         {

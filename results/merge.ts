@@ -11,7 +11,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { Store, type CellWithMetrics } from './store.ts';
 import { listMeasurements, listSubmissions, measurementOf, putMeasurement, putSubmission, type NewMeasurement } from './history.ts';
-import type { EvaluationRow, MeasurementRow, ModelRow, RunRow, SourceRow, SubmissionRow } from './schema.ts';
+import type { EvaluationRow, MeasurementRow, MethodInfoRow, ModelRow, RunRow, SourceRow, SubmissionRow } from './schema.ts';
+import { listMethodInfos, putMethodInfos } from './method-info.ts';
 
 export interface MergeReport {
   readonly inputs: number;
@@ -76,6 +77,7 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
   const evaluations = new Map<string, EvaluationRow>();
   const history = new Map<string, { m: NewMeasurement; file: string }>();
   const submissions = new Map<string, SubmissionRow>();
+  const methodInfos = new Map<string, MethodInfoRow>();
   const cellNames = new Map<string, CellWithMetrics>();
   let duplicates = 0;
   let replacedFailed = 0;
@@ -92,6 +94,7 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
       const models = new Map(store.listModels().map((m) => [m.cellId, m]));
       const stored = store.listCells();
       for (const s of listSubmissions(store)) if (!submissions.has(s.runId)) submissions.set(s.runId, s);
+      for (const m of listMethodInfos(store)) methodInfos.set(m.id, newerMethodInfo(methodInfos.get(m.id), m));
       for (const c of stored) cellNames.set(c.id, c);
       for (const m of historyOf(store, stored)) {
         const prior = history.get(m.id);
@@ -130,6 +133,7 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
       // History first: each current record then finds its own measurement there (with its night).
       for (const { m } of history.values()) putMeasurement(out, m);
       for (const s of submissions.values()) putSubmission(out, s);
+      putMethodInfos(out, [...methodInfos.values()]);
       for (const { cell, model } of cells.values()) {
         const { metrics, ...row } = cell;
         out.recordCell(row, metrics.map(({ cellId: _drop, ...m }) => m), model);
@@ -145,6 +149,12 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
   for (const suffix of ['-wal', '-shm']) rmSync(`${tmp}${suffix}`, { force: true });
   renameSync(tmp, into);
   return { inputs: sources.length, cells: cells.size, duplicates, replacedFailed, runs: runs.size, sources: srcs.size, measurements: history.size };
+}
+
+/** Of two descriptions of a method: the registry's over a submission's, then the later one. */
+function newerMethodInfo(a: MethodInfoRow | undefined, b: MethodInfoRow): MethodInfoRow {
+  if (!a || a.origin !== b.origin) return a?.origin === 'registry' ? a : b;
+  return b.updatedAt > a.updatedAt ? b : a;
 }
 
 /** Completed, measured measurements of one cell by the same commit, code hash and backend must agree. */

@@ -183,6 +183,25 @@ export const submissions = sqliteTable('submissions', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * What the site shows about a method, written by the harness (the runner, for the methods of each suite it starts;
+ * a submission, for its entry) so the site reads it from here and never loads the method code. A store written
+ * before this table shows a method by its id.
+ */
+export const methods = sqliteTable('methods', {
+  id: text('id').primaryKey(),
+  title: text('title').notNull(),
+  description: text('description'),
+  paper: text('paper', { mode: 'json' }).$type<{ title: string; url: string; venue?: string }>(),
+  /** JSON Schema (input side) of the entry's config; null when zod cannot express it. */
+  configSchema: text('config_schema', { mode: 'json' }).$type<Record<string, unknown>>(),
+  /** The config an empty object parses to; null when the config has required options. */
+  defaults: text('defaults', { mode: 'json' }).$type<Record<string, unknown>>(),
+  /** `registry` (a run of this checkout's entry) or `submission` (a submitted entry, not in the registry). */
+  origin: text('origin', { enum: ['registry', 'submission'] }).notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
 /** A re-evaluation's metric: a metrics row without its cell. */
 export type EvaluationMetric = Omit<typeof metrics.$inferSelect, 'cellId'>;
 
@@ -195,3 +214,4 @@ export type EvaluationRow = typeof evaluations.$inferSelect;
 export type ClaimRow = typeof claims.$inferSelect;
 export type MeasurementRow = typeof measurements.$inferSelect;
 export type SubmissionRow = typeof submissions.$inferSelect;
+export type MethodInfoRow = typeof methods.$inferSelect;

@@ -3,11 +3,7 @@
  * set up like libjpeg as Pillow calls it (baseline, Annex K quantisation tables, 4:2:0 chroma, no trellis
  * quantisation), so a quality means what it means to the reference. Load it once with `jpegCodec()`.
  */
-import { decodeJpegSync, instantiateMozjpeg, jpegDecoder } from '../formats/jpeg.ts';
-
-interface MozJpegEncoder {
-  encode(data: Uint8ClampedArray, width: number, height: number, options: Record<string, unknown>): Uint8Array;
-}
+import { decodeJpegSync, instantiateMozjpeg, jpegDecoder, type MozJpegEncoder } from '../formats/jpeg.ts';
 
 export interface JpegCodec {
   /** RGB bytes -> JPEG at `quality` -> RGB bytes. */

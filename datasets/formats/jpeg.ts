@@ -18,6 +18,11 @@ interface MozJpegDecoder {
   decode(data: Uint8Array, preserveOrientation: boolean): DecodedImage | null;
 }
 
+/** mozjpeg's encoder: RGBA in, JPEG bytes out; the options are mozjpeg's (quality, quant_table, ...). */
+export interface MozJpegEncoder {
+  encode(data: Uint8ClampedArray, width: number, height: number, options: Record<string, unknown>): Uint8Array;
+}
+
 /** The slice of the WebAssembly API used here (the project's lib settings do not declare it). */
 interface WasmInstance {
   exports: unknown;

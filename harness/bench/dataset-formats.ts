@@ -1,7 +1,7 @@
 /**
  * @module Load speed per dataset format (images/second, MB/second of decoded uint8), measured with
  * tinybench on small files written in each real format into a temporary folder (the writers of
- * test/support/format-writers.ts): CIFAR binary, MAT v5 (miCOMPRESSED, SVHN layout), NPY rows
+ * datasets/formats/writers.ts): CIFAR binary, MAT v5 (miCOMPRESSED, SVHN layout), NPY rows
  * (CIFAR-C), PPM + ROI crop + resize (GTSRB), JPEG decode (Tiny-ImageNet 64x64, Caltech-size
  * 300x200 → 64x64), and a split-cache read of CIFAR-10's test size (10,000 images).
  */
@@ -13,10 +13,10 @@ import { parseCifarBinary } from '../../datasets/formats/cifar-binary.ts';
 import { decodeJpegSync, jpegDecoder } from '../../datasets/formats/jpeg.ts';
 import { readNpyRows } from '../../datasets/formats/npy.ts';
 import { parsePpm } from '../../datasets/formats/ppm.ts';
+import { toColumnMajor, writeJpeg, writeMatV5, writeNpy, writePpm } from '../../datasets/formats/writers.ts';
 import { centerSquare, crop, resizeBilinear } from '../../datasets/resize.ts';
 import { readCachedSplit, writeCachedSplit } from '../../datasets/split-cache.ts';
 import { svhnFromMat } from '../../datasets/svhn.ts';
-import { toColumnMajor, writeJpeg, writeMatV5, writeNpy, writePpm } from '../../test/support/format-writers.ts';
 
 export interface FormatRow {
   format: string;

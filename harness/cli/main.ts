@@ -3,32 +3,33 @@
  * pay for the store or the datasets.
  */
 import { UsageError, type Command } from './command.ts';
-import { didYouMean } from '../util/registry.ts';
+import { Registry, UnknownIdError } from '../util/registry.ts';
 import { EXIT_INTERRUPTED, TrainingStopped } from '../train/graceful-stop.ts';
 import { Logger, setProcessLogger } from '../util/log.ts';
 import { LOG_FORMAT_USAGE, takeLogFormat } from './log-format-flag.ts';
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  env: async () => (await import('./commands/env.ts')).default,
-  run: async () => (await import('./commands/run.ts')).default,
-  pretrain: async () => (await import('./commands/pretrain.ts')).default,
-  methods: async () => (await import('./commands/methods.ts')).default,
-  datasets: async () => (await import('./commands/datasets.ts')).default,
-  sources: async () => (await import('./commands/sources.ts')).default,
-  serve: async () => (await import('./commands/serve.ts')).default,
-  eval: async () => (await import('./commands/eval.ts')).default,
-  import: async () => (await import('./commands/import.ts')).default,
-  gate: async () => (await import('./commands/gate.ts')).default,
-  merge: async () => (await import('./commands/merge.ts')).default,
-  export: async () => (await import('./commands/export.ts')).default,
-  submit: async () => (await import('./commands/submit.ts')).default,
-  nightly: async () => (await import('./commands/nightly.ts')).default,
-  bench: async () => (await import('./commands/bench.ts')).default,
-};
+/** Subcommand name → lazy import of its module, in the order `--help` lists them. */
+export const commands = new Registry<Command>('command')
+  .register('env', async () => (await import('./commands/env.ts')).default)
+  .register('run', async () => (await import('./commands/run.ts')).default)
+  .register('pretrain', async () => (await import('./commands/pretrain.ts')).default)
+  .register('methods', async () => (await import('./commands/methods.ts')).default)
+  .register('datasets', async () => (await import('./commands/datasets.ts')).default)
+  .register('sources', async () => (await import('./commands/sources.ts')).default)
+  .register('serve', async () => (await import('./commands/serve.ts')).default)
+  .register('eval', async () => (await import('./commands/eval.ts')).default)
+  .register('import', async () => (await import('./commands/import.ts')).default)
+  .register('gate', async () => (await import('./commands/gate.ts')).default)
+  .register('merge', async () => (await import('./commands/merge.ts')).default)
+  .register('export', async () => (await import('./commands/export.ts')).default)
+  .register('submit', async () => (await import('./commands/submit.ts')).default)
+  .register('nightly', async () => (await import('./commands/nightly.ts')).default)
+  .register('bench', async () => (await import('./commands/bench.ts')).default)
+  .freeze();
 
 async function help(): Promise<string> {
   const lines = ['Usage: rftbench <command> [flags]', '', 'Commands:'];
-  for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${(await load()).summary}`);
+  for (const name of commands.ids()) lines.push(`  ${name.padEnd(10)} ${(await commands.get(name)).summary}`);
   lines.push('', `Global flag: ${LOG_FORMAT_USAGE}`, "Run 'rftbench <command> --help' for a command's flags.");
   return lines.join('\n');
 }
@@ -60,14 +61,13 @@ async function dispatch(argv: string[], logger: Logger): Promise<number> {
     console.log(await help());
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    const near = didYouMean(name, Object.keys(COMMANDS));
-    console.error(`rftbench: unknown command '${name}'.${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}`);
+  if (!commands.has(name)) {
+    // The error's first line ("Unknown command 'x'. Did you mean: …?"); the help below lists every command.
+    console.error(`rftbench: ${new UnknownIdError('command', name, commands.ids()).message.split('\n')[0]}`);
     console.error(await help());
     return 2;
   }
-  const command = await load();
+  const command = await commands.get(name);
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(`${command.usage}\n\nGlobal flag: ${LOG_FORMAT_USAGE}`);
     return 0;

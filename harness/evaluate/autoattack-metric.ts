@@ -4,11 +4,12 @@
  * robust accuracy and fallbacks kept in the metric's details, so the board shows what the number means.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { autoAttack, type AutoAttackReport, type ComponentOverrides, type Component, type Progress, type StateStore } from '../../attacks/autoattack.ts';
+import type { AutoAttackReport, ComponentOverrides, Component, Progress } from '../../attacks/autoattack.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
 import { toBatch } from '../../datasets/batches.ts';
 import type { DataSplit } from '../../datasets/types.ts';
 import type { AutoAttackEvaluation, Threat } from '../protocol/schema.ts';
+import { resumableAutoAttack, type StateStoreOrFile } from './autoattack-state-file.ts';
 import { accuracyMetric, type MetricValue } from './metric.ts';
 import { autoAttackRunner, type EvaluationPool } from './workers/attack-pool.ts';
 import { checkPerturbation, emptyStats, perturbationFlags } from './perturbation-check.ts';
@@ -18,7 +19,7 @@ export interface AutoAttackMetricOptions {
   readonly config: AutoAttackEvaluation;
   readonly seed: number;
   /** Per-point state file or store, so a long evaluation resumes where it stopped. */
-  readonly state?: StateStore;
+  readonly state?: StateStoreOrFile;
   readonly log?: (line: string) => void;
   readonly onProgress?: (p: Progress) => void;
   /** PGD's per-point outcome (1 = robust) on the same test points, when the harness ran it first. */
@@ -38,7 +39,7 @@ export interface AutoAttackMetricResult {
 export async function evaluateAutoAttack(model: LogitsFn, test: DataSplit, opts: AutoAttackMetricOptions): Promise<AutoAttackMetricResult> {
   const { threat, config } = opts;
   const n = Math.min(config.n, test.n);
-  const attack = autoAttack({
+  const attack = resumableAutoAttack({
     norm: threat.norm,
     eps: threat.eps,
     version: config.version,

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LogitsFn } from '../../attacks/types.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import { getCorruptionDataset, getDataset } from '../../datasets/registry.ts';
-import type { DataSplit, LoadOptions } from '../../datasets/types.ts';
+import { withPipeline } from '../../datasets/batch-pipeline.ts';
+import type { BatchPipeline, DataSplit, LoadOptions } from '../../datasets/types.ts';
 import { accuracyMetric, type MetricValue } from './metric.ts';
 
 export interface CorruptionEvalOptions {
@@ -20,6 +21,8 @@ export interface CorruptionEvalOptions {
   readonly only?: readonly string[];
   readonly load?: LoadOptions;
   readonly log?: (line: string) => void;
+  /** The clean test split's pipeline (the task's resize and channel rule): the corrupted images go through it too. */
+  readonly pipeline?: BatchPipeline;
 }
 
 function correctOn(model: LogitsFn, split: DataSplit, n: number, batchSize: number): number {
@@ -50,7 +53,8 @@ export async function evaluateCorruptions(model: LogitsFn, opts: CorruptionEvalO
     let correct = 0;
     let n = 0;
     for (const severity of set.severities) {
-      const split = await getDataset(`${base}:${corruption}:${severity}${classes}`, opts.load).load('test');
+      const loaded = await getDataset(`${base}:${corruption}:${severity}${classes}`, opts.load).load('test');
+      const split = withPipeline(loaded, opts.pipeline);
       const k = Math.min(opts.n, split.n);
       const c = correctOn(model, split, k, opts.batchSize);
       perSeverity.push({ severity, accuracy: k ? c / k : 0, n: k });

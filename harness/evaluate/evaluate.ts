@@ -62,7 +62,10 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
     }
     if (evaluation.corruptions && opts.corruptions) {
       const c = evaluation.corruptions;
-      extra.push(...(await evaluateCorruptions(logits, { dataset: opts.corruptions.dataset, n: c.n, batchSize: c.batchSize, only: c.only, load: opts.corruptions.load, log: opts.log })));
+      // The -C images are the test images corrupted: they go through the test split's resize too.
+      const { dataset, load } = opts.corruptions;
+      const corruption = { dataset, n: c.n, batchSize: c.batchSize, only: c.only, load, log: opts.log, pipeline: test.pipeline };
+      extra.push(...(await evaluateCorruptions(logits, corruption)));
     }
   } finally {
     pool?.release();

@@ -5,7 +5,7 @@
  * @example
  * const model = buildModel({ arch: 'resnet18', numClasses: 10, inputShape: [32, 32, 3], mean, std }, seed);
  */
-import { UnknownIdError } from '../util/registry.ts';
+import { EagerRegistry } from '../util/registry.ts';
 import type { Classifier, ModelSpec } from './classifier.ts';
 import { preactResnet18 } from './preact-resnet.ts';
 import { resnet18, resnet34, smallResnet } from './resnet-cifar.ts';
@@ -15,7 +15,8 @@ import { wideResnet } from './wide-resnet.ts';
 
 export type ModelBuilder = (spec: ModelSpec, seed: number) => Classifier;
 
-const ARCHS: Readonly<Record<string, ModelBuilder>> = {
+/** Architecture id → builder; unknown ids throw UnknownIdError with "did you mean". */
+export const architectures = new EagerRegistry<ModelBuilder>('architecture', {
   'small-resnet': smallResnet,
   resnet18,
   resnet34,
@@ -24,23 +25,17 @@ const ARCHS: Readonly<Record<string, ModelBuilder>> = {
   'wrn-28-4': wideResnet(28, 4),
   'wrn-28-10': wideResnet(28, 10),
   'wrn-34-10': wideResnet(34, 10),
-};
-
-export function listArchs(): string[] {
-  return Object.keys(ARCHS);
-}
+}).freeze();
 
 /** The stem's channel count of `arch` when `spec.width` is absent; undefined for archs that take no width. */
 export function defaultWidth(arch: string): number | undefined {
-  const make = ARCHS[arch];
-  if (!make) throw new UnknownIdError('architecture', arch, listArchs());
+  const make = architectures.get(arch);
   return 'baseWidths' in make ? (make as WidthScalableBuilder).baseWidths[0] : undefined;
 }
 
 /** A freshly initialised model; the same spec and seed give the same weights. */
 export function buildModel(spec: ModelSpec, seed: number): Classifier {
-  const make = ARCHS[spec.arch];
-  if (!make) throw new UnknownIdError('architecture', spec.arch, listArchs());
+  const make = architectures.get(spec.arch);
   const channels = spec.inputShape[2];
   if (spec.mean.length !== channels || spec.std.length !== channels) {
     throw new Error(`${spec.arch}: mean/std need ${channels} channel values, got ${spec.mean.length}/${spec.std.length}`);

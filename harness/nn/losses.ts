@@ -34,11 +34,6 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, reduction
   return reduce(tf.neg(pick(tf.logSoftmax(logits), labels)) as tf.Tensor1D, reduction);
 }
 
-/** Cross-entropy with 'none' as the default reduction (per example), for attacks. */
-export function crossEntropyPerExample(logits: tf.Tensor2D, labels: tf.Tensor1D, reduction: Reduction = 'none'): tf.Tensor {
-  return crossEntropy(logits, labels, reduction);
-}
-
 /**
  * KL(p_target || p_input) per example, i.e. PyTorch's KLDivLoss(log_softmax(input), softmax(target))
  * summed over classes. TRADES: input = adversarial logits, target = clean logits, reduction 'sum'
@@ -49,9 +44,6 @@ export function klDivergence(inputLogits: tf.Tensor2D, targetLogits: tf.Tensor2D
   const logp = tf.logSoftmax(targetLogits);
   return reduce(tf.sum(tf.mul(tf.exp(logp), tf.sub(logp, logq)), 1) as tf.Tensor1D, reduction);
 }
-
-/** Same function as klDivergence, under the name PyTorch's users look for. */
-export const klDiv = klDivergence;
 
 /** z_y - max_{i != y} z_i per example: the CW margin, negative when misclassified (Square's loss). */
 export function margin(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {

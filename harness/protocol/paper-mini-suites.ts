@@ -1,13 +1,13 @@
 /**
  * @module `<protocol>-mini`: a CPU rehearsal of each protocol suite. The same methods and configs, the same
  * kinds of source (a PyTorch checkpoint loaded through the external-source path, resized where the protocol
- * resizes; a recipe pre-trained with FDM for CARTL), the same evaluation (PGD with the protocol's restarts,
- * AutoAttack, -C where the protocol has it) on a handful of images and one epoch, so a protocol is known to
- * run before a GPU sees it. The sources are the small PyTorch-made fixtures of `test/fixtures/torch/`.
+ * resizes; a recipe pre-trained with FDM for CARTL), the protocol's kind of augmentation, the same evaluation
+ * (PGD with the protocol's restarts, AutoAttack, -C where the protocol has it) on a handful of images and one
+ * epoch, so a protocol is known to run before a GPU sees it. The sources are the small PyTorch-made fixtures of `test/fixtures/torch/`.
  */
 import { fileURLToPath } from 'node:url';
 import type { ProtocolId } from './papers/index.ts';
-import { PROTOCOL_SUITES } from './paper-suites.ts';
+import { PAPER_AUGMENT, PROTOCOL_SUITES } from './paper-suites.ts';
 import type { ExternalSourceInput, SuiteInput } from './schema.ts';
 
 const LINF_8 = { norm: 'Linf', eps: 8 / 255 } as const;
@@ -67,7 +67,8 @@ function torchSource(path: string, o: Pick<ExternalSourceInput, 'arch' | 'inputS
 function miniTasks(protocol: ProtocolId, f: MiniFixtures): SuiteInput['tasks'] {
   switch (protocol) {
     case 'twins':
-      // The catalog ResNet-50's normalisation; CIFAR-10 resized to 48 px exercises the Caltech-256 (224 px) path.
+      // The catalog ResNet-50's normalisation; CIFAR-10 resized to 48 px with a random-resized-crop exercises the
+      // Caltech-256 (224 px) path.
       return [
         {
           id: 'fixture-r50w8-to-cifar10/linf-8',
@@ -81,6 +82,7 @@ function miniTasks(protocol: ProtocolId, f: MiniFixtures): SuiteInput['tasks'] {
           target: 'cifar10',
           threat: LINF_8,
           resize: 48,
+          augment: PAPER_AUGMENT.resizedCrop(48),
         },
       ];
     case 'rift':
@@ -97,6 +99,7 @@ function miniTasks(protocol: ProtocolId, f: MiniFixtures): SuiteInput['tasks'] {
           target: 'cifar10',
           threat: LINF_8,
           corruptions: 'cifar10-c',
+          augment: PAPER_AUGMENT.reflectCrop32,
         },
       ];
     case 'cartl':
@@ -119,6 +122,7 @@ function miniTasks(protocol: ProtocolId, f: MiniFixtures): SuiteInput['tasks'] {
           },
           target: 'cifar10[5-9]',
           threat: LINF_8,
+          augment: PAPER_AUGMENT.crop32,
         },
       ];
   }
@@ -131,8 +135,8 @@ export function miniSuite(protocol: ProtocolId, fixtures: MiniFixtures = DEFAULT
   return {
     id: `${protocol}-mini`,
     description:
-      `CPU rehearsal of the ${protocol} suite: its methods, configs and kinds of source, resizing and evaluation on ` +
-      '32 training images (one epoch) and 16 test points, from small fixture checkpoints. Checks the pipeline, not the methods.',
+      `CPU rehearsal of the ${protocol} suite: its methods, configs and kinds of source, resizing, augmentation and ` +
+      'evaluation on 32 training images (one epoch) and 16 test points, from small fixture checkpoints. Checks the pipeline, not the methods.',
     tier: miniTier(protocol),
     tasks: miniTasks(protocol, fixtures),
     methods,

@@ -4,12 +4,40 @@
  * `PROTOCOL_SUITE_SETTINGS` lists, per suite, what we run beside what the paper states, for `run --dry-run`.
  * Every method of a suite runs on the same tasks, data pipeline, budget and evaluation.
  *
- * The protocol's data augmentation is recorded here (`augmentation` in the cited settings) but not applied:
- * the tier's augmentation field belongs to the batched augmentation pipeline (issue 14, item 2).
+ * Each task carries its paper's data augmentation (`augment`, from `augmentation` in the cited settings), which
+ * the harness applies to every method's training batches alike (datasets/batch-pipeline.ts).
  */
 import { findCatalogEntry } from '../pretrain/catalog.ts';
 import { formatCitation, PROTOCOL_SETTINGS, type ProtocolId, type ProtocolSettings, type Setting } from './papers/index.ts';
 import type { ExternalSourceInput, SuiteInput } from './schema.ts';
+
+type AugmentInput = NonNullable<SuiteInput['tasks'][number]['augment']>;
+
+/** The papers' augmentations, as each suite's `augmentation` setting cites them (the mini suites reuse them). */
+export const PAPER_AUGMENT = {
+  // TW.augmentation (CIFAR) and CT.augmentation: random crop 32, zero padding 4, flip (CARTL's 15-degree
+  // rotation is left out: the pipeline has no rotation).
+  crop32: { crop: { size: 32, padding: 4, mode: 'zero' }, flip: true },
+  // RF.augmentation: the same crop with reflect padding (Tiny-ImageNet: crop 64, padding 8).
+  reflectCrop32: { crop: { size: 32, padding: 4, mode: 'reflect' }, flip: true },
+  reflectCrop64: { crop: { size: 64, padding: 8, mode: 'reflect' }, flip: true },
+  // TW.augmentation (high resolution): random-resized-crop to the model's size (torchvision's scale and ratio) + flip.
+  resizedCrop: (size: number): AugmentInput => ({
+    randomResizedCrop: { size, scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
+    flip: true,
+  }),
+} as const satisfies Record<string, AugmentInput | ((size: number) => AugmentInput)>;
+
+/** One line per task: what its training batches get, for the dry-run's settings table. */
+function describeAugment(a: AugmentInput | undefined): string {
+  if (!a) return 'none';
+  const crop = a.crop
+    ? `random crop ${a.crop.size}, ${a.crop.mode ?? 'zero'} padding ${a.crop.padding}`
+    : a.randomResizedCrop
+      ? `random-resized-crop ${a.randomResizedCrop.size} (scale ${(a.randomResizedCrop.scale ?? [0.08, 1]).join('-')})`
+      : '';
+  return [crop, a.flip ? 'flip' : ''].filter(Boolean).join(' + ');
+}
 
 const EPS_8 = 8 / 255;
 const LINF_8 = { norm: 'Linf', eps: EPS_8 } as const;
@@ -86,6 +114,8 @@ const twinsTier: TierInput = {
 };
 const twinsSgd = { lr: num(TW, 'lr'), momentum: num(TW, 'momentum'), weightDecay: num(TW, 'weightDecay') };
 const SALMAN = 'salman2020-resnet50-linf-eps4';
+// TWINS' CIFAR tasks: Linf 8/255 at 32 px with TW.augmentation's CIFAR crop + flip.
+const TW_CIFAR = { threat: LINF_8, augment: PAPER_AUGMENT.crop32 } as const;
 
 const twins: SuiteInput = {
   id: 'twins',
@@ -94,15 +124,23 @@ const twins: SuiteInput = {
     'catalog salman2020-resnet50-linf-eps4) fine-tuned on CIFAR-10 and CIFAR-100 at 32 px and Caltech-256 resized to ' +
     "224 px (ours is loaded at 64 px, then upsampled); AT, TRADES, TWINS-AT and TWINS-TRADES with the paper's SGD " +
     '(lr 0.003, weight decay 1e-5, 60 epochs, batch 128), PGD-10 training attack; clean, PGD-10 and AutoAttack ' +
-    "(standard) on the first 10,000 test points. Differences: the paper's high-resolution settings (weight decay 1e-3, " +
-    'lambda 0.4) are not applied to Caltech-256 (one method config per suite); AT/TRADES use a cosine schedule (the ' +
-    "entries have no multistep); no data augmentation until the tier's pipeline has it; the Caltech task needs " +
-    'RFTBENCH_RESIZE_BUDGET_MB raised (15,360 images at 224 px).',
+    "(standard) on the first 10,000 test points; every method's training batches get the paper's augmentation " +
+    '(CIFAR: random crop 32 with zero padding 4 + flip; Caltech-256: random-resized-crop to 224 + flip). Differences: ' +
+    "the paper's high-resolution settings (weight decay 1e-3, lambda 0.4) are not applied to Caltech-256 (one method " +
+    'config per suite); AT/TRADES use a cosine schedule (the entries have no multistep); Caltech-256 crops from our ' +
+    '64 px images (the paper: from a 256 px resize) and is evaluated resized to 224 without a centre crop.',
   tier: twinsTier,
   tasks: [
-    { id: 'salman-r50-linf4-to-cifar10/linf-8', source: catalogSourceAt(SALMAN, 32), target: 'cifar10', threat: LINF_8 },
-    { id: 'salman-r50-linf4-to-cifar100/linf-8', source: catalogSourceAt(SALMAN, 32), target: 'cifar100', threat: LINF_8 },
-    { id: 'salman-r50-linf4-to-caltech256/linf-8', source: catalogSourceAt(SALMAN, 224), target: 'caltech256', threat: LINF_8, resize: 224 },
+    { id: 'salman-r50-linf4-to-cifar10/linf-8', source: catalogSourceAt(SALMAN, 32), target: 'cifar10', ...TW_CIFAR },
+    { id: 'salman-r50-linf4-to-cifar100/linf-8', source: catalogSourceAt(SALMAN, 32), target: 'cifar100', ...TW_CIFAR },
+    {
+      id: 'salman-r50-linf4-to-caltech256/linf-8',
+      source: catalogSourceAt(SALMAN, 224),
+      target: 'caltech256',
+      threat: LINF_8,
+      resize: 224,
+      augment: PAPER_AUGMENT.resizedCrop(224),
+    },
   ],
   methods: [
     { id: 'at', config: { ...twinsSgd, schedule: 'cosine' } },
@@ -141,25 +179,42 @@ const rift: SuiteInput = {
     'pre-trained here: the Bag-of-Tricks checkpoints are not published in a form the catalog has) fine-tuned on ' +
     'CIFAR-10, CIFAR-100 and Tiny-ImageNet (64 px) with RiFT (critical module, lr 0.001, 10 epochs) and AT for the ' +
     "same budget; the paper's WRN-34-10 is stood in for by the nearest published one, RobustBench's TRADES WRN-34-10 " +
-    '(CIFAR-10 only). Clean, PGD-10 (worst of 3 restarts), AutoAttack (standard) and -C mean accuracy. Differences: ' +
-    'the head is re-initialised (the harness does so for every method); no augmentation for `at` until the tier has it.',
+    '(CIFAR-10 only). Clean, PGD-10 (worst of 3 restarts), AutoAttack (standard) and -C mean accuracy; every ' +
+    "method's training batches get the paper's random crop with reflect padding + flip (in RiFT's every stage, " +
+    'not only its fine-tuning). Differences: the head is re-initialised (the harness does so for every method).',
   tier: riftTier,
   tasks: [
-    { id: 'cifar10-at-rn18-to-cifar10/linf-8', source: riftSource('cifar10'), target: 'cifar10', threat: LINF_8, corruptions: 'cifar10-c' },
+    {
+      id: 'cifar10-at-rn18-to-cifar10/linf-8',
+      source: riftSource('cifar10'),
+      target: 'cifar10',
+      threat: LINF_8,
+      corruptions: 'cifar10-c',
+      augment: PAPER_AUGMENT.reflectCrop32,
+    },
     {
       id: 'cifar10-trades-wrn34-10-to-cifar10/linf-8',
       source: 'robustbench-cifar10-linf-zhang2019theoretically',
       target: 'cifar10',
       threat: LINF_8,
       corruptions: 'cifar10-c',
+      augment: PAPER_AUGMENT.reflectCrop32,
     },
-    { id: 'cifar100-at-rn18-to-cifar100/linf-8', source: riftSource('cifar100'), target: 'cifar100', threat: LINF_8, corruptions: 'cifar100-c' },
+    {
+      id: 'cifar100-at-rn18-to-cifar100/linf-8',
+      source: riftSource('cifar100'),
+      target: 'cifar100',
+      threat: LINF_8,
+      corruptions: 'cifar100-c',
+      augment: PAPER_AUGMENT.reflectCrop32,
+    },
     {
       id: 'tinyimagenet-at-rn18-to-tinyimagenet/linf-8',
       source: riftSource('tiny-imagenet'),
       target: 'tiny-imagenet',
       threat: LINF_8,
       corruptions: 'tiny-imagenet-c',
+      augment: PAPER_AUGMENT.reflectCrop64,
     },
   ],
   methods: [
@@ -201,6 +256,8 @@ const cartlTier: TierInput = {
     autoattack: { version: 'standard', n: 10000, batchSize: 500 },
   },
 };
+// Every CARTL pair: Linf 8/255 and CT.augmentation.
+const CT_TASK = { threat: LINF_8, augment: PAPER_AUGMENT.crop32 } as const;
 const ctSgd = { lr: num(CT, 'lr'), momentum: num(CT, 'momentum'), weightDecay: num(CT, 'weightDecay') };
 
 const cartl: SuiteInput = {
@@ -211,20 +268,22 @@ const cartl: SuiteInput = {
     'pre-trained here with PGD-7 AT plus FDM (k 4, lambda 0.005), and a plain-AT CIFAR-100 source for the ablation; ' +
     'Vanilla (`partial`, last 4 blocks), LwF and CARTL (NEFT, BN affine frozen) fine-tuned with SGD 0.1 for 100 epochs ' +
     'on every pair from the same source; clean, PGD-100 and AutoAttack (standard). Differences: `partial` and `lwf` ' +
-    "use a cosine schedule (CARTL's warm-up + x0.2 steps is the cartl entry's own); no augmentation until the tier has it.",
+    "use a cosine schedule (CARTL's warm-up + x0.2 steps is the cartl entry's own); every method's training batches get " +
+    "the paper's random crop 32 with padding 4 + flip, without its 15-degree rotation (the pipeline has no rotation).",
   tier: cartlTier,
   tasks: [
-    { id: 'cifar100-fdm-wrn34-10-to-svhn/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'svhn', threat: LINF_8 },
-    { id: 'cifar100-fdm-wrn34-10-to-gtsrb/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'gtsrb', threat: LINF_8 },
-    { id: 'cifar10-fdm-wrn28-4-to-svhn/linf-8', source: cartlSource('cifar10', 'wrn-28-4'), target: 'svhn', threat: LINF_8 },
-    { id: 'gtsrb-fdm-wrn28-4-to-svhn/linf-8', source: cartlSource('gtsrb', 'wrn-28-4'), target: 'svhn', threat: LINF_8 },
-    { id: 'cifar100-fdm-wrn34-10-to-cifar10/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'cifar10', threat: LINF_8 },
+    { id: 'cifar100-fdm-wrn34-10-to-svhn/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'svhn', ...CT_TASK },
+    { id: 'cifar100-fdm-wrn34-10-to-gtsrb/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'gtsrb', ...CT_TASK },
+    { id: 'cifar10-fdm-wrn28-4-to-svhn/linf-8', source: cartlSource('cifar10', 'wrn-28-4'), target: 'svhn', ...CT_TASK },
+    { id: 'gtsrb-fdm-wrn28-4-to-svhn/linf-8', source: cartlSource('gtsrb', 'wrn-28-4'), target: 'svhn', ...CT_TASK },
+    { id: 'cifar100-fdm-wrn34-10-to-cifar10/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'cifar10', ...CT_TASK },
     // The ablation's "AT source": the same recipe without FDM (LwF is not in that table).
     {
       id: 'cifar100-at-wrn34-10-to-cifar10/linf-8',
       source: cartlSource('cifar100', 'wrn-34-10', false),
       target: 'cifar10',
       threat: LINF_8,
+      augment: PAPER_AUGMENT.crop32,
       methods: ['partial', 'cartl'],
     },
   ],
@@ -253,7 +312,7 @@ function settingsTable(p: ProtocolSettings, s: SuiteInput): SuiteSetting[] {
     row('source', s.tasks.map((x) => `${x.id}: ${typeof x.source === 'string' ? x.source : JSON.stringify(x.source)}`).join('; '), p.source),
     row('targets', s.tasks.map((x) => x.target + (x.resize ? ` resized to ${x.resize}` : '')).join(', '), p.targets),
     row('resolution', s.tasks.map((x) => `${x.target}: ${x.resize ?? 'as loaded'}`).join(', '), p.resolution),
-    row('augmentation', 'none yet (the tier has no augmentation field; the batched pipeline is separate work)', p.augmentation),
+    row('augmentation', s.tasks.map((x) => `${x.target}: ${describeAugment(x.augment)}`).join(', '), p.augmentation),
     row('epochs', String(t.budget.epochs), p.epochs),
     row('batchSize', String(t.budget.batchSize), p.batchSize),
     row('optimizer', 'SGD with momentum (every entry)', p.optimizer),

@@ -148,6 +148,42 @@ export const TaskSourceSchema = z.custom<TaskSourceInput>().transform((v, ctx): 
   return z.NEVER;
 });
 
+/**
+ * The protocol's data augmentation of training batches, applied by the harness to every method of the task
+ * alike (datasets/batch-pipeline.ts): each example's crop and flip are drawn from (cell seed, epoch, example),
+ * then the crop is resized to the model's input. Evaluation batches are only resized. Absent: none.
+ */
+export const AugmentSchema = z
+  .strictObject({
+    /** A size x size crop at a random place of the image padded by `padding` on each side (torchvision RandomCrop). */
+    crop: z
+      .strictObject({
+        size: z.number().int().positive(),
+        padding: z.number().int().min(0),
+        /** `zero` pads with black, `reflect` mirrors the image without repeating its edge (PyTorch's reflect). */
+        mode: z.enum(['zero', 'reflect']).default('zero'),
+      })
+      .optional(),
+    /** A random part of `scale` of the area with aspect ratio in `ratio`, resized to size x size (RandomResizedCrop). */
+    randomResizedCrop: z
+      .strictObject({
+        size: z.number().int().positive(),
+        scale: z.tuple([z.number().positive().max(1), z.number().positive().max(1)]).default([0.08, 1]),
+        ratio: z.tuple([z.number().positive(), z.number().positive()]).default([3 / 4, 4 / 3]),
+      })
+      .optional(),
+    /** A horizontal flip with probability 1/2. */
+    flip: z.boolean().optional(),
+  })
+  .superRefine((a, ctx) => {
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (a.crop && a.randomResizedCrop) issue(['randomResizedCrop'], 'give crop or randomResizedCrop, not both');
+    if (!a.crop && !a.randomResizedCrop && !a.flip) issue([], 'an augmentation needs crop, randomResizedCrop or flip: true (or leave augment out)');
+    const r = a.randomResizedCrop;
+    if (r && r.scale[0] > r.scale[1]) issue(['randomResizedCrop', 'scale'], `must be [min, max], got [${r.scale.join(', ')}]`);
+    if (r && r.ratio[0] > r.ratio[1]) issue(['randomResizedCrop', 'ratio'], `must be [min, max], got [${r.ratio.join(', ')}]`);
+  });
+
 export const TaskSchema = z.strictObject({
   /** `<source>-to-<target>/<threat>`, e.g. `fmnist0-4-to-fmnist5-9/linf-8`. */
   id: z.string().regex(/^[a-z0-9][a-z0-9.\-]*\/[a-z0-9][a-z0-9.\-]*$/, 'task id must look like `name/threat`'),
@@ -164,12 +200,15 @@ export const TaskSchema = z.strictObject({
    */
   methods: z.array(z.string().min(1)).min(1).optional(),
   /**
-   * Resize the target's images to N x N (bilinear, antialiased) before fine-tuning and evaluation, e.g. 224
-   * for an ImageNet source on 32 px targets. Must give the source's input size. Absent: no resizing.
+   * Resize the target's images to N x N (bilinear, antialiased) on their way into the model, batch by batch
+   * (after the augmentation's crop), in fine-tuning and evaluation, e.g. 224 for an ImageNet source on 32 px
+   * targets. Must give the source's input size. Absent: no resizing.
    */
   resize: z.number().int().positive().optional(),
   /** `repeat`: a 1-channel target fed to a 3-channel source repeats its channel (stated here, so ids say so). */
   channels: z.literal('repeat').optional(),
+  /** The protocol's training-batch augmentation (AugmentSchema); absent: none, and the cell ids stay as they were. */
+  augment: AugmentSchema.optional(),
 }).superRefine((task, ctx) => {
   // Recipe sources' input size is known only once their dataset is; run-cell checks those.
   if (task.resize === undefined || !isExternalSource(task.source)) return;
@@ -262,6 +301,7 @@ export const SuiteSchema = z
 
 export type Threat = z.infer<typeof ThreatSchema>;
 export type Task = z.infer<typeof TaskSchema>;
+export type Augment = z.infer<typeof AugmentSchema>;
 export type Tier = z.infer<typeof TierSchema>;
 export type AutoAttackEvaluation = z.infer<typeof AutoAttackEvaluationSchema>;
 export type MethodRun = z.infer<typeof MethodRunSchema>;

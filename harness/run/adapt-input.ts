@@ -1,27 +1,14 @@
 /**
- * @module Fitting a target's images to the source model's input, the same for every method: resize to the
- * task's `resize` (bilinear, antialiased when shrinking: datasets/resize.ts) and repeat a single channel
- * when the task says `channels: 'repeat'`. Whole splits are converted eagerly, which suits smoke and mini
- * scales; beyond a memory budget it refuses rather than exhaust memory. A batched augmentation pipeline
- * is to replace this one function at its one call site (run-cell.ts).
+ * @module Fitting a target's images to the source model's input, the same for every method: the task's
+ * resize (bilinear, antialiased when shrinking), channel rule and augmentation become the splits' batch
+ * pipeline (datasets/batch-pipeline.ts), applied batch by batch on the way into the model. The splits stay
+ * at their native size in memory, so the size of a resized split no longer limits a task.
  */
-import { resizeBilinear } from '../../datasets/resize.ts';
-import type { DataSplit } from '../../datasets/types.ts';
-import type { Task, Tier } from '../protocol/schema.ts';
-
-/** Bytes of converted images held at once (train + evaluated test points); `RFTBENCH_RESIZE_BUDGET_MB` overrides. */
-export const EAGER_RESIZE_BUDGET_BYTES = 1536 * 2 ** 20;
+import type { BatchPipeline, DataSplit } from '../../datasets/types.ts';
+import type { Task } from '../protocol/schema.ts';
 
 type Shape = readonly [number, number, number];
-type TaskInput = Pick<Task, 'id' | 'resize' | 'channels' | 'corruptions'>;
-
-function budgetBytes(): number {
-  const raw = process.env.RFTBENCH_RESIZE_BUDGET_MB;
-  if (raw === undefined || raw === '') return EAGER_RESIZE_BUDGET_BYTES;
-  const mb = Number(raw);
-  if (!Number.isFinite(mb) || mb <= 0) throw new Error(`RFTBENCH_RESIZE_BUDGET_MB='${raw}' is not a positive number of megabytes`);
-  return mb * 2 ** 20;
-}
+type TaskInput = Pick<Task, 'id' | 'resize' | 'channels' | 'augment'>;
 
 /** The shape the task's images take after its resize and channel rule; throws naming the task field to fix. */
 export function adaptedShape(task: TaskInput, target: Shape, source: Shape): Shape {
@@ -49,37 +36,42 @@ export function adaptedShape(task: TaskInput, target: Shape, source: Shape): Sha
   return out;
 }
 
-/** One image of `split`, resized (and channel-repeated) into `out` at image index `i`. */
-function convertImage(split: DataSplit, i: number, outShape: Shape, out: Uint8Array): void {
-  const [h, w, c] = split.shape;
-  const [oh, ow, oc] = outShape;
-  const pixels = h * w;
-  const src = split.images.subarray(i * pixels * c, (i + 1) * pixels * c);
-  // resizeBilinear works on RGB; a 1-channel image goes through as R=G=B, which resizes each channel alike.
-  const rgb = c === 3 ? src : new Uint8Array(pixels * 3);
-  if (c === 1) for (let p = 0; p < pixels; p++) rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = src[p];
-  const resized = resizeBilinear({ width: w, height: h, data: rgb }, ow, oh).data;
-  const dst = out.subarray(i * oh * ow * oc, (i + 1) * oh * ow * oc);
-  if (oc === 3) dst.set(resized);
-  else for (let p = 0; p < oh * ow; p++) dst[p] = resized[3 * p];
-}
-
-function convertSplit(split: DataSplit, n: number, outShape: Shape): DataSplit {
-  const out = new Uint8Array(n * outShape[0] * outShape[1] * outShape[2]);
-  for (let i = 0; i < n; i++) convertImage(split, i, outShape, out);
-  return { images: out, labels: split.labels.slice(0, n), n, shape: outShape };
+/**
+ * The augmentation must give training batches of the evaluation batches' size: a crop is resized only
+ * under the task's `resize`, and a random-resized-crop's size is the model's. Throws naming the field.
+ */
+function checkAugment(task: TaskInput, target: Shape, out: Shape): void {
+  const a = task.augment;
+  if (!a) return;
+  const [h, w] = target;
+  const at = `task ${task.id}: augment`;
+  if (a.crop) {
+    const { size, padding, mode } = a.crop;
+    if (size > h + 2 * padding || size > w + 2 * padding) {
+      throw new Error(`${at}.crop.size ${size} is larger than the padded image (${h}x${w} padded by ${padding})`);
+    }
+    if (mode === 'reflect' && (padding >= h || padding >= w)) {
+      throw new Error(`${at}.crop.padding ${padding}: reflect padding must be smaller than the image (${h}x${w})`);
+    }
+    if (task.resize === undefined && (size !== h || size !== w)) {
+      throw new Error(`${at}.crop.size ${size} differs from the images' ${h}x${w}; crop ${h} or give the task a resize`);
+    }
+  }
+  if (a.randomResizedCrop && (a.randomResizedCrop.size !== out[0] || a.randomResizedCrop.size !== out[1])) {
+    throw new Error(`${at}.randomResizedCrop.size ${a.randomResizedCrop.size} must be the model's input size ${out[0]}x${out[1]}`);
+  }
 }
 
 /**
- * The target's train split and its first `testPoints` test points (all the evaluation reads) in the
- * source's input shape. Without resize or channel rules and with matching shapes, the splits come back as
- * they are. Throws, naming the task, on a shape mismatch, a -C test set (not converted here) or a budget overrun.
+ * The target's splits with the task's pipeline: `train` resized and augmented (per seed, epoch and example),
+ * `test` resized only. Without input rules and with matching shapes they come back as they are. Throws,
+ * naming the task and field, on a shape mismatch or an augmentation that does not fit the images.
  */
 export function adaptTaskInputs(
   task: TaskInput,
   sourceShape: Shape,
   splits: { train: DataSplit; test: DataSplit },
-  testPoints: number,
+  seed: number,
 ): { train: DataSplit; test: DataSplit } {
   const { train, test } = splits;
   const outShape = adaptedShape(task, train.shape, sourceShape);
@@ -87,27 +79,12 @@ export function adaptTaskInputs(
     const shapes = `${train.shape.join('x')} vs ${test.shape.join('x')}`;
     throw new Error(`task ${task.id}: the target's train and test images differ in shape (${shapes})`);
   }
-  if (task.resize === undefined && task.channels === undefined) return splits;
-  if (task.corruptions) {
-    throw new Error(
-      `task ${task.id}: corruptions (${task.corruptions}) with resize or channels is not supported yet; ` +
-        'the -C images would not be converted',
-    );
-  }
-  const nTest = Math.min(testPoints, test.n);
-  const bytes = (train.n + nTest) * outShape[0] * outShape[1] * outShape[2];
-  const budget = budgetBytes();
-  if (bytes > budget) {
-    throw new Error(
-      `task ${task.id}: converting ${train.n} train + ${nTest} test images to ${outShape.join('x')} needs ` +
-        `${(bytes / 2 ** 20).toFixed(0)} MB, over the eager budget of ${(budget / 2 ** 20).toFixed(0)} MB ` +
-        '(RFTBENCH_RESIZE_BUDGET_MB); use a smaller target split or resize, or raise the budget if memory allows',
-    );
-  }
-  return { train: convertSplit(train, train.n, outShape), test: convertSplit(test, nTest, outShape) };
-}
-
-/** How many test points the evaluation reads: the first max(PGD's n, AutoAttack's n) (see evaluate.ts). */
-export function testPointsRead(evaluation: Tier['evaluation']): number {
-  return Math.max(evaluation.n, evaluation.autoattack?.n ?? 0);
+  checkAugment(task, train.shape, outShape);
+  if (task.resize === undefined && task.channels === undefined && task.augment === undefined) return splits;
+  const resizes = outShape.some((d, k) => d !== train.shape[k]);
+  const evaluation: BatchPipeline = { inShape: train.shape, outShape, seed };
+  return {
+    train: { ...train, pipeline: task.augment ? { ...evaluation, augment: task.augment } : evaluation },
+    test: resizes ? { ...test, pipeline: evaluation } : test,
+  };
 }

@@ -158,9 +158,3 @@ export function codeIdentities(methodIds: readonly string[], entryFiles?: Readon
   }
   return out;
 }
-
-/** The code hash a stored record carries (`provenance.code.hash`), if any. */
-export function storedCodeHash(provenance: Record<string, unknown>): string | undefined {
-  const code = provenance.code as { hash?: unknown } | undefined;
-  return typeof code?.hash === 'string' ? code.hash : undefined;
-}

@@ -15,7 +15,7 @@ import { stateSha256 } from '../checkpoint/state-sha256.ts';
 import { TrainState, trainStateDir, type TrainStateOptions } from '../train/train-state.ts';
 import { trainingAttack } from '../train/training-attack.ts';
 import type { Store } from '../../results/store.ts';
-import { adaptTaskInputs, testPointsRead } from './adapt-input.ts';
+import { adaptTaskInputs } from './adapt-input.ts';
 import type { Environment } from './provenance.ts';
 
 export interface CellOutcome {
@@ -64,7 +64,8 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
   const source: SourceHandle = await ensureTaskSource(task.source, { store: ctx.store, environment: ctx.environment, dataDir: ctx.dataDir, log: ctx.log, training: ctx.training });
   const target = getDataset(task.target, { dataDir: ctx.dataDir });
   const loaded = { train: await target.load('train'), test: await target.load('test') };
-  const { train, test } = adaptTaskInputs(task, source.metadata.spec.inputShape, loaded, testPointsRead(tier.evaluation));
+  // Resize, channel rule and augmentation are applied per batch (the cell's seed draws the augmentation).
+  const { train, test } = adaptTaskInputs(task, source.metadata.spec.inputShape, loaded, seed);
   // A killed cell resumes from its last training checkpoint; every RNG stream is tracked for it.
   const trainState = TrainState.open(trainStateDir(cell.id, ctx.dataDir), { ...ctx.training, log: ctx.log });
   const rng = trainState.rngs.root(seed);

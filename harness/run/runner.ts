@@ -28,6 +28,7 @@ import { processLogger } from '../util/log.ts';
 import { nightOf } from '../../results/history.ts';
 import { codeIdentities } from './code-identity.ts';
 import { parseForce, planCells } from './rerun-policy.ts';
+import { recordMethodInfos } from './method-info.ts';
 
 export interface RunOptions {
   suite: Suite;
@@ -97,6 +98,8 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
   // Runs of this host whose process is gone were killed (SIGKILL leaves no chance to say so): mark them.
   const stale = opts.store.markInterruptedRuns(hostname(), (pid) => processAlive(pid));
   if (stale) log(`marked ${stale} earlier run(s) of this host as interrupted (their process is gone)`);
+  // The site shows each method from the store alone (title, paper, config schema): describe this suite's.
+  recordMethodInfos(opts.store, entries.values(), new Set(opts.extraEntries?.keys()));
   const toRun = new Set(todo.map((c) => c.id));
   log(`suite ${suite.id} (${suite.tier.id} tier, ${describeShard(opts.shard)}): ${cells.length} cells, ${cells.length - todo.length} already in ${opts.store.path}, ${todo.length} to run on ${backend.name} (${backend.threads} threads)`);
 

@@ -95,7 +95,8 @@ async function fitEpoch(
       continue;
     }
     optimizer.lr = opts.lrAt(epoch, step / steps);
-    const batch = toBatch(train, idx);
+    // The protocol's augmentation (if the split has one) draws per (seed, epoch, example): resumable as it is.
+    const batch = toBatch(train, idx, { epoch });
     const prepared = opts.prepare ? opts.prepare(batch) : {};
     (opts.setTrainMode ?? (() => model.train()))();
     const loss = optimizer.minimize(() => opts.loss(batch, prepared));

@@ -1,6 +1,12 @@
 /**
- * @module Registry<T>: id → lazy loader, as lm-evaluation-harness does it. Duplicates throw, unknown
- * ids get "did you mean", and nothing is imported until it is used.
+ * @module The one registry shape (methods, datasets, attacks, architectures, commands): `get(id)`, `ids()`,
+ * `has(id)`; duplicates throw, unknown ids get "did you mean". `Registry<T>` holds lazy loaders (nothing is
+ * imported until used, so a command loads only what it needs); `EagerRegistry<T>` holds values for callers
+ * that must stay synchronous (`createAttack`, `buildModel`, `getDataset`).
+ *
+ * @example
+ * const methods = new Registry<MethodEntry>('method').register('at', async () => (await import('./at.ts')).default);
+ * const archs = new EagerRegistry<ModelBuilder>('architecture', { resnet18 }).freeze();
  */
 
 /** Levenshtein distance, for "did you mean". */
@@ -35,35 +41,54 @@ export class UnknownIdError extends Error {
   }
 }
 
-export class Registry<T> {
-  private readonly loaders = new Map<string, () => Promise<T>>();
+/** The part every registry shares: ids in registration order, duplicates and late additions refused. */
+abstract class IdRegistry<V> {
+  private readonly entries = new Map<string, V>();
   private frozen = false;
 
-  constructor(readonly kind: string) {}
+  constructor(readonly kind: string, initial: Readonly<Record<string, V>> = {}) {
+    for (const [id, value] of Object.entries(initial)) this.register(id, value);
+  }
 
-  register(id: string, load: () => Promise<T>): this {
+  register(id: string, value: V): this {
     if (this.frozen) throw new Error(`${this.kind} registry is frozen; cannot add '${id}'`);
-    if (this.loaders.has(id)) throw new Error(`${this.kind} '${id}' is already registered`);
-    this.loaders.set(id, load);
+    if (this.entries.has(id)) throw new Error(`${this.kind} '${id}' is already registered`);
+    this.entries.set(id, value);
     return this;
   }
 
+  /** No more ids: the set is fixed once the module that builds it has run. */
   freeze(): this {
     this.frozen = true;
     return this;
   }
 
   has(id: string): boolean {
-    return this.loaders.has(id);
+    return this.entries.has(id);
   }
 
   ids(): string[] {
-    return [...this.loaders.keys()];
+    return [...this.entries.keys()];
   }
 
+  /** The value registered as `id`; UnknownIdError with suggestions otherwise. */
+  protected entry(id: string): V {
+    const value = this.entries.get(id);
+    if (value === undefined) throw new UnknownIdError(this.kind, id, this.ids());
+    return value;
+  }
+}
+
+/** id → lazy loader; `get` imports on first use (an unknown id rejects with UnknownIdError). */
+export class Registry<T> extends IdRegistry<() => Promise<T>> {
   async get(id: string): Promise<T> {
-    const load = this.loaders.get(id);
-    if (!load) throw new UnknownIdError(this.kind, id, this.ids());
-    return load();
+    return this.entry(id)();
+  }
+}
+
+/** id → value, for synchronous callers (an unknown id throws UnknownIdError). */
+export class EagerRegistry<T> extends IdRegistry<T> {
+  get(id: string): T {
+    return this.entry(id);
   }
 }

@@ -2,12 +2,14 @@
  * @module A run page: one method on one task with one seed. Status, per-attack breakdown,
  * corruption x severity table, training curves, RiFT criticality, provenance and the full spec.
  */
-import { AUTOATTACK_COMPONENTS, BASELINE_METHOD } from '../data.ts';
+import { AUTOATTACK_COMPONENTS, BASELINE_METHOD } from '../read/ordering.ts';
 import { ci, date, eps, hours, href, pct, seconds } from '../format.ts';
 import type { CellDetail } from '../schemas.ts';
 import { EvaluationsTable, ModelSection } from './cell-model.tsx';
 import { Bars, LineChart } from './charts.tsx';
 import { Badge, Layout } from './layout.tsx';
+import { verificationOf, type CellHistory } from '../history.ts';
+import { CellHistorySection, VerificationSection } from './history.tsx';
 
 type Metric = CellDetail['metrics'][number];
 type Json = Record<string, unknown>;
@@ -253,7 +255,7 @@ function KvTable(p: { obj: Json; id: string }) {
   );
 }
 
-export function CellPage(p: { cell: CellDetail }) {
+export function CellPage(p: { cell: CellDetail; history?: CellHistory }) {
   const c = p.cell;
   const { curves, rift, ...others } = c.artifacts;
   return (
@@ -281,6 +283,8 @@ export function CellPage(p: { cell: CellDetail }) {
       {c.error && <p class="error-box">{c.error}</p>}
       <h2>Per-attack breakdown</h2>
       <AttackTable metrics={c.metrics} />
+      <VerificationSection verification={verificationOf(c)} />
+      <CellHistorySection history={p.history} />
       <CorruptionTable metrics={c.metrics} />
       <ModelSection model={c.model} />
       <EvaluationsTable evaluations={c.evaluations} metrics={c.metrics} modelSha256={c.model?.sha256} />

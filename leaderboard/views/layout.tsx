@@ -21,6 +21,7 @@ export function Layout(p: { title: string; active?: 'home' | 'methods' | 'compar
             <a href="/" class={p.active === 'home' ? 'active' : undefined}>Leaderboards</a>
             <a href="/methods" class={p.active === 'methods' ? 'active' : undefined}>Methods</a>
             <a href="/compare" class={p.active === 'compare' ? 'active' : undefined}>Compare</a>
+            <a href="/changes">Since last night</a>
             <a href="/api/openapi.json">API</a>
           </nav>
         </header>

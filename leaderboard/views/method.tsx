@@ -1,5 +1,5 @@
 /** @module The methods index and a method's page: paper, description, config defaults, results on every task. */
-import { BASELINE_METHOD } from '../data.ts';
+import { BASELINE_METHOD } from '../read/ordering.ts';
 import { hours, href, pp, safeUrl } from '../format.ts';
 import type { MethodDetail, MethodSummary } from '../schemas.ts';
 import { Badge, Flags, Layout, StatCell } from './layout.tsx';
@@ -19,7 +19,7 @@ export function MethodsPage(p: { methods: MethodSummary[] }) {
   return (
     <Layout title="Methods" active="methods">
       <h1>Methods</h1>
-      <p class="lead">Registered entries and every method id found in the results store.</p>
+      <p class="lead">The entries the results store describes and every method id it has results for.</p>
       <table id="methods">
         <thead>
           <tr>
@@ -35,7 +35,7 @@ export function MethodsPage(p: { methods: MethodSummary[] }) {
             <tr>
               <td>
                 <a href={href.method(m.id)}>{m.title}</a>
-                {!m.registered && <span class="sub"> (not in the registry)</span>}
+                {!m.registered && <span class="sub"> (not described in this store)</span>}
               </td>
               <td>
                 <code>{m.id}</code>
@@ -127,8 +127,9 @@ export function MethodPage(p: { method: MethodDetail }) {
           Runs <b>{m.cells}</b> on <b>{m.tasks}</b> task(s)
         </span>
       </div>
-      {!m.registered && <p class="note">This method id is in the results store but not in the method registry; only its stored results are shown.</p>}
-      {m.loadError && <p class="error-box">{`The registry entry failed to load: ${m.loadError}`}</p>}
+      {!m.registered && (
+        <p class="note">This method id has results in the store but no description there (no run of this store described it); only its stored results are shown.</p>
+      )}
       {m.description && <p>{m.description}</p>}
       {m.registered && (
         <>

@@ -1,6 +1,8 @@
 /** @module The home page (every task's best entry) and a task's leaderboard with its trade-off plot. */
+import type { TaskHistory } from '../history.ts';
+import { TaskHistorySection } from './history.tsx';
 import type { RunRow } from '../../results/schema.ts';
-import { defaultDir } from '../data.ts';
+import { defaultDir } from '../read/task-board.ts';
 import { date, hours, href, pct, pp, threat } from '../format.ts';
 import type { Board, BoardRow, TaskSourceInfo, TaskSummary } from '../schemas.ts';
 import { Scatter } from './charts.tsx';
@@ -144,7 +146,7 @@ function SourceNote(p: { s: TaskSourceInfo }) {
   );
 }
 
-export function TaskPage(p: { board: Board; papers?: Papers }) {
+export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHistory }) {
   const b = p.board;
   const robust = metricName(b.robustMetric);
   const link = (sort: string, dir: string) => href.task(b.taskId, { tier: b.tier, sort, dir });
@@ -269,6 +271,7 @@ export function TaskPage(p: { board: Board; papers?: Papers }) {
         caption={`One point per method (mean over seeds). Up and to the right is better; the grey point is the ${b.baseline ?? 'at'} baseline.`}
       />
       {p.papers && <PapersSection papers={p.papers} />}
+      <TaskHistorySection history={p.history} />
     </Layout>
   );
 }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { pgd } from '../../attacks/pgd.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
+import { subsetPipeline } from '../../datasets/batch-pipeline.ts';
 import type { DataSplit } from '../../datasets/types.ts';
 import type { Classifier } from '../../harness/models/classifier.ts';
 import type { Rng } from '../../harness/rng.ts';
@@ -19,7 +20,9 @@ export function subset(split: DataSplit, indices: ArrayLike<number>): DataSplit 
     images.set(split.images.subarray(indices[i] * per, (indices[i] + 1) * per), i * per);
     labels[i] = split.labels[indices[i]];
   }
-  return { images, labels, n: indices.length, shape: split.shape };
+  // Each example keeps its id, so the protocol's augmentation gives it the crops it gets in other methods.
+  const pipeline = subsetPipeline(split.pipeline, indices);
+  return { images, labels, n: indices.length, shape: split.shape, ...(pipeline ? { pipeline } : {}) };
 }
 
 /** A seeded held-out part of `n` examples and the rest for training. */

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { pgd } from '../../attacks/pgd.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
+import { protocolAugments } from '../../datasets/batch-pipeline.ts';
 import type { DataSplit } from '../../datasets/types.ts';
 import type { Classifier } from '../../harness/models/classifier.ts';
 import { crossEntropy } from '../../harness/nn/losses.ts';
@@ -37,7 +38,10 @@ const config = z.strictObject({
   weightDecay: z.number().min(0).default(5e-4),
   schedule: z.enum(['paper', 'cosine', 'constant']).default('paper').describe('stage 3; paper: x0.1 at half (epoch 5 of 10)'),
   ftEpochs: z.number().int().positive().optional().describe("stage 3 epochs (default: the budget's; paper: 10)"),
-  augment: z.boolean().default(true).describe('flip + crop (pad 4) in stage 3'),
+  augment: z
+    .boolean()
+    .default(true)
+    .describe("stage 3 augments: by the protocol's augmentation where the task has one, else RiFT's own flip + crop (pad 4)"),
   holdout: z.number().int().positive().default(500).describe('training examples held out to pick the checkpoint and alpha'),
   selectAttackSteps: z.number().int().positive().default(10).describe('PGD steps of the held-out robust accuracy (step eps/4)'),
   tolerance: z.number().min(0).max(1).default(0.01).describe('allowed drop of held-out robust accuracy below alpha 0'),
@@ -108,6 +112,8 @@ export default defineMethod({
       // 3. Clean fine-tuning of the chosen module only, keeping the best held-out epoch.
       trainOnly(model, [chosen]);
       const augRng = ctx.rng.fork('augment');
+      // The protocol's augmentation already reaches every batch (batch-pipeline.ts): RiFT adds its own only without it.
+      const ownAugment = c.augment && !protocolAugments(train);
       let best = { epoch: 0, clean: -1 };
       // The best epoch so far lives outside the model: checkpoints carry it.
       ctx.persist('rift-best', {
@@ -123,8 +129,8 @@ export default defineMethod({
         train,
         epochs: ftEpochs,
         lrAt: c.schedule === 'paper' ? multistep(c.lr, [ftEpochs / 2], 0.1) : undefined,
-        prepare: c.augment ? (_m, { x }) => ({ xAug: flipCrop(x, augRng) }) : undefined,
-        loss: (m, { x, y }, prepared) => crossEntropy(m.forward(c.augment ? (prepared.xAug as tf.Tensor4D) : x), y),
+        prepare: ownAugment ? (_m, { x }) => ({ xAug: flipCrop(x, augRng) }) : undefined,
+        loss: (m, { x, y }, prepared) => crossEntropy(m.forward(ownAugment ? (prepared.xAug as tf.Tensor4D) : x), y),
         afterEpoch: (epoch, m) => {
           const clean = cleanAccuracy(m, heldOut);
           if (clean > best.clean) {

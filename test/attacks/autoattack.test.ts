@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apgd } from '../../attacks/apgd.ts';
-import { attacksOf, autoAttack, type AutoAttackState, type ComponentOverrides } from '../../attacks/autoattack.ts';
+import { attacksOf, type AutoAttackState, type ComponentOverrides } from '../../attacks/autoattack.ts';
 import { pgd } from '../../attacks/pgd.ts';
 import { createAttack } from '../../attacks/registry.ts';
+// autoAttack with its state also a file path (the state file lives on the harness side; one test resumes from it).
+import { resumableAutoAttack as autoAttack } from '../../harness/evaluate/autoattack-state-file.ts';
 import { useCpuBackend } from '../support/tf.ts';
 import { accuracy, correctFlags, linearProblem, noisyModel, perturbationStats, probabilityModel, trainTinyNet, zeroGradientModel, type TinyNet } from './fixtures.ts';
 

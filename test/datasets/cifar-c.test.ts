@@ -10,7 +10,7 @@ import { cifar10c } from '../../datasets/cifar-c.ts';
 import { parseNpy, readNpyRows } from '../../datasets/formats/npy.ts';
 import { getCorruptionDataset, getDataset } from '../../datasets/registry.ts';
 import { isCorruptionDataset } from '../../datasets/types.ts';
-import { writeNpy } from '../support/format-writers.ts';
+import { writeNpy } from '../../datasets/formats/writers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-cifarc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -18,7 +18,7 @@ import { corruptSplit } from '../../datasets/corruptions/generated-set.ts';
 import { getCorruptionDataset, getDataset } from '../../datasets/registry.ts';
 import { Rng } from '../../harness/rng.ts';
 import { CIFAR10_FIRST100 } from '../support/fixtures.ts';
-import { writeJpeg } from '../support/format-writers.ts';
+import { writeJpeg } from '../../datasets/formats/writers.ts';
 
 const file = CIFAR10_FIRST100;
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-corruptions-'));

@@ -12,7 +12,8 @@ import { parsePpm } from '../../datasets/formats/ppm.ts';
 import { GTSRB_CLASSES, gtsrb, parseGtsrbCsv } from '../../datasets/gtsrb.ts';
 import { crop, resizeBilinear } from '../../datasets/resize.ts';
 import { type DatasetSource, ensureFiles } from '../../datasets/sources.ts';
-import { boxImage, writePpm, writeZip } from '../support/format-writers.ts';
+import { writePpm } from '../../datasets/formats/writers.ts';
+import { boxImage, writeZip } from '../support/format-writers.ts';
 import { serveFiles } from '../support/file-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-gtsrb-'));

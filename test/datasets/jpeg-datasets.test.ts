@@ -12,7 +12,8 @@ import { decodeJpeg } from '../../datasets/formats/jpeg.ts';
 import { getDataset } from '../../datasets/registry.ts';
 import { tinyImagenet } from '../../datasets/tiny-imagenet.ts';
 import { tinyImagenetC } from '../../datasets/tiny-imagenet-c.ts';
-import { solid, writeJpeg } from '../support/format-writers.ts';
+import { writeJpeg } from '../../datasets/formats/writers.ts';
+import { solid } from '../support/format-writers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-jpeg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

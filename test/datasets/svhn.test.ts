@@ -11,7 +11,7 @@ import { parseMatV5 } from '../../datasets/formats/mat-v5.ts';
 import { getDataset } from '../../datasets/registry.ts';
 import { cachePaths } from '../../datasets/split-cache.ts';
 import { svhn, svhnFromMat } from '../../datasets/svhn.ts';
-import { toColumnMajor, writeMatV5 } from '../support/format-writers.ts';
+import { toColumnMajor, writeMatV5 } from '../../datasets/formats/writers.ts';
 import { serveFiles } from '../support/file-server.ts';
 import { CIFAR10_FIRST100 as REAL } from '../support/fixtures.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The leaderboard's routes through `app.request`, over a real SQLite store filled by the fixture
- * builder (real rows through Store.recordCell) and the real method registry.
+ * builder (real rows through Store.recordCell, method rows as a run writes them from the real entries).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../leaderboard/app.tsx';
 import type { Board, CellDetail, Compare, MethodDetail } from '../../leaderboard/schemas.ts';
 import { Store, type NewMetric } from '../../results/store.ts';
-import { methods } from '../../methods/registry.ts';
+import { listMethodInfos } from '../../results/method-info.ts';
 import { EXPECTED_ORDER, TASK_A, TASK_B, buildFixtureStore, cellKey, type Fixture } from './fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-lb-'));
@@ -101,7 +101,7 @@ describe('home and task leaderboards', () => {
     const twins = a.rows.find((r) => r.methodId === 'twins-bn')!;
     expect(twins.seeds).toEqual([0, 1]);
     expect(twins.failed).toEqual([{ seed: 2, cellId: fx.failedCellId, error: 'diverged at epoch 2, step 14: loss is NaN' }]);
-    // Registered entries get their registry title; unregistered ids show as themselves.
+    // Entries the store describes get their title; undescribed ids show as themselves.
     expect(a.rows.find((r) => r.methodId === 'at')!.title).toBe('Adversarial fine-tuning (PGD-AT)');
     expect(rift).toMatchObject({ title: 'RiFT (robust critical fine-tuning)', registered: true });
     expect(twins).toMatchObject({ title: 'twins-bn', registered: false });
@@ -168,8 +168,9 @@ describe('home and task leaderboards', () => {
 
 describe('CSV and JSON API', () => {
   it('gives every table as CSV with a header and one line per row', async () => {
-    // /api/methods lists every registered entry and every method with results in the store.
-    const methodCount = new Set([...methods.ids(), ...fx.store.listMethodIds()]).size;
+    // /api/methods lists every method the store describes and every method with results in it.
+    const methodCount = new Set([...listMethodInfos(fx.store).map((m) => m.id), ...fx.store.listMethodIds()]).size;
+    expect(methodCount).toBe(4);
     const cases: [string, string, number][] = [
       [`/api/task/${enc(TASK_A)}?format=csv`, 'rank,method_id,title,config_hash,seeds,failed_seeds,clean_mean', 4],
       ['/api/tasks?format=csv', 'task_id,tier,suites', 2],
@@ -221,14 +222,14 @@ describe('CSV and JSON API', () => {
 });
 
 describe('pages', () => {
-  it('shows a method page with paper, description and config defaults; an unregistered id still shows', async () => {
+  it('shows a method page with paper, description and config defaults; an undescribed id still shows', async () => {
     const at = await html('/method/at');
     expect(at).toContain('href="https://arxiv.org/abs/1706.06083"');
     expect(at).toContain('Configuration defaults');
     expect(at).toMatch(/<code>lr<\/code><\/td><td>number<\/td><td><code>0\.01<\/code>/);
     expect(at).toContain(`href="/task/fmnist-transfer/linf-8?tier=quick"`);
     const unregistered = await html('/method/twins-bn');
-    expect(unregistered).toContain('not in the method registry');
+    expect(unregistered).toContain('no description there');
     expect(unregistered).toContain('<h1>twins-bn</h1>');
   });
 

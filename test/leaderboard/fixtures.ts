@@ -1,7 +1,8 @@
 /**
  * @module A results store filled the way the harness fills it: real cell specs and ids from
  * `expandSuite`, real rows through `Store.recordCell`, metrics with Wilson intervals. Two tasks x four
- * methods x two seeds, plus a failed retry-able cell, a flagged evaluation and a self-reported entry.
+ * methods x two seeds, plus a failed retry-able cell, a flagged evaluation and a self-reported entry, and the
+ * `methods` rows a run writes for the registry entries among them.
  *
  * Run directly to write a store file for the site or the load check:
  *   npx tsx test/leaderboard/fixtures.ts /tmp/fixture.db
@@ -13,6 +14,10 @@ import { expandSuite, type Cell } from '../../harness/protocol/cells.ts';
 import { parseSuite, type SuiteInput } from '../../harness/protocol/schema.ts';
 import { wilsonInterval } from '../../harness/evaluate/wilson.ts';
 import { Store, type NewMetric } from '../../results/store.ts';
+import { recordMethodInfos } from '../../harness/run/method-info.ts';
+import at from '../../methods/at.ts';
+import rift from '../../methods/rift/rift.ts';
+import standard from '../../methods/standard.ts';
 
 const EPS_8 = 8 / 255;
 export const TASK_A = 'fmnist-transfer/linf-8';
@@ -194,6 +199,8 @@ export function buildFixtureStore(path: string): Fixture {
   const t0 = Date.UTC(2025, 5, 2, 9, 0, 0);
   let clock = t0;
   let flaggedCellId = '';
+  // What a run writes about its suite's entries; `twins-bn` is no registry entry, so the store does not describe it.
+  recordMethodInfos(store, [standard, at, rift], new Set(), t0);
   for (const input of [SUITE_A, SUITE_B]) {
     const suite = parseSuite(input);
     const gpu = suite.tier.id === 'standard';

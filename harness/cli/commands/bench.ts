@@ -11,7 +11,8 @@ import { intFlag, parseFlags } from '../command.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { benchModelSteps, MODEL_CASES, type ThroughputRow } from '../../bench/model-steps.ts';
 import { benchDatasetFormats, type FormatRow } from '../../bench/dataset-formats.ts';
-import { saveThroughput } from '../../bench/saved-throughput.ts';
+import { REFERENCE_CASE, REFERENCE_TASK, saveThroughput, savedReferenceThroughput } from '../../bench/saved-throughput.ts';
+import { benchAugmentation, trainingStepFor, type AugmentSpeedRow } from '../../bench/augment-speed.ts';
 
 function printFormatRows(rows: FormatRow[]): void {
   console.table(
@@ -39,6 +40,23 @@ function printRows(rows: ThroughputRow[]): void {
   );
 }
 
+/** The augmentation rows beside the training step their batches feed (ResNet-50 at 224: carried over by MACs). */
+function printAugmentRows(rows: AugmentSpeedRow[], resnet18PerSecond: number | undefined): void {
+  const steps = resnet18PerSecond === undefined ? undefined : trainingStepFor(rows, resnet18PerSecond);
+  console.log('\nBatch pipeline (toBatch with the protocol augmentation, one thread), batches of ' + (rows[0]?.batch ?? 0) + ':');
+  console.table(
+    rows.map((r) => ({
+      transform: r.transform,
+      'images/s': Math.round(r.imagesPerSecond),
+      'ms/batch': Number(r.msPerBatch.toFixed(1)),
+      feeds: r.feeds,
+      'train step images/s': steps ? Number(steps.get(r.feeds)!.toFixed(1)) : '-',
+    })),
+  );
+  if (!steps) console.log('  (no ResNet-18 training step measured on this backend: run rftbench bench for the comparison)');
+  else console.log('  train step: ResNet-18 32x32 as measured here; ResNet-50 224 carried over by multiply-adds (an estimate)');
+}
+
 function printCorruptionRows(rows: CorruptionSpeedRow[]): void {
   console.log('\nCorruptions, 32x32x3 images per second (severity 3):');
   for (const r of rows) console.log(`  ${r.corruption.padEnd(18)} ${r.imagesPerSecond.toFixed(0).padStart(8)}`);
@@ -47,12 +65,14 @@ function printCorruptionRows(rows: CorruptionSpeedRow[]): void {
 const command: Command = {
   name: 'bench',
   summary: 'benchmark training/PGD/inference throughput per backend and the registered kernels',
-  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--peer] [--eval-workers] [--json]
+  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--augment-only] [--peer] [--eval-workers] [--json]
 
   --batch N        batch size on the fast backends (default: 128 small model, 32 ResNet-18)
   --time MS        time budget per task in ms after warm-up (default 3000)
   --cpu-resnet18   also time ResNet-18 on the pure-JS cpu backend (minutes; batch 4)
   --datasets-only  only the dataset format loads (seconds; no models)
+  --augment-only   only the batch pipeline (crop + flip at 32 px, random-resized-crop to 224; batches of 128),
+                   beside the training step saved by the last full bench
   --peer           ours and PyTorch (python3-torch) side by side on the same models, batches and threads,
                    with the ratio ours / PyTorch (npm run bench:peer)
   --eval-workers   PGD-10 evaluation in this thread against the worker pool (one worker per core), with
@@ -67,6 +87,7 @@ Example: npm run bench`,
       time: { type: 'string' },
       'cpu-resnet18': { type: 'boolean', default: false },
       'datasets-only': { type: 'boolean', default: false },
+      'augment-only': { type: 'boolean', default: false },
       peer: { type: 'boolean', default: false },
       'eval-workers': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -86,6 +107,13 @@ Example: npm run bench`,
     }
     const rows: ThroughputRow[] = [];
     const info = await initBackend();
+    if (values['augment-only']) {
+      const augment = await benchAugmentation({ time: Math.min(time, 1000) });
+      const saved = savedReferenceThroughput(info.name)?.imagesPerSecond;
+      if (values.json) console.log(JSON.stringify({ environment: info, augmentation: augment, resnet18TrainStep: saved ?? null }, null, 2));
+      else printAugmentRows(augment, saved);
+      return 0;
+    }
     if (values.peer) {
       const { benchPeer } = await import('../../bench/peer.ts');
       const cases = MODEL_CASES.map((c) => ({ ...c, batch: batch ?? c.batch }));
@@ -130,13 +158,17 @@ Example: npm run bench`,
       const { benchKernels } = await import('../../tensor/bench-kernels.ts');
       kernelRows = await benchKernels();
     }
+    const augment = await benchAugmentation({ time: Math.min(time, 1000) });
     const formats = await benchDatasetFormats({ time: Math.min(time, 1000) });
     const corruptions = await benchCorruptions({ time: Math.min(time, 300) });
     if (values.json) {
-      console.log(JSON.stringify({ environment: info, throughput: rows, attackCost: attackRows, kernels: kernelRows, datasetFormats: formats, corruptions }, null, 2));
+      const all = { environment: info, throughput: rows, augmentation: augment, attackCost: attackRows, kernels: kernelRows, datasetFormats: formats, corruptions };
+      console.log(JSON.stringify(all, null, 2));
       return 0;
     }
     printRows(rows);
+    const resnet18 = rows.find((r) => r.backend === info.name && r.model === REFERENCE_CASE.name && r.task === REFERENCE_TASK);
+    printAugmentRows(augment, resnet18?.imagesPerSecond);
     console.log('\nAttack cost per iteration, relative to one forward+backward on the same batch:');
     console.table(attackRows.map((r) => ({ ...r, msPerIteration: Number(r.msPerIteration.toFixed(1)), relativeToGradient: Number(r.relativeToGradient.toFixed(2)) })));
     if (kernelRows.length) console.table(kernelRows);

@@ -22,7 +22,7 @@ import type { Classifier } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
 import type { CellSpec } from '../../protocol/cells.ts';
 import { AutoAttackEvaluationSchema, type Threat, type Tier } from '../../protocol/schema.ts';
-import { adaptTaskInputs, testPointsRead } from '../../run/adapt-input.ts';
+import { adaptTaskInputs } from '../../run/adapt-input.ts';
 import { readKeptModel } from '../../run/cell-model.ts';
 import { describeEnvironment } from '../../run/provenance.ts';
 import { initBackend } from '../../tensor/backend.ts';
@@ -65,10 +65,9 @@ interface EvaluateContext {
 async function evaluate(model: Classifier, mode: Mode, s: Settings, cell: CellSpec, ctx: EvaluateContext): Promise<Evaluated> {
   const tier: Tier = cell.tier;
   const loaded = await getDataset(cell.task.target, { dataDir: ctx.dataDir }).load('test');
-  // The test images as the cell saw them (the task's resize and channel rules, as in run-cell). Only the
-  // test split is scored, so it also stands in for the train split, whose shape the rules check.
-  const points = Math.max(s.n, testPointsRead(tier.evaluation));
-  const { test } = adaptTaskInputs(cell.task, model.spec.inputShape, { train: loaded, test: loaded }, points);
+  // The test images as the cell saw them (the task's resize and channel rules, batch by batch, as in run-cell).
+  // Only the test split is scored, so it also stands in for the train split, whose shape the rules check.
+  const { test } = adaptTaskInputs(cell.task, model.spec.inputShape, { train: loaded, test: loaded }, cell.seed);
   const logits: LogitsFn = (x) => model.forward(x);
   const { threat, seed, log } = { ...s, ...ctx };
   if (mode.kind === 'protocol') {

@@ -6,9 +6,10 @@
 import type { Command } from '../command.ts';
 import { UsageError, intFlag, parseFlags } from '../command.ts';
 import { EVAL_CELL_USAGE } from './eval-cell-usage.ts';
-import { attackIds, createAttack } from '../../../attacks/registry.ts';
+import { attacks, createAttack } from '../../../attacks/registry.ts';
 import type { LogitsFn } from '../../../attacks/types.ts';
 import { getDataset } from '../../../datasets/registry.ts';
+import { UnknownIdError } from '../../util/registry.ts';
 import { evaluateAutoAttack } from '../../evaluate/autoattack-metric.ts';
 import { accuracyMetric, type MetricValue } from '../../evaluate/metric.ts';
 import { attackAccuracyInWorkers, evaluationWorkers, openEvaluationPool } from '../../evaluate/workers/attack-pool.ts';
@@ -29,7 +30,7 @@ export function parseEps(text: string): number {
 export function parseAttack(text: string): { id: string; version?: string } {
   const [id, version, ...rest] = text.split(':');
   if (rest.length || (version !== undefined && id !== 'autoattack')) throw new UsageError(`--attack: only autoattack takes a version (autoattack:standard|plus|rand), got '${text}'`);
-  if (!attackIds.includes(id)) throw new UsageError(`--attack: unknown attack '${id}' (${attackIds.join(', ')})`);
+  if (!attacks.has(id)) throw new UsageError(`--attack: ${new UnknownIdError('attack', id, attacks.ids()).message}`);
   if (version !== undefined && !['standard', 'plus', 'rand'].includes(version)) throw new UsageError(`--attack: unknown AutoAttack version '${version}' (standard, plus, rand)`);
   return { id, version };
 }
@@ -46,7 +47,7 @@ const command: Command = {
   --model PATH     a .safetensors checkpoint saved by rftbench (its metadata names the architecture), or
                    with --arch any PyTorch .pt/.pth or safetensors state dict (MadryLab, RobustBench, …)
   --dataset ID     test split to evaluate on, e.g. fashion-mnist[5-9], cifar10
-  --attack NAME    autoattack (default; autoattack:plus, autoattack:rand) or one of: ${attackIds.join(', ')}
+  --attack NAME    autoattack (default; autoattack:plus, autoattack:rand) or one of: ${attacks.ids().join(', ')}
   --eps E          radius, fractions allowed (default 8/255 for Linf, 0.5 for L2)
   --norm N         Linf (default) or L2
   --n N            first N test points (default 1000)

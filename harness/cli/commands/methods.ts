@@ -1,8 +1,8 @@
 /** @module `rftbench methods list | show ID`: the registered entries, their papers and config defaults. */
-import { z } from 'zod';
 import type { Command } from '../command.ts';
 import { UsageError, parseFlags } from '../command.ts';
 import { methods } from '../../../methods/registry.ts';
+import { describeMethod } from '../../run/method-info.ts';
 
 const command: Command = {
   name: 'methods',
@@ -24,7 +24,8 @@ Example: rftbench methods show at`,
     if (sub !== 'show') throw new UsageError(`unknown subcommand '${sub}' (list | show)`);
     if (!id) throw new UsageError('methods show needs an ID');
     const e = await methods.get(id);
-    const schema = z.toJSONSchema(e.config, { io: 'input' });
+    // The same JSON Schema the store keeps for the site (run/method-info.ts).
+    const schema = describeMethod(e).configSchema ?? {};
     if (values.json) {
       console.log(JSON.stringify({ id: e.id, title: e.title, paper: e.paper, description: e.description, config: schema }, null, 2));
       return 0;

@@ -14,7 +14,8 @@ import { expandSuite } from '../../protocol/cells.ts';
 import { loadSuite } from '../../protocol/suites.ts';
 import { describeEnvironment } from '../../run/provenance.ts';
 import { resolveMethods, runSuite } from '../../run/runner.ts';
-import { parseSubmission, type Submission } from '../../submit/bundle.ts';
+import { describeMethod } from '../../run/method-info.ts';
+import { parseSubmission, type Submission } from '../../../results/submission-bundle.ts';
 import { CELL_BUDGET_SECONDS, checkEntry, suiteFor } from '../../submit/checks.ts';
 import { loadEntryFile } from '../../submit/load-entry.ts';
 import { collectEntrySources } from '../../submit/entry-sources.ts';
@@ -120,7 +121,7 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
             JSON.stringify({
               format: 'rftbench-submission/1',
               createdAt: new Date().toISOString(),
-              entry: { id: entry.id, title: entry.title, description: entry.description, paper: entry.paper, file: basename(loaded.path), sha256: loaded.sha256, sources },
+              entry: { ...describeMethod(entry), paper: entry.paper, file: basename(loaded.path), sha256: loaded.sha256, sources },
               suite,
               checks: { deterministic: checks.deterministic, leakedTensors: checks.leakedTensors, budgetSecondsPerCell: budget, slowestCellSeconds: Math.max(...summaries.map((s) => s.seconds)) },
               environment,

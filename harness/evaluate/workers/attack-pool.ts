@@ -67,10 +67,11 @@ function weightsOf(model: Classifier): WeightsEntry[] {
   return tensorsOf(model).map(([name, t]) => ({ name, shape: [...t.shape], dtype: t.dtype === 'int32' ? 'int32' : 'float32', data: t.dataSync().slice() as Float32Array | Int32Array }));
 }
 
-/** The first n test points only: workers get a copy of just what they score. */
+/** The first n test points only: workers get a copy of just what they score (and its resize, to batch as here). */
 function headOf(test: DataSplit, n: number): TestHead {
   const per = test.shape[0] * test.shape[1] * test.shape[2];
-  return { images: test.images.slice(0, n * per), labels: test.labels.slice(0, n), n, shape: test.shape };
+  const head = { images: test.images.slice(0, n * per), labels: test.labels.slice(0, n), n, shape: test.shape };
+  return test.pipeline ? { ...head, pipeline: test.pipeline } : head;
 }
 
 class PoolWorker {

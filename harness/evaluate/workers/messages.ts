@@ -24,7 +24,8 @@ export interface WeightsEntry {
   data: Float32Array | Int32Array;
 }
 
-export type TestHead = Pick<DataSplit, 'images' | 'labels' | 'n' | 'shape'>;
+/** The test points a worker scores, with the split's pipeline (the task's resize): toBatch there batches as here. */
+export type TestHead = Pick<DataSplit, 'images' | 'labels' | 'n' | 'shape' | 'pipeline'>;
 
 export type ToWorker =
   /** The model and the test points of one evaluation; backend threads on the first init. */

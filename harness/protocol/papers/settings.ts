@@ -70,7 +70,8 @@ const TWINS: ProtocolSettings = {
     'CIFAR: random crop 32 with zero padding 4 + horizontal flip; high-res: resize 256, random-resized-crop 224 ' +
       '+ flip, test resize 256 + centre crop 224',
     tw(TW_AT, '331-335'),
-    'high-res lines: TWINS_high_res_data/train-TWINS-AT.py 332-354. Our twins/at/trades entries add no augmentation',
+    'high-res lines: TWINS_high_res_data/train-TWINS-AT.py 332-354. Ours: each task\'s augment, for every method; ' +
+      'Caltech-256 crops from our 64 px images and is evaluated resized to 224 (no centre crop)',
   ),
   optimizer: s('SGD', tw(TW_AT, '55-57')),
   momentum: s(0.9, tw('TWINS_cifar/src/argument.py', '37')),
@@ -146,7 +147,7 @@ const RIFT: ProtocolSettings = {
   augmentation: s(
     'fine-tuning: random crop 32 with reflect padding 4 + flip (Tiny-ImageNet: crop 64, reflect padding 8)',
     rf('main.py', '227-243'),
-    'ours (methods/rift/augment.ts): zero padding 4 at every resolution',
+    "ours: each task's augment (reflect padding), for every method and stage; RiFT's own zero-padded crop only on tasks without one",
   ),
   optimizer: s('SGD with momentum (SGDM)', rf('main.py', '190')),
   momentum: s(0.9, rf('main.py', '196')),
@@ -221,7 +222,7 @@ const CARTL: ProtocolSettings = {
   augmentation: s(
     'random crop 32 padding 4 + flip + random rotation 15 degrees',
     ct('src/utils/data_utils/get_dataloader.py', '105-110'),
-    'our cartl entry adds no augmentation',
+    "ours: each task's augment (crop + flip) for every method; the rotation is left out (the pipeline has none)",
   ),
   optimizer: s('SGD', ct('src/config.py', '28-29')),
   momentum: s(0.9, ct('src/config.py', '28')),

@@ -24,7 +24,7 @@ describe('rftbench CLI', () => {
     expect(rftbench('--help').out).toMatch(/run\s+run a suite/);
     const r = rftbench('runn');
     expect(r.status).toBe(2);
-    expect(r.err).toMatch(/unknown command 'runn'\. Did you mean: run\b/);
+    expect(r.err).toMatch(/Unknown command 'runn'\. Did you mean: run\?/);
   });
 
   it('names an unknown flag and prints the usage', () => {

@@ -43,7 +43,7 @@ describe('rftbench eval', () => {
     expect(parseAttack('autoattack:plus')).toEqual({ id: 'autoattack', version: 'plus' });
     expect(() => parseAttack('pgd:plus')).toThrow(/only autoattack takes a version/);
     expect(() => parseAttack('autoattack:fast')).toThrow(/unknown AutoAttack version 'fast'/);
-    expect(() => parseAttack('apgd')).toThrow(/unknown attack 'apgd'/);
+    expect(() => parseAttack('apgd')).toThrow(/--attack: Unknown attack 'apgd'\. Did you mean: pgd, apgd-t, apgd-ce\?/);
   });
 
   it('prints clean accuracy, robust accuracy after each AutoAttack component, and the final number', () => {

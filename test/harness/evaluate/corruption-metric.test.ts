@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogitsFn } from '../../../attacks/types.ts';
 import { evaluateCorruptions } from '../../../harness/evaluate/corruption-metric.ts';
 import { useCpuBackend } from '../../support/tf.ts';
-import { writeNpy } from '../../support/format-writers.ts';
+import { writeNpy } from '../../../datasets/formats/writers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-corr-'));
 const data = join(dir, 'data');

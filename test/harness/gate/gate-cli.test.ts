@@ -75,13 +75,13 @@ describe('rftbench nightly', () => {
     let r = rftbench('nightly', '--suite', 'smoke', '--out', out, '--date', '2026-11-20');
     expect(r.status, r.err).toBe(0);
     expect(readFileSync(join(out, '2026-11-20', 'report.md'), 'utf8')).toContain('first night');
-    // Pretend the previous night's `standard` cell scored higher on PGD than tonight's will.
+    // Pretend the previous night's `standard` cell scored higher on PGD than tonight's will (in the store's history).
     const prevPath = join(out, '2026-11-20', 'records.json');
     const prev = JSON.parse(readFileSync(prevPath, 'utf8')) as RecordsFile;
     const std = prev.records.find((c) => c.methodId === 'standard')!;
-    const pgd = std.metrics.find((m) => m.name === 'pgd')!;
-    pgd.value = Math.min(1, pgd.value + 0.45);
-    writeFileSync(prevPath, JSON.stringify(prev));
+    const sql = new Database(join(out, 'store.db'));
+    sql.prepare("UPDATE measurements SET metrics = json_set(metrics, '$.pgd.value', min(1.0, json_extract(metrics, '$.pgd.value') + 0.45)) WHERE cell_id = ? AND night = '2026-11-20'").run(std.cellId);
+    sql.close();
 
     r = rftbench('nightly', '--suite', 'smoke', '--out', out, '--date', '2026-11-21');
     expect(r.status).toBe(1);

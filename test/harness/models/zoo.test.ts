@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../../harness/models/classifier.ts';
-import { buildModel, listArchs } from '../../../harness/models/zoo.ts';
+import { architectures, buildModel } from '../../../harness/models/zoo.ts';
 import { Conv2d, Linear } from '../../../harness/nn/layers.ts';
 import type { Module } from '../../../harness/nn/module.ts';
 import { useCpuBackend } from '../../support/tf.ts';
@@ -11,9 +11,9 @@ beforeAll(useCpuBackend);
 const cifar = (arch: string, numClasses = 10): ModelSpec => ({ arch, numClasses, inputShape: [32, 32, 3], mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] });
 const fmnist: ModelSpec = { arch: 'small-resnet', numClasses: 10, inputShape: [28, 28, 1], mean: [0.286], std: [0.353] };
 
-describe('buildModel / listArchs', () => {
+describe('buildModel / architectures', () => {
   it('lists every architecture and rejects unknown ones with a suggestion and the list', () => {
-    expect(listArchs()).toEqual(expect.arrayContaining(['small-resnet', 'resnet18', 'resnet34', 'resnet50', 'preact-resnet18', 'wrn-28-10', 'wrn-34-10']));
+    expect(architectures.ids()).toEqual(expect.arrayContaining(['small-resnet', 'resnet18', 'resnet34', 'resnet50', 'preact-resnet18', 'wrn-28-10', 'wrn-34-10']));
     expect(() => buildModel(cifar('resnet-18'), 0)).toThrow(/Unknown architecture 'resnet-18'\. Did you mean: resnet18/);
     expect(() => buildModel(cifar('resnet-18'), 0)).toThrow(/Available: small-resnet, resnet18/);
     expect(() => buildModel({ ...fmnist, mean: [0.5, 0.5, 0.5] }, 0)).toThrow(/mean\/std need 1 channel values, got 3\/1/);

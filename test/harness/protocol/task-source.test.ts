@@ -9,7 +9,7 @@ import { loadSuite } from '../../../harness/protocol/suites.ts';
 import { CATALOG } from '../../../harness/pretrain/catalog.ts';
 import { checkpointFileName } from '../../../harness/pretrain/external-checkpoint.ts';
 import { sourceId } from '../../../harness/pretrain/sources.ts';
-import { listArchs } from '../../../harness/models/zoo.ts';
+import { architectures } from '../../../harness/models/zoo.ts';
 import { resolveMethods } from '../../../harness/run/runner.ts';
 
 const smoke = loadSuite('smoke');
@@ -95,7 +95,7 @@ describe('task sources', () => {
     expect(new Set(CATALOG.map((e) => e.id)).size).toBe(CATALOG.length);
     for (const entry of CATALOG) {
       const s = ExternalSourceSchema.parse(entry.source);
-      expect(listArchs(), entry.id).toContain(s.arch);
+      expect(architectures.ids(), entry.id).toContain(s.arch);
       expect(s.checkpoint.url, entry.id).toMatch(/^https:\/\//);
       expect(checkpointFileName(s.checkpoint), entry.id).toMatch(/\.(ckpt|pt)$/);
       expect(s.citation.length, entry.id).toBeGreaterThan(40);

@@ -18,7 +18,7 @@ import { initBackend, shutdownBackend } from '../../../harness/tensor/backend.ts
 import { startServer } from '../../../leaderboard/server.ts';
 import { Store } from '../../../results/store.ts';
 import { CIFAR10_FIRST100 } from '../../support/fixtures.ts';
-import { writeNpy } from '../../support/format-writers.ts';
+import { writeNpy } from '../../../datasets/formats/writers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-mini-'));
 const data = join(dir, 'data');

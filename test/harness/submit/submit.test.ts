@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSuite } from '../../../harness/protocol/suites.ts';
 import { runSuite } from '../../../harness/run/runner.ts';
-import type { Submission } from '../../../harness/submit/bundle.ts';
+import type { Submission } from '../../../results/submission-bundle.ts';
 import { checkEntry, suiteFor } from '../../../harness/submit/checks.ts';
 import { loadEntryFile } from '../../../harness/submit/load-entry.ts';
 import { Store } from '../../../results/store.ts';
@@ -93,6 +93,11 @@ describe('rftbench submit to a leaderboard', () => {
     store.close();
     const api = (await (await fetch(`${server.url}/api/method/head-only-submitted`)).text()) + (await (await fetch(`${server.url}/run/${encodeURIComponent(cellId)}`)).text());
     expect(api).toContain('self-reported');
+    // The site shows the entry as the bundle described it (title, config schema and defaults), from the store alone.
+    const described = (await loadEntryFile(join(entries, 'good-head.ts'))).entry;
+    expect(bundle.entry.defaults).toEqual(described.config.parse({}));
+    const method = (await (await fetch(`${server.url}/api/method/head-only-submitted`)).json()) as { title: string; registered: boolean; defaults: unknown };
+    expect(method).toMatchObject({ title: described.title, registered: true, defaults: described.config.parse({}) });
 
     const post = (body: unknown, auth = token) => fetch(`${server.url}/api/submit`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` }, body: JSON.stringify(body) });
     expect((await post(bundle, 'wrong')).status).toBe(401);

@@ -2,12 +2,13 @@
  * @module The submission bundle: a method entry's identity (id, sha256 of its source) and code (its own files), the suite it ran,
  * the checks it passed, and every cell record with metrics and provenance. A server re-derives each cell
  * id from its spec, so ids cannot be forged, and stores the cells as self-reported until its own
- * nightly re-runs them.
+ * nightly re-runs them. Beside the store code: the site parses bundles without loading any harness code that loads
+ * tfjs (only the protocol's plain schemas and cell hashing).
  */
 import { z } from 'zod';
-import { hashOf } from '../protocol/cells.ts';
-import { SuiteSchema } from '../protocol/schema.ts';
-import { checkEntrySources, EntrySourcesSchema } from './entry-sources.ts';
+import { hashOf } from '../harness/protocol/cells.ts';
+import { SuiteSchema } from '../harness/protocol/schema.ts';
+import { checkEntrySources, EntrySourcesSchema } from './submission-sources.ts';
 
 const MetricSchema = z.strictObject({
   name: z.string().min(1),
@@ -43,9 +44,12 @@ export const SubmissionSchema = z.strictObject({
     title: z.string().min(1),
     description: z.string(),
     paper: z.object({ title: z.string(), url: z.string(), venue: z.string().optional() }).optional(),
+    /** The config's JSON Schema and defaults (harness/run/method-info.ts), for the site's method page. */
+    configSchema: z.record(z.string(), z.unknown()).nullable().optional(),
+    defaults: z.record(z.string(), z.unknown()).nullable().optional(),
     file: z.string().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    /** The entry's own files (entry-sources.ts), so the server can re-run it. */
+    /** The entry's own files (harness/submit/entry-sources.ts), so the server can re-run it. */
     sources: EntrySourcesSchema,
   }),
   suite: SuiteSchema,
