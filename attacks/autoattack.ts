@@ -28,16 +28,9 @@ import { fab, type FabOptions } from './fab.ts';
 import { square, type SquareOptions } from './square.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
 import { assertBatch, assertCount, assertNorm, assertPositive, attackRng, indicesOf, labelsOf, perturbationNorms, predict, takeRows } from './utils.ts';
+import { COMPONENTS, VERSIONS, type AutoAttackVersion, type Component } from './autoattack-components.ts';
 
-export const COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab', 'fab-t', 'square'] as const;
-export type Component = (typeof COMPONENTS)[number];
-export type AutoAttackVersion = 'standard' | 'plus' | 'rand' | 'custom';
-
-export const VERSIONS: Readonly<Record<Exclude<AutoAttackVersion, 'custom'>, readonly Component[]>> = {
-  standard: ['apgd-ce', 'apgd-t', 'fab-t', 'square'],
-  plus: ['apgd-ce', 'apgd-dlr', 'fab', 'square', 'apgd-t', 'fab-t'],
-  rand: ['apgd-ce', 'apgd-dlr'],
-};
+export { COMPONENTS, VERSIONS, type AutoAttackVersion, type Component } from './autoattack-components.ts';
 
 /** The format tag of a saved state; a state with another one is refused. */
 export const STATE_FORMAT = 'rftbench-autoattack-state/1';

@@ -9,8 +9,9 @@
  *
  * Plain arrays, one row at a time, float64 arithmetic.
  */
+import type { Norm } from './types.ts';
 
-export type ProjectionNorm = 'Linf' | 'L2';
+export type ProjectionNorm = Norm;
 
 /** Coordinates with |w_i| at or below this do not move (the reference: w != 0 for Linf, |w| > 1e-8 for L2). */
 const ZERO_W: Record<ProjectionNorm, number> = { Linf: 0, L2: 1e-8 };

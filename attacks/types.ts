@@ -8,7 +8,9 @@ import type * as tf from '@tensorflow/tfjs-core';
 /** Images in [0,1], NHWC, to logits [N, classes]. Must be synchronous (it runs inside tf.tidy). */
 export type LogitsFn = (x: tf.Tensor4D) => tf.Tensor2D;
 
-export type Norm = 'Linf' | 'L2';
+/** The threat models' distance measures (the protocol's ThreatSchema takes these). */
+export const NORMS = ['Linf', 'L2'] as const;
+export type Norm = (typeof NORMS)[number];
 
 export interface AttackResult {
   /** Adversarial images, same shape as the input; owned by the caller. */

@@ -3,7 +3,7 @@
  * would run as a formula (`=`, `+`, `-`, `@` first) are prefixed with `'`; numbers are written as is.
  */
 import type { Board, CellDetail, Compare, MethodDetail, MethodSummary, MetricStat, TaskSummary } from './schemas.ts';
-import { SUMMARY_METRICS } from './schemas.ts';
+import { summaryMetrics } from './schemas.ts';
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -23,7 +23,7 @@ const statCols = (s: MetricStat | undefined | null): Cell[] => [s?.mean, s?.std]
 
 export function boardCsv(b: Board): string {
   const header = ['rank', 'method_id', 'title', 'config_hash', 'seeds', 'failed_seeds'];
-  for (const m of SUMMARY_METRICS) header.push(`${m}_mean`, `${m}_std`);
+  for (const m of summaryMetrics()) header.push(`${m}_mean`, `${m}_std`);
   header.push(`gain_${b.robustMetric}_vs_${b.baseline ?? 'none'}`, 'cost_hours_per_seed', 'cost_unit', 'verification', 'flags', 'task_id', 'tier');
   return toCsv(
     header,
@@ -34,7 +34,7 @@ export function boardCsv(b: Board): string {
       r.configHash,
       r.seeds.join(' '),
       r.failed.map((f) => f.seed).join(' '),
-      ...SUMMARY_METRICS.flatMap((m) => statCols(r.metrics[m])),
+      ...summaryMetrics().flatMap((m) => statCols(r.metrics[m])),
       r.gain,
       r.cost?.hoursPerSeed,
       r.cost?.unit,
@@ -65,13 +65,13 @@ export function methodsCsv(methods: readonly MethodSummary[]): string {
 
 export function methodCsv(m: MethodDetail): string {
   const header = ['task_id', 'tier', 'rank', 'of', 'robust_metric', 'config_hash', 'seeds'];
-  for (const name of SUMMARY_METRICS) header.push(`${name}_mean`, `${name}_std`);
+  for (const name of summaryMetrics()) header.push(`${name}_mean`, `${name}_std`);
   header.push('gain', 'cost_hours_per_seed', 'cost_unit', 'verification', 'flags');
   return toCsv(
     header,
     m.results.map(({ taskId, tier, robustMetric, of, row: r }) => [
       taskId, tier, r.rank, of, robustMetric, r.configHash, r.seeds.join(' '),
-      ...SUMMARY_METRICS.flatMap((name) => statCols(r.metrics[name])),
+      ...summaryMetrics().flatMap((name) => statCols(r.metrics[name])),
       r.gain, r.cost?.hoursPerSeed, r.cost?.unit, r.verification, r.flags.join('; '),
     ]),
   );

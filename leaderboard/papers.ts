@@ -20,6 +20,7 @@ import {
   type PublishedResult,
 } from '../harness/protocol/papers/index.ts';
 import { tTwoSidedQuantile } from '../harness/util/student-t.ts';
+import { configOf } from './read/cell-facts.ts';
 
 const Num = z.number();
 const Interval = z.object({ low: Num, high: Num, basis: z.enum(['seeds', 'wilson']) });
@@ -137,11 +138,6 @@ function matchPublished(protocol: string, facts: TaskFacts, methodId: string, me
   }
   return rows;
 }
-
-const configOf = (c: CellWithMetrics): Json => {
-  const m = isObject(c.spec) ? c.spec.method : undefined;
-  return isObject(m) && isObject(m.config) ? m.config : {};
-};
 
 /** Our value for a metric over seeds: t interval over seeds with 2 or more, the cell's Wilson interval with one. */
 function measuredOf(cells: readonly CellWithMetrics[], metric: string): ReportedRow['measured'] {

@@ -3,11 +3,18 @@
  * types the data layer builds are inferred from these, so the OpenAPI document and the code agree.
  */
 import { z } from 'zod';
+import { boardMetricNames } from '../harness/protocol/metrics/registry.ts';
+import { ThreatSchema } from '../harness/protocol/threat.ts';
 
 // ---- Query parameters ----
 
-export const SORT_COLUMNS = ['rank', 'method', 'clean', 'pgd', 'autoattack', 'corruption', 'gain', 'cost', 'seeds'] as const;
-export const SortColumnSchema = z.enum(SORT_COLUMNS);
+/** The board's own columns; the metric columns come from the metric plug-ins (boardMetricNames). */
+export const FIXED_SORT_COLUMNS = ['rank', 'method', 'gain', 'cost', 'seeds'] as const;
+export const sortColumns = (): string[] => [...FIXED_SORT_COLUMNS.slice(0, 2), ...boardMetricNames(), ...FIXED_SORT_COLUMNS.slice(2)];
+export const SortColumnSchema = z.string().superRefine((v, ctx) => {
+  const known = sortColumns();
+  if (!known.includes(v)) ctx.addIssue({ code: 'custom', message: `Invalid option: expected one of ${known.map((c) => `"${c}"`).join('|')}` });
+}).meta({ enum: sortColumns() });
 export const DirSchema = z.enum(['asc', 'desc']);
 export const TierIdSchema = z.enum(['smoke', 'quick', 'standard']);
 export const FormatSchema = z.enum(['json', 'csv']).default('json').meta({ description: '`csv` for a CSV table instead of JSON' });
@@ -27,7 +34,7 @@ export const CompareQuerySchema = z.object({
 
 // ---- Response bodies ----
 
-export const ThreatSchema = z.object({ norm: z.string(), eps: z.number() });
+export { ThreatSchema };
 
 export const SeedValueSchema = z.object({
   seed: z.number().int(),
@@ -46,15 +53,13 @@ export const MetricStatSchema = z.object({
   values: z.array(SeedValueSchema),
 });
 
-export const SUMMARY_METRICS = ['clean', 'pgd', 'autoattack', 'corruption'] as const;
-export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
+/** The metrics a board row summarises: the metric plug-ins' board columns (clean, pgd, autoattack, corruption, …). */
+export const summaryMetrics = (): string[] => boardMetricNames();
+/** The built-in plug-ins' board metrics (as registered when this module loads). */
+export const SUMMARY_METRICS: readonly string[] = boardMetricNames();
 
-export const RowMetricsSchema = z.object({
-  clean: MetricStatSchema.optional(),
-  pgd: MetricStatSchema.optional(),
-  autoattack: MetricStatSchema.optional(),
-  corruption: MetricStatSchema.optional(),
-});
+/** One entry per board column the row's cells have, keyed by metric name. */
+export const RowMetricsSchema = z.record(z.string(), MetricStatSchema);
 
 export const CostUnitSchema = z.enum(['CPU', 'GPU', 'mixed']);
 

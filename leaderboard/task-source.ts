@@ -4,6 +4,7 @@
  * accuracy from the store's sources table and, for catalog checkpoints, the publisher's numbers.
  */
 import { findCatalogEntry } from '../harness/pretrain/catalog.ts';
+import { specFacts } from '../harness/protocol/stored.ts';
 import type { CellWithMetrics, Store } from '../results/store.ts';
 import type { TaskSourceInfo } from './schemas.ts';
 
@@ -12,7 +13,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export function taskSourceOf(cells: readonly CellWithMetrics[], store: Store): TaskSourceInfo | null {
   const latest = [...cells].sort((a, b) => b.finishedAt - a.finishedAt)[0];
-  const source = ((latest?.spec as Json | undefined)?.task as Json | undefined)?.source as Json | undefined;
+  const source = latest ? specFacts(latest.spec).source : null;
   if (!latest || !source || typeof source !== 'object') return null;
   const id = str((latest.provenance as Json).sourceId);
   const row = id ? store.getSource(id) : undefined;

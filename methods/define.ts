@@ -16,6 +16,7 @@ import type { DataSplit } from '../datasets/types.ts';
 import type { Rng } from '../harness/rng.ts';
 import type { SourceRecipe } from '../harness/protocol/schema.ts';
 import type { TrainStateHooks } from '../harness/train/train-state.ts';
+import type { Norm } from '../harness/protocol/threat.ts';
 
 export interface PaperRef {
   readonly title: string;
@@ -32,7 +33,7 @@ export interface Budget {
 }
 
 export interface ThreatModel {
-  readonly norm: 'Linf' | 'L2';
+  readonly norm: Norm;
   readonly eps: number;
 }
 
@@ -41,7 +42,7 @@ export interface TrainAttackOptions {
   readonly steps: number;
   readonly stepSize: number;
   readonly eps: number;
-  readonly norm: 'Linf' | 'L2';
+  readonly norm: Norm;
 }
 
 export interface FineTuneContext<C> {

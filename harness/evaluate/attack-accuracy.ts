@@ -1,7 +1,8 @@
 /**
  * @module Clean and robust accuracy of one attack on the first n test points, in batches: every adversarial
  * example is checked by the harness, a point is robust only when correct both clean and under attack
- * (RobustBench's count), and each batch is attacked with its own seed derived from the evaluation seed.
+ * (RobustBench's count), and each batch is attacked with its own seed derived from the evaluation seed
+ * (protocol/seeds.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Attack, LogitsFn } from '../../attacks/types.ts';
@@ -9,6 +10,7 @@ import { predict } from '../../attacks/utils.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import type { DataSplit } from '../../datasets/types.ts';
 import type { Threat } from '../protocol/schema.ts';
+import { batchSeed } from '../protocol/seeds.ts';
 import { checkPerturbation, emptyStats, type PerturbationStats } from './perturbation-check.ts';
 
 export interface AttackAccuracy {
@@ -20,8 +22,6 @@ export interface AttackAccuracy {
   readonly stats: PerturbationStats;
 }
 
-/** Batch b of an evaluation with seed s is attacked with seed s * 7919 + b, independent of other batches. */
-export const batchSeed = (seed: number, batch: number) => seed * 7919 + batch;
 
 export interface BatchOutcome {
   clean: number;

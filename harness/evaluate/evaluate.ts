@@ -1,92 +1,67 @@
 /**
- * @module The fixed evaluation: every method's model is scored by this function only (RobustBench's
- * `benchmark`). Clean accuracy and PGD robust accuracy on the first n test points, in eval mode, with
- * every adversarial example checked by the harness and 95% Wilson intervals on each number; AutoAttack
- * on the first `evaluation.autoattack.n` points when the tier asks for it.
+ * @module The one evaluation entry point: every model the harness scores (a fine-tuned cell, a source, a saved
+ * model under `rftbench eval`, a kept model under `eval --cell`) is scored here (RobustBench's `benchmark`).
+ * The metrics are plug-ins (protocol/metrics/registry.ts), run in their order on the first n test points in
+ * eval mode, each adversarial example checked by the harness, each number with its 95% Wilson interval, and
+ * each metric's details checked against its plug-in's schema.
  */
-import { createAttack } from '../../attacks/registry.ts';
-import type { LogitsFn } from '../../attacks/types.ts';
 import type { DataSplit, LoadOptions } from '../../datasets/types.ts';
 import type { Classifier } from '../models/classifier.ts';
-import type { Threat, Tier } from '../protocol/schema.ts';
-import { attackAccuracyInWorkers, evaluationWorkers, openEvaluationPool, type AttackSpec, type EvaluationPool } from './workers/attack-pool.ts';
-import { perturbationFlags } from './perturbation-check.ts';
-import { evaluateAutoAttack } from './autoattack-metric.ts';
-import { evaluateCorruptions } from './corruption-metric.ts';
-import { accuracyMetric, type MetricValue } from './metric.ts';
+import { checkMetricDetails, metricPlugins, type MetricPlugin } from '../protocol/metrics/registry.ts';
+import type { Threat } from '../protocol/schema.ts';
+import type { MetricValue } from './metric.ts';
+import type { EvaluationConfig, MetricContext, MetricRunner } from './metric-runner.ts';
+import type { StateStoreOrFile } from './autoattack-state-file.ts';
+import { evaluationWorkers, openEvaluationPool } from './workers/attack-pool.ts';
 
 export { accuracyMetric, type MetricValue } from './metric.ts';
+export type { EvaluationConfig } from './metric-runner.ts';
 
 export interface EvaluateOptions {
   readonly threat: Threat;
-  readonly evaluation: Tier['evaluation'];
+  /** A tier's `evaluation`, or part of one (PGD left out, one other attack, AutoAttack alone). */
+  readonly evaluation: EvaluationConfig;
   readonly seed: number;
   readonly onBatch?: (done: number, total: number) => void;
   readonly log?: (line: string) => void;
-  /** Worker threads for PGD and AutoAttack batches (default: evaluationWorkers()); 1 keeps them in this thread. */
+  /** Worker threads for attack batches (default: evaluationWorkers()); 1 keeps them in this thread. */
   readonly workers?: number;
-  /** The task's -C set, evaluated when the tier asks for corruption accuracy. */
+  /** The task's -C set, evaluated when the evaluation asks for corruption accuracy. */
   readonly corruptions?: { readonly dataset: string; readonly load?: LoadOptions };
+  /** AutoAttack's seed as given instead of derived from `seed`, and its resumable per-point state. */
+  readonly autoattack?: { readonly seed?: number; readonly state?: StateStoreOrFile };
 }
-
-/** The protocol's PGD (a tier's `evaluation.pgd`) at a threat. */
-export function protocolPgd(threat: Threat, pgd: Tier['evaluation']['pgd']): AttackSpec {
-  return { id: 'pgd', options: { norm: threat.norm, eps: threat.eps, alpha: pgd.stepSizeOverEps * threat.eps, steps: pgd.steps, restarts: pgd.restarts, randomStart: true } };
-}
-
-/** AutoAttack's seed in an evaluation with seed `seed` (PGD uses `seed` itself). */
-export const autoAttackSeed = (seed: number) => seed * 7919 + 104729;
 
 export async function evaluateRobustness(model: Classifier, test: DataSplit, opts: EvaluateOptions): Promise<MetricValue[]> {
-  const { threat, evaluation, seed } = opts;
-  const n = Math.min(evaluation.n, test.n);
+  const { workers, ...rest } = opts;
+  const base: MetricContext = { ...rest, model, test, logits: (x) => model.forward(x), robustFlags: new Map() };
+  const runners: { plugin: MetricPlugin; runner: MetricRunner }[] = [];
+  for (const plugin of metricPlugins()) {
+    const runner = await plugin.runner?.();
+    if (runner?.applies(base)) runners.push({ plugin, runner });
+  }
   const wasTraining = model.training;
   model.eval();
-  const logits: LogitsFn = (x) => model.forward(x);
-  const pgdSpec = protocolPgd(threat, evaluation.pgd);
-  const attack = createAttack(pgdSpec.id, pgdSpec.options);
-  const extra: MetricValue[] = [];
-  let pgdResult;
-  let pool: EvaluationPool | undefined;
+  const metrics: MetricValue[] = [];
+  let ctx = base;
   try {
-    // Attack batches are independent: PGD's, and AutoAttack's within a component, run across worker
-    // threads when the model can move there, with the same results as in this thread; no more workers
-    // than batches to share out (PGD's, or AutoAttack's first component's).
-    const aa = evaluation.autoattack;
-    const batches = Math.max(Math.ceil(n / evaluation.batchSize), aa ? Math.ceil(Math.min(aa.n, test.n) / aa.batchSize) : 0);
-    pool = await openEvaluationPool(model, test, Math.max(n, aa?.n ?? 0), { workers: Math.min(opts.workers ?? evaluationWorkers(), batches), log: opts.log });
-    pgdResult = await attackAccuracyInWorkers(model, test, { n, batchSize: evaluation.batchSize, attack: pgdSpec, threat, seed, workers: 1, pool, onBatch: opts.onBatch, log: opts.log });
-    if (evaluation.autoattack) {
-      const aa = await evaluateAutoAttack(logits, test, { threat, config: evaluation.autoattack, seed: autoAttackSeed(seed), log: opts.log, pgdRobust: pgdResult.robustFlags, pool });
-      extra.push(aa.metric, ...aa.components);
+    // Attack batches are independent: they run across worker threads when the model can move there, with the
+    // same results as in this thread; no more workers than the largest attack has batches to share out.
+    const needs = runners.flatMap(({ runner: r }) => (r.poolNeed ? [r.poolNeed(base)] : []));
+    if (needs.length) {
+      const batches = Math.max(...needs.map((x) => x.batches));
+      const points = Math.max(...needs.map((x) => x.points));
+      const pool = await openEvaluationPool(model, test, points, { workers: Math.min(workers ?? evaluationWorkers(), batches), log: opts.log });
+      ctx = { ...base, pool };
     }
-    if (evaluation.corruptions && opts.corruptions) {
-      const c = evaluation.corruptions;
-      // The -C images are the test images corrupted: they go through the test split's resize too.
-      const { dataset, load } = opts.corruptions;
-      const corruption = { dataset, n: c.n, batchSize: c.batchSize, only: c.only, load, log: opts.log, pipeline: test.pipeline };
-      extra.push(...(await evaluateCorruptions(logits, corruption)));
+    for (const { plugin, runner } of runners) {
+      const computed = await runner.run(ctx);
+      for (const m of computed) checkMetricDetails(m.name, m.details, plugin);
+      metrics.push(...computed);
     }
   } finally {
-    pool?.release();
+    ctx.pool?.release();
     model.train(wasTraining);
   }
-  const { clean, robust, stats } = pgdResult;
-  const flags = perturbationFlags(stats);
-  return [
-    accuracyMetric('clean', clean, n),
-    accuracyMetric('pgd', robust, n, {
-      attack: attack.id,
-      norm: threat.norm,
-      eps: threat.eps,
-      steps: evaluation.pgd.steps,
-      stepSize: evaluation.pgd.stepSizeOverEps * threat.eps,
-      restarts: evaluation.pgd.restarts,
-      maxPerturbation: stats.maxPerturbation,
-      nanCount: stats.nanCount,
-      outOfBoxCount: stats.outOfBoxCount,
-      flags,
-    }),
-    ...extra,
-  ];
+  return metrics;
 }

@@ -2,8 +2,10 @@
  * @module Cells: a suite expands into (task, method, seed) cells. A cell's id is the hash of its full
  * defining spec, so changing any part of the protocol makes new ids and never mixes results.
  */
-import { createHash } from 'node:crypto';
+import { hashOf } from './hash.ts';
 import type { MethodRun, Suite, Task, Tier } from './schema.ts';
+
+export { canonicalJson, hashOf } from './hash.ts';
 
 /** Bumped whenever the harness changes what a cell's numbers mean (evaluation code, data pipeline). */
 export const PROTOCOL_VERSION = 1;
@@ -20,20 +22,6 @@ export interface Cell {
   readonly id: string;
   readonly suite: string;
   readonly spec: CellSpec;
-}
-
-/** JSON with object keys sorted at every depth, so equal specs hash equally. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
-    }
-    return v;
-  });
-}
-
-export function hashOf(value: unknown, length = 16): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, length);
 }
 
 export function expandSuite(suite: Suite): Cell[] {

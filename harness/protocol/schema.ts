@@ -4,11 +4,10 @@
  */
 import { z } from 'zod';
 import { CATALOG, findCatalogEntry } from '../pretrain/catalog.ts';
+import { AUTOATTACK_VERSIONS, COMPONENTS } from './components.ts';
+import { ThreatSchema } from './threat.ts';
 
-export const ThreatSchema = z.strictObject({
-  norm: z.enum(['Linf', 'L2']),
-  eps: z.number().positive(),
-});
+export { ThreatSchema, type Threat } from './threat.ts';
 
 const FdmSchema = z.strictObject({
   /** Blocks the target will fine-tune (head included): r is the input of block L-k+1. */
@@ -218,14 +217,13 @@ export const TaskSchema = z.strictObject({
   }
 });
 
-const AA_COMPONENTS = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab', 'fab-t', 'square'] as const;
 const iterOverride = z.strictObject({ nIter: z.number().int().positive().optional(), restarts: z.number().int().positive().optional() });
 
 export const AutoAttackEvaluationSchema = z
   .strictObject({
-    version: z.enum(['standard', 'plus', 'rand', 'custom']).default('standard'),
+    version: z.enum(AUTOATTACK_VERSIONS).default('standard'),
     /** The attacks of version 'custom', in order. */
-    attacks: z.array(z.enum(AA_COMPONENTS)).min(1).optional(),
+    attacks: z.array(z.enum(COMPONENTS)).min(1).optional(),
     n: z.number().int().positive(),
     batchSize: z.number().int().positive().default(250),
     /** Lighter components for CPU tiers; recorded with the number. */
@@ -299,7 +297,6 @@ export const SuiteSchema = z
     );
   });
 
-export type Threat = z.infer<typeof ThreatSchema>;
 export type Task = z.infer<typeof TaskSchema>;
 export type Augment = z.infer<typeof AugmentSchema>;
 export type Tier = z.infer<typeof TierSchema>;

@@ -10,6 +10,7 @@ import type { Classifier } from '../models/classifier.ts';
 import { buildModel } from '../models/zoo.ts';
 import { loadSourceModel, type SourceHandle } from '../pretrain/sources.ts';
 import { ensureTaskSource, sourceProvenance } from '../pretrain/task-source.ts';
+import { resolveTrainAttack } from '../protocol/attack-specs.ts';
 import type { Cell } from '../protocol/cells.ts';
 import { stateSha256 } from '../checkpoint/state-sha256.ts';
 import { TrainState, trainStateDir, type TrainStateOptions } from '../train/train-state.ts';
@@ -73,13 +74,8 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
   const { curves, artifacts } = trainState;
   let model: Classifier | undefined = withFreshHead(sourceModel, target.classNames.length, rng.fork('head').nextSeed());
   let result: Classifier | undefined;
-  const attack = trainingAttack({
-    norm: task.threat.norm,
-    eps: task.threat.eps,
-    stepSize: tier.trainAttack.stepSizeOverEps * task.threat.eps,
-    steps: tier.trainAttack.steps,
-    randomStart: true,
-  });
+  const trainAttack = resolveTrainAttack(task.threat, tier.trainAttack);
+  const attack = trainingAttack({ norm: trainAttack.norm, eps: trainAttack.eps, stepSize: trainAttack.stepSize, steps: trainAttack.steps, randomStart: true });
   const attackRng = rng.fork('train-attack');
   try {
     const started = performance.now();
@@ -93,7 +89,7 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
       numClasses: target.classNames.length,
       budget: tier.budget,
       threat: task.threat,
-      trainAttack: { ...tier.trainAttack, stepSize: tier.trainAttack.stepSizeOverEps * task.threat.eps, eps: task.threat.eps, norm: task.threat.norm },
+      trainAttack,
       config: method.config,
       rng: rng.fork('method'),
       log: ctx.log,

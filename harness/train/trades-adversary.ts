@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { projectToBall } from '../../attacks/pgd.ts';
+import type { Norm } from '../../attacks/types.ts';
 import type { Module } from '../nn/module.ts';
 import { klDivergence } from '../nn/losses.ts';
 
@@ -12,7 +13,7 @@ export interface KlAttackOptions {
   readonly steps: number;
   readonly stepSize: number;
   readonly eps: number;
-  readonly norm: 'Linf' | 'L2';
+  readonly norm: Norm;
 }
 
 export function tradesAdversary(model: Module, x: tf.Tensor4D, attack: KlAttackOptions, seed: number): tf.Tensor4D {

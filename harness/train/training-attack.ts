@@ -4,10 +4,11 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { pgd } from '../../attacks/pgd.ts';
+import type { Norm } from '../../attacks/types.ts';
 import type { Module } from '../nn/module.ts';
 
 export interface TrainingAttackOptions {
-  norm: 'Linf' | 'L2';
+  norm: Norm;
   eps: number;
   stepSize: number;
   steps: number;

@@ -2,43 +2,27 @@
  * @module What the pages read off stored cells: the method config and threat a cell ran with, its cost unit, its
  * sanity flags, the robust metric of a set of cells and a metric's mean ± std over seeds.
  */
-import { createHash } from 'node:crypto';
+import { hashOf } from '../../harness/protocol/hash.ts';
+import { detailFlags, provenanceOf, specFacts } from '../../harness/protocol/stored.ts';
+import type { Threat } from '../../harness/protocol/threat.ts';
 import type { MetricRow } from '../../results/schema.ts';
 import type { CellWithMetrics } from '../../results/store.ts';
 import { meanStd } from '../format.ts';
 import type { MetricStat } from '../schemas.ts';
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (isObject(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
-}
-
 /** A short hash of any JSON value, independent of key order (a board row's config id). */
-export const shortHash = (v: unknown) => createHash('sha256').update(canonical(v)).digest('hex').slice(0, 8);
+export const shortHash = (v: unknown) => hashOf(v, 8);
 
 /** The method config a cell ran with: `spec.method.config`. */
-export function configOf(cell: CellWithMetrics): Json {
-  const m = (cell.spec as Json).method;
-  return isObject(m) && isObject(m.config) ? m.config : {};
-}
+export const configOf = (cell: { spec: unknown }) => specFacts(cell.spec).methodConfig;
 
-export function threatOf(cell: { spec: Json }): { norm: string; eps: number } | null {
-  const task = cell.spec.task;
-  const t = isObject(task) ? task.threat : undefined;
-  return isObject(t) && typeof t.norm === 'string' && typeof t.eps === 'number' ? { norm: t.norm, eps: t.eps } : null;
-}
+export const threatOf = (cell: { spec: unknown }): Threat | null => specFacts(cell.spec).threat;
 
-export const costUnit = (cell: { provenance: Json }): 'CPU' | 'GPU' => (cell.provenance.backend === 'tensorflow-gpu' ? 'GPU' : 'CPU');
+export const costUnit = (cell: { provenance: unknown }): 'CPU' | 'GPU' => (provenanceOf(cell.provenance).backend === 'tensorflow-gpu' ? 'GPU' : 'CPU');
 
 export function flagsOf(metrics: readonly MetricRow[]): string[] {
   const out = new Set<string>();
-  for (const m of metrics) {
-    const f = isObject(m.details) ? m.details.flags : undefined;
-    if (Array.isArray(f)) for (const x of f) out.add(`${m.name}: ${String(x)}`);
-  }
+  for (const m of metrics) for (const x of detailFlags(m.details)) out.add(`${m.name}: ${String(x)}`);
   return [...out];
 }
 

@@ -2,8 +2,10 @@
  * @module A task's leaderboard (one task, one tier): a row per method and config with mean ± std over seeds, ranked
  * by the robust metric, with the gain over the baseline, cost, failed seeds and flags; sorted as asked.
  */
+import { boardColumns } from '../../harness/protocol/metrics/registry.ts';
+import { specFacts } from '../../harness/protocol/stored.ts';
 import type { CellWithMetrics, Store } from '../../results/store.ts';
-import { SUMMARY_METRICS, type Board, type BoardRow, type Dir, type SortColumn } from '../schemas.ts';
+import { summaryMetrics, type Board, type BoardRow, type Dir, type SortColumn } from '../schemas.ts';
 import { taskSourceOf } from '../task-source.ts';
 import { configOf, costUnit, flagsOf, metricStat, robustMetricOf, shortHash, threatOf } from './cell-facts.ts';
 import type { Leaderboard } from './leaderboard.ts';
@@ -16,11 +18,10 @@ export interface BoardQuery {
   dir?: Dir;
 }
 
-const DEFAULT_DIR: Record<SortColumn, Dir> = {
-  rank: 'asc', method: 'asc', clean: 'desc', pgd: 'desc', autoattack: 'desc', corruption: 'desc', gain: 'desc', cost: 'asc', seeds: 'desc',
-};
+const DEFAULT_DIR: Record<string, Dir> = { rank: 'asc', method: 'asc', gain: 'desc', cost: 'asc', seeds: 'desc' };
 
-export const defaultDir = (col: SortColumn): Dir => DEFAULT_DIR[col];
+/** A column's first sort direction: the board's own, or the metric column's (default descending). */
+export const defaultDir = (col: SortColumn): Dir => DEFAULT_DIR[col] ?? boardColumns().find((c) => c.name === col)?.dir ?? 'desc';
 
 /** Tiers a task has cells in, most thorough first. */
 export function tiersOf(store: Store, taskId: string): string[] {
@@ -64,7 +65,7 @@ export function taskBoard(lb: Leaderboard, taskId: string, q: Required<Pick<Boar
   if (!tiers.length) throw new NotFound('task', taskId);
   const tier = q.tier ?? tiers[0];
   if (!tiers.includes(tier)) throw new NotFound('tier', `${tier}' of task '${taskId}`);
-  const cells = lb.store.queryCells({ taskId, tier }, { metrics: [...SUMMARY_METRICS] });
+  const cells = lb.store.queryCells({ taskId, tier }, { metrics: summaryMetrics() });
   const rows = rowsOf(lb, cells);
   return {
     taskId,
@@ -87,7 +88,7 @@ function rowsOf(lb: Leaderboard, cells: readonly CellWithMetrics[]): BoardRow[] 
   const robustName = robustMetricOf(cells);
   const groups = new Map<string, CellWithMetrics[]>();
   for (const c of cells) {
-    const key = `${c.methodId}\u0000${shortHash({ config: configOf(c), protocol: (c.spec as Record<string, unknown>).protocol ?? null })}`;
+    const key = `${c.methodId}\u0000${shortHash({ config: configOf(c), protocol: specFacts(c.spec).protocol })}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   const variants = new Map<string, number>();
@@ -101,7 +102,7 @@ function rowsOf(lb: Leaderboard, cells: readonly CellWithMetrics[]): BoardRow[] 
     const done = group.filter((c) => c.status === 'completed');
     const failed = group.filter((c) => c.status === 'failed');
     const metrics: BoardRow['metrics'] = {};
-    for (const name of SUMMARY_METRICS) {
+    for (const name of summaryMetrics()) {
       const s = metricStat(done, name);
       if (s) metrics[name] = s;
     }

@@ -2,7 +2,8 @@
  * @module A run page: one method on one task with one seed. Status, per-attack breakdown,
  * corruption x severity table, training curves, RiFT criticality, provenance and the full spec.
  */
-import { AUTOATTACK_COMPONENTS, BASELINE_METHOD } from '../read/ordering.ts';
+import { metricOrder } from '../../harness/protocol/metrics/registry.ts';
+import { BASELINE_METHOD } from '../read/ordering.ts';
 import { ci, date, eps, hours, href, pct, seconds } from '../format.ts';
 import type { CellDetail } from '../schemas.ts';
 import { EvaluationsTable, ModelSection } from './cell-model.tsx';
@@ -55,7 +56,7 @@ function AccCell(p: { m?: Metric; heat?: [number, number] }) {
 }
 
 function AttackTable(p: { metrics: Metric[] }) {
-  const order = ['clean', 'pgd', 'autoattack', ...AUTOATTACK_COMPONENTS.map((c) => `autoattack/${c}`), 'corruption'];
+  const order = metricOrder();
   const rows = [
     ...order.map((n) => p.metrics.find((m) => m.name === n)).filter((m): m is Metric => !!m),
     ...p.metrics.filter((m) => !order.includes(m.name) && !m.name.startsWith('corruption/')),

@@ -2,6 +2,7 @@
 import type { TaskHistory } from '../history.ts';
 import { TaskHistorySection } from './history.tsx';
 import type { RunRow } from '../../results/schema.ts';
+import { boardColumns } from '../../harness/protocol/metrics/registry.ts';
 import { defaultDir } from '../read/task-board.ts';
 import { date, hours, href, pct, pp, threat } from '../format.ts';
 import type { Board, BoardRow, TaskSourceInfo, TaskSummary } from '../schemas.ts';
@@ -154,6 +155,8 @@ export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHisto
     <SortTh col={col} label={label} current={b.sort} dir={b.dir} defaultDir={defaultDir(col)} href={link} {...extra} />
   );
   const ranked = b.rows.filter((r) => r.robust && r.metrics.clean);
+  // The metric plug-ins' board columns (harness/protocol/metrics/registry.ts), in their order.
+  const columns = boardColumns();
   return (
     <Layout title={b.taskId}>
       <h1>{b.taskId}</h1>
@@ -188,10 +191,7 @@ export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHisto
             <tr>
               {th('rank', '#', { num: true })}
               {th('method', 'Method')}
-              {th('clean', 'Clean', { num: true })}
-              {th('pgd', 'PGD', { num: true, emph: b.robustMetric === 'pgd' })}
-              {th('autoattack', 'AutoAttack', { num: true, emph: b.robustMetric === 'autoattack' })}
-              {th('corruption', 'Corruption', { num: true, title: 'mean accuracy over corruptions and severities' })}
+              {columns.map((c) => th(c.name, c.label, { num: true, emph: b.robustMetric === c.name, title: c.title }))}
               {th('gain', `Gain vs ${(b.baseline ?? 'at').toUpperCase()}`, { num: true, title: `${robust} robust accuracy minus the ${b.baseline ?? 'at'} baseline's, in percentage points` })}
               {th('cost', 'Cost / seed', { num: true, title: 'fine-tuning + evaluation time per seed on the run\'s backend' })}
               {th('seeds', 'Seeds', { num: true })}
@@ -214,10 +214,9 @@ export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHisto
                     </div>
                   )}
                 </td>
-                <StatCell s={r.metrics.clean} />
-                <StatCell s={r.metrics.pgd} emph={b.robustMetric === 'pgd'} />
-                <StatCell s={r.metrics.autoattack} emph={b.robustMetric === 'autoattack'} />
-                <StatCell s={r.metrics.corruption} />
+                {columns.map((c) => (
+                  <StatCell s={r.metrics[c.name]} emph={b.robustMetric === c.name} />
+                ))}
                 <GainCell row={r} baseline={b.baseline} />
                 <td class="num" data-v={r.cost ? String(r.cost.hoursPerSeed) : ''} title={r.cost ? `${hours(r.cost.totalHours, r.cost.unit)} in total over ${r.seeds.length} seed(s)` : undefined}>
                   {r.cost ? hours(r.cost.hoursPerSeed, r.cost.unit === 'mixed' ? 'CPU/GPU' : r.cost.unit) : '—'}

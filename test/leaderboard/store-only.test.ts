@@ -71,7 +71,9 @@ describe('the server process', () => {
     expect(modules.filter((m) => m.includes('@tensorflow/'))).toEqual([]);
     expect(inRepo.filter((m) => m === 'methods/registry.ts' || m === 'methods/define.ts')).toEqual([]);
     const code = /^(harness\/(tensor|nn|models|train|evaluate|run|submit|checkpoint)\/|attacks\/|datasets\/)/;
-    expect(inRepo.filter((m) => code.test(m))).toEqual([]);
+    // Plain-data vocabulary the protocol re-exports from attacks/ (the norm list, AutoAttack's components) is fine.
+    const vocabulary = ['attacks/types.ts', 'attacks/autoattack-components.ts'];
+    expect(inRepo.filter((m) => code.test(m) && !vocabulary.includes(m))).toEqual([]);
   });
 
   it('the tracer does see tfjs and the registry when they are loaded', () => {

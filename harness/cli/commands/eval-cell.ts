@@ -6,22 +6,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { LogitsFn } from '../../../attacks/types.ts';
-import { createAttack } from '../../../attacks/registry.ts';
 import { getDataset } from '../../../datasets/registry.ts';
 import type { CellRow, EvaluationMetric } from '../../../results/schema.ts';
 import { DEFAULT_DB_PATH, Store } from '../../../results/store.ts';
 import { loadTorchTensors } from '../../checkpoint/checkpoint.ts';
-import { evaluateAutoAttack } from '../../evaluate/autoattack-metric.ts';
-import { cleanAccuracy } from '../../evaluate/clean-accuracy.ts';
-import { autoAttackSeed, evaluateRobustness, protocolPgd } from '../../evaluate/evaluate.ts';
-import { accuracyMetric, type MetricValue } from '../../evaluate/metric.ts';
-import { perturbationFlags } from '../../evaluate/perturbation-check.ts';
-import { attackAccuracyInWorkers, evaluationWorkers, openEvaluationPool, type AttackSpec } from '../../evaluate/workers/attack-pool.ts';
+import { evaluateRobustness, type EvaluationConfig } from '../../evaluate/evaluate.ts';
+import type { MetricValue } from '../../evaluate/metric.ts';
 import type { Classifier } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
+import { resolvePgd } from '../../protocol/attack-specs.ts';
 import type { CellSpec } from '../../protocol/cells.ts';
 import { AutoAttackEvaluationSchema, type Threat, type Tier } from '../../protocol/schema.ts';
+import { autoAttackSeed } from '../../protocol/seeds.ts';
 import { adaptTaskInputs } from '../../run/adapt-input.ts';
 import { readKeptModel } from '../../run/cell-model.ts';
 import { describeEnvironment } from '../../run/provenance.ts';
@@ -68,35 +64,26 @@ async function evaluate(model: Classifier, mode: Mode, s: Settings, cell: CellSp
   // The test images as the cell saw them (the task's resize and channel rules, batch by batch, as in run-cell).
   // Only the test split is scored, so it also stands in for the train split, whose shape the rules check.
   const { test } = adaptTaskInputs(cell.task, model.spec.inputShape, { train: loaded, test: loaded }, cell.seed);
-  const logits: LogitsFn = (x) => model.forward(x);
   const { threat, seed, log } = { ...s, ...ctx };
+  const size = { n: s.n, batchSize: s.batchSize };
+  const run = (evaluation: EvaluationConfig, extra: { corruptions?: { dataset: string; load: { dataDir?: string } }; autoattack?: { seed: number } } = {}) =>
+    evaluateRobustness(model, test, { threat, evaluation, seed, log, ...extra });
   if (mode.kind === 'protocol') {
-    const evaluation = { ...tier.evaluation, n: s.n, batchSize: s.batchSize };
+    const evaluation = { ...tier.evaluation, ...size };
     const corruptions = cell.task.corruptions ? { dataset: cell.task.corruptions, load: { dataDir: ctx.dataDir } } : undefined;
-    const metrics = await evaluateRobustness(model, test, { threat, evaluation, seed, log, corruptions });
-    return { metrics, details: { evaluation } };
+    return { metrics: await run(evaluation, { corruptions }), details: { evaluation } };
   }
-  if (mode.kind === 'clean') return { metrics: [cleanAccuracy(logits, test, s)], details: {} };
+  if (mode.kind === 'clean') return { metrics: await run(size), details: {} };
   if (mode.kind === 'autoattack') {
     // The tier's AutoAttack (components, overrides) unless a version is asked for.
     const tierAa = tier.evaluation.autoattack;
-    const size = { n: s.n, batchSize: s.batchSize };
     const asked = mode.version || !tierAa ? { version: mode.version ?? 'standard', ...size } : { ...tierAa, ...size };
     const config = AutoAttackEvaluationSchema.parse(asked);
-    const count = Math.min(s.n, test.n);
-    const workers = Math.min(evaluationWorkers(), Math.ceil(count / config.batchSize));
-    const pool = count > config.batchSize ? await openEvaluationPool(model, test, count, { workers, log }) : undefined;
-    const aa = await evaluateAutoAttack(logits, test, { threat, config, seed, log, pool }).finally(() => pool?.release());
-    const clean = accuracyMetric('clean', Math.round(aa.report.cleanAccuracy * count), count);
-    return { metrics: [clean, aa.metric, ...aa.components], details: { autoattack: config } };
+    // The seed is AutoAttack's own here (settingsOf derived it from the cell's as the cell's run did).
+    return { metrics: await run({ ...size, autoattack: config }, { autoattack: { seed } }), details: { autoattack: config } };
   }
-  const spec: AttackSpec = mode.id === 'pgd' ? protocolPgd(threat, tier.evaluation.pgd) : { id: mode.id, options: { ...threat } };
-  const attack = createAttack(spec.id, spec.options);
-  const r = await attackAccuracyInWorkers(model, test, { ...s, attack: spec, workers: evaluationWorkers(), log });
-  const flags = perturbationFlags(r.stats);
-  const checks = { maxPerturbation: r.stats.maxPerturbation, flags };
-  const robust = accuracyMetric(mode.id, r.robust, r.n, { attack: attack.id, options: attack.options, ...checks });
-  return { metrics: [accuracyMetric('clean', r.clean, r.n), robust], details: { attack: spec } };
+  const spec = mode.id === 'pgd' ? resolvePgd(threat, tier.evaluation.pgd) : { id: mode.id, options: { ...threat } };
+  return { metrics: await run({ ...size, attack: spec }), details: { attack: spec } };
 }
 
 /** Defaults from the cell: the task's threat, the tier's n and batch size for the attack run, the cell's seed. */

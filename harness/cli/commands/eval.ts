@@ -6,14 +6,11 @@
 import type { Command } from '../command.ts';
 import { UsageError, intFlag, parseFlags } from '../command.ts';
 import { EVAL_CELL_USAGE } from './eval-cell-usage.ts';
-import { attacks, createAttack } from '../../../attacks/registry.ts';
-import type { LogitsFn } from '../../../attacks/types.ts';
+import { attacks } from '../../../attacks/registry.ts';
 import { getDataset } from '../../../datasets/registry.ts';
 import { UnknownIdError } from '../../util/registry.ts';
-import { evaluateAutoAttack } from '../../evaluate/autoattack-metric.ts';
-import { accuracyMetric, type MetricValue } from '../../evaluate/metric.ts';
-import { attackAccuracyInWorkers, evaluationWorkers, openEvaluationPool } from '../../evaluate/workers/attack-pool.ts';
-import { perturbationFlags } from '../../evaluate/perturbation-check.ts';
+import { evaluateRobustness, type EvaluationConfig } from '../../evaluate/evaluate.ts';
+import type { MetricValue } from '../../evaluate/metric.ts';
 import { AutoAttackEvaluationSchema, type Threat } from '../../protocol/schema.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { EXTERNAL_MODEL_FLAGS, EXTERNAL_MODEL_USAGE, modelFromFlags } from '../model-flags.ts';
@@ -33,6 +30,14 @@ export function parseAttack(text: string): { id: string; version?: string } {
   if (!attacks.has(id)) throw new UsageError(`--attack: ${new UnknownIdError('attack', id, attacks.ids()).message}`);
   if (version !== undefined && !['standard', 'plus', 'rand'].includes(version)) throw new UsageError(`--attack: unknown AutoAttack version '${version}' (standard, plus, rand)`);
   return { id, version };
+}
+
+/** AutoAttack's metrics as this command prints them: clean, `after <component>` each, then the worst case. */
+function byComponent(metrics: MetricValue[]): MetricValue[] {
+  const after = metrics
+    .filter((m) => m.name.startsWith('autoattack/'))
+    .map((m) => ({ ...m, name: `after ${m.name.slice('autoattack/'.length)}`, details: { correct: m.details.correct } }));
+  return [...metrics.filter((m) => m.name === 'clean'), ...after, ...metrics.filter((m) => m.name === 'autoattack')];
 }
 
 const pct = (m: MetricValue) => `${(m.value * 100).toFixed(2)}% [${(m.ciLow * 100).toFixed(1)}, ${(m.ciHigh * 100).toFixed(1)}]`;
@@ -102,27 +107,16 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
     for (const line of source.describe) console.error(line);
     const model = source.load();
     try {
-      const logits: LogitsFn = (x) => model.forward(x);
       const test = await dataset.load('test');
       const count = Math.min(n, test.n);
       const log = (line: string) => console.error(line);
-      const metrics: MetricValue[] = [];
-      if (attack.id === 'autoattack') {
-        const config = AutoAttackEvaluationSchema.parse({ version: attack.version ?? 'standard', n: count, batchSize });
-        // Each component's batches run across the worker pool (one batch per worker at a time).
-        const pool = count > batchSize ? await openEvaluationPool(model, test, count, { workers: Math.min(evaluationWorkers(), Math.ceil(count / batchSize)), log }) : undefined;
-        const { metric, report } = await evaluateAutoAttack(logits, test, { threat, config, seed, state: values.state, log, pool }).finally(() => pool?.release());
-        const clean = Math.round(report.cleanAccuracy * count);
-        metrics.push(accuracyMetric('clean', clean, count));
-        for (const step of report.robustAccuracyAfter) metrics.push(accuracyMetric(`after ${step.attack}`, Math.round(step.robustAccuracy * count), count));
-        metrics.push(metric);
-      } else {
-        const spec = { id: attack.id, options: { norm: threat.norm, eps: threat.eps } };
-        const a = createAttack(spec.id, spec.options);
-        const { clean, robust, stats } = await attackAccuracyInWorkers(model, test, { n: count, batchSize, attack: spec, threat, seed, workers: evaluationWorkers() });
-        metrics.push(accuracyMetric('clean', clean, count));
-        metrics.push(accuracyMetric(attack.id, robust, count, { attack: a.id, options: a.options, maxPerturbation: stats.maxPerturbation, flags: perturbationFlags(stats) }));
-      }
+      const evaluation: EvaluationConfig =
+        attack.id === 'autoattack'
+          ? { n: count, batchSize, autoattack: AutoAttackEvaluationSchema.parse({ version: attack.version ?? 'standard', n: count, batchSize }) }
+          : { n: count, batchSize, attack: { id: attack.id, options: { norm: threat.norm, eps: threat.eps } } };
+      // --seed is the attack's own seed (AutoAttack's too), not an evaluation seed to derive it from.
+      const evaluated = await evaluateRobustness(model, test, { threat, evaluation, seed, log, autoattack: { seed, state: values.state } });
+      const metrics = attack.id === 'autoattack' ? byComponent(evaluated) : evaluated;
       if (values.json) {
         console.log(JSON.stringify({ model: values.model, sha256: source.sha256, dataset: dataset.id, datasetVersion: dataset.version, threat, n: count, seed, metrics }, null, 2));
       } else {

@@ -3,14 +3,11 @@ import type { AutoAttackVersion, Component, ComponentOverrides } from '../../../
 import type { Norm } from '../../../attacks/types.ts';
 import type { DataSplit } from '../../../datasets/types.ts';
 import type { ModelSpec } from '../../models/classifier.ts';
+import type { AttackSpec } from '../../protocol/attack-specs.ts';
 import type { Threat } from '../../protocol/schema.ts';
 import type { PerturbationStats } from '../perturbation-check.ts';
 
-/** An attack as the registry builds it from its id and options. */
-export interface AttackSpec {
-  readonly id: string;
-  readonly options: Record<string, unknown>;
-}
+export type { AttackSpec } from '../../protocol/attack-specs.ts';
 
 /** How a worker makes an attack: from the registry, or as one of AutoAttack's components. */
 export type AttackRecipe =
