@@ -77,8 +77,23 @@ export interface ApgdTOptions {
   readonly eotIter: number;
 }
 
-export const APGD_DEFAULTS: Omit<ApgdOptions, 'eps'> = { norm: 'Linf', nIter: 100, restarts: 1, loss: 'ce', rho: 0.75, eotIter: 1, bestLoss: false };
-export const APGD_T_DEFAULTS: Omit<ApgdTOptions, 'eps'> = { norm: 'Linf', nIter: 100, restarts: 1, nTargetClasses: 9, rho: 0.75, eotIter: 1 };
+export const APGD_DEFAULTS: Omit<ApgdOptions, 'eps'> = {
+  norm: 'Linf',
+  nIter: 100,
+  restarts: 1,
+  loss: 'ce',
+  rho: 0.75,
+  eotIter: 1,
+  bestLoss: false,
+};
+export const APGD_T_DEFAULTS: Omit<ApgdTOptions, 'eps'> = {
+  norm: 'Linf',
+  nIter: 100,
+  restarts: 1,
+  nTargetClasses: 9,
+  rho: 0.75,
+  eotIter: 1,
+};
 
 /** The reference's checkpoint schedule: first after 0.22 n, shrinking by 0.03 n down to 0.06 n. */
 export function apgdSchedule(nIter: number): { first: number; min: number; decrease: number } {
@@ -154,20 +169,32 @@ function evaluate(c: RunConfig, xAdv: tf.Tensor4D, y: tf.Tensor1D, targets: tf.T
 /** AutoAttack's start: x + eps * noise / ||noise||, clipped to [0,1]. */
 function startPoint(x: tf.Tensor4D, norm: Norm, eps: number, seed: number): tf.Tensor4D {
   return tf.tidy(() => {
-    const t = norm === 'Linf' ? tf.randomUniform(x.shape, -1, 1, 'float32', seed) : tf.randomNormal(x.shape, 0, 1, 'float32', seed);
+    const t =
+      norm === 'Linf'
+        ? tf.randomUniform(x.shape, -1, 1, 'float32', seed)
+        : tf.randomNormal(x.shape, 0, 1, 'float32', seed);
     return tf.clipByValue(tf.add(x, tf.mul(normalize(t as tf.Tensor4D, norm), eps)), 0, 1) as tf.Tensor4D;
   });
 }
 
 /** Projection onto the eps-ball around x, then [0,1], in the reference's form (L2: radial rescale). */
 function project(x: tf.Tensor4D, p: tf.Tensor4D, norm: Norm, eps: number): tf.Tensor4D {
-  if (norm === 'Linf') return tf.clipByValue(tf.minimum(tf.maximum(p, tf.sub(x, eps)), tf.add(x, eps)), 0, 1) as tf.Tensor4D;
+  if (norm === 'Linf')
+    return tf.clipByValue(tf.minimum(tf.maximum(p, tf.sub(x, eps)), tf.add(x, eps)), 0, 1) as tf.Tensor4D;
   const d = tf.sub(p, x) as tf.Tensor4D;
   return tf.clipByValue(tf.add(x, tf.mul(normalize(d, 'L2'), tf.minimum(eps, normOf(d, 'L2')))), 0, 1) as tf.Tensor4D;
 }
 
 /** The step with momentum: z = P(x_k + eta * s(grad)); x_{k+1} = P(x_k + a (z - x_k) + (1 - a)(x_k - x_{k-1})). */
-function momentumStep(c: RunConfig, x: tf.Tensor4D, xAdv: tf.Tensor4D, xAdvOld: tf.Tensor4D, grad: tf.Tensor4D, stepSize: Float32Array, a: number): tf.Tensor4D {
+function momentumStep(
+  c: RunConfig,
+  x: tf.Tensor4D,
+  xAdv: tf.Tensor4D,
+  xAdvOld: tf.Tensor4D,
+  grad: tf.Tensor4D,
+  stepSize: Float32Array,
+  a: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const eta = tf.tensor4d(stepSize, [stepSize.length, 1, 1, 1]);
     const direction = c.norm === 'Linf' ? tf.sign(grad) : normalize(grad, 'L2');
@@ -201,7 +228,13 @@ function countZeroGradients(grad: tf.Tensor4D): number {
 }
 
 /** One APGD run on a batch (all of it), from a seeded start. */
-function singleRun(c: RunConfig, x: tf.Tensor4D, y: tf.Tensor1D, targets: tf.Tensor1D | undefined, seed: number): SingleRun {
+function singleRun(
+  c: RunConfig,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  targets: tf.Tensor1D | undefined,
+  seed: number,
+): SingleRun {
   const n = x.shape[0];
   const labels = labelsOf(y);
   const { first, min, decrease } = apgdSchedule(c.nIter);
@@ -271,7 +304,9 @@ function singleRun(c: RunConfig, x: tf.Tensor4D, y: tf.Tensor1D, targets: tf.Ten
   return { xBest, xBestAdv, acc, lossBest, zeroGradients };
 }
 
-function resolveApgdCommon<T extends { norm: Norm; eps: number; nIter: number; restarts: number; rho: number; eotIter: number }>(name: string, o: T): T {
+function resolveApgdCommon<
+  T extends { norm: Norm; eps: number; nIter: number; restarts: number; rho: number; eotIter: number },
+>(name: string, o: T): T {
   assertNorm(name, o.norm);
   assertPositive(name, { eps: o.eps, rho: o.rho });
   assertCount(name, { nIter: o.nIter, restarts: o.restarts, eotIter: o.eotIter });
@@ -282,7 +317,8 @@ function resolveApgdCommon<T extends { norm: Norm; eps: number; nIter: number; r
 export function resolveApgdOptions(options: Partial<ApgdOptions>): ApgdOptions {
   const norm = options.norm ?? APGD_DEFAULTS.norm;
   const o: ApgdOptions = { ...APGD_DEFAULTS, eps: DEFAULT_EPS[norm], ...options };
-  if (o.loss !== 'ce' && o.loss !== 'dlr') throw new Error(`apgd: loss must be 'ce' or 'dlr', got '${o.loss}' (targeted DLR is apgdT)`);
+  if (o.loss !== 'ce' && o.loss !== 'dlr')
+    throw new Error(`apgd: loss must be 'ce' or 'dlr', got '${o.loss}' (targeted DLR is apgdT)`);
   return resolveApgdCommon('apgd', o);
 }
 
@@ -295,7 +331,10 @@ export function resolveApgdTOptions(options: Partial<ApgdTOptions>): ApgdTOption
 
 function lossNotes(resolved: ResolvedLoss): Record<string, unknown> {
   return resolved.fallback
-    ? { loss: resolved.name, lossFallback: { from: resolved.fallback.requested, to: resolved.name, reason: resolved.fallback.reason } }
+    ? {
+        loss: resolved.name,
+        lossFallback: { from: resolved.fallback.requested, to: resolved.name, reason: resolved.fallback.reason },
+      }
     : { loss: resolved.name };
 }
 
@@ -322,7 +361,11 @@ function attackRemaining(
     const local = indicesOf(run.acc.map((v) => 1 - v));
     if (local.length) {
       const rows = takeRows(run.xBestAdv, local);
-      const next = scatterRows(adv, local.map((j) => idx[j]), rows);
+      const next = scatterRows(
+        adv,
+        local.map((j) => idx[j]),
+        rows,
+      );
       tf.dispose([rows, adv]);
       adv = next;
       for (const j of local) acc[idx[j]] = 0;
@@ -346,8 +389,21 @@ export function apgd(options: Partial<ApgdOptions> = {}): Attack {
       const rng = attackRng('apgd', seed);
       const { values, k } = logitsOf(model, x);
       const resolved = resolveLoss(o.loss, k);
-      const c: RunConfig = { model, loss: resolved.fn, norm: o.norm, eps: o.eps, nIter: o.nIter, rho: o.rho, eotIter: o.eotIter };
-      const notes: Record<string, unknown> = { ...lossNotes(resolved), restarts: o.restarts, nIter: o.nIter, eotIter: o.eotIter };
+      const c: RunConfig = {
+        model,
+        loss: resolved.fn,
+        norm: o.norm,
+        eps: o.eps,
+        nIter: o.nIter,
+        rho: o.rho,
+        eotIter: o.eotIter,
+      };
+      const notes: Record<string, unknown> = {
+        ...lossNotes(resolved),
+        restarts: o.restarts,
+        nIter: o.nIter,
+        eotIter: o.eotIter,
+      };
 
       if (o.bestLoss) {
         let best = tf.clone(x);
@@ -358,7 +414,9 @@ export function apgd(options: Partial<ApgdOptions> = {}): Attack {
           zeroGradients = Math.max(zeroGradients, run.zeroGradients);
           const better = Uint8Array.from(run.lossBest, (l, i) => (l > lossBest[i] ? 1 : 0));
           best = replaceRows(better, run.xBest, best);
-          run.lossBest.forEach((l, i) => { if (better[i]) lossBest[i] = l; });
+          run.lossBest.forEach((l, i) => {
+            if (better[i]) lossBest[i] = l;
+          });
           tf.dispose([run.xBest, run.xBestAdv]);
         }
         return { xAdv: best, notes: { ...notes, zeroGradientPoints: zeroGradients } };
@@ -388,7 +446,15 @@ export function apgdT(options: Partial<ApgdTOptions> = {}): Attack {
       const { values, k } = logitsOf(model, x);
       const resolved = resolveLoss('dlr-targeted', k);
       const nTargets = Math.min(o.nTargetClasses, k - 1);
-      const c: RunConfig = { model, loss: resolved.fn, norm: o.norm, eps: o.eps, nIter: o.nIter, rho: o.rho, eotIter: o.eotIter };
+      const c: RunConfig = {
+        model,
+        loss: resolved.fn,
+        norm: o.norm,
+        eps: o.eps,
+        nIter: o.nIter,
+        rho: o.rho,
+        eotIter: o.eotIter,
+      };
       const labels = labelsOf(y);
       const acc = new Uint8Array(labels.length);
       for (let i = 0; i < labels.length; i++) acc[i] = argmaxRow(values, k, i) === labels[i] ? 1 : 0;
@@ -404,8 +470,16 @@ export function apgdT(options: Partial<ApgdTOptions> = {}): Attack {
         adv = res.adv;
         zeroGradients = Math.max(zeroGradients, res.zeroGradients);
       }
-      const notes: Record<string, unknown> = { ...lossNotes(resolved), restarts: o.restarts, nIter: o.nIter, eotIter: o.eotIter, nTargetClasses: nTargets, zeroGradientPoints: zeroGradients };
-      if (nTargets < o.nTargetClasses) notes.targetsCapped = { requested: o.nTargetClasses, used: nTargets, reason: `the model has ${k} classes` };
+      const notes: Record<string, unknown> = {
+        ...lossNotes(resolved),
+        restarts: o.restarts,
+        nIter: o.nIter,
+        eotIter: o.eotIter,
+        nTargetClasses: nTargets,
+        zeroGradientPoints: zeroGradients,
+      };
+      if (nTargets < o.nTargetClasses)
+        notes.targetsCapped = { requested: o.nTargetClasses, used: nTargets, reason: `the model has ${k} classes` };
       return { xAdv: adv, notes };
     },
   };

@@ -23,11 +23,29 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { apgd, apgdT, DEFAULT_EPS, type ApgdOptions, type ApgdTOptions } from './apgd.ts';
-import { checkNumClasses, checkRandomized, checkRangeOutput, checkSquareSuccess, zeroGradientFlag, type CheckFlag } from './checks.ts';
+import {
+  checkNumClasses,
+  checkRandomized,
+  checkRangeOutput,
+  checkSquareSuccess,
+  zeroGradientFlag,
+  type CheckFlag,
+} from './checks.ts';
 import { fab, type FabOptions } from './fab.ts';
 import { square, type SquareOptions } from './square.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
-import { assertBatch, assertCount, assertNorm, assertPositive, attackRng, indicesOf, labelsOf, perturbationNorms, predict, takeRows } from './utils.ts';
+import {
+  assertBatch,
+  assertCount,
+  assertNorm,
+  assertPositive,
+  attackRng,
+  indicesOf,
+  labelsOf,
+  perturbationNorms,
+  predict,
+  takeRows,
+} from './utils.ts';
 import { COMPONENTS, VERSIONS, type AutoAttackVersion, type Component } from './autoattack-components.ts';
 
 export { COMPONENTS, VERSIONS, type AutoAttackVersion, type Component } from './autoattack-components.ts';
@@ -157,7 +175,12 @@ export interface SyncBatchRunner extends AutoAttackBatchRunner {
 }
 
 /** The default runner: each batch attacked in this thread, one at a time. */
-export function inThreadRunner(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, attackOf: (component: Component) => Attack): SyncBatchRunner {
+export function inThreadRunner(
+  model: LogitsFn,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  attackOf: (component: Component) => Attack,
+): SyncBatchRunner {
   const runOne = (attack: Attack, job: BatchJob): BatchDone => {
     const xb = takeRows(x, job.points);
     const yb = takeRows(y, job.points);
@@ -182,40 +205,94 @@ export interface AutoAttack extends Attack {
   /** The whole evaluation, synchronously, in this thread. */
   evaluate(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number): AutoAttackReport;
   /** The same, yielding to the event loop between batches; `runner` attacks the batches (default: in this thread). */
-  evaluateAsync(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number, onProgress?: (p: Progress) => void, runner?: AutoAttackBatchRunner): Promise<AutoAttackReport>;
+  evaluateAsync(
+    model: LogitsFn,
+    x: tf.Tensor4D,
+    y: tf.Tensor1D,
+    seed: number,
+    onProgress?: (p: Progress) => void,
+    runner?: AutoAttackBatchRunner,
+  ): Promise<AutoAttackReport>;
 }
 
 /** The attack list of a version; a custom list with a non-custom version is an error, as in the reference. */
 export function attacksOf(version: AutoAttackVersion, attacks?: readonly string[]): Component[] {
   if (version !== 'custom') {
-    if (!(version in VERSIONS)) throw new Error(`autoattack: unknown version '${version}' (standard, plus, rand, custom)`);
-    if (attacks && attacks.length) throw new Error(`autoattack: an attack list is only allowed with version 'custom' (got version '${version}'); version '${version}' runs ${VERSIONS[version].join(', ')}`);
+    if (!(version in VERSIONS))
+      throw new Error(`autoattack: unknown version '${version}' (standard, plus, rand, custom)`);
+    if (attacks?.length)
+      throw new Error(
+        `autoattack: an attack list is only allowed with version 'custom' (got version '${version}'); version '${version}' runs ${VERSIONS[version].join(', ')}`,
+      );
     return [...VERSIONS[version]];
   }
-  if (!attacks || attacks.length === 0) throw new Error("autoattack: version 'custom' needs a non-empty list of attacks");
+  if (!attacks || attacks.length === 0)
+    throw new Error("autoattack: version 'custom' needs a non-empty list of attacks");
   for (const a of attacks) {
-    if (!(COMPONENTS as readonly string[]).includes(a)) throw new Error(`autoattack: unknown attack '${a}' (known: ${COMPONENTS.join(', ')})`);
+    if (!(COMPONENTS as readonly string[]).includes(a))
+      throw new Error(`autoattack: unknown attack '${a}' (known: ${COMPONENTS.join(', ')})`);
   }
-  if (new Set(attacks).size !== attacks.length) throw new Error(`autoattack: attack list has duplicates: ${attacks.join(', ')}`);
+  if (new Set(attacks).size !== attacks.length)
+    throw new Error(`autoattack: attack list has duplicates: ${attacks.join(', ')}`);
   return [...attacks] as Component[];
 }
 
 /** The component attacks with the settings of a version (AutoAttack's constructor + set_version). */
-export function componentAttack(name: Component, version: AutoAttackVersion, norm: Norm, eps: number, overrides: ComponentOverrides = {}): Attack {
+export function componentAttack(
+  name: Component,
+  version: AutoAttackVersion,
+  norm: Norm,
+  eps: number,
+  overrides: ComponentOverrides = {},
+): Attack {
   const rand = version === 'rand';
   const apgdRestarts = version === 'standard' || rand ? 1 : 5;
   switch (name) {
     case 'apgd-ce':
     case 'apgd-dlr':
-      return apgd({ nIter: 100, restarts: apgdRestarts, rho: 0.75, eotIter: rand ? 20 : 1, ...overrides.apgd, norm, eps, loss: name === 'apgd-ce' ? 'ce' : 'dlr' });
+      return apgd({
+        nIter: 100,
+        restarts: apgdRestarts,
+        rho: 0.75,
+        eotIter: rand ? 20 : 1,
+        ...overrides.apgd,
+        norm,
+        eps,
+        loss: name === 'apgd-ce' ? 'ce' : 'dlr',
+      });
     case 'apgd-t':
-      return apgdT({ nIter: 100, restarts: 1, nTargetClasses: 9, rho: 0.75, eotIter: 1, ...overrides.apgdT, norm, eps });
+      return apgdT({
+        nIter: 100,
+        restarts: 1,
+        nTargetClasses: 9,
+        rho: 0.75,
+        eotIter: 1,
+        ...overrides.apgdT,
+        norm,
+        eps,
+      });
     case 'fab':
-      return fab({ nIter: 100, restarts: version === 'standard' ? 1 : 5, nTargetClasses: 9, ...overrides.fab, norm, eps, targeted: false });
+      return fab({
+        nIter: 100,
+        restarts: version === 'standard' ? 1 : 5,
+        nTargetClasses: 9,
+        ...overrides.fab,
+        norm,
+        eps,
+        targeted: false,
+      });
     case 'fab-t':
       return fab({ nIter: 100, restarts: 1, nTargetClasses: 9, ...overrides.fab, norm, eps, targeted: true });
     case 'square':
-      return square({ nQueries: 5000, pInit: 0.8, restarts: 1, rescaleSchedule: false, ...overrides.square, norm, eps });
+      return square({
+        nQueries: 5000,
+        pInit: 0.8,
+        restarts: 1,
+        rescaleSchedule: false,
+        ...overrides.square,
+        norm,
+        eps,
+      });
   }
 }
 
@@ -227,12 +304,21 @@ function assertStateStore(state: unknown): void {
   const s = state as Partial<AutoAttackStateStore> | null;
   if (typeof s === 'object' && s !== null && typeof s.load === 'function' && typeof s.save === 'function') return;
   const got = typeof state === 'string' ? `the string '${state}'` : String(state);
-  throw new Error(`autoattack: option 'state' must be a state store with load() and save(), got ${got}; a state file is the harness's (fileStateStore, rftbench eval --state FILE)`);
+  throw new Error(
+    `autoattack: option 'state' must be a state store with load() and save(), got ${got}; a state file is the harness's (fileStateStore, rftbench eval --state FILE)`,
+  );
 }
 
 export function resolveAutoAttackOptions(options: Partial<AutoAttackOptions>): AutoAttackOptions {
   const norm = options.norm ?? 'Linf';
-  const o: AutoAttackOptions = { norm, eps: DEFAULT_EPS[norm], version: 'standard', batchSize: 250, checks: true, ...options };
+  const o: AutoAttackOptions = {
+    norm,
+    eps: DEFAULT_EPS[norm],
+    version: 'standard',
+    batchSize: 250,
+    checks: true,
+    ...options,
+  };
   assertNorm('autoattack', o.norm);
   assertPositive('autoattack', { eps: o.eps });
   assertCount('autoattack', { batchSize: o.batchSize });
@@ -241,19 +327,36 @@ export function resolveAutoAttackOptions(options: Partial<AutoAttackOptions>): A
 }
 
 /** The saved state to resume from, checked against this evaluation; undefined starts afresh. */
-function restoredState(store: AutoAttackStateStore, list: readonly Component[], n: number, log: (line: string) => void): AutoAttackState | undefined {
+function restoredState(
+  store: AutoAttackStateStore,
+  list: readonly Component[],
+  n: number,
+  log: (line: string) => void,
+): AutoAttackState | undefined {
   const restored = store.load();
   if (!restored) return undefined;
   if (!sameSet(restored.attacksToRun, list)) {
-    throw new Error(`autoattack: the saved state was made for attacks [${restored.attacksToRun.join(', ')}], not [${list.join(', ')}]; wrong state file?`);
+    throw new Error(
+      `autoattack: the saved state was made for attacks [${restored.attacksToRun.join(', ')}], not [${list.join(', ')}]; wrong state file?`,
+    );
   }
-  if (restored.robustFlags.length !== n) throw new Error(`autoattack: the saved state has ${restored.robustFlags.length} points, the batch ${n}`);
-  log(`restored state: ${restored.runAttacks.length ? restored.runAttacks.join(', ') : 'no attack'} already run; only this run's adversarial examples are returned`);
+  if (restored.robustFlags.length !== n)
+    throw new Error(`autoattack: the saved state has ${restored.robustFlags.length} points, the batch ${n}`);
+  log(
+    `restored state: ${restored.runAttacks.length ? restored.runAttacks.join(', ') : 'no attack'} already run; only this run's adversarial examples are returned`,
+  );
   return restored;
 }
 
 /** The reference's checks before attacking, on the first batch (the output range is always looked at). */
-function checksBefore(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, o: AutoAttackOptions, components: ReadonlyMap<Component, Attack>, flag: (f: CheckFlag | undefined) => void): void {
+function checksBefore(
+  model: LogitsFn,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  o: AutoAttackOptions,
+  components: ReadonlyMap<Component, Attack>,
+  flag: (f: CheckFlag | undefined) => void,
+): void {
   const first = Array.from({ length: Math.min(o.batchSize, x.shape[0]) }, (_, i) => i);
   const head = takeRows(x, first);
   const headY = takeRows(y, first);
@@ -271,7 +374,13 @@ function checksBefore(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, o: AutoAt
 }
 
 /** The reference's checks after attacking: DLR's zero gradients, Square beating the white-box attacks. */
-function checksAfter(zeroGradientPoints: number, n: number, cleanAccuracy: number, after: readonly { attack: string; robustAccuracy: number }[], flag: (f: CheckFlag | undefined) => void): void {
+function checksAfter(
+  zeroGradientPoints: number,
+  n: number,
+  cleanAccuracy: number,
+  after: readonly { attack: string; robustAccuracy: number }[],
+  flag: (f: CheckFlag | undefined) => void,
+): void {
   flag(zeroGradientFlag(zeroGradientPoints, n, 'DLR-based APGD, at the start of its runs'));
   const byAttack: Record<string, number> = { clean: cleanAccuracy };
   for (const r of after) byAttack[r.attack] = r.robustAccuracy;
@@ -282,7 +391,10 @@ function cleanPredictions(model: LogitsFn, x: tf.Tensor4D, batchSize: number): I
   const n = x.shape[0];
   const pred = new Int32Array(n);
   for (let start = 0; start < n; start += batchSize) {
-    const xb = takeRows(x, Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i));
+    const xb = takeRows(
+      x,
+      Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i),
+    );
     pred.set(predict(model, xb), start);
     xb.dispose();
   }
@@ -290,7 +402,11 @@ function cleanPredictions(model: LogitsFn, x: tf.Tensor4D, batchSize: number): I
 }
 
 /** The largest perturbation (NaN rows left out) and the number of NaN rows. */
-function perturbationSummary(x: tf.Tensor4D, xAdv: tf.Tensor4D, norm: Norm): { maxPerturbation: number; nanCount: number } {
+function perturbationSummary(
+  x: tf.Tensor4D,
+  xAdv: tf.Tensor4D,
+  norm: Norm,
+): { maxPerturbation: number; nanCount: number } {
   let maxPerturbation = 0;
   let nanCount = 0;
   for (const v of perturbationNorms(x, xAdv, norm)) {
@@ -346,7 +462,13 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
 
   // The algorithm. It yields a request for each group of up to `width` batches (the driver answers through
   // next() with the runner's outcomes) and progress after each batch applied.
-  function* steps(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number, width: number): Generator<Progress | BatchRequest, AutoAttackReport, BatchDone[] | undefined> {
+  function* steps(
+    model: LogitsFn,
+    x: tf.Tensor4D,
+    y: tf.Tensor1D,
+    seed: number,
+    width: number,
+  ): Generator<Progress | BatchRequest, AutoAttackReport, BatchDone[] | undefined> {
     assertBatch('autoattack', x, y);
     const root = attackRng('autoattack', seed);
     const n = x.shape[0];
@@ -379,7 +501,9 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
       ...(inProgress ? { inProgress } : {}),
     });
     store.save(snapshot());
-    log(`${restored ? 'robust accuracy at the time of restoring the state' : 'initial accuracy'}: ${(accuracyNow() * 100).toFixed(2)}%`);
+    log(
+      `${restored ? 'robust accuracy at the time of restoring the state' : 'initial accuracy'}: ${(accuracyNow() * 100).toFixed(2)}%`,
+    );
 
     const xAdvData = Float32Array.from(x.dataSync());
     const yAdv = Int32Array.from(cleanPred);
@@ -397,9 +521,16 @@ export function autoAttack(options: Partial<AutoAttackOptions> = {}): AutoAttack
       for (let first = resuming ? resuming.batchesDone : 0; first < batches; first += width) {
         // Each (attack, batch) has its own seed, so a resumed run attacks a batch as a fresh one would.
         const jobs: BatchJob[] = [];
-        for (let b = first; b < Math.min(batches, first + width); b++) jobs.push({ points: robustIdx.slice(b * o.batchSize, (b + 1) * o.batchSize), seed: root.fork(`${name}#${b}`).nextSeed() });
+        for (let b = first; b < Math.min(batches, first + width); b++)
+          jobs.push({
+            points: robustIdx.slice(b * o.batchSize, (b + 1) * o.batchSize),
+            seed: root.fork(`${name}#${b}`).nextSeed(),
+          });
         const results = yield { request: { component: name, jobs } };
-        if (!results || results.length !== jobs.length) throw new Error(`autoattack: the batch runner returned ${results?.length ?? 0} results for ${jobs.length} batches`);
+        if (!results || results.length !== jobs.length)
+          throw new Error(
+            `autoattack: the batch runner returned ${results?.length ?? 0} results for ${jobs.length} batches`,
+          );
         for (let k = 0; k < jobs.length; k++) {
           const b = first + k;
           const idx = jobs[k].points;

@@ -9,7 +9,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../harness/tensor/setup.ts';
 import type { LogitsFn } from './types.ts';
 
-export type CheckId = 'probability-output' | 'zero-gradients' | 'randomized' | 'too-few-classes' | 'square-beats-white-box';
+export type CheckId =
+  | 'probability-output'
+  | 'zero-gradients'
+  | 'randomized'
+  | 'too-few-classes'
+  | 'square-beats-white-box';
 
 export interface CheckFlag {
   readonly id: CheckId;
@@ -22,7 +27,12 @@ export interface CheckFlag {
  * logit rows above `alpha`) or give different numbers of correct predictions. AutoAttack's advice is
  * version 'rand' (EOT).
  */
-export function checkRandomized(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, { n = 5, alpha = 1e-4 } = {}): CheckFlag | undefined {
+export function checkRandomized(
+  model: LogitsFn,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  { n = 5, alpha = 1e-4 } = {},
+): CheckFlag | undefined {
   const outputs: Float32Array[] = [];
   const correct: number[] = [];
   let k = 0;
@@ -60,17 +70,27 @@ export function checkRandomized(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D,
  * Probability outputs: every value in [0,1] (within alpha) and every row summing to 1. Returns the
  * number of classes as well, as the reference does.
  */
-export function checkRangeOutput(model: LogitsFn, x: tf.Tensor4D, { alpha = 1e-5 } = {}): { numClasses: number; flag?: CheckFlag } {
+export function checkRangeOutput(
+  model: LogitsFn,
+  x: tf.Tensor4D,
+  { alpha = 1e-5 } = {},
+): { numClasses: number; flag?: CheckFlag } {
   const [mx, mn, maxRowError, k] = tf.tidy(() => {
     const z = model(x);
-    return [tf.max(z).dataSync()[0], tf.min(z).dataSync()[0], tf.max(tf.abs(tf.sub(tf.sum(z, 1), 1))).dataSync()[0], z.shape[1]];
+    return [
+      tf.max(z).dataSync()[0],
+      tf.min(z).dataSync()[0],
+      tf.max(tf.abs(tf.sub(tf.sum(z, 1), 1))).dataSync()[0],
+      z.shape[1],
+    ];
   });
   if (mx < 1 + alpha && mn > -alpha && maxRowError < alpha) {
     return {
       numClasses: k,
       flag: {
         id: 'probability-output',
-        message: 'the model output looks like a probability distribution (values in [0,1], rows summing to 1): attacks need logits',
+        message:
+          'the model output looks like a probability distribution (values in [0,1], rows summing to 1): attacks need logits',
         details: { max: mx, min: mn, maxRowSumError: maxRowError },
       },
     };
@@ -92,14 +112,25 @@ export function zeroGradientFlag(count: number, total: number, where: string): C
  * Too few classes: DLR needs 3, targeted DLR 4, and a targeted attack at most classes - 1 targets.
  * The attacks fall back / cap themselves; this flag puts it in the record.
  */
-export function checkNumClasses(numClasses: number, attacks: readonly string[], apgdTargets: number, fabTargets: number): CheckFlag | undefined {
+export function checkNumClasses(
+  numClasses: number,
+  attacks: readonly string[],
+  apgdTargets: number,
+  fabTargets: number,
+): CheckFlag | undefined {
   const problems: string[] = [];
   if (attacks.includes('apgd-dlr') || attacks.includes('apgd-t')) {
-    if (numClasses <= 2) problems.push(`with only ${numClasses} classes the DLR loss cannot be used (cross-entropy is used instead)`);
-    else if (numClasses === 3 && attacks.includes('apgd-t')) problems.push('with only 3 classes the targeted DLR loss cannot be used (targeted cross-entropy is used instead)');
+    if (numClasses <= 2)
+      problems.push(`with only ${numClasses} classes the DLR loss cannot be used (cross-entropy is used instead)`);
+    else if (numClasses === 3 && attacks.includes('apgd-t'))
+      problems.push(
+        'with only 3 classes the targeted DLR loss cannot be used (targeted cross-entropy is used instead)',
+      );
   }
-  if (attacks.includes('apgd-t') && apgdTargets + 1 > numClasses) problems.push(`APGD-T asks for ${apgdTargets} target classes, only ${numClasses - 1} exist (capped)`);
-  if (attacks.includes('fab-t') && fabTargets + 1 > numClasses) problems.push(`FAB-T asks for ${fabTargets} target classes, only ${numClasses - 1} exist (capped)`);
+  if (attacks.includes('apgd-t') && apgdTargets + 1 > numClasses)
+    problems.push(`APGD-T asks for ${apgdTargets} target classes, only ${numClasses - 1} exist (capped)`);
+  if (attacks.includes('fab-t') && fabTargets + 1 > numClasses)
+    problems.push(`FAB-T asks for ${fabTargets} target classes, only ${numClasses - 1} exist (capped)`);
   if (!problems.length) return undefined;
   return { id: 'too-few-classes', message: problems.join('; '), details: { numClasses, apgdTargets, fabTargets } };
 }
@@ -108,7 +139,10 @@ export function checkNumClasses(numClasses: number, attacks: readonly string[], 
  * Square beating the white-box attacks: robust accuracy after Square (run after them) is more than
  * `alpha` below the lowest accuracy before it. `robustAccuracy` maps 'clean' and each attack run, in order.
  */
-export function checkSquareSuccess(robustAccuracy: Readonly<Record<string, number>>, alpha = 0.002): CheckFlag | undefined {
+export function checkSquareSuccess(
+  robustAccuracy: Readonly<Record<string, number>>,
+  alpha = 0.002,
+): CheckFlag | undefined {
   const keys = Object.keys(robustAccuracy);
   if (!keys.includes('square') || keys.length <= 2) return undefined;
   const others = keys.filter((k) => k !== 'square').map((k) => robustAccuracy[k]);

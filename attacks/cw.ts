@@ -13,7 +13,15 @@ import type { Attack } from './types.ts';
 export type CwOptions = Omit<PgdOptions, 'loss'>;
 
 /** Defaults: Linf 8/255, step 2/255, 20 steps, random start, kappa 50, 1 restart. */
-export const CW_DEFAULTS: CwOptions = { norm: 'Linf', eps: 8 / 255, alpha: 2 / 255, steps: 20, randomStart: true, restarts: 1, kappa: 50 };
+export const CW_DEFAULTS: CwOptions = {
+  norm: 'Linf',
+  eps: 8 / 255,
+  alpha: 2 / 255,
+  steps: 20,
+  randomStart: true,
+  restarts: 1,
+  kappa: 50,
+};
 
 export function cw(options: Partial<CwOptions> = {}): Attack {
   const inner = pgd({ ...CW_DEFAULTS, ...options, loss: 'cw' });

@@ -26,7 +26,17 @@ import type { Rng } from '../harness/rng.ts';
 import { DEFAULT_EPS } from './apgd.ts';
 import { projectOntoHyperplaneBox } from './fab-projections.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
-import { assertBatch, assertCount, assertNorm, assertPositive, attackRng, gaussian, indicesOf, labelsOf, rankedClass } from './utils.ts';
+import {
+  assertBatch,
+  assertCount,
+  assertNorm,
+  assertPositive,
+  attackRng,
+  gaussian,
+  indicesOf,
+  labelsOf,
+  rankedClass,
+} from './utils.ts';
 
 export interface FabOptions {
   /** @default 'Linf' */
@@ -66,7 +76,8 @@ export function resolveFabOptions(options: Partial<FabOptions>): FabOptions {
   assertNorm('fab', o.norm);
   assertPositive('fab', { eps: o.eps, eta: o.eta, beta: o.beta, alphaMax: o.alphaMax });
   assertCount('fab', { nIter: o.nIter, restarts: o.restarts, nTargetClasses: o.nTargetClasses });
-  if (o.alphaMax > 1 || o.beta > 1) throw new Error(`fab: alphaMax and beta must be at most 1 (got ${o.alphaMax}, ${o.beta})`);
+  if (o.alphaMax > 1 || o.beta > 1)
+    throw new Error(`fab: alphaMax and beta must be at most 1 (got ${o.alphaMax}, ${o.beta})`);
   return o;
 }
 
@@ -101,7 +112,12 @@ function toTensor(data: Float32Array, b: Batch, n: number): tf.Tensor4D {
   return tf.tensor4d(data, [n, b.shape[1], b.shape[2], b.shape[3]]);
 }
 
-function predictFlat(model: LogitsFn, data: Float32Array, b: Batch, n: number): { pred: Int32Array; logits: Float32Array; k: number } {
+function predictFlat(
+  model: LogitsFn,
+  data: Float32Array,
+  b: Batch,
+  n: number,
+): { pred: Int32Array; logits: Float32Array; k: number } {
   const [p, z] = tf.tidy(() => {
     const logits = model(toTensor(data, b, n));
     return [tf.argMax(logits, 1), logits];
@@ -116,7 +132,14 @@ function predictFlat(model: LogitsFn, data: Float32Array, b: Batch, n: number): 
  * f_k = z_k - z_y (f_y = 1e10 so it is never chosen) and g_k = grad z_k - grad z_y; targeted, the single
  * pair f = z_t - z_y, g = grad (z_t - z_y).
  */
-function boundaryTerms(model: LogitsFn, x1: Float32Array, b: Batch, n: number, y: Int32Array, targets: Int32Array | undefined): { f: Float64Array; g: Float32Array; m: number } {
+function boundaryTerms(
+  model: LogitsFn,
+  x1: Float32Array,
+  b: Batch,
+  n: number,
+  y: Int32Array,
+  targets: Int32Array | undefined,
+): { f: Float64Array; g: Float32Array; m: number } {
   const x = toTensor(x1, b, n);
   const yT = tf.tensor1d(y, 'int32');
   try {
@@ -187,7 +210,16 @@ function boundaryTerms(model: LogitsFn, x1: Float32Array, b: Batch, n: number, y
  * One FAB run on points that are all correctly classified. Returns the closest adversarial point found
  * per point (flat) and its distance (Infinity if none).
  */
-function singleRun(model: LogitsFn, x0: Float32Array, y: Int32Array, b: Batch, o: FabOptions, targets: Int32Array | undefined, randomStart: boolean, rng: Rng): { adv: Float32Array; dist: Float64Array } {
+function singleRun(
+  model: LogitsFn,
+  x0: Float32Array,
+  y: Int32Array,
+  b: Batch,
+  o: FabOptions,
+  targets: Int32Array | undefined,
+  randomStart: boolean,
+  rng: Rng,
+): { adv: Float32Array; dist: Float64Array } {
   const n = y.length;
   const dim = b.dim;
   const adv = Float32Array.from(x0);
@@ -272,7 +304,14 @@ interface FabOutcome {
  * closest adversarial point (no eps); otherwise the reference's protocol: only points not yet fooled
  * within eps are attacked, and a run counts only within eps.
  */
-function runFab(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, o: FabOptions, seed: number, minNorm: boolean): FabOutcome {
+function runFab(
+  model: LogitsFn,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  o: FabOptions,
+  seed: number,
+  minNorm: boolean,
+): FabOutcome {
   const shape = x.shape as [number, number, number, number];
   const b: Batch = { shape, dim: shape[1] * shape[2] * shape[3] };
   const n = shape[0];
@@ -316,7 +355,12 @@ function notesOf(o: FabOptions, out: FabOutcome): Record<string, unknown> {
   const notes: Record<string, unknown> = { targeted: o.targeted, nIter: o.nIter, restarts: o.restarts };
   if (o.targeted) {
     notes.nTargetClasses = out.nTargets;
-    if (out.nTargets < o.nTargetClasses) notes.targetsCapped = { requested: o.nTargetClasses, used: out.nTargets, reason: `the model has ${out.numClasses} classes` };
+    if (out.nTargets < o.nTargetClasses)
+      notes.targetsCapped = {
+        requested: o.nTargetClasses,
+        used: out.nTargets,
+        reason: `the model has ${out.numClasses} classes`,
+      };
   }
   return notes;
 }
@@ -343,11 +387,22 @@ export function fab(options: Partial<FabOptions> = {}): Attack {
  * found over all targets and restarts, and its distance (Infinity where none was found; 0 for points
  * misclassified already, which are returned unchanged).
  */
-export function fabMinimal(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, options: Partial<FabOptions>, seed: number): { xAdv: tf.Tensor4D; norms: Float64Array; notes: Record<string, unknown> } {
+export function fabMinimal(
+  model: LogitsFn,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  options: Partial<FabOptions>,
+  seed: number,
+): { xAdv: tf.Tensor4D; norms: Float64Array; notes: Record<string, unknown> } {
   assertBatch('fabMinimal', x, y);
   const o = resolveFabOptions(options);
   const out = runFab(model, x, y, o, seed, true);
-  const pred = predictFlat(model, Float32Array.from(x.dataSync()), { shape: x.shape as [number, number, number, number], dim: x.size / x.shape[0] }, x.shape[0]).pred;
+  const pred = predictFlat(
+    model,
+    Float32Array.from(x.dataSync()),
+    { shape: x.shape as [number, number, number, number], dim: x.size / x.shape[0] },
+    x.shape[0],
+  ).pred;
   const labels = labelsOf(y);
   const norms = Float64Array.from(out.dist, (d, i) => (pred[i] !== labels[i] ? 0 : d));
   return { xAdv: tf.tensor4d(out.adv, x.shape), norms, notes: notesOf(o, out) };

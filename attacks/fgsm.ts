@@ -20,6 +20,13 @@ export interface FgsmOptions {
 }
 
 export function fgsm({ eps = 8 / 255, randomStart = false, alpha }: Partial<FgsmOptions> = {}): Attack {
-  const inner = pgd({ norm: 'Linf', eps, alpha: alpha ?? (randomStart ? 1.25 * eps : eps), steps: 1, randomStart, restarts: 1 });
+  const inner = pgd({
+    norm: 'Linf',
+    eps,
+    alpha: alpha ?? (randomStart ? 1.25 * eps : eps),
+    steps: 1,
+    randomStart,
+    restarts: 1,
+  });
   return { ...inner, id: randomStart ? 'fgsm-rs' : 'fgsm' };
 }

@@ -16,10 +16,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '../harness/tensor/setup.ts';
-import { Rng } from '../harness/rng.ts';
+import type { Rng } from '../harness/rng.ts';
 import { resolveLoss, type PerExampleLoss, type UntargetedLoss } from './losses.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
-import { assertBatch, assertCount, assertNorm, assertPositive, attackRng, normalize, numClassesOf, projectToBall, replaceRows } from './utils.ts';
+import {
+  assertBatch,
+  assertCount,
+  assertNorm,
+  assertPositive,
+  attackRng,
+  normalize,
+  numClassesOf,
+  projectToBall,
+  replaceRows,
+} from './utils.ts';
 
 export { projectToBall } from './utils.ts';
 
@@ -62,7 +72,8 @@ export function uniformStart(x: tf.Tensor4D, norm: Norm, eps: number, rng: Rng):
   const s1 = rng.nextSeed();
   const s2 = rng.nextSeed();
   return tf.tidy(() => {
-    if (norm === 'Linf') return tf.clipByValue(tf.add(x, tf.randomUniform(x.shape, -eps, eps, 'float32', s1)), 0, 1) as tf.Tensor4D;
+    if (norm === 'Linf')
+      return tf.clipByValue(tf.add(x, tf.randomUniform(x.shape, -eps, eps, 'float32', s1)), 0, 1) as tf.Tensor4D;
     const d = x.shape[1] * x.shape[2] * x.shape[3];
     const direction = normalize(tf.randomNormal(x.shape, 0, 1, 'float32', s1) as tf.Tensor4D, 'L2');
     const radius = tf.mul(tf.pow(tf.randomUniform([x.shape[0], 1, 1, 1], 0, 1, 'float32', s2), 1 / d), eps);
@@ -71,12 +82,27 @@ export function uniformStart(x: tf.Tensor4D, norm: Norm, eps: number, rng: Rng):
 }
 
 /** d(sum of per-example losses)/d input at xAdv. */
-export function inputGradient(model: LogitsFn, loss: PerExampleLoss, xAdv: tf.Tensor4D, y: tf.Tensor1D, targets?: tf.Tensor1D): tf.Tensor4D {
-  return tf.tidy(() => tf.grad((z: tf.Tensor) => tf.sum(loss(model(z as tf.Tensor4D), y, targets)))(xAdv) as tf.Tensor4D);
+export function inputGradient(
+  model: LogitsFn,
+  loss: PerExampleLoss,
+  xAdv: tf.Tensor4D,
+  y: tf.Tensor1D,
+  targets?: tf.Tensor1D,
+): tf.Tensor4D {
+  return tf.tidy(
+    () => tf.grad((z: tf.Tensor) => tf.sum(loss(model(z as tf.Tensor4D), y, targets)))(xAdv) as tf.Tensor4D,
+  );
 }
 
 /** One ascent step, projected onto the eps-ball and [0,1]. */
-function step(model: LogitsFn, loss: PerExampleLoss, x: tf.Tensor4D, xAdv: tf.Tensor4D, y: tf.Tensor1D, o: PgdOptions): tf.Tensor4D {
+function step(
+  model: LogitsFn,
+  loss: PerExampleLoss,
+  x: tf.Tensor4D,
+  xAdv: tf.Tensor4D,
+  y: tf.Tensor1D,
+  o: PgdOptions,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const grad = inputGradient(model, loss, xAdv, y);
     const direction = o.norm === 'Linf' ? tf.sign(grad) : normalize(grad, 'L2');
@@ -85,7 +111,12 @@ function step(model: LogitsFn, loss: PerExampleLoss, x: tf.Tensor4D, xAdv: tf.Te
 }
 
 /** Per-example fooled flags and loss values of a batch of adversarial examples. */
-function score(model: LogitsFn, loss: PerExampleLoss, xAdv: tf.Tensor4D, y: tf.Tensor1D): { fooled: Uint8Array; loss: Float32Array } {
+function score(
+  model: LogitsFn,
+  loss: PerExampleLoss,
+  xAdv: tf.Tensor4D,
+  y: tf.Tensor1D,
+): { fooled: Uint8Array; loss: Float32Array } {
   const [pred, l] = tf.tidy(() => {
     const z = model(xAdv);
     return [tf.argMax(z, 1), loss(z, y)];
@@ -99,7 +130,14 @@ function score(model: LogitsFn, loss: PerExampleLoss, xAdv: tf.Tensor4D, y: tf.T
 }
 
 /** One PGD run from a start point; returns the last iterate. */
-export function pgdRun(model: LogitsFn, loss: PerExampleLoss, x: tf.Tensor4D, y: tf.Tensor1D, o: PgdOptions, rng: Rng): tf.Tensor4D {
+export function pgdRun(
+  model: LogitsFn,
+  loss: PerExampleLoss,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  o: PgdOptions,
+  rng: Rng,
+): tf.Tensor4D {
   let xAdv = o.randomStart ? uniformStart(x, o.norm, o.eps, rng) : tf.clone(x);
   for (let s = 0; s < o.steps; s++) {
     const next = step(model, loss, x, xAdv, y, o);
@@ -114,7 +152,8 @@ export function resolvePgdOptions(options: Partial<PgdOptions>, name = 'pgd'): P
   assertNorm(name, o.norm);
   assertPositive(name, { eps: o.eps, alpha: o.alpha, kappa: o.kappa });
   assertCount(name, { steps: o.steps, restarts: o.restarts });
-  if (!['ce', 'cw', 'dlr'].includes(o.loss)) throw new Error(`${name}: loss must be 'ce', 'cw' or 'dlr', got '${o.loss}'`);
+  if (!['ce', 'cw', 'dlr'].includes(o.loss))
+    throw new Error(`${name}: loss must be 'ce', 'cw' or 'dlr', got '${o.loss}'`);
   return o;
 }
 
@@ -130,7 +169,9 @@ export function pgd(options: Partial<PgdOptions> = {}): Attack {
       assertBatch('pgd', x, y);
       if (x.shape[0] === 0) return { xAdv: tf.clone(x) };
       const resolved = resolveLoss(o.loss, o.loss === 'dlr' ? numClassesOf(model, x) : 2, o.kappa);
-      const notes = resolved.fallback ? { lossFallback: { from: resolved.fallback.requested, to: resolved.name, reason: resolved.fallback.reason } } : undefined;
+      const notes = resolved.fallback
+        ? { lossFallback: { from: resolved.fallback.requested, to: resolved.name, reason: resolved.fallback.reason } }
+        : undefined;
       const rng = attackRng('pgd', seed);
       let best = pgdRun(model, resolved.fn, x, y, o, rng);
       if (o.restarts === 1) return notes ? { xAdv: best, notes } : { xAdv: best };
@@ -139,7 +180,9 @@ export function pgd(options: Partial<PgdOptions> = {}): Attack {
         const xAdv = pgdRun(model, resolved.fn, x, y, o, rng);
         const { fooled, loss } = score(model, resolved.fn, xAdv, y);
         // Take this restart where it fools and the best does not, or neither fools and its loss is higher.
-        const better = fooled.map((f, i) => (f > bestFooled[i] || (f === bestFooled[i] && !f && loss[i] > bestLoss[i]) ? 1 : 0));
+        const better = fooled.map((f, i) =>
+          f > bestFooled[i] || (f === bestFooled[i] && !f && loss[i] > bestLoss[i]) ? 1 : 0,
+        );
         best = replaceRows(better, xAdv, best);
         xAdv.dispose();
         bestFooled = bestFooled.map((f, i) => (better[i] ? fooled[i] : f));

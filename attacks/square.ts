@@ -22,7 +22,16 @@ import '../harness/tensor/setup.ts';
 import type { Rng } from '../harness/rng.ts';
 import { DEFAULT_EPS } from './apgd.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
-import { assertBatch, assertCount, assertNorm, assertPositive, attackRng, indicesOf, labelsOf, roundHalfEven } from './utils.ts';
+import {
+  assertBatch,
+  assertCount,
+  assertNorm,
+  assertPositive,
+  attackRng,
+  indicesOf,
+  labelsOf,
+  roundHalfEven,
+} from './utils.ts';
 
 export interface SquareOptions {
   /** @default 'Linf' */
@@ -47,7 +56,15 @@ export interface SquareOptions {
   readonly fullCoverage: boolean;
 }
 
-export const SQUARE_DEFAULTS: Omit<SquareOptions, 'eps'> = { norm: 'Linf', nQueries: 5000, pInit: 0.8, restarts: 1, loss: 'margin', rescaleSchedule: false, fullCoverage: false };
+export const SQUARE_DEFAULTS: Omit<SquareOptions, 'eps'> = {
+  norm: 'Linf',
+  nQueries: 5000,
+  pInit: 0.8,
+  restarts: 1,
+  loss: 'margin',
+  rescaleSchedule: false,
+  fullCoverage: false,
+};
 
 export function resolveSquareOptions(options: Partial<SquareOptions>): SquareOptions {
   const norm = options.norm ?? SQUARE_DEFAULTS.norm;
@@ -124,7 +141,13 @@ function eta(s: number, rng: Rng): Float64Array {
 }
 
 /** Margin z_y - max_{i!=y} z_i and the loss to minimise (margin or -CE), per point. */
-function marginAndLoss(model: LogitsFn, data: Float32Array, g: Geometry, y: Int32Array, loss: 'margin' | 'ce'): { margin: Float64Array; loss: Float64Array } {
+function marginAndLoss(
+  model: LogitsFn,
+  data: Float32Array,
+  g: Geometry,
+  y: Int32Array,
+  loss: 'margin' | 'ce',
+): { margin: Float64Array; loss: Float64Array } {
   const n = y.length;
   const z = tf.tidy(() => model(tf.tensor4d(data, [n, g.h, g.w, g.c])));
   const v = z.dataSync();
@@ -188,7 +211,8 @@ function l2Start(x: Float32Array, n: number, g: Geometry, eps: number, rng: Rng)
         for (let ch = 0; ch < g.c; ch++) {
           const sg = sign(rng);
           for (let i = 0; i < s && vh + i < g.h; i++) {
-            for (let j = 0; j < s && vw + j < g.w; j++) delta[offset(g, e, vh + i, vw + j, ch)] += sg * pattern[i * s + j];
+            for (let j = 0; j < s && vw + j < g.w; j++)
+              delta[offset(g, e, vh + i, vw + j, ch)] += sg * pattern[i * s + j];
           }
         }
       }
@@ -199,13 +223,23 @@ function l2Start(x: Float32Array, n: number, g: Geometry, eps: number, rng: Rng)
   const out = new Float32Array(x.length);
   for (let e = 0; e < n; e++) {
     const norm = l2(delta, e * g.dim, (e + 1) * g.dim);
-    for (let p = e * g.dim; p < (e + 1) * g.dim; p++) out[p] = Math.min(1, Math.max(0, x[p] + (delta[p] / (norm + 1e-12)) * eps));
+    for (let p = e * g.dim; p < (e + 1) * g.dim; p++)
+      out[p] = Math.min(1, Math.max(0, x[p] + (delta[p] / (norm + 1e-12)) * eps));
   }
   return out;
 }
 
 /** One Linf proposal for the points `idx` (rows of x / xBest), written into `out` (compact rows). */
-function linfProposal(x: Float32Array, xBest: Float32Array, idx: number[], g: Geometry, o: SquareOptions, it: number, rng: Rng, out: Float32Array): void {
+function linfProposal(
+  x: Float32Array,
+  xBest: Float32Array,
+  idx: number[],
+  g: Geometry,
+  o: SquareOptions,
+  it: number,
+  rng: Rng,
+  out: Float32Array,
+): void {
   const p = squareP(o.pInit, it, o.nQueries, o.rescaleSchedule);
   let s = Math.max(roundHalfEven(Math.sqrt((p * g.dim) / g.c)), 1);
   s = Math.min(s, Math.min(g.h, g.w));
@@ -228,7 +262,16 @@ function linfProposal(x: Float32Array, xBest: Float32Array, idx: number[], g: Ge
 }
 
 /** One L2 proposal (see the module comment), written into `out`. */
-function l2Proposal(x: Float32Array, xBest: Float32Array, idx: number[], g: Geometry, o: SquareOptions, it: number, rng: Rng, out: Float32Array): void {
+function l2Proposal(
+  x: Float32Array,
+  xBest: Float32Array,
+  idx: number[],
+  g: Geometry,
+  o: SquareOptions,
+  it: number,
+  rng: Rng,
+  out: Float32Array,
+): void {
   const p = squareP(o.pInit, it, o.nQueries, o.rescaleSchedule);
   let s = Math.max(roundHalfEven(Math.sqrt((p * g.dim) / g.c)), 3);
   if (s % 2 === 0) s++;
@@ -275,12 +318,20 @@ function l2Proposal(x: Float32Array, xBest: Float32Array, idx: number[], g: Geom
       for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) delta[at(vh + i, vw + j, ch)] = fresh[i * s + j] * scale;
     }
     const norm = l2(delta, 0, g.dim);
-    for (let q = 0; q < g.dim; q++) out[r * g.dim + q] = Math.min(1, Math.max(0, x[base + q] + (delta[q] / (norm + 1e-12)) * o.eps));
+    for (let q = 0; q < g.dim; q++)
+      out[r * g.dim + q] = Math.min(1, Math.max(0, x[base + q] + (delta[q] / (norm + 1e-12)) * o.eps));
   });
 }
 
 /** One run of random search on all given points; returns the final points and the queries used. */
-function singleRun(model: LogitsFn, x: Float32Array, y: Int32Array, g: Geometry, o: SquareOptions, rng: Rng): { xBest: Float32Array; queries: Float64Array } {
+function singleRun(
+  model: LogitsFn,
+  x: Float32Array,
+  y: Int32Array,
+  g: Geometry,
+  o: SquareOptions,
+  rng: Rng,
+): { xBest: Float32Array; queries: Float64Array } {
   const n = y.length;
   const xBest = o.norm === 'Linf' ? linfStart(x, n, g, o.eps, rng) : l2Start(x, n, g, o.eps, rng);
   const first = marginAndLoss(model, xBest, g, y, o.loss);
@@ -366,7 +417,9 @@ export function square(options: Partial<SquareOptions> = {}): Attack {
         restarts: o.restarts,
         successes: queriesToSuccess.length,
         queriesTotal,
-        meanQueriesToSuccess: queriesToSuccess.length ? queriesToSuccess.reduce((a, b) => a + b, 0) / queriesToSuccess.length : null,
+        meanQueriesToSuccess: queriesToSuccess.length
+          ? queriesToSuccess.reduce((a, b) => a + b, 0) / queriesToSuccess.length
+          : null,
         medianQueriesToSuccess: queriesToSuccess.length ? median(queriesToSuccess) : null,
       };
       return { xAdv: tf.tensor4d(adv, x.shape), notes };

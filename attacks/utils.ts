@@ -57,7 +57,11 @@ export function maskTensor(mask: ArrayLike<number | boolean>, rank: 1 | 4 = 4): 
  */
 export function replaceRows<T extends tf.Tensor>(mask: ArrayLike<number | boolean>, a: T, b: T): T {
   let any = false;
-  for (let i = 0; i < mask.length; i++) if (mask[i]) { any = true; break; }
+  for (let i = 0; i < mask.length; i++)
+    if (mask[i]) {
+      any = true;
+      break;
+    }
   if (!any) return b;
   const out = tf.tidy(() => {
     const m = maskTensor(mask, 1);

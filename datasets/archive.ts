@@ -13,7 +13,9 @@ export type ArchiveKind = 'tar' | 'zip';
 
 async function extractZip(file: string, cwd: string): Promise<void> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(file, { lazyEntries: true, autoClose: true }, (err, z) => (err || !z ? reject(err ?? new Error('no zip')) : resolve(z))),
+    yauzl.open(file, { lazyEntries: true, autoClose: true }, (err, z) =>
+      err || !z ? reject(err ?? new Error('no zip')) : resolve(z),
+    ),
   );
   await new Promise<void>((resolve, reject) => {
     const fail = (err: Error) => {
@@ -45,7 +47,12 @@ async function extractZip(file: string, cwd: string): Promise<void> {
  * Extracts `archive` and moves each of `yields` (paths relative to the archive root) to the same path
  * under `dest`. Paths already present under `dest` are left as they are.
  */
-export async function extractArchive(archive: string, kind: ArchiveKind, dest: string, yields: string[]): Promise<void> {
+export async function extractArchive(
+  archive: string,
+  kind: ArchiveKind,
+  dest: string,
+  yields: string[],
+): Promise<void> {
   const tmp = join(dest, `.extract-${process.pid}-${Date.now()}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

@@ -19,7 +19,9 @@ type Shape = readonly [number, number, number];
 export function withPipeline(split: DataSplit, pipeline: BatchPipeline | undefined): DataSplit {
   if (!pipeline) return split;
   if (split.shape.some((d, k) => d !== pipeline.inShape[k])) {
-    throw new Error(`batch pipeline: the images are ${split.shape.join('x')}, the pipeline expects ${pipeline.inShape.join('x')}`);
+    throw new Error(
+      `batch pipeline: the images are ${split.shape.join('x')}, the pipeline expects ${pipeline.inShape.join('x')}`,
+    );
   }
   return { ...split, pipeline };
 }
@@ -30,7 +32,10 @@ export function protocolAugments(split: DataSplit): boolean {
 }
 
 /** The pipeline of rows `rows` of a split, each row keeping its example's id (so its augmentation). */
-export function subsetPipeline(pipeline: BatchPipeline | undefined, rows: ArrayLike<number>): BatchPipeline | undefined {
+export function subsetPipeline(
+  pipeline: BatchPipeline | undefined,
+  rows: ArrayLike<number>,
+): BatchPipeline | undefined {
   if (!pipeline) return undefined;
   const ids = Int32Array.from(rows, (r) => pipeline.ids?.[r] ?? r);
   return { ...pipeline, ids };
@@ -67,7 +72,12 @@ export function augmentView(augment: Augment, shape: Shape, rng: Rng): ExampleVi
   let pad: ExampleView['pad'] = 'zero';
   if (augment.crop) {
     const { size, padding } = augment.crop;
-    region = { top: rng.int(h + 2 * padding - size + 1) - padding, left: rng.int(w + 2 * padding - size + 1) - padding, height: size, width: size };
+    region = {
+      top: rng.int(h + 2 * padding - size + 1) - padding,
+      left: rng.int(w + 2 * padding - size + 1) - padding,
+      height: size,
+      width: size,
+    };
     pad = augment.crop.mode;
   } else if (augment.randomResizedCrop) {
     region = randomResizedRegion(h, w, augment.randomResizedCrop, rng);
@@ -94,7 +104,9 @@ export function pipelinePixels(split: DataSplit, rows: ArrayLike<number>, epoch?
   const p = split.pipeline;
   if (!p || passesThrough(p, epoch)) return undefined;
   if (split.shape.some((d, k) => d !== p.inShape[k])) {
-    throw new Error(`batch pipeline: the images are ${split.shape.join('x')}, the pipeline expects ${p.inShape.join('x')}`);
+    throw new Error(
+      `batch pipeline: the images are ${split.shape.join('x')}, the pipeline expects ${p.inShape.join('x')}`,
+    );
   }
   const [h, w] = split.shape;
   const whole: ExampleView = { top: 0, left: 0, height: h, width: w, flip: false, pad: 'zero' };

@@ -19,7 +19,8 @@ export interface BatchOptions {
 }
 
 export function* batchIndices(n: number, opts: BatchOptions): Generator<Int32Array> {
-  if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new Error(`batchIndices: batchSize must be a positive integer, got ${opts.batchSize}`);
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0)
+    throw new Error(`batchIndices: batchSize must be a positive integer, got ${opts.batchSize}`);
   const order = opts.rng ? opts.rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
   const total = Math.min(n, opts.limit ?? n);
   for (let start = 0; start < total; start += opts.batchSize) {
@@ -44,11 +45,13 @@ export function toBatch(split: DataSplit, indices: ArrayLike<number>, opts: { ep
   const per = h * w * c;
   const labels = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
-    if (indices[i] < 0 || indices[i] >= split.n) throw new Error(`toBatch: index ${indices[i]} outside 0..${split.n - 1}`);
+    if (indices[i] < 0 || indices[i] >= split.n)
+      throw new Error(`toBatch: index ${indices[i]} outside 0..${split.n - 1}`);
     labels[i] = split.labels[indices[i]];
   }
   const transformed = pipelinePixels(split, indices, opts.epoch);
-  if (transformed) return { x: tf.tensor4d(transformed, [indices.length, ...batchShape(split)]), y: tf.tensor1d(labels, 'int32') };
+  if (transformed)
+    return { x: tf.tensor4d(transformed, [indices.length, ...batchShape(split)]), y: tf.tensor1d(labels, 'int32') };
   const pixels = new Float32Array(indices.length * per);
   for (let i = 0; i < indices.length; i++) {
     const src = indices[i] * per;

@@ -67,10 +67,15 @@ export function caltechSplitFiles(root: string, o: Caltech256Options): Record<Sp
   const split: Record<SplitName, LabelledFile[]> = { train: [], test: [] };
   const rng = new Rng(o.seed);
   for (const c of classFolders(root, o.includeClutter)) {
-    const files = readdirSync(join(root, c.folder)).filter((f) => /\.jpe?g$/i.test(f)).sort();
+    const files = readdirSync(join(root, c.folder))
+      .filter((f) => /\.jpe?g$/i.test(f))
+      .sort();
     const order = rng.fork(`caltech256/${c.folder}`).permutation(files.length);
     const k = Math.min(o.trainPerClass, files.length);
-    const take = (idx: ArrayLike<number>) => Array.from(idx).sort((a, b) => a - b).map((i) => ({ path: join(root, c.folder, files[i]), label: c.label }));
+    const take = (idx: ArrayLike<number>) =>
+      Array.from(idx)
+        .sort((a, b) => a - b)
+        .map((i) => ({ path: join(root, c.folder, files[i]), label: c.label }));
     split.train.push(...take(order.subarray(0, k)));
     split.test.push(...take(order.subarray(k)));
   }
@@ -83,10 +88,14 @@ export function caltech256(opts: LoadOptions = {}, options: Partial<Caltech256Op
   const root = join(folder, TOP);
   const count = o.includeClutter ? 257 : 256;
   const names = Array.from({ length: count }, (_, i) => `class-${i + 1}`);
-  if (existsSync(root)) for (const c of classFolders(root, o.includeClutter)) if (c.label < count) names[c.label] = c.name;
+  if (existsSync(root))
+    for (const c of classFolders(root, o.includeClutter)) if (c.label < count) names[c.label] = c.name;
   const version = `caltech256-${MD5.slice(0, 8)}-crop-bilinear${o.size}-train${o.trainPerClass}-seed${o.seed}-${o.includeClutter ? 'with' : 'no'}clutter`;
-  const files = memoize(async (_: 'all') => caltechSplitFiles(join(await ensureFiles('caltech256', CALTECH256_SOURCE, [TOP], opts), TOP), o));
-  const decode = async (split: SplitName): Promise<DataSplit> => decodeJpegFiles((await files('all'))[split], o.size, 'center-crop', opts.log);
+  const files = memoize(async (_: 'all') =>
+    caltechSplitFiles(join(await ensureFiles('caltech256', CALTECH256_SOURCE, [TOP], opts), TOP), o),
+  );
+  const decode = async (split: SplitName): Promise<DataSplit> =>
+    decodeJpegFiles((await files('all'))[split], o.size, 'center-crop', opts.log);
   const sources = () => (existsSync(root) ? classFolders(root, o.includeClutter).map((c) => join(root, c.folder)) : []);
   return {
     id: 'caltech256',
@@ -97,7 +106,9 @@ export function caltech256(opts: LoadOptions = {}, options: Partial<Caltech256Op
     std: [0.229, 0.224, 0.225],
     source: CALTECH256_SOURCE,
     folder,
-    load: memoize((split: SplitName) => cachedSplit({ folder, version, split }, sources, () => decode(split), opts.log)),
+    load: memoize((split: SplitName) =>
+      cachedSplit({ folder, version, split }, sources, () => decode(split), opts.log),
+    ),
     async prepare() {
       await ensureFiles('caltech256', CALTECH256_SOURCE, [TOP], opts);
     },

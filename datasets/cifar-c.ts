@@ -24,12 +24,37 @@ interface Variant {
 }
 
 const VARIANTS: Record<Variant['id'], Variant> = {
-  'cifar10-c': { id: 'cifar10-c', clean: 'cifar10', top: 'CIFAR-10-C', url: 'https://zenodo.org/record/2535967/files/CIFAR-10-C.tar', md5: '56bf5dcef84df0e2308c6dcbcbbd8499', bytes: 2_918_471_680 },
-  'cifar100-c': { id: 'cifar100-c', clean: 'cifar100', top: 'CIFAR-100-C', url: 'https://zenodo.org/record/3555552/files/CIFAR-100-C.tar', md5: '11f0ed0f1191edbf9fa23466ae6021d3' },
+  'cifar10-c': {
+    id: 'cifar10-c',
+    clean: 'cifar10',
+    top: 'CIFAR-10-C',
+    url: 'https://zenodo.org/record/2535967/files/CIFAR-10-C.tar',
+    md5: '56bf5dcef84df0e2308c6dcbcbbd8499',
+    bytes: 2_918_471_680,
+  },
+  'cifar100-c': {
+    id: 'cifar100-c',
+    clean: 'cifar100',
+    top: 'CIFAR-100-C',
+    url: 'https://zenodo.org/record/3555552/files/CIFAR-100-C.tar',
+    md5: '11f0ed0f1191edbf9fa23466ae6021d3',
+  },
 };
 
 function source(v: Variant): DatasetSource {
-  return { folderName: v.id, files: [{ name: `${v.top}.tar`, url: v.url, checksum: { algorithm: 'md5', hex: v.md5 }, bytes: v.bytes, archive: 'tar', provides: [v.top] }] };
+  return {
+    folderName: v.id,
+    files: [
+      {
+        name: `${v.top}.tar`,
+        url: v.url,
+        checksum: { algorithm: 'md5', hex: v.md5 },
+        bytes: v.bytes,
+        archive: 'tar',
+        provides: [v.top],
+      },
+    ],
+  };
 }
 
 /** Reads severity `severity` of one corruption file + labels.npy from a CIFAR-C folder. */
@@ -40,7 +65,8 @@ export function readCifarC(dir: string, corruption: string, severity: number): D
   if (!existsSync(labelFile)) throw new Error(`missing ${labelFile}`);
   const labels = parseNpy(readFileSync(labelFile), labelFile);
   const total = labels.header.shape[0];
-  if (labels.header.shape.length !== 1 || total % 5 !== 0) throw new Error(`${labelFile}: shape (${labels.header.shape.join(', ')}) is not (5 * n,)`);
+  if (labels.header.shape.length !== 1 || total % 5 !== 0)
+    throw new Error(`${labelFile}: shape (${labels.header.shape.join(', ')}) is not (5 * n,)`);
   const per = total / 5;
   const { header, bytes } = readNpyRows(file, (severity - 1) * per, per);
   const [rows, h, w, c] = header.shape;
@@ -48,13 +74,21 @@ export function readCifarC(dir: string, corruption: string, severity: number): D
     throw new Error(`${file}: expected uint8 (N, H, W, 3), got '${header.descr}' (${header.shape.join(', ')})`);
   }
   if (rows !== total) throw new Error(`${file}: ${rows} images but ${labelFile} has ${total} labels`);
-  return { images: bytes, labels: toInt32(labels.data).slice((severity - 1) * per, severity * per), n: per, shape: [h, w, c] };
+  return {
+    images: bytes,
+    labels: toInt32(labels.data).slice((severity - 1) * per, severity * per),
+    n: per,
+    shape: [h, w, c],
+  };
 }
 
 function makeCifarC(v: Variant, opts: LoadOptions, selected?: Selection): CorruptionDataset {
   const src = source(v);
   const classNames = v.clean === 'cifar10' ? CIFAR10_CLASSES : cifar100(opts).classNames;
-  const clean = v.clean === 'cifar10' ? { mean: [0.4914, 0.4822, 0.4465], std: [0.2471, 0.2435, 0.2616] } : { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] };
+  const clean =
+    v.clean === 'cifar10'
+      ? { mean: [0.4914, 0.4822, 0.4465], std: [0.2471, 0.2435, 0.2616] }
+      : { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] };
   return corruptionSet(
     {
       id: v.id,

@@ -13,7 +13,18 @@ import { type DatasetSource, datasetFolder, ensureFiles } from './sources.ts';
 import { cachedSplit } from './split-cache.ts';
 import type { DataSplit, Dataset, LoadOptions, SplitName } from './types.ts';
 
-export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
 
 interface Variant {
   id: 'cifar10' | 'cifar100';
@@ -53,7 +64,19 @@ const CIFAR100: Variant = {
 
 function source(v: Variant): DatasetSource {
   const name = v.url.split('/').pop()!;
-  return { folderName: v.id, files: [{ name, url: v.url, checksum: { algorithm: 'md5', hex: v.md5 }, bytes: v.bytes, archive: 'tar', provides: [v.folder] }] };
+  return {
+    folderName: v.id,
+    files: [
+      {
+        name,
+        url: v.url,
+        checksum: { algorithm: 'md5', hex: v.md5 },
+        bytes: v.bytes,
+        archive: 'tar',
+        provides: [v.folder],
+      },
+    ],
+  };
 }
 
 function makeCifar(v: Variant, classNames: string[], opts: LoadOptions, fine = true): Dataset {
@@ -88,7 +111,14 @@ function makeCifar(v: Variant, classNames: string[], opts: LoadOptions, fine = t
     std: v.std,
     source: src,
     folder,
-    load: memoize((split: SplitName) => cachedSplit({ folder, version, split }, () => sources(split), () => decode(split), opts.log)),
+    load: memoize((split: SplitName) =>
+      cachedSplit(
+        { folder, version, split },
+        () => sources(split),
+        () => decode(split),
+        opts.log,
+      ),
+    ),
     async prepare() {
       await ensureFiles(v.id, src, [v.folder], opts);
     },
@@ -105,7 +135,10 @@ export function cifar100(opts: LoadOptions = {}, labels: 'fine' | 'coarse' = 'fi
   const names = Array.from({ length: count }, (_, i) => `${labels}-${i}`);
   const nameFile = join(dataRoot(opts), 'cifar100', CIFAR100.folder, `${labels}_label_names.txt`);
   if (existsSync(nameFile)) {
-    const read = readFileSync(nameFile, 'utf8').split('\n').map((s) => s.trim()).filter(Boolean);
+    const read = readFileSync(nameFile, 'utf8')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (read.length === count) names.splice(0, count, ...read);
   }
   return makeCifar(CIFAR100, names, opts, labels === 'fine');

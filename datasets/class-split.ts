@@ -16,7 +16,9 @@ export function parseClassList(spec: string, numClasses: number, origin: string)
     if (hi < lo) throw new Error(`${origin}: bad class range '${part}'`);
     for (let c = lo; c <= hi; c++) out.push(c);
   }
-  for (const c of out) if (c >= numClasses) throw new Error(`${origin}: class ${c} does not exist (the dataset has ${numClasses} classes)`);
+  for (const c of out)
+    if (c >= numClasses)
+      throw new Error(`${origin}: class ${c} does not exist (the dataset has ${numClasses} classes)`);
   if (new Set(out).size !== out.length) throw new Error(`${origin}: class list '${spec}' repeats a class`);
   return out;
 }
@@ -45,7 +47,10 @@ export function classSplit(base: Dataset, classes: number[], spec: string): Data
     load: memoize(async (name: SplitName) => filterSplit(await base.load(name), classes)),
   };
   if (isCorruptionDataset(base)) {
-    return { ...split, loadCorrupted: async (c: string, s: number) => filterSplit(await base.loadCorrupted(c, s), classes) } as Dataset;
+    return {
+      ...split,
+      loadCorrupted: async (c: string, s: number) => filterSplit(await base.loadCorrupted(c, s), classes),
+    } as Dataset;
   }
   return split;
 }

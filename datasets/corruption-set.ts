@@ -11,8 +11,21 @@ import type { CorruptionDataset, DataSplit, SplitName } from './types.ts';
 
 /** The 15 corruptions of the benchmark (Hendrycks & Dietterich, ICLR 2019), in their paper's order. */
 export const BENCHMARK_CORRUPTIONS = [
-  'gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'glass_blur', 'motion_blur', 'zoom_blur',
-  'snow', 'frost', 'fog', 'brightness', 'contrast', 'elastic_transform', 'pixelate', 'jpeg_compression',
+  'gaussian_noise',
+  'shot_noise',
+  'impulse_noise',
+  'defocus_blur',
+  'glass_blur',
+  'motion_blur',
+  'zoom_blur',
+  'snow',
+  'frost',
+  'fog',
+  'brightness',
+  'contrast',
+  'elastic_transform',
+  'pixelate',
+  'jpeg_compression',
 ] as const;
 
 /** The 4 extra corruptions shipped alongside (held out of the benchmark average). */
@@ -41,10 +54,15 @@ export interface CorruptionSetDef {
   prepare(): Promise<void>;
 }
 
-export function checkSelection(def: Pick<CorruptionSetDef, 'id' | 'corruptions' | 'extraCorruptions'>, corruption: string, severity: number): void {
+export function checkSelection(
+  def: Pick<CorruptionSetDef, 'id' | 'corruptions' | 'extraCorruptions'>,
+  corruption: string,
+  severity: number,
+): void {
   const known = [...def.corruptions, ...def.extraCorruptions];
   if (!known.includes(corruption)) throw new UnknownIdError(`${def.id} corruption`, corruption, known);
-  if (!(SEVERITIES as readonly number[]).includes(severity)) throw new Error(`${def.id}: severity ${severity} is not one of ${SEVERITIES.join(', ')}`);
+  if (!(SEVERITIES as readonly number[]).includes(severity))
+    throw new Error(`${def.id}: severity ${severity} is not one of ${SEVERITIES.join(', ')}`);
 }
 
 export function corruptionSet(def: CorruptionSetDef, selected?: Selection): CorruptionDataset {
@@ -74,9 +92,14 @@ export function corruptionSet(def: CorruptionSetDef, selected?: Selection): Corr
     selected,
     loadCorrupted,
     load(split: SplitName) {
-      if (split === 'train') return Promise.reject(new Error(`${def.id}: corrupted sets have only a test split (train on '${def.clean}')`));
+      if (split === 'train')
+        return Promise.reject(new Error(`${def.id}: corrupted sets have only a test split (train on '${def.clean}')`));
       if (!selected) {
-        return Promise.reject(new Error(`${def.id}: choose a corruption and severity, e.g. '${def.id}:${def.corruptions[0]}:3' (corruptions: ${def.corruptions.join(', ')})`));
+        return Promise.reject(
+          new Error(
+            `${def.id}: choose a corruption and severity, e.g. '${def.id}:${def.corruptions[0]}:3' (corruptions: ${def.corruptions.join(', ')})`,
+          ),
+        );
       }
       selectedSplit ??= loadCorrupted(selected.corruption, selected.severity);
       selectedSplit.catch(() => (selectedSplit = undefined));

@@ -7,7 +7,17 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync,
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { acquireFileLock } from '../harness/util/file-lock.ts';
@@ -31,11 +41,18 @@ export function digest(bytes: Uint8Array, algorithm: Checksum['algorithm']): str
 }
 
 /** Throws a ChecksumError naming `what`, the expected and the actual checksum. */
-export function verifyChecksum(bytes: Uint8Array, expected: Checksum, what: string, decompress?: (b: Uint8Array) => Uint8Array): void {
+export function verifyChecksum(
+  bytes: Uint8Array,
+  expected: Checksum,
+  what: string,
+  decompress?: (b: Uint8Array) => Uint8Array,
+): void {
   const data = expected.ofDecompressed && decompress ? decompress(bytes) : bytes;
   const actual = digest(data, expected.algorithm);
   if (actual !== expected.hex) {
-    throw new ChecksumError(`${what}: ${expected.algorithm}${expected.ofDecompressed ? ' of the decompressed bytes' : ''} is ${actual}, expected ${expected.hex}`);
+    throw new ChecksumError(
+      `${what}: ${expected.algorithm}${expected.ofDecompressed ? ' of the decompressed bytes' : ''} is ${actual}, expected ${expected.hex}`,
+    );
   }
 }
 
@@ -116,7 +133,9 @@ async function attemptOnce({ url, partial, opts, progress, alive }: Attempt): Pr
     if (!m || Number(m[1]) !== have) {
       res.body.destroy();
       rmSync(partial, { force: true }); // an answer we cannot splice onto what we have: start over
-      throw new Error(`the server answered Range bytes=${have}- with Content-Range '${res.headers['content-range'] ?? ''}'`);
+      throw new Error(
+        `the server answered Range bytes=${have}- with Content-Range '${res.headers['content-range'] ?? ''}'`,
+      );
     }
     total = m[3] === '*' ? undefined : Number(m[3]);
   } else if (res.status === 416 && have > 0) {
@@ -201,7 +220,9 @@ export async function downloadResumable(
   });
   try {
     if (lock.waited && existsSync(dest)) return;
-    const progress = opts.log ? downloadProgress(url, { log: opts.log, intervalMs: opts.progressIntervalMs }) : undefined;
+    const progress = opts.log
+      ? downloadProgress(url, { log: opts.log, intervalMs: opts.progressIntervalMs })
+      : undefined;
     let lastRefresh = 0;
     const alive = () => {
       if (Date.now() - lastRefresh > 10_000) (lastRefresh = Date.now()), lock.refresh();
@@ -251,13 +272,19 @@ export async function downloadVerified(
 }
 
 /** Streams `url` to `dest` (verified, resumable): for archives too large to hold in memory. */
-export async function downloadToFile(url: string, dest: string, checksum: Checksum, opts: DownloadOptions = {}): Promise<void> {
+export async function downloadToFile(
+  url: string,
+  dest: string,
+  checksum: Checksum,
+  opts: DownloadOptions = {},
+): Promise<void> {
   await downloadResumable(
     url,
     dest,
     async (file) => {
       const actual = await fileDigest(file, checksum.algorithm);
-      if (actual !== checksum.hex) throw new ChecksumError(`download ${url}: ${checksum.algorithm} is ${actual}, expected ${checksum.hex}`);
+      if (actual !== checksum.hex)
+        throw new ChecksumError(`download ${url}: ${checksum.algorithm} is ${actual}, expected ${checksum.hex}`);
     },
     opts,
   );

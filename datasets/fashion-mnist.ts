@@ -24,7 +24,18 @@ const FILES = {
   'test-labels': { name: 't10k-labels-idx1-ubyte', md5: '15d484375f8d13e6eb1aabb0c3f46965' },
 } as const;
 
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 type FileKey = keyof typeof FILES;
 
@@ -52,7 +63,9 @@ async function readVerified(key: FileKey, opts: LoadOptions): Promise<Uint8Array
     return bytes;
   }
   if (opts.download === false) {
-    throw new Error(`fashion-mnist: ${name} not found in ${own} or ${DEBIAN_DIR}, and downloads are off (apt-get install dataset-fashion-mnist)`);
+    throw new Error(
+      `fashion-mnist: ${name} not found in ${own} or ${DEBIAN_DIR}, and downloads are off (apt-get install dataset-fashion-mnist)`,
+    );
   }
   return downloadVerified(`${UPSTREAM}${name}.gz`, join(own, `${name}.gz`), checksum, { decompress: gunzipIfNeeded });
 }

@@ -24,21 +24,65 @@ const TEST_CSV = 'GT-final_test.csv';
 export const GTSRB_SOURCE: DatasetSource = {
   folderName: 'gtsrb',
   files: [
-    { name: 'GTSRB_Final_Training_Images.zip', md5: 'f33fd80ac59bff73c82d25ab499e03a3', provides: ['GTSRB/Final_Training'] },
+    {
+      name: 'GTSRB_Final_Training_Images.zip',
+      md5: 'f33fd80ac59bff73c82d25ab499e03a3',
+      provides: ['GTSRB/Final_Training'],
+    },
     { name: 'GTSRB_Final_Test_Images.zip', md5: 'c7e4e6327067d32654124b0fe9e82185', provides: ['GTSRB/Final_Test'] },
     { name: 'GTSRB_Final_Test_GT.zip', md5: 'fe31e9c9270bbcd7b84b7f21a9d9d9e5', provides: [TEST_CSV] },
-  ].map((f) => ({ name: f.name, url: BASE + f.name, checksum: { algorithm: 'md5' as const, hex: f.md5 }, archive: 'zip' as const, provides: f.provides })),
+  ].map((f) => ({
+    name: f.name,
+    url: BASE + f.name,
+    checksum: { algorithm: 'md5' as const, hex: f.md5 },
+    archive: 'zip' as const,
+    provides: f.provides,
+  })),
 };
 
 export const GTSRB_CLASSES = [
-  'Speed limit (20km/h)', 'Speed limit (30km/h)', 'Speed limit (50km/h)', 'Speed limit (60km/h)', 'Speed limit (70km/h)',
-  'Speed limit (80km/h)', 'End of speed limit (80km/h)', 'Speed limit (100km/h)', 'Speed limit (120km/h)', 'No passing',
-  'No passing for vehicles over 3.5 metric tons', 'Right-of-way at the next intersection', 'Priority road', 'Yield', 'Stop',
-  'No vehicles', 'Vehicles over 3.5 metric tons prohibited', 'No entry', 'General caution', 'Dangerous curve to the left',
-  'Dangerous curve to the right', 'Double curve', 'Bumpy road', 'Slippery road', 'Road narrows on the right', 'Road work',
-  'Traffic signals', 'Pedestrians', 'Children crossing', 'Bicycles crossing', 'Beware of ice/snow', 'Wild animals crossing',
-  'End of all speed and passing limits', 'Turn right ahead', 'Turn left ahead', 'Ahead only', 'Go straight or right',
-  'Go straight or left', 'Keep right', 'Keep left', 'Roundabout mandatory', 'End of no passing',
+  'Speed limit (20km/h)',
+  'Speed limit (30km/h)',
+  'Speed limit (50km/h)',
+  'Speed limit (60km/h)',
+  'Speed limit (70km/h)',
+  'Speed limit (80km/h)',
+  'End of speed limit (80km/h)',
+  'Speed limit (100km/h)',
+  'Speed limit (120km/h)',
+  'No passing',
+  'No passing for vehicles over 3.5 metric tons',
+  'Right-of-way at the next intersection',
+  'Priority road',
+  'Yield',
+  'Stop',
+  'No vehicles',
+  'Vehicles over 3.5 metric tons prohibited',
+  'No entry',
+  'General caution',
+  'Dangerous curve to the left',
+  'Dangerous curve to the right',
+  'Double curve',
+  'Bumpy road',
+  'Slippery road',
+  'Road narrows on the right',
+  'Road work',
+  'Traffic signals',
+  'Pedestrians',
+  'Children crossing',
+  'Bicycles crossing',
+  'Beware of ice/snow',
+  'Wild animals crossing',
+  'End of all speed and passing limits',
+  'Turn right ahead',
+  'Turn left ahead',
+  'Ahead only',
+  'Go straight or right',
+  'Go straight or left',
+  'Keep right',
+  'Keep left',
+  'Roundabout mandatory',
+  'End of no passing',
   'End of no passing by vehicles over 3.5 metric tons',
 ];
 
@@ -82,7 +126,8 @@ export function gtsrbImages(dir: string, rows: GtsrbRow[], size = GTSRB_SIZE): D
     if (!existsSync(file)) throw new Error(`gtsrb: missing ${file} (listed in the CSV)`);
     const img = parsePpm(readFileSync(file), file);
     const [x1, y1, x2, y2] = r.roi;
-    if (x1 > x2 || y1 > y2 || x1 >= img.width || y1 >= img.height) throw new Error(`gtsrb: ${file}: ROI (${r.roi.join(', ')}) is outside the ${img.width}x${img.height} image`);
+    if (x1 > x2 || y1 > y2 || x1 >= img.width || y1 >= img.height)
+      throw new Error(`gtsrb: ${file}: ROI (${r.roi.join(', ')}) is outside the ${img.width}x${img.height} image`);
     images.set(resizeBilinear(crop(img, x1, y1, x2, y2), size, size).data, i * per);
     labels[i] = r.classId;
   });
@@ -104,7 +149,9 @@ function concat(parts: DataSplit[]): DataSplit {
 }
 
 function classFolders(trainDir: string): string[] {
-  const folders = readdirSync(trainDir).filter((d) => /^\d{5}$/.test(d)).sort();
+  const folders = readdirSync(trainDir)
+    .filter((d) => /^\d{5}$/.test(d))
+    .sort();
   if (folders.length === 0) throw new Error(`gtsrb: ${trainDir} has no class folders (00000 ... 00042)`);
   return folders;
 }
@@ -141,7 +188,14 @@ export function gtsrb(opts: LoadOptions = {}): Dataset {
     std: [0.2724, 0.2608, 0.2669],
     source: GTSRB_SOURCE,
     folder,
-    load: memoize((split: SplitName) => cachedSplit({ folder, version, split }, () => sources(split), () => decode(split), opts.log)),
+    load: memoize((split: SplitName) =>
+      cachedSplit(
+        { folder, version, split },
+        () => sources(split),
+        () => decode(split),
+        opts.log,
+      ),
+    ),
     async prepare() {
       await ensureFiles('gtsrb', GTSRB_SOURCE, [TRAIN_DIR, TEST_DIR, TEST_CSV], opts);
     },

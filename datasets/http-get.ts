@@ -53,13 +53,18 @@ function connectTunnel(proxy: URL, target: URL, opts: HttpGetOptions): Promise<S
       agent: false,
       ca: opts.ca,
     });
-    const timeout = () => req.destroy(new Error(`no tunnel through proxy ${proxy.host} within ${seconds(opts.connectTimeoutMs)}`));
+    const timeout = () =>
+      req.destroy(new Error(`no tunnel through proxy ${proxy.host} within ${seconds(opts.connectTimeoutMs)}`));
     const timer = setTimeout(timeout, opts.connectTimeoutMs);
     req.once('connect', (res, socket) => {
       clearTimeout(timer);
       if (res.statusCode === 200) return resolve(socket);
       socket.destroy();
-      reject(new Error(`proxy ${proxy.host} refused CONNECT ${authority}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+      reject(
+        new Error(
+          `proxy ${proxy.host} refused CONNECT ${authority}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(),
+        ),
+      );
     });
     req.once('error', (err) => {
       clearTimeout(timer);
@@ -97,7 +102,8 @@ async function getOnce(url: URL, opts: HttpGetOptions): Promise<IncomingMessage>
   }
   return new Promise((resolve, reject) => {
     const via = proxy ? ` through proxy ${proxy.host}` : '';
-    const timeout = () => req.destroy(new Error(`could not connect to ${url.host}${via} within ${seconds(opts.connectTimeoutMs)}`));
+    const timeout = () =>
+      req.destroy(new Error(`could not connect to ${url.host}${via} within ${seconds(opts.connectTimeoutMs)}`));
     const timer = connected ? undefined : setTimeout(timeout, opts.connectTimeoutMs);
     req.once('socket', (socket: Socket) => {
       if (!socket.connecting) clearTimeout(timer);

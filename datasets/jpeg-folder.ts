@@ -13,7 +13,12 @@ export interface LabelledFile {
   label: number;
 }
 
-export async function decodeJpegFiles(files: LabelledFile[], size: number, fit: 'resize' | 'center-crop', log?: (line: string) => void): Promise<DataSplit> {
+export async function decodeJpegFiles(
+  files: LabelledFile[],
+  size: number,
+  fit: 'resize' | 'center-crop',
+  log?: (line: string) => void,
+): Promise<DataSplit> {
   const codec = await jpegDecoder();
   const per = size * size * 3;
   const images = new Uint8Array(files.length * per);
@@ -23,7 +28,8 @@ export async function decodeJpegFiles(files: LabelledFile[], size: number, fit: 
     const { path, label } = files[i];
     if (!existsSync(path)) throw new Error(`missing ${path}`);
     let img = decodeJpegSync(codec, readFileSync(path), path);
-    if (img.width !== size || img.height !== size) img = resizeBilinear(fit === 'center-crop' ? centerSquare(img) : img, size, size);
+    if (img.width !== size || img.height !== size)
+      img = resizeBilinear(fit === 'center-crop' ? centerSquare(img) : img, size, size);
     images.set(img.data, i * per);
     labels[i] = label;
     if (log && i + 1 - reported >= 10000) {

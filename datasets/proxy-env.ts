@@ -33,7 +33,10 @@ export function bypassesProxy(url: URL, env: Env): boolean {
 /** The proxy URL for `url`, or undefined for a direct connection. Throws naming the variable when it is not a URL. */
 export function proxyFor(url: URL, env: Env = process.env): URL | undefined {
   if (bypassesProxy(url, env)) return undefined;
-  const names = url.protocol === 'https:' ? ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] : ['HTTP_PROXY', 'http_proxy'];
+  const names =
+    url.protocol === 'https:'
+      ? ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+      : ['HTTP_PROXY', 'http_proxy'];
   const name = names.find((n) => env[n]?.trim());
   if (!name) return undefined;
   const value = env[name]!.trim();

@@ -57,7 +57,10 @@ export function getDataset(id: string, opts: LoadOptions = {}): Dataset {
   if (corrupted) {
     base = corrupted(opts, corruption === undefined ? undefined : { corruption, severity: Number(severity) });
   } else {
-    if (corruption !== undefined) throw new Error(`dataset '${id}': only corrupted sets (${corruptedDatasets.ids().join(', ')}) take ':<corruption>:<severity>'`);
+    if (corruption !== undefined)
+      throw new Error(
+        `dataset '${id}': only corrupted sets (${corruptedDatasets.ids().join(', ')}) take ':<corruption>:<severity>'`,
+      );
     base = datasets.get(name)(opts);
   }
   if (classes === undefined) return base;
@@ -67,7 +70,11 @@ export function getDataset(id: string, opts: LoadOptions = {}): Dataset {
 /** A corrupted set by id (`cifar10-c`), for the corruption evaluation. */
 export function getCorruptionDataset(id: string, opts: LoadOptions = {}): CorruptionDataset {
   const make = corruptedOrGenerated(id);
-  if (!make) throw new UnknownIdError('corrupted dataset', id, [...corruptedDatasets.ids(), ...datasets.ids().map((b) => `${b}-c`)]);
+  if (!make)
+    throw new UnknownIdError('corrupted dataset', id, [
+      ...corruptedDatasets.ids(),
+      ...datasets.ids().map((b) => `${b}-c`),
+    ]);
   return make(opts);
 }
 

@@ -40,9 +40,15 @@ function regionTaps(size: number, out: number): Taps {
   const key = `${size}>${out}`;
   let t = tapCache.get(key);
   if (!t) {
-    t = size === out
-      ? { start: Int32Array.from({ length: out }, (_, i) => i), count: new Int32Array(out).fill(1), weights: new Float32Array(out).fill(1), width: 1 }
-      : bilinearTaps(size, out);
+    t =
+      size === out
+        ? {
+            start: Int32Array.from({ length: out }, (_, i) => i),
+            count: new Int32Array(out).fill(1),
+            weights: new Float32Array(out).fill(1),
+            width: 1,
+          }
+        : bilinearTaps(size, out);
     if (tapCache.size > 256) tapCache.clear();
     tapCache.set(key, t);
   }

@@ -61,7 +61,12 @@ async function fetchAndExtract(id: string, file: SourceFile, folder: string, opt
  * Makes sure `needs` (paths relative to the dataset folder) exist: downloads and extracts only the
  * files that provide a missing one. Returns the dataset folder.
  */
-export async function ensureFiles(id: string, source: DatasetSource, needs: string[], opts: LoadOptions): Promise<string> {
+export async function ensureFiles(
+  id: string,
+  source: DatasetSource,
+  needs: string[],
+  opts: LoadOptions,
+): Promise<string> {
   const folder = datasetFolder(source, opts);
   const missing = needs.filter((p) => !existsSync(join(folder, p)));
   if (missing.length === 0) return folder;
@@ -70,7 +75,9 @@ export async function ensureFiles(id: string, source: DatasetSource, needs: stri
     if (!file) throw new Error(`${id}: ${join(folder, need)} does not exist`);
     if (existsSync(join(folder, need))) continue; // provided by an earlier file of this loop
     if (opts.download === false) {
-      throw new Error(`${id}: ${join(folder, need)} does not exist and downloads are off (put the files of ${file.url} there)`);
+      throw new Error(
+        `${id}: ${join(folder, need)} does not exist and downloads are off (put the files of ${file.url} there)`,
+      );
     }
     const key = join(folder, file.name);
     let job = inFlight.get(key);

@@ -51,14 +51,17 @@ function fingerprint(paths: string[]): CacheIndex['sources'] {
 
 /** Why an entry cannot be used, or undefined when it can. */
 function staleReason(index: CacheIndex, key: CacheKey, dataFile: string): string | undefined {
-  if (index.format !== CACHE_FORMAT || index.version !== key.version || index.split !== key.split) return 'index is for another format or version';
+  if (index.format !== CACHE_FORMAT || index.version !== key.version || index.split !== key.split)
+    return 'index is for another format or version';
   if (!existsSync(dataFile)) return `${dataFile} is missing`;
   const size = statSync(dataFile).size;
-  if (size !== index.imageBytes + index.labelBytes) return `${dataFile} has ${size} bytes, the index says ${index.imageBytes + index.labelBytes}`;
+  if (size !== index.imageBytes + index.labelBytes)
+    return `${dataFile} has ${size} bytes, the index says ${index.imageBytes + index.labelBytes}`;
   for (const s of index.sources) {
     if (!existsSync(s.path)) continue;
     const now = statSync(s.path);
-    if (now.size !== s.size || Math.round(now.mtimeMs) !== s.mtimeMs) return `source ${s.path} changed since the cache was built`;
+    if (now.size !== s.size || Math.round(now.mtimeMs) !== s.mtimeMs)
+      return `source ${s.path} changed since the cache was built`;
   }
   return undefined;
 }
@@ -80,7 +83,9 @@ export function readCachedSplit(key: CacheKey, log?: (line: string) => void): Da
   }
   const bytes = readFileSync(data);
   const images = new Uint8Array(bytes.buffer, bytes.byteOffset, index.imageBytes);
-  const labels = new Int32Array(bytes.buffer.slice(bytes.byteOffset + index.imageBytes, bytes.byteOffset + index.imageBytes + index.labelBytes));
+  const labels = new Int32Array(
+    bytes.buffer.slice(bytes.byteOffset + index.imageBytes, bytes.byteOffset + index.imageBytes + index.labelBytes),
+  );
   log?.(`cache: ${key.split} from ${data}`);
   return { images, labels, n: index.n, shape: index.shape };
 }
@@ -115,7 +120,12 @@ export function writeCachedSplit(key: CacheKey, split: DataSplit, sources: strin
 }
 
 /** The cached split if present and current; otherwise builds it, caches it and returns it. */
-export async function cachedSplit(key: CacheKey, sources: () => string[], build: () => Promise<DataSplit>, log?: (line: string) => void): Promise<DataSplit> {
+export async function cachedSplit(
+  key: CacheKey,
+  sources: () => string[],
+  build: () => Promise<DataSplit>,
+  log?: (line: string) => void,
+): Promise<DataSplit> {
   const hit = readCachedSplit(key, log);
   if (hit) return hit;
   const split = await build();
@@ -142,9 +152,17 @@ export function listCacheEntries(folder: string): CacheEntry[] {
       if (!f.endsWith('.json')) continue;
       const index = join(dir, f);
       try {
-        out.push({ index, data: index.replace(/\.json$/, '.u8'), meta: JSON.parse(readFileSync(index, 'utf8')) as CacheIndex });
+        out.push({
+          index,
+          data: index.replace(/\.json$/, '.u8'),
+          meta: JSON.parse(readFileSync(index, 'utf8')) as CacheIndex,
+        });
       } catch {
-        out.push({ index, data: index.replace(/\.json$/, '.u8'), meta: { format: 'unreadable' } as unknown as CacheIndex });
+        out.push({
+          index,
+          data: index.replace(/\.json$/, '.u8'),
+          meta: { format: 'unreadable' } as unknown as CacheIndex,
+        });
       }
     }
   }
@@ -156,7 +174,8 @@ export async function verifyCacheEntry(e: CacheEntry): Promise<string | undefine
   if (e.meta.format !== CACHE_FORMAT) return `unreadable index ${e.index}`;
   if (!existsSync(e.data)) return `${e.data} is missing`;
   const size = statSync(e.data).size;
-  if (size !== e.meta.imageBytes + e.meta.labelBytes) return `${e.data} has ${size} bytes, the index says ${e.meta.imageBytes + e.meta.labelBytes}`;
+  if (size !== e.meta.imageBytes + e.meta.labelBytes)
+    return `${e.data} has ${size} bytes, the index says ${e.meta.imageBytes + e.meta.labelBytes}`;
   const actual = await fileDigest(e.data, 'sha256');
   return actual === e.meta.sha256 ? undefined : `sha256 is ${actual}, the index says ${e.meta.sha256}`;
 }

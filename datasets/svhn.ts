@@ -22,7 +22,13 @@ export const SVHN_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 export const SVHN_SOURCE: DatasetSource = {
   folderName: 'svhn',
-  files: Object.values(FILES).map((f) => ({ name: f.name, url: BASE + f.name, checksum: { algorithm: 'md5', hex: f.md5 }, bytes: f.bytes, provides: [f.name] })),
+  files: Object.values(FILES).map((f) => ({
+    name: f.name,
+    url: BASE + f.name,
+    checksum: { algorithm: 'md5', hex: f.md5 },
+    bytes: f.bytes,
+    provides: [f.name],
+  })),
 };
 
 /** Converts SVHN's MAT variables to our NHWC split. Exported for tests and the bench. */
@@ -32,7 +38,8 @@ export function svhnFromMat(bytes: Uint8Array, file: string): DataSplit {
   const y = vars.get('y');
   if (!X) throw new Error(`${file}: no variable 'X' (found: ${[...vars.keys()].join(', ') || 'none'})`);
   if (!y) throw new Error(`${file}: no variable 'y' (found: ${[...vars.keys()].join(', ') || 'none'})`);
-  if (X.dims.length !== 4 || X.dims[2] !== 3) throw new Error(`${file}: X has dimensions [${X.dims.join(', ')}], expected [H, W, 3, N]`);
+  if (X.dims.length !== 4 || X.dims[2] !== 3)
+    throw new Error(`${file}: X has dimensions [${X.dims.join(', ')}], expected [H, W, 3, N]`);
   const [h, w, c, n] = X.dims;
   if (y.data.length !== n) throw new Error(`${file}: y has ${y.data.length} labels but X has ${n} images`);
   const labels = new Int32Array(n);
@@ -74,7 +81,14 @@ export function svhn(opts: LoadOptions = {}): Dataset {
     std: [0.198, 0.201, 0.197],
     source: SVHN_SOURCE,
     folder,
-    load: memoize((split: SplitName) => cachedSplit({ folder, version, split }, () => [join(folder, FILES[split].name)], () => decode(split), opts.log)),
+    load: memoize((split: SplitName) =>
+      cachedSplit(
+        { folder, version, split },
+        () => [join(folder, FILES[split].name)],
+        () => decode(split),
+        opts.log,
+      ),
+    ),
     async prepare() {
       await ensureFiles('svhn', SVHN_SOURCE, [FILES.train.name, FILES.test.name], opts);
     },

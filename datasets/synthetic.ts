@@ -18,7 +18,15 @@ export interface SyntheticOptions {
   contrast: number;
 }
 
-export const SYNTHETIC_DEFAULTS: SyntheticOptions = { numClasses: 4, trainSize: 512, testSize: 256, shape: [8, 8, 1], seed: 0, noise: 0.3, contrast: 0.4 };
+export const SYNTHETIC_DEFAULTS: SyntheticOptions = {
+  numClasses: 4,
+  trainSize: 512,
+  testSize: 256,
+  shape: [8, 8, 1],
+  seed: 0,
+  noise: 0.3,
+  contrast: 0.4,
+};
 
 function makeSplit(o: SyntheticOptions, split: SplitName, prototypes: Float32Array[]): DataSplit {
   const n = split === 'train' ? o.trainSize : o.testSize;
@@ -41,7 +49,9 @@ export function syntheticDataset(options: Partial<SyntheticOptions> = {}): Datas
   const o = { ...SYNTHETIC_DEFAULTS, ...options };
   const per = o.shape[0] * o.shape[1] * o.shape[2];
   const protoRng = new Rng(o.seed).fork('prototypes');
-  const prototypes = Array.from({ length: o.numClasses }, () => Float32Array.from({ length: per }, () => 0.5 + o.contrast * (protoRng.next() - 0.5)));
+  const prototypes = Array.from({ length: o.numClasses }, () =>
+    Float32Array.from({ length: per }, () => 0.5 + o.contrast * (protoRng.next() - 0.5)),
+  );
   const cache = new Map<SplitName, DataSplit>();
   return {
     id: 'synthetic',

@@ -22,21 +22,38 @@ const BASE = 'https://zenodo.org/record/8206060/files/';
 export const TINY_IMAGENET_C_SOURCE: DatasetSource = {
   folderName: 'tiny-imagenet-c',
   files: [
-    { name: 'Tiny-ImageNet-C.tar', url: `${BASE}Tiny-ImageNet-C.tar`, checksum: { algorithm: 'md5', hex: 'f9c9a9dbdc11469f0b850190f7ad8be1' }, archive: 'tar', provides: BENCHMARK_CORRUPTIONS.map((c) => `${TOP}/${c}`) },
-    { name: 'Tiny-ImageNet-C-extra.tar', url: `${BASE}Tiny-ImageNet-C-extra.tar`, checksum: { algorithm: 'md5', hex: '0db0588d243cf403ef93449ec52b70eb' }, archive: 'tar', provides: EXTRA_CORRUPTIONS.map((c) => `${TOP}/${c}`) },
+    {
+      name: 'Tiny-ImageNet-C.tar',
+      url: `${BASE}Tiny-ImageNet-C.tar`,
+      checksum: { algorithm: 'md5', hex: 'f9c9a9dbdc11469f0b850190f7ad8be1' },
+      archive: 'tar',
+      provides: BENCHMARK_CORRUPTIONS.map((c) => `${TOP}/${c}`),
+    },
+    {
+      name: 'Tiny-ImageNet-C-extra.tar',
+      url: `${BASE}Tiny-ImageNet-C-extra.tar`,
+      checksum: { algorithm: 'md5', hex: '0db0588d243cf403ef93449ec52b70eb' },
+      archive: 'tar',
+      provides: EXTRA_CORRUPTIONS.map((c) => `${TOP}/${c}`),
+    },
   ],
 };
 
 /** The labelled files of one (corruption, severity) folder. `wnids` fixes the class order. */
 export function tinyImagenetCFiles(dir: string, wnids?: string[]): LabelledFile[] {
   if (!existsSync(dir)) throw new Error(`missing ${dir}`);
-  const folders = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
+  const folders = readdirSync(dir)
+    .filter((d) => statSync(join(dir, d)).isDirectory())
+    .sort();
   const order = wnids ?? folders;
   const index = new Map(order.map((w, i) => [w, i]));
   return folders.flatMap((wnid) => {
     const label = index.get(wnid);
     if (label === undefined) throw new Error(`${join(dir, wnid)}: wnid '${wnid}' is not a Tiny-ImageNet class`);
-    return readdirSync(join(dir, wnid)).filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => ({ path: join(dir, wnid, f), label }));
+    return readdirSync(join(dir, wnid))
+      .filter((f) => /\.jpe?g$/i.test(f))
+      .sort()
+      .map((f) => ({ path: join(dir, wnid, f), label }));
   });
 }
 
@@ -75,7 +92,12 @@ export function tinyImagenetC(opts: LoadOptions = {}, selected?: Selection): Cor
         );
       },
       async prepare() {
-        await ensureFiles('tiny-imagenet-c', TINY_IMAGENET_C_SOURCE, BENCHMARK_CORRUPTIONS.map((c) => `${TOP}/${c}`), opts);
+        await ensureFiles(
+          'tiny-imagenet-c',
+          TINY_IMAGENET_C_SOURCE,
+          BENCHMARK_CORRUPTIONS.map((c) => `${TOP}/${c}`),
+          opts,
+        );
       },
     },
     selected,

@@ -34,7 +34,11 @@ export const TINY_IMAGENET_SOURCE: DatasetSource = {
 export function readWnids(root: string): string[] {
   const file = join(root, 'wnids.txt');
   if (!existsSync(file)) throw new Error(`tiny-imagenet: missing ${file}`);
-  const wnids = readFileSync(file, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean).sort();
+  const wnids = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .sort();
   if (wnids.length === 0) throw new Error(`tiny-imagenet: ${file} lists no wnids`);
   return wnids;
 }
@@ -59,29 +63,41 @@ export function tinyImagenetFiles(root: string, split: SplitName): LabelledFile[
     return wnids.flatMap((wnid) => {
       const dir = join(root, 'train', wnid, 'images');
       if (!existsSync(dir)) throw new Error(`tiny-imagenet: missing ${dir}`);
-      return readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort().map((f) => ({ path: join(dir, f), label: index.get(wnid)! }));
+      return readdirSync(dir)
+        .filter((f) => /\.jpe?g$/i.test(f))
+        .sort()
+        .map((f) => ({ path: join(dir, f), label: index.get(wnid)! }));
     });
   }
   const annotations = join(root, 'val', 'val_annotations.txt');
   if (!existsSync(annotations)) throw new Error(`tiny-imagenet: missing ${annotations}`);
-  return readFileSync(annotations, 'utf8').split(/\r?\n/).filter((l) => l.trim()).map((line, k) => {
-    const [file, wnid] = line.split('\t');
-    const label = index.get(wnid?.trim());
-    if (!file || label === undefined) throw new Error(`tiny-imagenet: ${annotations} line ${k + 1}: unknown wnid '${wnid}' ('${line}')`);
-    return { path: join(root, 'val', 'images', file.trim()), label };
-  });
+  return readFileSync(annotations, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .map((line, k) => {
+      const [file, wnid] = line.split('\t');
+      const label = index.get(wnid?.trim());
+      if (!file || label === undefined)
+        throw new Error(`tiny-imagenet: ${annotations} line ${k + 1}: unknown wnid '${wnid}' ('${line}')`);
+      return { path: join(root, 'val', 'images', file.trim()), label };
+    });
 }
 
 export function tinyImagenet(opts: LoadOptions = {}): Dataset {
   const folder = datasetFolder(TINY_IMAGENET_SOURCE, opts);
   const root = join(folder, TINY_TOP);
-  const names = existsSync(join(root, 'wnids.txt')) ? wnidNames(root, readWnids(root)) : Array.from({ length: 200 }, (_, i) => `class-${i}`);
+  const names = existsSync(join(root, 'wnids.txt'))
+    ? wnidNames(root, readWnids(root))
+    : Array.from({ length: 200 }, (_, i) => `class-${i}`);
   const version = `tiny-imagenet-200-${MD5.slice(0, 8)}-val-as-test-v1`;
   const decode = async (split: SplitName): Promise<DataSplit> => {
     const dir = join(await ensureFiles('tiny-imagenet', TINY_IMAGENET_SOURCE, [TINY_TOP], opts), TINY_TOP);
     return decodeJpegFiles(tinyImagenetFiles(dir, split), 64, 'resize', opts.log);
   };
-  const sources = (split: SplitName) => [join(root, 'wnids.txt'), split === 'train' ? join(root, 'train') : join(root, 'val', 'val_annotations.txt')];
+  const sources = (split: SplitName) => [
+    join(root, 'wnids.txt'),
+    split === 'train' ? join(root, 'train') : join(root, 'val', 'val_annotations.txt'),
+  ];
   return {
     id: 'tiny-imagenet',
     version,
@@ -91,7 +107,14 @@ export function tinyImagenet(opts: LoadOptions = {}): Dataset {
     std: [0.277, 0.2691, 0.2821],
     source: TINY_IMAGENET_SOURCE,
     folder,
-    load: memoize((split: SplitName) => cachedSplit({ folder, version, split }, () => sources(split), () => decode(split), opts.log)),
+    load: memoize((split: SplitName) =>
+      cachedSplit(
+        { folder, version, split },
+        () => sources(split),
+        () => decode(split),
+        opts.log,
+      ),
+    ),
     async prepare() {
       await ensureFiles('tiny-imagenet', TINY_IMAGENET_SOURCE, [TINY_TOP], opts);
     },

@@ -24,7 +24,14 @@ export async function verifyDataset(ds: Dataset, opts: LoadOptions): Promise<Ver
     for (const s of fileStates(ds.source, opts)) {
       const { checksum } = s.file;
       if (s.size === undefined) {
-        rows.push({ kind: 'source', path: s.path, state: 'absent', detail: s.provided ? 'not downloaded; its contents are present (placed by hand or extracted), so they cannot be checked against it' : 'not downloaded' });
+        rows.push({
+          kind: 'source',
+          path: s.path,
+          state: 'absent',
+          detail: s.provided
+            ? 'not downloaded; its contents are present (placed by hand or extracted), so they cannot be checked against it'
+            : 'not downloaded',
+        });
         continue;
       }
       const actual = checksum.ofDecompressed
@@ -33,7 +40,12 @@ export async function verifyDataset(ds: Dataset, opts: LoadOptions): Promise<Ver
       rows.push(
         actual === checksum.hex
           ? { kind: 'source', path: s.path, state: 'ok', detail: `${checksum.algorithm} ${actual}, ${s.size} bytes` }
-          : { kind: 'source', path: s.path, state: 'mismatch', detail: `${checksum.algorithm} is ${actual}, expected ${checksum.hex}` },
+          : {
+              kind: 'source',
+              path: s.path,
+              state: 'mismatch',
+              detail: `${checksum.algorithm} is ${actual}, expected ${checksum.hex}`,
+            },
       );
     }
   }
@@ -43,7 +55,12 @@ export async function verifyDataset(ds: Dataset, opts: LoadOptions): Promise<Ver
       rows.push(
         problem
           ? { kind: 'cache', path: e.data, state: 'mismatch', detail: problem }
-          : { kind: 'cache', path: e.data, state: 'ok', detail: `sha256 ${e.meta.sha256.slice(0, 16)}..., ${e.meta.n} images ${e.meta.shape.join('x')}, version ${e.meta.version}` },
+          : {
+              kind: 'cache',
+              path: e.data,
+              state: 'ok',
+              detail: `sha256 ${e.meta.sha256.slice(0, 16)}..., ${e.meta.n} images ${e.meta.shape.join('x')}, version ${e.meta.version}`,
+            },
       );
     }
   }

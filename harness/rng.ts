@@ -54,7 +54,9 @@ export class Rng {
 
   /** An independent stream named by `label`, unaffected by how many draws this one has made. */
   fork(label: string): Rng {
-    return new Rng((Math.imul(this.seed ^ hashLabel(label), 0x85ebca6b) >>> 1) ^ hashLabel(`${label}#${this.seed}`) >>> 1);
+    return new Rng(
+      (Math.imul(this.seed ^ hashLabel(label), 0x85ebca6b) >>> 1) ^ (hashLabel(`${label}#${this.seed}`) >>> 1),
+    );
   }
 
   /** Fisher-Yates permutation of 0..n-1. */

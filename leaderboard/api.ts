@@ -29,12 +29,20 @@ const CSV = 'text/csv; charset=utf-8';
 const ok = (schema: z.ZodType, description: string) => ({
   200: {
     description,
-    content: { 'application/json': { schema }, 'text/csv': { schema: z.string().meta({ description: 'the same table as CSV (`?format=csv`)' }) } },
+    content: {
+      'application/json': { schema },
+      'text/csv': { schema: z.string().meta({ description: 'the same table as CSV (`?format=csv`)' }) },
+    },
   },
-  400: { description: 'a query parameter is invalid; the body names it', content: { 'application/json': { schema: ErrorSchema } } },
+  400: {
+    description: 'a query parameter is invalid; the body names it',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
 });
 
-const notFound = (what: string) => ({ 404: { description: `no such ${what}`, content: { 'application/json': { schema: ErrorSchema } } } });
+const notFound = (what: string) => ({
+  404: { description: `no such ${what}`, content: { 'application/json': { schema: ErrorSchema } } },
+});
 
 const Format = z.object({ format: FormatSchema });
 
@@ -51,7 +59,11 @@ const taskRoute = createRoute({
   path: '/api/task/{taskId}',
   summary: "A task's leaderboard: one row per method (mean and std over seeds), ranked by the robust metric",
   request: {
-    params: z.object({ taskId: z.string().meta({ description: 'task id, URL-encoded (`fmnist-transfer%2Flinf-8`)', example: 'fmnist-transfer/linf-8' }) }),
+    params: z.object({
+      taskId: z
+        .string()
+        .meta({ description: 'task id, URL-encoded (`fmnist-transfer%2Flinf-8`)', example: 'fmnist-transfer/linf-8' }),
+    }),
     query: TaskQuerySchema.extend(Format.shape),
   },
   responses: { ...ok(BoardSchema, 'the leaderboard'), ...notFound('task or tier') },
@@ -92,9 +104,12 @@ const compareRoute = createRoute({
 const papersRoute = createRoute({
   method: 'get',
   path: '/api/papers/{taskId}',
-  summary: "A task's published numbers beside ours (gap, whether our 95% interval holds them) and the papers' claims judged over seeds",
+  summary:
+    "A task's published numbers beside ours (gap, whether our 95% interval holds them) and the papers' claims judged over seeds",
   request: {
-    params: z.object({ taskId: z.string().meta({ description: 'task id, URL-encoded', example: 'salman-r50-linf4-to-cifar10/linf-8' }) }),
+    params: z.object({
+      taskId: z.string().meta({ description: 'task id, URL-encoded', example: 'salman-r50-linf4-to-cifar10/linf-8' }),
+    }),
     query: z.object({ tier: z.string().optional() }),
   },
   responses: {
@@ -184,7 +199,8 @@ export function createApi(lb: Leaderboard, version: string): OpenAPIHono {
     info: {
       title: 'rftbench leaderboard API',
       version,
-      description: 'Read-only access to the rftbench results store. Every table is also available as CSV with `?format=csv`.',
+      description:
+        'Read-only access to the rftbench results store. Every table is also available as CSV with `?format=csv`.',
     },
   });
   return api;

@@ -39,7 +39,8 @@ export interface AppOptions {
 
 function harnessVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '0.0.0';
   }
@@ -52,11 +53,19 @@ function page(c: Context, node: Child, status: 200 | 400 | 404 | 500 = 200) {
 const isApi = (c: Context) => c.req.path.startsWith('/api/');
 
 /** Parses the query with a schema, or answers 400 naming the bad parameter (HTML page or JSON). */
-function parseQuery<S extends z.ZodType>(c: Context, schema: S): { ok: true; data: z.output<S> } | { ok: false; res: Response } {
+function parseQuery<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+): { ok: true; data: z.output<S> } | { ok: false; res: Response } {
   const r = schema.safeParse(c.req.query());
   if (r.success) return { ok: true, data: r.data };
   const body = badRequestBody(r.error);
-  return { ok: false, res: isApi(c) ? c.json(body, 400) : page(c, <ErrorPage status={400} title="Bad request" message={body.error} />, 400) };
+  return {
+    ok: false,
+    res: isApi(c)
+      ? c.json(body, 400)
+      : page(c, <ErrorPage status={400} title="Bad request" message={body.error} />, 400),
+  };
 }
 
 /** Builds the site over a store. Nothing here writes to the store. */
@@ -104,8 +113,12 @@ export function createApp(store: Store, opts: AppOptions = {}): Hono {
     }
   });
 
-  app.get('/assets/site.css', (c) => c.body(SITE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
-  app.get('/assets/sort.js', (c) => c.body(SORT_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+  app.get('/assets/site.css', (c) =>
+    c.body(SITE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }),
+  );
+  app.get('/assets/sort.js', (c) =>
+    c.body(SORT_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }),
+  );
 
   app.get('/', async (c) => page(c, <HomePage tasks={await lb.tasks()} runs={store.listRuns().slice(0, 10)} />));
 
@@ -114,13 +127,20 @@ export function createApp(store: Store, opts: AppOptions = {}): Hono {
     const q = parseQuery(c, TaskQuerySchema);
     if (!q.ok) return q.res;
     const board = await lb.board(c.req.param('taskId'), q.data);
-    const history = taskHistoryOf(store, store.queryCells({ taskId: board.taskId, tier: board.tier }, { metrics: [] }), board.taskId, board.tier);
+    const history = taskHistoryOf(
+      store,
+      store.queryCells({ taskId: board.taskId, tier: board.tier }, { metrics: [] }),
+      board.taskId,
+      board.tier,
+    );
     return page(c, <TaskPage board={board} papers={papersFor(store, board.taskId, board.tier)} history={history} />);
   });
 
   app.get('/methods', async (c) => page(c, <MethodsPage methods={await lb.methods()} />));
   app.get('/method/:id', async (c) => page(c, <MethodPage method={await lb.method(c.req.param('id'))} />));
-  app.get('/cell/:id', async (c) => page(c, <CellPage cell={await lb.cell(c.req.param('id'))} history={cellHistoryOf(store, c.req.param('id'))} />));
+  app.get('/cell/:id', async (c) =>
+    page(c, <CellPage cell={await lb.cell(c.req.param('id'))} history={cellHistoryOf(store, c.req.param('id'))} />),
+  );
   app.get('/changes', (c) => page(c, <ChangesPage changes={changesOf(store)} />));
   // A run's measurements; a submission's (the link `POST /api/submit` answers with) with its stored code.
   app.get('/run/:id', (c) => page(c, <RunPage detail={runDetailOf(store, c.req.param('id'))} />));
@@ -149,16 +169,22 @@ export function createApp(store: Store, opts: AppOptions = {}): Hono {
   app.route('/', createSubmitRoute(opts));
 
   app.notFound((c) =>
-    isApi(c) ? c.json({ error: `No route ${c.req.method} ${c.req.path}` }, 404) : page(c, <ErrorPage status={404} title="Not found" message={`Nothing at ${c.req.path}`} />, 404),
+    isApi(c)
+      ? c.json({ error: `No route ${c.req.method} ${c.req.path}` }, 404)
+      : page(c, <ErrorPage status={404} title="Not found" message={`Nothing at ${c.req.path}`} />, 404),
   );
 
   app.onError((err, c) => {
     if (err instanceof NotFound) {
-      return isApi(c) ? c.json({ error: err.message }, 404) : page(c, <ErrorPage status={404} title="Not found" message={err.message} />, 404);
+      return isApi(c)
+        ? c.json({ error: err.message }, 404)
+        : page(c, <ErrorPage status={404} title="Not found" message={err.message} />, 404);
     }
     console.error(`leaderboard: ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
     const message = 'The server could not render this page; the error is in the server log.';
-    return isApi(c) ? c.json({ error: message }, 500) : page(c, <ErrorPage status={500} title="Server error" message={message} />, 500);
+    return isApi(c)
+      ? c.json({ error: message }, 500)
+      : page(c, <ErrorPage status={500} title="Server error" message={message} />, 500);
   });
 
   return app;

@@ -20,7 +20,10 @@ export function modelDownload(store: Store, id: string): Response {
   if (!store.cellStatuses([id]).has(id)) throw new NotFound('cell', id);
   const row = store.getModel(id);
   if (!row) {
-    throw new ModelNotFound(id, `Cell '${id}' kept no model (it ran with --keep-models none, failed, or ran before models were kept).`);
+    throw new ModelNotFound(
+      id,
+      `Cell '${id}' kept no model (it ran with --keep-models none, failed, or ran before models were kept).`,
+    );
   }
   let size: number;
   try {
@@ -30,7 +33,10 @@ export function modelDownload(store: Store, id: string): Response {
   }
   // A file whose size changed is not the one recorded (eval --cell checks the full hash).
   if (size !== row.bytes) {
-    throw new ModelNotFound(id, `The model file of cell '${id}' has changed on this server (${size} bytes, recorded ${row.bytes}).`);
+    throw new ModelNotFound(
+      id,
+      `The model file of cell '${id}' has changed on this server (${size} bytes, recorded ${row.bytes}).`,
+    );
   }
   const body = Readable.toWeb(createReadStream(row.path)) as ReadableStream<Uint8Array>;
   return new Response(body, {

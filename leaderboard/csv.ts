@@ -16,7 +16,7 @@ function field(v: Cell): string {
 }
 
 export function toCsv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  return [header, ...rows].map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
+  return `${[header, ...rows].map((r) => r.map(field).join(',')).join('\r\n')}\r\n`;
 }
 
 const statCols = (s: MetricStat | undefined | null): Cell[] => [s?.mean, s?.std];
@@ -24,7 +24,15 @@ const statCols = (s: MetricStat | undefined | null): Cell[] => [s?.mean, s?.std]
 export function boardCsv(b: Board): string {
   const header = ['rank', 'method_id', 'title', 'config_hash', 'seeds', 'failed_seeds'];
   for (const m of summaryMetrics()) header.push(`${m}_mean`, `${m}_std`);
-  header.push(`gain_${b.robustMetric}_vs_${b.baseline ?? 'none'}`, 'cost_hours_per_seed', 'cost_unit', 'verification', 'flags', 'task_id', 'tier');
+  header.push(
+    `gain_${b.robustMetric}_vs_${b.baseline ?? 'none'}`,
+    'cost_hours_per_seed',
+    'cost_unit',
+    'verification',
+    'flags',
+    'task_id',
+    'tier',
+  );
   return toCsv(
     header,
     b.rows.map((r) => [
@@ -48,10 +56,35 @@ export function boardCsv(b: Board): string {
 
 export function tasksCsv(tasks: readonly TaskSummary[]): string {
   return toCsv(
-    ['task_id', 'tier', 'suites', 'norm', 'eps', 'methods', 'cells', 'completed', 'robust_metric', 'best_method', 'best_robust', 'best_clean', 'last_finished_at'],
+    [
+      'task_id',
+      'tier',
+      'suites',
+      'norm',
+      'eps',
+      'methods',
+      'cells',
+      'completed',
+      'robust_metric',
+      'best_method',
+      'best_robust',
+      'best_clean',
+      'last_finished_at',
+    ],
     tasks.map((t) => [
-      t.taskId, t.tier, t.suites.join(' '), t.threat?.norm, t.threat?.eps, t.methods, t.cells, t.completed, t.robustMetric,
-      t.best?.methodId, t.best?.robust, t.best?.clean, t.lastFinishedAt ? new Date(t.lastFinishedAt).toISOString() : '',
+      t.taskId,
+      t.tier,
+      t.suites.join(' '),
+      t.threat?.norm,
+      t.threat?.eps,
+      t.methods,
+      t.cells,
+      t.completed,
+      t.robustMetric,
+      t.best?.methodId,
+      t.best?.robust,
+      t.best?.clean,
+      t.lastFinishedAt ? new Date(t.lastFinishedAt).toISOString() : '',
     ]),
   );
 }
@@ -70,9 +103,19 @@ export function methodCsv(m: MethodDetail): string {
   return toCsv(
     header,
     m.results.map(({ taskId, tier, robustMetric, of, row: r }) => [
-      taskId, tier, r.rank, of, robustMetric, r.configHash, r.seeds.join(' '),
+      taskId,
+      tier,
+      r.rank,
+      of,
+      robustMetric,
+      r.configHash,
+      r.seeds.join(' '),
       ...summaryMetrics().flatMap((name) => statCols(r.metrics[name])),
-      r.gain, r.cost?.hoursPerSeed, r.cost?.unit, r.verification, r.flags.join('; '),
+      r.gain,
+      r.cost?.hoursPerSeed,
+      r.cost?.unit,
+      r.verification,
+      r.flags.join('; '),
     ]),
   );
 }
@@ -81,7 +124,15 @@ export function cellCsv(c: CellDetail): string {
   return toCsv(
     ['cell_id', 'task_id', 'method_id', 'seed', 'metric', 'value', 'n', 'ci_low', 'ci_high', 'flags'],
     c.metrics.map((m) => [
-      c.id, c.taskId, c.methodId, c.seed, m.name, m.value, m.n, m.ciLow, m.ciHigh,
+      c.id,
+      c.taskId,
+      c.methodId,
+      c.seed,
+      m.name,
+      m.value,
+      m.n,
+      m.ciLow,
+      m.ciHigh,
       Array.isArray(m.details.flags) ? (m.details.flags as unknown[]).join('; ') : '',
     ]),
   );

@@ -69,13 +69,17 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 
 /** Path segment encodings: task ids keep their `/` readable, everything else is percent-encoded. */
 export const href = {
-  task: (taskId: string, query: Record<string, string | undefined> = {}) => `/task/${taskId.split('/').map(encodeURIComponent).join('/')}${qs(query)}`,
+  task: (taskId: string, query: Record<string, string | undefined> = {}) =>
+    `/task/${taskId.split('/').map(encodeURIComponent).join('/')}${qs(query)}`,
   method: (id: string) => `/method/${encodeURIComponent(id)}`,
   cell: (id: string) => `/cell/${encodeURIComponent(id)}`,
   compare: (a: string, b: string) => `/compare${qs({ a, b })}`,
-  apiTask: (taskId: string, query: Record<string, string | undefined> = {}) => `/api/task/${encodeURIComponent(taskId)}${qs(query)}`,
-  apiMethod: (id: string, query: Record<string, string | undefined> = {}) => `/api/method/${encodeURIComponent(id)}${qs(query)}`,
-  apiCell: (id: string, query: Record<string, string | undefined> = {}) => `/api/cell/${encodeURIComponent(id)}${qs(query)}`,
+  apiTask: (taskId: string, query: Record<string, string | undefined> = {}) =>
+    `/api/task/${encodeURIComponent(taskId)}${qs(query)}`,
+  apiMethod: (id: string, query: Record<string, string | undefined> = {}) =>
+    `/api/method/${encodeURIComponent(id)}${qs(query)}`,
+  apiCell: (id: string, query: Record<string, string | undefined> = {}) =>
+    `/api/cell/${encodeURIComponent(id)}${qs(query)}`,
   cellModel: (id: string) => `/cell/${encodeURIComponent(id)}/model.safetensors`,
 };
 

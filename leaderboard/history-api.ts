@@ -11,9 +11,41 @@ import { NotFound } from './read/not-found.ts';
 import { cellHistoryOf, changesOf, taskHistoryOf, type MetricSeries } from './history.ts';
 
 function seriesCsv(series: readonly MetricSeries[]): string {
-  const header = ['cell_id', 'series', 'metric', 'night', 'recorded_at', 'commit', 'code_hash', 'backend', 'value', 'n', 'ci_low', 'ci_high', 'change', 'delta', 'tolerance'];
+  const header = [
+    'cell_id',
+    'series',
+    'metric',
+    'night',
+    'recorded_at',
+    'commit',
+    'code_hash',
+    'backend',
+    'value',
+    'n',
+    'ci_low',
+    'ci_high',
+    'change',
+    'delta',
+    'tolerance',
+  ];
   const rows = series.flatMap((s) =>
-    s.points.map((p) => [s.cellId, s.label, s.metric, p.night, new Date(p.recordedAt).toISOString(), p.commit, p.codeHash, p.backend, p.value, p.n, p.ciLow, p.ciHigh, p.change, p.delta, p.tolerance]),
+    s.points.map((p) => [
+      s.cellId,
+      s.label,
+      s.metric,
+      p.night,
+      new Date(p.recordedAt).toISOString(),
+      p.commit,
+      p.codeHash,
+      p.backend,
+      p.value,
+      p.n,
+      p.ciLow,
+      p.ciHigh,
+      p.change,
+      p.delta,
+      p.tolerance,
+    ]),
   );
   return toCsv(header, rows);
 }
@@ -25,7 +57,8 @@ export function createHistoryApi(store: Store, lb: Leaderboard): Hono {
   const api = new Hono();
   api.get('/api/history', async (c) => {
     const { cell, task, tier, format } = c.req.query();
-    if (format !== undefined && format !== 'json' && format !== 'csv') return bad(c, `format: must be json or csv, got '${format}'`);
+    if (format !== undefined && format !== 'json' && format !== 'csv')
+      return bad(c, `format: must be json or csv, got '${format}'`);
     if (!!cell === !!task) return bad(c, 'give exactly one of cell=ID and task=ID');
     if (cell) {
       if (!store.getCell(cell)) return c.json({ error: new NotFound('cell', cell).message }, 404);
@@ -41,11 +74,46 @@ export function createHistoryApi(store: Store, lb: Leaderboard): Hono {
   });
   api.get('/api/changes', (c) => {
     const { format } = c.req.query();
-    if (format !== undefined && format !== 'json' && format !== 'csv') return bad(c, `format: must be json or csv, got '${format}'`);
+    if (format !== undefined && format !== 'json' && format !== 'csv')
+      return bad(c, `format: must be json or csv, got '${format}'`);
     const ch = changesOf(store);
     if (format !== 'csv') return c.json(ch, 200);
-    const header = ['night', 'previous', 'verdict', 'cell_id', 'task_id', 'method_id', 'seed', 'metric', 'before', 'now', 'delta', 'tolerance', 'note'];
-    return csv(c, toCsv(header, ch.rows.map((r) => [ch.night, ch.previous, r.verdict, r.cellId, r.taskId, r.methodId, r.seed, r.metric, r.baseline, r.current, r.delta, r.tolerance, r.note])));
+    const header = [
+      'night',
+      'previous',
+      'verdict',
+      'cell_id',
+      'task_id',
+      'method_id',
+      'seed',
+      'metric',
+      'before',
+      'now',
+      'delta',
+      'tolerance',
+      'note',
+    ];
+    return csv(
+      c,
+      toCsv(
+        header,
+        ch.rows.map((r) => [
+          ch.night,
+          ch.previous,
+          r.verdict,
+          r.cellId,
+          r.taskId,
+          r.methodId,
+          r.seed,
+          r.metric,
+          r.baseline,
+          r.current,
+          r.delta,
+          r.tolerance,
+          r.note,
+        ]),
+      ),
+    );
   });
   return api;
 }

@@ -7,7 +7,14 @@ import { compareRecords, GATE_DEFAULTS, isFailing, noiseTolerance, type GateRow 
 import { measurementRecord, metricHistory, type HistoryPoint } from '../harness/gate/history.ts';
 import type { RecordsFile } from '../harness/gate/records.ts';
 import { PROTOCOL_VERSION } from '../harness/protocol/cells.ts';
-import { cellHistory, getSubmission, latestBefore, listMeasurements, listNights, runMeasurements } from '../results/history.ts';
+import {
+  cellHistory,
+  getSubmission,
+  latestBefore,
+  listMeasurements,
+  listNights,
+  runMeasurements,
+} from '../results/history.ts';
 import type { MeasurementRow, RunRow } from '../results/schema.ts';
 import type { CellWithMetrics, Store } from '../results/store.ts';
 import { NotFound } from './read/not-found.ts';
@@ -46,8 +53,22 @@ export interface Changes {
 
 export interface RunDetail {
   readonly run: RunRow;
-  readonly cells: { cellId: string; taskId: string; methodId: string; seed: number; status: string; verification: string; metrics: MeasurementRow['metrics']; current: string }[];
-  readonly submission: { entryId: string; entrySha256: string; entry: string; files: { path: string; sha256: string; bytes: number }[] } | null;
+  readonly cells: {
+    cellId: string;
+    taskId: string;
+    methodId: string;
+    seed: number;
+    status: string;
+    verification: string;
+    metrics: MeasurementRow['metrics'];
+    current: string;
+  }[];
+  readonly submission: {
+    entryId: string;
+    entrySha256: string;
+    entry: string;
+    files: { path: string; sha256: string; bytes: number }[];
+  } | null;
 }
 
 /** Metrics a history shows: the summary ones and AutoAttack's components, not one line per corruption. */
@@ -56,19 +77,33 @@ const charted = (name: string) => !name.startsWith('corruption/');
 export function cellHistoryOf(store: Store, cellId: string): CellHistory {
   const rows = cellHistory(store, cellId);
   const names = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].filter(charted).sort(compareMetricNames);
-  return { cellId, measurements: rows.length, series: names.map((metric) => ({ metric, label: metric, cellId, points: metricHistory(rows, metric) })) };
+  return {
+    cellId,
+    measurements: rows.length,
+    series: names.map((metric) => ({ metric, label: metric, cellId, points: metricHistory(rows, metric) })),
+  };
 }
 
 const lastPerNight = (rows: readonly MeasurementRow[]) => [...new Map(rows.map((r) => [r.night, r])).values()];
 
-export function taskHistoryOf(store: Store, cells: readonly CellWithMetrics[], taskId: string, tier: string): TaskHistory {
+export function taskHistoryOf(
+  store: Store,
+  cells: readonly CellWithMetrics[],
+  taskId: string,
+  tier: string,
+): TaskHistory {
   const all = listMeasurements(store, { cellIds: cells.map((c) => c.id) });
   const byCell = new Map<string, MeasurementRow[]>();
   for (const m of all) byCell.set(m.cellId, [...(byCell.get(m.cellId) ?? []), m]);
   const charts = SUMMARY_METRICS.map((metric) => ({
     metric,
     series: cells
-      .map((c) => ({ metric, label: `${c.methodId} · seed ${c.seed}`, cellId: c.id, points: metricHistory(lastPerNight(byCell.get(c.id) ?? []), metric) }))
+      .map((c) => ({
+        metric,
+        label: `${c.methodId} · seed ${c.seed}`,
+        cellId: c.id,
+        points: metricHistory(lastPerNight(byCell.get(c.id) ?? []), metric),
+      }))
       .filter((s) => s.points.length > 0),
   })).filter((c) => c.series.length > 0);
   return { taskId, tier, charts };
@@ -78,7 +113,11 @@ export function taskHistoryOf(store: Store, cells: readonly CellWithMetrics[], t
 export function changesOf(store: Store): Changes {
   const night = listNights(store).at(-1);
   if (!night) return { night: null, previous: null, rows: [], unchanged: 0 };
-  const tonight = new Map(listMeasurements(store, { night }).filter((m) => m.verification === 'measured').map((m) => [m.cellId, m]));
+  const tonight = new Map(
+    listMeasurements(store, { night })
+      .filter((m) => m.verification === 'measured')
+      .map((m) => [m.cellId, m]),
+  );
   const ids = [...tonight.keys()];
   const before = latestBefore(store, night, ids);
   const cells = new Map(ids.map((id) => [id, store.getCell(id)]));
@@ -86,14 +125,25 @@ export function changesOf(store: Store): Changes {
     const c = cells.get(id);
     return { cellId: id, taskId: c?.taskId ?? '?', methodId: c?.methodId ?? '?', seed: c?.seed ?? 0 };
   };
-  const file = (records: RecordsFile['records']): RecordsFile => ({ format: 'rftbench-records/1', suite: '*', tier: '*', protocol: PROTOCOL_VERSION, createdAt: night, records });
+  const file = (records: RecordsFile['records']): RecordsFile => ({
+    format: 'rftbench-records/1',
+    suite: '*',
+    tier: '*',
+    protocol: PROTOCOL_VERSION,
+    createdAt: night,
+    records,
+  });
   const compared = ids.filter((id) => before.has(id));
   const rows = compareRecords(
     file(compared.map((id) => measurementRecord(base(id), before.get(id)))),
     file(compared.map((id) => measurementRecord(base(id), tonight.get(id)))),
     GATE_DEFAULTS,
   );
-  const previous = [...before.values()].map((m) => m.night).sort().at(-1) ?? null;
+  const previous =
+    [...before.values()]
+      .map((m) => m.night)
+      .sort()
+      .at(-1) ?? null;
   const shown = rows.filter((r) => isFailing(r) || r.verdict === 'improved');
   return { night, previous, rows: shown, unchanged: rows.length - shown.length };
 }
@@ -111,16 +161,27 @@ export function runDetailOf(store: Store, runId: string): RunDetail {
       status: m.status,
       verification: m.verification,
       metrics: m.metrics,
-      current: c ? (c.runId === runId ? 'current record' : verdictOf(c) ?? 'replaced by a later measurement') : 'gone',
+      current: c
+        ? c.runId === runId
+          ? 'current record'
+          : (verdictOf(c) ?? 'replaced by a later measurement')
+        : 'gone',
     };
   });
   const sub = getSubmission(store, runId);
-  const sources = sub?.sources as { entry?: string; files?: { path: string; sha256: string; bytes: number }[] } | undefined;
+  const sources = sub?.sources as
+    | { entry?: string; files?: { path: string; sha256: string; bytes: number }[] }
+    | undefined;
   return {
     run,
     cells,
     submission: sub
-      ? { entryId: sub.entryId, entrySha256: sub.entrySha256, entry: sources?.entry ?? '', files: (sources?.files ?? []).map(({ path, sha256, bytes }) => ({ path, sha256, bytes })) }
+      ? {
+          entryId: sub.entryId,
+          entrySha256: sub.entrySha256,
+          entry: sources?.entry ?? '',
+          files: (sources?.files ?? []).map(({ path, sha256, bytes }) => ({ path, sha256, bytes })),
+        }
       : null,
   };
 }
@@ -128,17 +189,40 @@ export function runDetailOf(store: Store, runId: string): RunDetail {
 export interface Verification {
   readonly verdict: 'verified' | 'disagrees';
   readonly claimRunId: string;
-  readonly rows: { name: string; claimed: number; measured: number | null; tolerance: number | null; agrees: boolean }[];
+  readonly rows: {
+    name: string;
+    claimed: number;
+    measured: number | null;
+    tolerance: number | null;
+    agrees: boolean;
+  }[];
 }
 
 /** A re-measured submission: each claimed number against the measurement, within the gate's noise. */
-export function verificationOf(cell: { artifacts: Record<string, unknown>; metrics: readonly { name: string; value: number; n: number; ciLow: number; ciHigh: number }[] }): Verification | null {
-  const claim = cell.artifacts.selfReported as { runId?: string; metrics?: { name: string; value: number; n: number }[] } | undefined;
+export function verificationOf(cell: {
+  artifacts: Record<string, unknown>;
+  metrics: readonly { name: string; value: number; n: number; ciLow: number; ciHigh: number }[];
+}): Verification | null {
+  const claim = cell.artifacts.selfReported as
+    | { runId?: string; metrics?: { name: string; value: number; n: number }[] }
+    | undefined;
   if (!claim?.metrics) return null;
   const rows = claim.metrics.map((c) => {
     const m = cell.metrics.find((x) => x.name === c.name);
-    const tolerance = m ? noiseTolerance({ ...c, ciLow: 0, ciHigh: 1 }, { name: m.name, value: m.value, n: m.n, ciLow: m.ciLow, ciHigh: m.ciHigh }, GATE_DEFAULTS) : null;
-    return { name: c.name, claimed: c.value, measured: m?.value ?? null, tolerance, agrees: !!m && Math.abs(m.value - c.value) <= tolerance! };
+    const tolerance = m
+      ? noiseTolerance(
+          { ...c, ciLow: 0, ciHigh: 1 },
+          { name: m.name, value: m.value, n: m.n, ciLow: m.ciLow, ciHigh: m.ciHigh },
+          GATE_DEFAULTS,
+        )
+      : null;
+    return {
+      name: c.name,
+      claimed: c.value,
+      measured: m?.value ?? null,
+      tolerance,
+      agrees: !!m && Math.abs(m.value - c.value) <= tolerance!,
+    };
   });
   return { verdict: rows.every((r) => r.agrees) ? 'verified' : 'disagrees', claimRunId: claim.runId ?? '', rows };
 }

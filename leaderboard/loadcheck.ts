@@ -42,8 +42,12 @@ export function percentile(sorted: readonly number[], p: number): number {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Sends `requests` GETs to `url` with at most `concurrency` in flight; stops at the deadline. */
-export async function loadCheck(url: string, { requests, concurrency, maxSeconds }: { requests: number; concurrency: number; maxSeconds: number }): Promise<LoadResult> {
-  if (!LOOPBACK.has(new URL(url).hostname)) throw new Error(`loadcheck: refusing ${url}: only loopback addresses (127.0.0.1, localhost, ::1)`);
+export async function loadCheck(
+  url: string,
+  { requests, concurrency, maxSeconds }: { requests: number; concurrency: number; maxSeconds: number },
+): Promise<LoadResult> {
+  if (!LOOPBACK.has(new URL(url).hostname))
+    throw new Error(`loadcheck: refusing ${url}: only loopback addresses (127.0.0.1, localhost, ::1)`);
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
@@ -176,7 +180,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const int = (v: string, name: string, max: number) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name}: expected an integer in 1..${max}, got '${v}'`);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new Error(`--${name}: expected an integer in 1..${max}, got '${v}'`);
     return n;
   };
   const requests = int(values.requests!, 'requests', 1_000_000);
@@ -186,11 +191,15 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const server = values.url ? { url: values.url.replace(/\/$/, ''), stop: async () => {} } : await spawnServer(values.db!);
+  const server = values.url
+    ? { url: values.url.replace(/\/$/, ''), stop: async () => {} }
+    : await spawnServer(values.db!);
   try {
     let path = values.path;
     if (!path) {
-      const { tasks } = (await (await fetch(`${server.url}/api/tasks`)).json()) as { tasks: { taskId: string; tier: string }[] };
+      const { tasks } = (await (await fetch(`${server.url}/api/tasks`)).json()) as {
+        tasks: { taskId: string; tier: string }[];
+      };
       if (!tasks.length) throw new Error('loadcheck: the store has no tasks; pass --path');
       path = `/task/${tasks[0].taskId.split('/').map(encodeURIComponent).join('/')}?tier=${tasks[0].tier}`;
     }
@@ -201,7 +210,9 @@ async function main(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(r));
     else {
       console.log(`GET ${r.url}`);
-      console.log(`${r.requests} requests, concurrency ${r.concurrency}, ${r.seconds.toFixed(2)} s, ${r.throughput.toFixed(0)} req/s${r.stoppedEarly ? ' (stopped at --max-seconds)' : ''}`);
+      console.log(
+        `${r.requests} requests, concurrency ${r.concurrency}, ${r.seconds.toFixed(2)} s, ${r.throughput.toFixed(0)} req/s${r.stoppedEarly ? ' (stopped at --max-seconds)' : ''}`,
+      );
       console.log(`latency p50 ${ms(r.p50)}, p90 ${ms(r.p90)}, p99 ${ms(r.p99)}, max ${ms(r.max)}`);
       console.log(`errors ${r.errors} (${(r.errorRate * 100).toFixed(2)}%); statuses ${JSON.stringify(r.statuses)}`);
     }

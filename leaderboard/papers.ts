@@ -125,9 +125,20 @@ function configMatches(r: PublishedResult, methodConfig: Json, facts: TaskFacts)
 }
 
 /** Published rows for one method and metric of this task, narrowed by source where the papers print several. */
-function matchPublished(protocol: string, facts: TaskFacts, methodId: string, metric: PaperMetric, config: Json): PublishedResult[] {
+function matchPublished(
+  protocol: string,
+  facts: TaskFacts,
+  methodId: string,
+  metric: PaperMetric,
+  config: Json,
+): PublishedResult[] {
   let rows = PUBLISHED_RESULTS.filter(
-    (r) => r.protocol === protocol && r.datasetId === facts.target && r.methodId === methodId && r.metric === metric && configMatches(r, config, facts),
+    (r) =>
+      r.protocol === protocol &&
+      r.datasetId === facts.target &&
+      r.methodId === methodId &&
+      r.metric === metric &&
+      configMatches(r, config, facts),
   );
   if (new Set(rows.map((r) => r.source)).size > 1 && facts.sourceDataset) {
     const same = rows.filter((r) => printedSourceDataset(r) === facts.sourceDataset);
@@ -147,7 +158,8 @@ function measuredOf(cells: readonly CellWithMetrics[], metric: string): Reported
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   if (values.length === 1) {
     const m = rows[0];
-    const interval = m.ciLow !== null && m.ciHigh !== null ? { low: m.ciLow, high: m.ciHigh, basis: 'wilson' as const } : null;
+    const interval =
+      m.ciLow !== null && m.ciHigh !== null ? { low: m.ciLow, high: m.ciHigh, basis: 'wilson' as const } : null;
     return { mean, seeds: 1, interval };
   }
   const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
@@ -213,7 +225,10 @@ function claimView(claim: Claim, cells: readonly CellWithMetrics[]): ClaimView |
     const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
     return { seeds, diffs: seeds.map((s) => (a.get(s)! - b.get(s)!) * 100) };
   });
-  const j = judgeClaim(claim, paired.map((p) => p.diffs));
+  const j = judgeClaim(
+    claim,
+    paired.map((p) => p.diffs),
+  );
   return {
     id: claim.id,
     protocol: claim.protocol,
@@ -241,7 +256,10 @@ function claimView(claim: Claim, cells: readonly CellWithMetrics[]): ClaimView |
 
 /** The papers' side of a task's board (one tier); empty lists when nothing applies. */
 export function papersFor(store: Store, taskId: string, tier: string | null): Papers {
-  const cells = store.queryCells({ taskId, status: 'completed', ...(tier ? { tier } : {}) }, { metrics: [...PAPER_METRICS] });
+  const cells = store.queryCells(
+    { taskId, status: 'completed', ...(tier ? { tier } : {}) },
+    { metrics: [...PAPER_METRICS] },
+  );
   const protocols = [...new Set(cells.map((c) => protocolOfSuite(c.suite)).filter((p) => p !== undefined))].sort();
   const protocol = protocols[0] ?? null;
   return {
@@ -250,6 +268,8 @@ export function papersFor(store: Store, taskId: string, tier: string | null): Pa
     protocol,
     reported: protocol ? reportedRows(protocol, cells) : [],
     claims: CLAIMS.map((c) => claimView(c, cells)).filter((c) => c !== undefined),
-    missingTables: protocol ? MISSING_TABLES.filter((t) => t.protocol === protocol).map((t) => `${t.table}: ${t.why}`) : [],
+    missingTables: protocol
+      ? MISSING_TABLES.filter((t) => t.protocol === protocol).map((t) => `${t.table}: ${t.why}`)
+      : [],
   };
 }

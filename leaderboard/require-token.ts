@@ -19,7 +19,11 @@ export const requireToken = (token: string | undefined): MiddlewareHandler => {
   return async function requireToken(c, next) {
     const challenge = { 'WWW-Authenticate': 'Bearer realm="rftbench"' };
     if (!expected) {
-      return c.json({ error: 'write endpoints are disabled: the server was started without a token (set RFTBENCH_TOKEN)' }, 401, challenge);
+      return c.json(
+        { error: 'write endpoints are disabled: the server was started without a token (set RFTBENCH_TOKEN)' },
+        401,
+        challenge,
+      );
     }
     const header = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(header);

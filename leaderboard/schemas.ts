@@ -10,18 +10,34 @@ import { ThreatSchema } from '../harness/protocol/threat.ts';
 
 /** The board's own columns; the metric columns come from the metric plug-ins (boardMetricNames). */
 export const FIXED_SORT_COLUMNS = ['rank', 'method', 'gain', 'cost', 'seeds'] as const;
-export const sortColumns = (): string[] => [...FIXED_SORT_COLUMNS.slice(0, 2), ...boardMetricNames(), ...FIXED_SORT_COLUMNS.slice(2)];
-export const SortColumnSchema = z.string().superRefine((v, ctx) => {
-  const known = sortColumns();
-  if (!known.includes(v)) ctx.addIssue({ code: 'custom', message: `Invalid option: expected one of ${known.map((c) => `"${c}"`).join('|')}` });
-}).meta({ enum: sortColumns() });
+export const sortColumns = (): string[] => [
+  ...FIXED_SORT_COLUMNS.slice(0, 2),
+  ...boardMetricNames(),
+  ...FIXED_SORT_COLUMNS.slice(2),
+];
+export const SortColumnSchema = z
+  .string()
+  .superRefine((v, ctx) => {
+    const known = sortColumns();
+    if (!known.includes(v))
+      ctx.addIssue({
+        code: 'custom',
+        message: `Invalid option: expected one of ${known.map((c) => `"${c}"`).join('|')}`,
+      });
+  })
+  .meta({ enum: sortColumns() });
 export const DirSchema = z.enum(['asc', 'desc']);
 export const TierIdSchema = z.enum(['smoke', 'quick', 'standard']);
-export const FormatSchema = z.enum(['json', 'csv']).default('json').meta({ description: '`csv` for a CSV table instead of JSON' });
+export const FormatSchema = z
+  .enum(['json', 'csv'])
+  .default('json')
+  .meta({ description: '`csv` for a CSV table instead of JSON' });
 
 export const TaskQuerySchema = z.object({
   sort: SortColumnSchema.default('rank').meta({ description: 'column to sort by' }),
-  dir: DirSchema.optional().meta({ description: 'sort direction; default: ascending for rank and method, descending otherwise' }),
+  dir: DirSchema.optional().meta({
+    description: 'sort direction; default: ascending for rank and method, descending otherwise',
+  }),
   tier: TierIdSchema.optional().meta({ description: 'tier to show; default: the most thorough tier the task has' }),
 });
 
@@ -129,7 +145,9 @@ export const TaskSummarySchema = z.object({
   completed: z.number().int(),
   lastFinishedAt: z.number(),
   robustMetric: z.enum(['autoattack', 'pgd']),
-  best: z.object({ methodId: z.string(), title: z.string(), robust: z.number(), clean: z.number().nullable() }).nullable(),
+  best: z
+    .object({ methodId: z.string(), title: z.string(), robust: z.number(), clean: z.number().nullable() })
+    .nullable(),
 });
 export const TasksSchema = z.object({ tasks: z.array(TaskSummarySchema) });
 

@@ -31,9 +31,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer({ dbPath, port = 8787, hostname = '127.0.0.1', token }: ServerOptions): Promise<RunningServer> {
+export async function startServer({
+  dbPath,
+  port = 8787,
+  hostname = '127.0.0.1',
+  token,
+}: ServerOptions): Promise<RunningServer> {
   if (!existsSync(dbPath)) {
-    throw new Error(`leaderboard: no results store at ${dbPath}; run a suite first (rftbench run --suite quick) or pass --db PATH`);
+    throw new Error(
+      `leaderboard: no results store at ${dbPath}; run a suite first (rftbench run --suite quick) or pass --db PATH`,
+    );
   }
   const store = Store.open(dbPath, { readonly: true });
   // Submissions are the only writes; a server without a token never opens the store for writing.

@@ -14,7 +14,8 @@ import { requireToken } from './require-token.ts';
 export function createSubmitRoute(opts: { token?: string; writeStore?: Store }): Hono {
   const app = new Hono();
   app.post('/api/submit', requireToken(opts.token), async (c) => {
-    if (!opts.writeStore) return c.json({ error: 'this server takes no submissions (started without a writable store)' }, 503);
+    if (!opts.writeStore)
+      return c.json({ error: 'this server takes no submissions (started without a writable store)' }, 503);
     let body: unknown;
     try {
       body = await c.req.json();
@@ -30,7 +31,10 @@ export function createSubmitRoute(opts: { token?: string; writeStore?: Store }):
     try {
       const { runId, cells } = ingestSubmission(opts.writeStore, bundle);
       const cellUrls = bundle.cells.map((x) => href.cell(x.id));
-      return c.json({ runId, cells, verification: 'self-reported', url: `/run/${encodeURIComponent(runId)}`, cellUrls }, 201);
+      return c.json(
+        { runId, cells, verification: 'self-reported', url: `/run/${encodeURIComponent(runId)}`, cellUrls },
+        201,
+      );
     } catch (err) {
       if (err instanceof SubmissionConflict) return c.json({ error: err.message }, 409);
       throw err;

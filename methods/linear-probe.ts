@@ -12,7 +12,8 @@ import { trainModeOnly, trainOnly } from './common/freeze.ts';
 export default defineMethod({
   id: 'linear-probe',
   title: 'Linear probing',
-  description: 'Only a fresh classifier head is trained (clean cross-entropy); the backbone and its BatchNorm statistics are frozen.',
+  description:
+    'Only a fresh classifier head is trained (clean cross-entropy); the backbone and its BatchNorm statistics are frozen.',
   config: z.strictObject(sgdConfig),
   fineTune: async (ctx) => {
     const head = [ctx.model.headName];

@@ -21,9 +21,17 @@ export function featureDistance(features: tf.Tensor2D, target: tf.Tensor2D): tf.
 export default defineMethod({
   id: 'lwf',
   title: 'LwF-style feature distillation',
-  paper: { title: 'Adversarially robust transfer learning', url: 'https://arxiv.org/abs/1905.08232', venue: 'ICLR 2020' },
-  description: 'All layers fine-tuned with clean cross-entropy plus lambda times the L2 distance of the penultimate features to the frozen source model.',
-  config: z.strictObject({ ...sgdConfig, lambda: z.number().min(0).default(0.01).describe('weight of the feature distance (paper: 0.1, 0.01, 0.005, 0.001)') }),
+  paper: {
+    title: 'Adversarially robust transfer learning',
+    url: 'https://arxiv.org/abs/1905.08232',
+    venue: 'ICLR 2020',
+  },
+  description:
+    'All layers fine-tuned with clean cross-entropy plus lambda times the L2 distance of the penultimate features to the frozen source model.',
+  config: z.strictObject({
+    ...sgdConfig,
+    lambda: z.number().min(0).default(0.01).describe('weight of the feature distance (paper: 0.1, 0.01, 0.005, 0.001)'),
+  }),
   fineTune: (ctx) =>
     fineTuneWith(ctx, {
       loss: (model, { x, y }) => {

@@ -12,9 +12,17 @@ import { lastBlocks, trainModeOnly, trainOnly } from './common/freeze.ts';
 export default defineMethod({
   id: 'partial',
   title: 'Partial fine-tuning (last k blocks)',
-  paper: { title: 'Cooperative Robust Transfer Learning (Vanilla baseline)', url: 'https://proceedings.mlr.press/v139/chen21j.html', venue: 'ICML 2021' },
-  description: 'The last k blocks of the network (head included) are fine-tuned with clean cross-entropy; the first ones are frozen.',
-  config: z.strictObject({ ...sgdConfig, k: z.number().int().positive().default(3).describe('blocks to fine-tune, head included') }),
+  paper: {
+    title: 'Cooperative Robust Transfer Learning (Vanilla baseline)',
+    url: 'https://proceedings.mlr.press/v139/chen21j.html',
+    venue: 'ICML 2021',
+  },
+  description:
+    'The last k blocks of the network (head included) are fine-tuned with clean cross-entropy; the first ones are frozen.',
+  config: z.strictObject({
+    ...sgdConfig,
+    k: z.number().int().positive().default(3).describe('blocks to fine-tune, head included'),
+  }),
   fineTune: async (ctx) => {
     const trained = lastBlocks(ctx.model, ctx.config.k);
     trainOnly(ctx.model, trained);

@@ -16,8 +16,13 @@ export { tradesAdversary } from '../harness/train/trades-adversary.ts';
 export default defineMethod({
   id: 'trades',
   title: 'TRADES fine-tuning',
-  paper: { title: 'Theoretically Principled Trade-off between Robustness and Accuracy', url: 'https://arxiv.org/abs/1901.08573', venue: 'ICML 2019' },
-  description: "All layers fine-tuned with CE(f(x), y) + beta * KL(f(x) || f(x')); x' maximises the KL with the protocol's attack budget.",
+  paper: {
+    title: 'Theoretically Principled Trade-off between Robustness and Accuracy',
+    url: 'https://arxiv.org/abs/1901.08573',
+    venue: 'ICML 2019',
+  },
+  description:
+    "All layers fine-tuned with CE(f(x), y) + beta * KL(f(x) || f(x')); x' maximises the KL with the protocol's attack budget.",
   config: z.strictObject({ ...sgdConfig, beta: z.number().min(0).default(6).describe('weight of the robust KL term') }),
   fineTune: (ctx) => {
     const seeds = ctx.rng.fork('trades');

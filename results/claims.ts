@@ -26,7 +26,7 @@ export interface ClaimOptions {
 export const DEFAULT_CLAIM_EXPIRY_MS = 10 * 60_000;
 
 export type ClaimOutcome =
-  | { claimed: true; /** The stale claim taken over, if any. */ tookOver?: ClaimRow }
+  | { claimed: true /** The stale claim taken over, if any. */; tookOver?: ClaimRow }
   /** Another process recorded the cell since this run planned its work. */
   | { claimed: false; reason: 'recorded' }
   /** Another live process is computing it. */
@@ -37,14 +37,23 @@ export function recordedRunIds(store: Store, ids: readonly string[]): Map<string
   const out = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 500) {
     const { cells } = schema;
-    const rows = store.db.select({ id: cells.id, runId: cells.runId }).from(cells).where(inArray(cells.id, ids.slice(i, i + 500))).all();
+    const rows = store.db
+      .select({ id: cells.id, runId: cells.runId })
+      .from(cells)
+      .where(inArray(cells.id, ids.slice(i, i + 500)))
+      .all();
     for (const r of rows) out.set(r.id, r.runId);
   }
   return out;
 }
 
 /** Why a claim no longer protects its cell, or undefined while it does. */
-export function staleReason(claim: ClaimRow, runStatus: string | undefined, here: string, opts: ClaimOptions): string | undefined {
+export function staleReason(
+  claim: ClaimRow,
+  runStatus: string | undefined,
+  here: string,
+  opts: ClaimOptions,
+): string | undefined {
   if (runStatus !== 'running') return `its run ${claim.runId} is ${runStatus ?? 'gone'}`;
   if (claim.host === here) return opts.alive(claim.pid) ? undefined : `its process ${claim.pid} on ${here} is gone`;
   const age = (opts.now ?? Date.now()) - claim.heartbeatAt;
@@ -83,7 +92,10 @@ export function claimCell(
 
 /** Drops `owner`'s claim on a cell (call it in the transaction that records the cell). */
 export function releaseClaim(store: Store, cellId: string, runId: string): void {
-  store.db.delete(schema.claims).where(and(eq(schema.claims.cellId, cellId), eq(schema.claims.runId, runId))).run();
+  store.db
+    .delete(schema.claims)
+    .where(and(eq(schema.claims.cellId, cellId), eq(schema.claims.runId, runId)))
+    .run();
 }
 
 /** Drops every claim of a run (it ended, or was found dead). */
@@ -93,7 +105,9 @@ export function releaseRunClaims(store: Store, runId: string): void {
 
 /** Marks the run's claims as still being worked on. */
 export function heartbeat(store: Store, runId: string, now = Date.now()): void {
-  store.transaction(() => store.db.update(schema.claims).set({ heartbeatAt: now }).where(eq(schema.claims.runId, runId)).run());
+  store.transaction(() =>
+    store.db.update(schema.claims).set({ heartbeatAt: now }).where(eq(schema.claims.runId, runId)).run(),
+  );
 }
 
 export function listClaims(store: Store): ClaimRow[] {

@@ -60,7 +60,14 @@ export function exportCells(path: string): ExportedCell[] {
         finishedAt: new Date(c.finishedAt).toISOString(),
         trainSeconds: c.trainSeconds,
         evalSeconds: c.evalSeconds,
-        metrics: c.metrics.map(({ name, value, n, ciLow, ciHigh, details }) => ({ name, value, n, ciLow, ciHigh, details })),
+        metrics: c.metrics.map(({ name, value, n, ciLow, ciHigh, details }) => ({
+          name,
+          value,
+          n,
+          ciLow,
+          ciHigh,
+          details,
+        })),
         provenance: c.provenance,
         spec: c.spec,
         model: model ? { sha256: model.sha256, path: model.path, bytes: model.bytes } : null,
@@ -75,9 +82,27 @@ export function exportCells(path: string): ExportedCell[] {
 }
 
 export const CSV_COLUMNS = [
-  'cell_id', 'suite', 'tier', 'task_id', 'method_id', 'seed', 'status', 'verification',
-  'metric', 'value', 'n', 'ci_low', 'ci_high',
-  'commit', 'backend', 'run_id', 'started_at', 'finished_at', 'train_seconds', 'eval_seconds', 'error',
+  'cell_id',
+  'suite',
+  'tier',
+  'task_id',
+  'method_id',
+  'seed',
+  'status',
+  'verification',
+  'metric',
+  'value',
+  'n',
+  'ci_low',
+  'ci_high',
+  'commit',
+  'backend',
+  'run_id',
+  'started_at',
+  'finished_at',
+  'train_seconds',
+  'eval_seconds',
+  'error',
 ] as const;
 
 /** One row per (cell, metric); a cell without metrics (a failed one) gets one row with the metric columns empty. */
@@ -85,8 +110,14 @@ export function cellsCsv(cells: readonly ExportedCell[]): string {
   const rows = cells.flatMap((c) => {
     const cell = [c.id, c.suite, c.tier, c.taskId, c.methodId, c.seed, c.status, c.verification];
     const after = [
-      String(c.provenance.commit ?? ''), String(c.provenance.backend ?? ''), c.runId, c.startedAt, c.finishedAt,
-      c.trainSeconds, c.evalSeconds, c.error,
+      String(c.provenance.commit ?? ''),
+      String(c.provenance.backend ?? ''),
+      c.runId,
+      c.startedAt,
+      c.finishedAt,
+      c.trainSeconds,
+      c.evalSeconds,
+      c.error,
     ];
     const metrics = c.metrics.length ? c.metrics : [undefined];
     return metrics.map((m) => [...cell, m?.name, m?.value, m?.n, m?.ciLow, m?.ciHigh, ...after]);

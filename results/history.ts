@@ -17,7 +17,11 @@ export const nightOf = (ms: number): string => new Date(ms).toISOString().slice(
 export const measurementId = (cellId: string, runId: string): string => `${cellId}:${runId}`;
 
 /** The measurement a cell record stands for. `night` defaults to the day the cell finished (UTC). */
-export function measurementOf(cell: NewCell | CellRow, metrics: readonly Omit<NewMetric, 'details'>[], night?: string): NewMeasurement {
+export function measurementOf(
+  cell: NewCell | CellRow,
+  metrics: readonly Omit<NewMetric, 'details'>[],
+  night?: string,
+): NewMeasurement {
   const prov = cell.provenance as Record<string, unknown>;
   const code = prov.code as { hash?: unknown } | undefined;
   return {
@@ -31,7 +35,12 @@ export function measurementOf(cell: NewCell | CellRow, metrics: readonly Omit<Ne
     status: cell.status,
     error: cell.error ?? null,
     verification: cell.verification ?? 'measured',
-    metrics: Object.fromEntries(metrics.map((m) => [m.name, { value: m.value, n: m.n, ciLow: m.ciLow, ciHigh: m.ciHigh } satisfies MeasuredMetric])),
+    metrics: Object.fromEntries(
+      metrics.map((m) => [
+        m.name,
+        { value: m.value, n: m.n, ciLow: m.ciLow, ciHigh: m.ciHigh } satisfies MeasuredMetric,
+      ]),
+    ),
     recordedAt: cell.finishedAt,
   };
 }
@@ -44,17 +53,34 @@ export interface MeasurementQuery {
 /** Measurements, oldest first (by time recorded, then id). */
 export function listMeasurements(store: Store, q: MeasurementQuery = {}): MeasurementRow[] {
   if (!store.hasTable('measurements')) {
-    const cells = q.cellIds ? q.cellIds.map((id) => store.getCell(id)).filter((c) => c !== undefined) : store.listCells();
-    return cells.map((c) => measurementOf(c, c.metrics) as MeasurementRow).filter((m) => !q.night || m.night === q.night);
+    const cells = q.cellIds
+      ? q.cellIds.map((id) => store.getCell(id)).filter((c) => c !== undefined)
+      : store.listCells();
+    return cells
+      .map((c) => measurementOf(c, c.metrics) as MeasurementRow)
+      .filter((m) => !q.night || m.night === q.night);
   }
   const { measurements: t } = schema;
   const night = q.night ? eq(t.night, q.night) : undefined;
   const order = [asc(t.recordedAt), asc(t.id)];
-  if (!q.cellIds) return store.db.select().from(t).where(night).orderBy(...order).all();
+  if (!q.cellIds)
+    return store.db
+      .select()
+      .from(t)
+      .where(night)
+      .orderBy(...order)
+      .all();
   const out: MeasurementRow[] = [];
   for (let i = 0; i < q.cellIds.length; i += 500) {
     const ids = inArray(t.cellId, q.cellIds.slice(i, i + 500));
-    out.push(...store.db.select().from(t).where(night ? and(ids, night) : ids).orderBy(...order).all());
+    out.push(
+      ...store.db
+        .select()
+        .from(t)
+        .where(night ? and(ids, night) : ids)
+        .orderBy(...order)
+        .all(),
+    );
   }
   return out.sort((a, b) => a.recordedAt - b.recordedAt || (a.id < b.id ? -1 : 1));
 }
@@ -68,13 +94,23 @@ export function cellHistory(store: Store, cellId: string): MeasurementRow[] {
 export function listNights(store: Store): string[] {
   if (!store.hasTable('measurements')) return [...new Set(listMeasurements(store).map((m) => m.night))].sort();
   const { measurements: t } = schema;
-  return store.db.selectDistinct({ night: t.night }).from(t).orderBy(asc(t.night)).all().map((r) => r.night);
+  return store.db
+    .selectDistinct({ night: t.night })
+    .from(t)
+    .orderBy(asc(t.night))
+    .all()
+    .map((r) => r.night);
 }
 
 /** Per cell, the code hashes of its measurements on `night` (what a resumed nightly has done already). */
-export function measuredOn(store: Store, night: string, cellIds: readonly string[]): Map<string, { codeHash: string | null; status: string }[]> {
+export function measuredOn(
+  store: Store,
+  night: string,
+  cellIds: readonly string[],
+): Map<string, { codeHash: string | null; status: string }[]> {
   const out = new Map<string, { codeHash: string | null; status: string }[]>();
-  for (const m of listMeasurements(store, { cellIds, night })) out.set(m.cellId, [...(out.get(m.cellId) ?? []), { codeHash: m.codeHash, status: m.status }]);
+  for (const m of listMeasurements(store, { cellIds, night }))
+    out.set(m.cellId, [...(out.get(m.cellId) ?? []), { codeHash: m.codeHash, status: m.status }]);
   return out;
 }
 
@@ -84,7 +120,8 @@ export function latestBefore(store: Store, night: string, cellIds: readonly stri
   for (const m of listMeasurements(store, { cellIds })) {
     if (m.night >= night || m.verification !== 'measured') continue;
     const prior = out.get(m.cellId);
-    if (!prior || m.night > prior.night || (m.night === prior.night && m.recordedAt >= prior.recordedAt)) out.set(m.cellId, m);
+    if (!prior || m.night > prior.night || (m.night === prior.night && m.recordedAt >= prior.recordedAt))
+      out.set(m.cellId, m);
   }
   return out;
 }

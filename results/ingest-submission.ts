@@ -19,11 +19,15 @@ export function ingestSubmission(store: Store, s: Submission, now = Date.now()):
   const priors = s.cells.map((c) => ({ id: c.id, prior: store.getCell(c.id) })).filter((p) => p.prior !== undefined);
   const measured = priors.filter((p) => p.prior!.verification === 'measured');
   if (measured.length) {
-    throw new SubmissionConflict(`cells already measured here: ${measured.map((p) => p.id).join(', ')}; a submission cannot replace a measurement`);
+    throw new SubmissionConflict(
+      `cells already measured here: ${measured.map((p) => p.id).join(', ')}; a submission cannot replace a measurement`,
+    );
   }
   if (priors.length) {
     // Same cell ids = same entry config on the same protocol: the earlier claim stands until the nightly measures it.
-    throw new SubmissionConflict(`cells already submitted (self-reported, awaiting the nightly re-run): ${priors.map((p) => p.id).join(', ')}`);
+    throw new SubmissionConflict(
+      `cells already submitted (self-reported, awaiting the nightly re-run): ${priors.map((p) => p.id).join(', ')}`,
+    );
   }
   const env = s.environment;
   store.transaction(() => {
@@ -37,17 +41,36 @@ export function ingestSubmission(store: Store, s: Submission, now = Date.now()):
       status: 'completed',
       commit: String(env.commit ?? 'unknown'),
       backend: String(env.backend ?? 'unknown'),
-      environment: { ...env, submission: { entry: { ...s.entry, sources: undefined }, checks: s.checks, createdAt: s.createdAt } },
+      environment: {
+        ...env,
+        submission: { entry: { ...s.entry, sources: undefined }, checks: s.checks, createdAt: s.createdAt },
+      },
     });
     // The entry's code, so a nightly can re-measure these cells from it (harness/run/verify-submissions.ts).
     store.db
       .insert(submissions)
-      .values({ runId, entryId: s.entry.id, entrySha256: s.entry.sha256, sources: s.entry.sources, suite: s.suite as unknown as Record<string, unknown>, createdAt: now })
+      .values({
+        runId,
+        entryId: s.entry.id,
+        entrySha256: s.entry.sha256,
+        sources: s.entry.sources,
+        suite: s.suite as unknown as Record<string, unknown>,
+        createdAt: now,
+      })
       .run();
     // What the site shows of the entry; a registry entry's own row is kept (method-info.ts).
     const e = s.entry;
     putMethodInfos(store, [
-      { id: e.id, title: e.title, description: e.description, paper: e.paper ?? null, configSchema: e.configSchema ?? null, defaults: e.defaults ?? null, origin: 'submission', updatedAt: now },
+      {
+        id: e.id,
+        title: e.title,
+        description: e.description,
+        paper: e.paper ?? null,
+        configSchema: e.configSchema ?? null,
+        defaults: e.defaults ?? null,
+        origin: 'submission',
+        updatedAt: now,
+      },
     ]);
     for (const c of s.cells) {
       store.recordCell(

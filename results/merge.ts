@@ -10,8 +10,23 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { Store, type CellWithMetrics } from './store.ts';
-import { listMeasurements, listSubmissions, measurementOf, putMeasurement, putSubmission, type NewMeasurement } from './history.ts';
-import type { EvaluationRow, MeasurementRow, MethodInfoRow, ModelRow, RunRow, SourceRow, SubmissionRow } from './schema.ts';
+import {
+  listMeasurements,
+  listSubmissions,
+  measurementOf,
+  putMeasurement,
+  putSubmission,
+  type NewMeasurement,
+} from './history.ts';
+import type {
+  EvaluationRow,
+  MeasurementRow,
+  MethodInfoRow,
+  ModelRow,
+  RunRow,
+  SourceRow,
+  SubmissionRow,
+} from './schema.ts';
 import { listMethodInfos, putMethodInfos } from './method-info.ts';
 
 export interface MergeReport {
@@ -32,12 +47,19 @@ interface Candidate {
 }
 
 const metricKey = (c: CellWithMetrics) => JSON.stringify(c.metrics.map((m) => [m.name, m.value, m.n]).sort());
-const measuredKey = (m: NewMeasurement) => JSON.stringify([m.status, Object.entries(m.metrics).map(([k, v]) => [k, v.value, v.n]).sort()]);
+const measuredKey = (m: NewMeasurement) =>
+  JSON.stringify([
+    m.status,
+    Object.entries(m.metrics)
+      .map(([k, v]) => [k, v.value, v.n])
+      .sort(),
+  ]);
 const codeOf = (c: CellWithMetrics) => {
   const m = measurementOf(c, []);
   return `${m.commit}\u0000${m.codeHash ?? ''}\u0000${m.backend}`;
 };
-const describe = (c: { id: string; taskId: string; methodId: string; seed: number }) => `cell ${c.id} (${c.taskId} · ${c.methodId} · seed ${c.seed})`;
+const describe = (c: { id: string; taskId: string; methodId: string; seed: number }) =>
+  `cell ${c.id} (${c.taskId} · ${c.methodId} · seed ${c.seed})`;
 
 /** Which of two records of one cell id to keep as its current record; throws when two measurements disagree. */
 function pick(a: Candidate, b: Candidate): { keep: Candidate; replacedFailed: boolean } {
@@ -48,7 +70,9 @@ function pick(a: Candidate, b: Candidate): { keep: Candidate; replacedFailed: bo
   else if (sameCode && a.cell.status !== b.cell.status) keep = a.cell.status === 'completed' ? a : b;
   else if (sameCode) {
     if (a.cell.status === 'completed' && metricKey(a.cell) !== metricKey(b.cell)) {
-      throw new Error(`merge: ${describe(a.cell)} has different results in ${a.file} and ${b.file}; nothing was written`);
+      throw new Error(
+        `merge: ${describe(a.cell)} has different results in ${a.file} and ${b.file}; nothing was written`,
+      );
     }
     // Equal records (or two failures): keep the earlier-finished one, so the merge does not depend on input order.
     keep = a.cell.finishedAt <= b.cell.finishedAt ? a : b;
@@ -99,7 +123,9 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
       for (const m of historyOf(store, stored)) {
         const prior = history.get(m.id);
         if (prior && measuredKey(prior.m) !== measuredKey(m)) {
-          throw new Error(`merge: measurement ${m.id} (run ${m.runId}) differs between ${prior.file} and ${file}; nothing was written`);
+          throw new Error(
+            `merge: measurement ${m.id} (run ${m.runId}) differs between ${prior.file} and ${file}; nothing was written`,
+          );
         }
         if (!prior) history.set(m.id, { m, file });
       }
@@ -115,7 +141,12 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
         if (replaced) replacedFailed++;
         // Two agreeing completed records, one of them with its model kept: keep the model too.
         const other = keep === prior ? candidate : prior;
-        const adopt = !keep.model && other.model && keep.cell.status === 'completed' && other.cell.status === 'completed' && codeOf(keep.cell) === codeOf(other.cell);
+        const adopt =
+          !keep.model &&
+          other.model &&
+          keep.cell.status === 'completed' &&
+          other.cell.status === 'completed' &&
+          codeOf(keep.cell) === codeOf(other.cell);
         cells.set(cell.id, adopt ? { ...keep, model: { ...other.model!, cellId: cell.id } } : keep);
       }
     } finally {
@@ -136,7 +167,11 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
       putMethodInfos(out, [...methodInfos.values()]);
       for (const { cell, model } of cells.values()) {
         const { metrics, ...row } = cell;
-        out.recordCell(row, metrics.map(({ cellId: _drop, ...m }) => m), model);
+        out.recordCell(
+          row,
+          metrics.map(({ cellId: _drop, ...m }) => m),
+          model,
+        );
       }
       for (const e of evaluations.values()) out.recordEvaluation(e);
     });
@@ -148,7 +183,15 @@ export function mergeStores(inputs: readonly string[], into: string): MergeRepor
   out.close();
   for (const suffix of ['-wal', '-shm']) rmSync(`${tmp}${suffix}`, { force: true });
   renameSync(tmp, into);
-  return { inputs: sources.length, cells: cells.size, duplicates, replacedFailed, runs: runs.size, sources: srcs.size, measurements: history.size };
+  return {
+    inputs: sources.length,
+    cells: cells.size,
+    duplicates,
+    replacedFailed,
+    runs: runs.size,
+    sources: srcs.size,
+    measurements: history.size,
+  };
 }
 
 /** Of two descriptions of a method: the registry's over a submission's, then the later one. */
@@ -158,7 +201,10 @@ function newerMethodInfo(a: MethodInfoRow | undefined, b: MethodInfoRow): Method
 }
 
 /** Completed, measured measurements of one cell by the same commit, code hash and backend must agree. */
-function checkAgreement(all: Iterable<{ m: NewMeasurement; file: string }>, cells: ReadonlyMap<string, CellWithMetrics>): void {
+function checkAgreement(
+  all: Iterable<{ m: NewMeasurement; file: string }>,
+  cells: ReadonlyMap<string, CellWithMetrics>,
+): void {
   const seen = new Map<string, { m: NewMeasurement; file: string }>();
   for (const x of all) {
     const { m } = x;
@@ -172,7 +218,9 @@ function checkAgreement(all: Iterable<{ m: NewMeasurement; file: string }>, cell
     if (measuredKey(prior.m) !== measuredKey(m)) {
       const cell = cells.get(m.cellId);
       const name = cell ? describe(cell) : `cell ${m.cellId}`;
-      throw new Error(`merge: ${name}, commit ${m.commit}, same code and backend, has different results in ${prior.file} and ${x.file}; nothing was written`);
+      throw new Error(
+        `merge: ${name}, commit ${m.commit}, same code and backend, has different results in ${prior.file} and ${x.file}; nothing was written`,
+      );
     }
   }
 }

@@ -18,7 +18,9 @@ export function putMethodInfos(store: Store, rows: readonly NewMethodInfo[]): vo
       const upsert = store.db.insert(methods).values(row);
       if (row.origin === 'registry') upsert.onConflictDoUpdate({ target: methods.id, set: update }).run();
       else {
-        upsert.onConflictDoUpdate({ target: methods.id, set: update, setWhere: sql`${methods.origin} = 'submission'` }).run();
+        upsert
+          .onConflictDoUpdate({ target: methods.id, set: update, setWhere: sql`${methods.origin} = 'submission'` })
+          .run();
       }
     }
   });

@@ -35,7 +35,9 @@ export const cells = sqliteTable(
     status: text('status', { enum: ['completed', 'failed'] }).notNull(),
     /** Why a failed cell failed ("diverged at epoch 2, step 14"). */
     error: text('error'),
-    runId: text('run_id').notNull().references(() => runs.id),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id),
     /** The full defining spec as JSON, so a cell can be re-run from its record alone. */
     spec: text('spec', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     /** commit, backend, versions, threads, dataset version, source model hash: JSON. */
@@ -47,7 +49,9 @@ export const cells = sqliteTable(
     trainSeconds: real('train_seconds').notNull(),
     evalSeconds: real('eval_seconds').notNull(),
     /** `measured` by our harness, `self-reported` until a nightly re-run verifies a submission. */
-    verification: text('verification', { enum: ['measured', 'self-reported'] }).notNull().default('measured'),
+    verification: text('verification', { enum: ['measured', 'self-reported'] })
+      .notNull()
+      .default('measured'),
   },
   (t) => [index('cells_task_method').on(t.taskId, t.methodId), index('cells_suite').on(t.suite)],
 );
@@ -56,7 +60,9 @@ export const cells = sqliteTable(
 export const metrics = sqliteTable(
   'metrics',
   {
-    cellId: text('cell_id').notNull().references(() => cells.id, { onDelete: 'cascade' }),
+    cellId: text('cell_id')
+      .notNull()
+      .references(() => cells.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     value: real('value').notNull(),
     /** Number of test points behind the value. */
@@ -88,7 +94,9 @@ export const sources = sqliteTable('sources', {
  * `<data>/models/<sha256>.safetensors`. Written in the cell's transaction.
  */
 export const models = sqliteTable('models', {
-  cellId: text('cell_id').primaryKey().references(() => cells.id, { onDelete: 'cascade' }),
+  cellId: text('cell_id')
+    .primaryKey()
+    .references(() => cells.id, { onDelete: 'cascade' }),
   sha256: text('sha256').notNull(),
   path: text('path').notNull(),
   bytes: integer('bytes').notNull(),
@@ -102,7 +110,9 @@ export const evaluations = sqliteTable(
   'evaluations',
   {
     id: text('id').primaryKey(),
-    cellId: text('cell_id').notNull().references(() => cells.id, { onDelete: 'cascade' }),
+    cellId: text('cell_id')
+      .notNull()
+      .references(() => cells.id, { onDelete: 'cascade' }),
     /** `protocol` (the cell's whole tier evaluation), `clean`, `pgd`, `autoattack:plus`, … */
     attack: text('attack').notNull(),
     /** Threat, n, batch size, seed: JSON. */
@@ -124,7 +134,9 @@ export const evaluations = sqliteTable(
  */
 export const claims = sqliteTable('claims', {
   cellId: text('cell_id').primaryKey(),
-  runId: text('run_id').notNull().references(() => runs.id),
+  runId: text('run_id')
+    .notNull()
+    .references(() => runs.id),
   host: text('host').notNull(),
   pid: integer('pid').notNull(),
   claimedAt: integer('claimed_at').notNull(),

@@ -93,7 +93,9 @@ export class Store {
   }
 
   finishRun(id: string, status: RunRow['status']): void {
-    this.writing(() => this.db.update(schema.runs).set({ status, finishedAt: Date.now() }).where(eq(schema.runs.id, id)).run());
+    this.writing(() =>
+      this.db.update(schema.runs).set({ status, finishedAt: Date.now() }).where(eq(schema.runs.id, id)).run(),
+    );
   }
 
   /**
@@ -129,7 +131,11 @@ export class Store {
    */
   recordCell(cell: NewCell, metrics: NewMetric[], model?: NewModel, opts: RecordOptions = {}): void {
     this.transaction(() => {
-      const prior = this.db.select({ status: schema.cells.status, verification: schema.cells.verification }).from(schema.cells).where(eq(schema.cells.id, cell.id)).get();
+      const prior = this.db
+        .select({ status: schema.cells.status, verification: schema.cells.verification })
+        .from(schema.cells)
+        .where(eq(schema.cells.id, cell.id))
+        .get();
       // Only a measurement may replace a self-reported (submitted) record; nothing replaces a measured one silently.
       const verifying = prior?.verification === 'self-reported' && (cell.verification ?? 'measured') === 'measured';
       if (prior?.status === 'completed' && !verifying && !opts.replace) {
@@ -140,18 +146,30 @@ export class Store {
         this.db.delete(schema.metrics).where(eq(schema.metrics.cellId, cell.id)).run();
         this.db.delete(schema.models).where(eq(schema.models.cellId, cell.id)).run();
         const { id: _id, ...rest } = cell;
-        this.db.update(schema.cells).set({ error: null, verification: 'measured', ...rest }).where(eq(schema.cells.id, cell.id)).run();
+        this.db
+          .update(schema.cells)
+          .set({ error: null, verification: 'measured', ...rest })
+          .where(eq(schema.cells.id, cell.id))
+          .run();
       } else {
         this.db.insert(schema.cells).values(cell).run();
       }
       if (metrics.length) {
-        this.db.insert(schema.metrics).values(metrics.map((m) => ({ ...m, cellId: cell.id }))).run();
+        this.db
+          .insert(schema.metrics)
+          .values(metrics.map((m) => ({ ...m, cellId: cell.id })))
+          .run();
       }
       if (model) {
-        if (model.cellId !== cell.id) throw new Error(`Store: model row for cell ${model.cellId} given with cell ${cell.id}`);
+        if (model.cellId !== cell.id)
+          throw new Error(`Store: model row for cell ${model.cellId} given with cell ${cell.id}`);
         this.db.insert(schema.models).values(model).run();
       }
-      this.db.insert(schema.measurements).values(measurementOf(cell, metrics, opts.night)).onConflictDoNothing().run();
+      this.db
+        .insert(schema.measurements)
+        .values(measurementOf(cell, metrics, opts.night))
+        .onConflictDoNothing()
+        .run();
     });
   }
 
@@ -183,12 +201,21 @@ export class Store {
   evaluationsOf(cellId: string): EvaluationRow[] {
     if (!this.hasTable('evaluations')) return [];
     const { evaluations } = schema;
-    return this.db.select().from(evaluations).where(eq(evaluations.cellId, cellId)).orderBy(asc(evaluations.createdAt), asc(evaluations.id)).all();
+    return this.db
+      .select()
+      .from(evaluations)
+      .where(eq(evaluations.cellId, cellId))
+      .orderBy(asc(evaluations.createdAt), asc(evaluations.id))
+      .all();
   }
 
   listEvaluations(): EvaluationRow[] {
     if (!this.hasTable('evaluations')) return [];
-    return this.db.select().from(schema.evaluations).orderBy(asc(schema.evaluations.createdAt), asc(schema.evaluations.id)).all();
+    return this.db
+      .select()
+      .from(schema.evaluations)
+      .orderBy(asc(schema.evaluations.createdAt), asc(schema.evaluations.id))
+      .all();
   }
 
   /** Status of each given cell id that has ended; ids absent from the map have not. */
@@ -226,7 +253,12 @@ export class Store {
   }
 
   metricsOf(cellId: string): MetricRow[] {
-    return this.db.select().from(schema.metrics).where(eq(schema.metrics.cellId, cellId)).orderBy(asc(schema.metrics.name)).all();
+    return this.db
+      .select()
+      .from(schema.metrics)
+      .where(eq(schema.metrics.cellId, cellId))
+      .orderBy(asc(schema.metrics.name))
+      .all();
   }
 
   /** Cells with their metrics, optionally filtered, oldest first. */
@@ -235,7 +267,13 @@ export class Store {
   }
 
   putSource(source: NewSource): void {
-    this.writing(() => this.db.insert(schema.sources).values(source).onConflictDoUpdate({ target: schema.sources.id, set: source }).run());
+    this.writing(() =>
+      this.db
+        .insert(schema.sources)
+        .values(source)
+        .onConflictDoUpdate({ target: schema.sources.id, set: source })
+        .run(),
+    );
   }
 
   getSource(id: string): SourceRow | undefined {
@@ -315,7 +353,12 @@ export class Store {
     const keep = (name: string) => !wanted || wanted.some((w) => (w.endsWith('/') ? name.startsWith(w) : name === w));
     for (let i = 0; i < cells.length; i += 500) {
       const ids = cells.slice(i, i + 500).map((c) => c.id);
-      const rows = this.db.select().from(schema.metrics).where(inArray(schema.metrics.cellId, ids)).orderBy(asc(schema.metrics.name)).all();
+      const rows = this.db
+        .select()
+        .from(schema.metrics)
+        .where(inArray(schema.metrics.cellId, ids))
+        .orderBy(asc(schema.metrics.name))
+        .all();
       for (const m of rows) if (keep(m.name)) byCell.set(m.cellId, [...(byCell.get(m.cellId) ?? []), m]);
     }
     return cells.map((c) => ({ ...c, metrics: byCell.get(c.id) ?? [] }));

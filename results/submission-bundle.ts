@@ -76,10 +76,13 @@ export function parseSubmission(input: unknown, origin = 'submission'): Submissi
   const s = r.data;
   checkEntrySources(s.entry.sources, origin);
   const entryFile = s.entry.sources.files.find((f) => f.path === s.entry.sources.entry);
-  if (entryFile && entryFile.sha256 !== s.entry.sha256) throw new Error(`${origin}: entry.sha256 is not the sha256 of entry.sources' entry file (${entryFile.sha256})`);
+  if (entryFile && entryFile.sha256 !== s.entry.sha256)
+    throw new Error(`${origin}: entry.sha256 is not the sha256 of entry.sources' entry file (${entryFile.sha256})`);
   for (const [i, c] of s.cells.entries()) {
-    if (hashOf(c.spec) !== c.id) throw new Error(`${origin}: cells.${i}.id ${c.id} does not match the hash of its spec (${hashOf(c.spec)})`);
-    if (c.methodId !== s.entry.id) throw new Error(`${origin}: cells.${i}.methodId '${c.methodId}' is not the submitted entry '${s.entry.id}'`);
+    if (hashOf(c.spec) !== c.id)
+      throw new Error(`${origin}: cells.${i}.id ${c.id} does not match the hash of its spec (${hashOf(c.spec)})`);
+    if (c.methodId !== s.entry.id)
+      throw new Error(`${origin}: cells.${i}.methodId '${c.methodId}' is not the submitted entry '${s.entry.id}'`);
   }
   return s;
 }

@@ -30,7 +30,12 @@ export function gaussianKernel1d(sigma: number, truncate = 4): Float64Array {
 }
 
 /** skimage.filters.gaussian(img, sigma, multichannel=True): each channel separately, rows then columns. */
-export function gaussianFilter(img: FloatImage, sigma: number, border: (i: number, n: number) => number = nearest, truncate = 4): FloatImage {
+export function gaussianFilter(
+  img: FloatImage,
+  sigma: number,
+  border: (i: number, n: number) => number = nearest,
+  truncate = 4,
+): FloatImage {
   const k = gaussianKernel1d(sigma, truncate);
   const r = (k.length - 1) / 2;
   const { h, w, c } = img;
@@ -65,7 +70,8 @@ export function filter2D(img: FloatImage, kernel: Float64Array, ksize: number): 
         let s = 0;
         for (let i = -r; i <= r; i++) {
           const yy = reflect101(y + i, h);
-          for (let j = -r; j <= r; j++) s += kernel[(i + r) * ksize + (j + r)] * img.data[(yy * w + reflect101(x + j, w)) * c + ch];
+          for (let j = -r; j <= r; j++)
+            s += kernel[(i + r) * ksize + (j + r)] * img.data[(yy * w + reflect101(x + j, w)) * c + ch];
         }
         out.data[(y * w + x) * c + ch] = s;
       }
@@ -128,7 +134,8 @@ export function clippedZoom(img: FloatImage, z: number): FloatImage {
       const dx = fx - x0;
       for (let k = 0; k < c; k++) {
         out.data[(oy * img.w + ox) * c + k] =
-          (1 - dy) * ((1 - dx) * at(y0, x0, k) + dx * at(y0, x1, k)) + dy * ((1 - dx) * at(y1, x0, k) + dx * at(y1, x1, k));
+          (1 - dy) * ((1 - dx) * at(y0, x0, k) + dx * at(y0, x1, k)) +
+          dy * ((1 - dx) * at(y1, x0, k) + dx * at(y1, x1, k));
       }
     }
   }

@@ -96,11 +96,15 @@ export function frostTextures(scale: number, opts: FrostOptions = {}): Promise<T
       for (const f of files) {
         const path = join(dir, f.name);
         if (!existsSync(path)) {
-          if (opts.download === false) throw new Error(`frost corruption: ${path} is missing; put frost1.png … frost5.jpg in ${dir} (or set RFTBENCH_FROST_DIR), or allow downloads`);
+          if (opts.download === false)
+            throw new Error(
+              `frost corruption: ${path} is missing; put frost1.png … frost5.jpg in ${dir} (or set RFTBENCH_FROST_DIR), or allow downloads`,
+            );
           await downloadToFile(`${BASE_URL}/${f.name}`, path, { algorithm: 'sha256', hex: f.sha256 });
         } else {
           const digest = await fileDigest(path, 'sha256');
-          if (digest !== f.sha256) throw new Error(`frost corruption: ${path} has sha256 ${digest}, expected ${f.sha256}`);
+          if (digest !== f.sha256)
+            throw new Error(`frost corruption: ${path} has sha256 ${digest}, expected ${f.sha256}`);
         }
         const img = await decode(path);
         out.push(resizeLinear(img.rgb, img.h, img.w, scale));

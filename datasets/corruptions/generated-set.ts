@@ -19,18 +19,32 @@ export const CORRUPTION_CODE_VERSION = 1;
 export const GENERATED_SEED = 0;
 
 /** Corrupts every image of a split with one corruption and severity (pure; no caching). */
-export function corruptSplit(split: DataSplit, corruption: string, severity: number, seed = GENERATED_SEED, extras: CorruptExtras = {}): DataSplit {
+export function corruptSplit(
+  split: DataSplit,
+  corruption: string,
+  severity: number,
+  seed = GENERATED_SEED,
+  extras: CorruptExtras = {},
+): DataSplit {
   const per = split.shape[0] * split.shape[1] * split.shape[2];
   const images = new Uint8Array(split.images.length);
   const root = new Rng(seed);
   for (let i = 0; i < split.n; i++) {
     const rng = root.fork(`${corruption}/${severity}/${i}`);
-    images.set(corrupt(corruption, split.images.subarray(i * per, (i + 1) * per), split.shape, severity, rng, extras), i * per);
+    images.set(
+      corrupt(corruption, split.images.subarray(i * per, (i + 1) * per), split.shape, severity, rng, extras),
+      i * per,
+    );
   }
   return { images, labels: Int32Array.from(split.labels), n: split.n, shape: split.shape };
 }
 
-export function generatedCorruptionSet(base: Dataset, opts: FrostOptions = {}, selected?: Selection, seed = GENERATED_SEED): CorruptionDataset {
+export function generatedCorruptionSet(
+  base: Dataset,
+  opts: FrostOptions = {},
+  selected?: Selection,
+  seed = GENERATED_SEED,
+): CorruptionDataset {
   const id = `${base.id}-c`;
   const folder = join(dataRoot(opts), id);
   const version = `${base.version}+corruptions-v${CORRUPTION_CODE_VERSION}-seed${seed}`;
@@ -48,12 +62,20 @@ export function generatedCorruptionSet(base: Dataset, opts: FrostOptions = {}, s
       corruptions: BENCHMARK_CORRUPTIONS.filter((c) => IMPLEMENTED_CORRUPTIONS.includes(c)),
       extraCorruptions: EXTRA_CORRUPTIONS.filter((c) => IMPLEMENTED_CORRUPTIONS.includes(c)),
       loadOne: (corruption, severity) =>
-        cachedSplit({ folder, version, split: `${corruption}-${severity}` }, () => [], async () => {
-          const clean = await base.load('test');
-          const extras =
-            corruption === 'frost' ? { frost: await frostTextures(frostScale(Math.max(clean.shape[0], clean.shape[1])), opts) } : corruption === 'jpeg_compression' ? { jpeg: await jpegCodec() } : {};
-          return corruptSplit(clean, corruption, severity, seed, extras);
-        }),
+        cachedSplit(
+          { folder, version, split: `${corruption}-${severity}` },
+          () => [],
+          async () => {
+            const clean = await base.load('test');
+            const extras =
+              corruption === 'frost'
+                ? { frost: await frostTextures(frostScale(Math.max(clean.shape[0], clean.shape[1])), opts) }
+                : corruption === 'jpeg_compression'
+                  ? { jpeg: await jpegCodec() }
+                  : {};
+            return corruptSplit(clean, corruption, severity, seed, extras);
+          },
+        ),
       async prepare() {
         await base.load('test');
       },

@@ -10,7 +10,7 @@ export function rgb2hsv(r: number, g: number, b: number): [number, number, numbe
     if (r === v) h = (g - b) / delta;
     if (g === v) h = 2 + (b - r) / delta;
     if (b === v) h = 4 + (r - g) / delta;
-    h = ((h / 6) % 1 + 1) % 1;
+    h = (((h / 6) % 1) + 1) % 1;
   }
   return [h, s, v];
 }
@@ -22,11 +22,17 @@ export function hsv2rgb(h: number, s: number, v: number): [number, number, numbe
   const q = v * (1 - f * s);
   const t = v * (1 - (1 - f) * s);
   switch (hi) {
-    case 0: return [v, t, p];
-    case 1: return [q, v, p];
-    case 2: return [p, v, t];
-    case 3: return [p, q, v];
-    case 4: return [t, p, v];
-    default: return [v, p, q];
+    case 0:
+      return [v, t, p];
+    case 1:
+      return [q, v, p];
+    case 2:
+      return [p, v, t];
+    case 3:
+      return [p, q, v];
+    case 4:
+      return [t, p, v];
+    default:
+      return [v, p, q];
   }
 }

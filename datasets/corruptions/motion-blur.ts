@@ -5,7 +5,15 @@
  */
 
 /** Blurs 8-bit HWC bytes (c channels) and returns 8-bit bytes. */
-export function motionBlur(src: Uint8Array, h: number, w: number, c: number, radius: number, sigma: number, angleDeg: number): Uint8Array {
+export function motionBlur(
+  src: Uint8Array,
+  h: number,
+  w: number,
+  c: number,
+  radius: number,
+  sigma: number,
+  angleDeg: number,
+): Uint8Array {
   const width = 2 * Math.ceil(radius) + 1;
   const s = Math.max(Math.abs(sigma), 1e-12);
   const kernel = Float64Array.from({ length: width }, (_, i) => Math.exp(-(i * i) / (2 * s * s)));

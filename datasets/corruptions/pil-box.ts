@@ -41,7 +41,7 @@ function coefficients(inSize: number, outSize: number): { bounds: Int32Array; k:
 
 const clip8 = (v: number) => {
   const s = Math.floor(v / (1 << PRECISION_BITS));
-  return s < 0 ? 0 : s > 255 ? 255 : s;
+  return s < 0 ? 0 : Math.min(s, 255);
 };
 
 /** Resizes an 8-bit HWC image to (outH, outW) with PIL's BOX filter. */

@@ -7,7 +7,8 @@ import type { Rng } from '../../harness/rng.ts';
 export function plasmaFractal(rng: Rng, mapsize: number, wibbleDecay: number): Float64Array {
   if ((mapsize & (mapsize - 1)) !== 0) throw new Error(`plasma fractal: mapsize ${mapsize} is not a power of two`);
   const m = new Float64Array(mapsize * mapsize);
-  const at = (y: number, x: number) => (((y % mapsize) + mapsize) % mapsize) * mapsize + (((x % mapsize) + mapsize) % mapsize);
+  const at = (y: number, x: number) =>
+    (((y % mapsize) + mapsize) % mapsize) * mapsize + (((x % mapsize) + mapsize) % mapsize);
   let step = mapsize;
   let wibble = 100;
   const jitter = (v: number) => v / 4 + wibble * (2 * wibble * rng.next() - wibble);

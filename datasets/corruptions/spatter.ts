@@ -13,8 +13,10 @@ export function canny(src: Uint8Array, h: number, w: number, low: number, high: 
   const at = (y: number, x: number) => src[reflect101(y, h) * w + reflect101(x, w)];
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
-      gx[y * w + x] = at(y - 1, x + 1) + 2 * at(y, x + 1) + at(y + 1, x + 1) - at(y - 1, x - 1) - 2 * at(y, x - 1) - at(y + 1, x - 1);
-      gy[y * w + x] = at(y + 1, x - 1) + 2 * at(y + 1, x) + at(y + 1, x + 1) - at(y - 1, x - 1) - 2 * at(y - 1, x) - at(y - 1, x + 1);
+      gx[y * w + x] =
+        at(y - 1, x + 1) + 2 * at(y, x + 1) + at(y + 1, x + 1) - at(y - 1, x - 1) - 2 * at(y, x - 1) - at(y + 1, x - 1);
+      gy[y * w + x] =
+        at(y + 1, x - 1) + 2 * at(y + 1, x) + at(y + 1, x + 1) - at(y - 1, x - 1) - 2 * at(y - 1, x) - at(y - 1, x + 1);
     }
   const mag = Float64Array.from(gx, (v, i) => Math.abs(v) + Math.abs(gy[i]));
   const m = (y: number, x: number) => (y < 0 || y >= h || x < 0 || x >= w ? 0 : mag[y * w + x]);
@@ -64,7 +66,16 @@ export function distanceTransform(src: Uint8Array, h: number, w: number): Float6
   const c = 2.1969;
   const INF = 1e9;
   const d = Float64Array.from(src, (v) => (v === 0 ? 0 : INF));
-  const fwd: [number, number, number][] = [[-1, -2, c], [-1, 2, c], [-2, -1, c], [-2, 1, c], [-1, -1, b], [-1, 1, b], [-1, 0, a], [0, -1, a]];
+  const fwd: [number, number, number][] = [
+    [-1, -2, c],
+    [-1, 2, c],
+    [-2, -1, c],
+    [-2, 1, c],
+    [-1, -1, b],
+    [-1, 1, b],
+    [-1, 0, a],
+    [0, -1, a],
+  ];
   const pass = (mask: [number, number, number][], ys: number[], xs: number[]) => {
     for (const y of ys)
       for (const x of xs) {
@@ -81,7 +92,11 @@ export function distanceTransform(src: Uint8Array, h: number, w: number): Float6
   const ys = Array.from({ length: h }, (_, i) => i);
   const xs = Array.from({ length: w }, (_, i) => i);
   pass(fwd, ys, xs);
-  pass(fwd.map(([dy, dx, cost]) => [-dy, -dx, cost] as [number, number, number]), [...ys].reverse(), [...xs].reverse());
+  pass(
+    fwd.map(([dy, dx, cost]) => [-dy, -dx, cost] as [number, number, number]),
+    [...ys].reverse(),
+    [...xs].reverse(),
+  );
   return d;
 }
 
@@ -91,7 +106,8 @@ export function boxBlur3(a: Float64Array, h: number, w: number): Float64Array {
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += a[reflect101(y + dy, h) * w + reflect101(x + dx, w)];
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) s += a[reflect101(y + dy, h) * w + reflect101(x + dx, w)];
       out[y * w + x] = s / 9;
     }
   return out;
@@ -121,7 +137,9 @@ export function filter3u8(a: Uint8Array, h: number, w: number, k: readonly numbe
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += k[(dy + 1) * 3 + dx + 1] * a[reflect101(y + dy, h) * w + reflect101(x + dx, w)];
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++)
+          s += k[(dy + 1) * 3 + dx + 1] * a[reflect101(y + dy, h) * w + reflect101(x + dx, w)];
       out[y * w + x] = Math.min(255, Math.max(0, Math.round(s)));
     }
   return out;

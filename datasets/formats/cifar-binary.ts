@@ -16,7 +16,9 @@ const PIXELS = 32 * 32;
 export function parseCifarBinary(bytes: Uint8Array, labelBytes: 1 | 2, file: string): CifarRecords {
   const record = labelBytes + 3 * PIXELS;
   if (bytes.length === 0 || bytes.length % record !== 0) {
-    throw new Error(`${file}: ${bytes.length} bytes is not a whole number of ${record}-byte CIFAR records (truncated or not CIFAR-${labelBytes === 1 ? 10 : 100})`);
+    throw new Error(
+      `${file}: ${bytes.length} bytes is not a whole number of ${record}-byte CIFAR records (truncated or not CIFAR-${labelBytes === 1 ? 10 : 100})`,
+    );
   }
   const n = bytes.length / record;
   const images = new Uint8Array(n * 3 * PIXELS);

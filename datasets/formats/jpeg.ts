@@ -29,7 +29,10 @@ interface WasmInstance {
 }
 const Wasm = (
   globalThis as unknown as {
-    WebAssembly: { compile(bytes: Uint8Array): Promise<object>; Instance: new (module: object, imports: object) => WasmInstance };
+    WebAssembly: {
+      compile(bytes: Uint8Array): Promise<object>;
+      Instance: new (module: object, imports: object) => WasmInstance;
+    };
   }
 ).WebAssembly;
 
@@ -37,16 +40,24 @@ let decoder: Promise<MozJpegDecoder> | undefined;
 let messages: string[] = [];
 
 function codecDir(): string {
-  return createRequire(import.meta.url).resolve('@jsquash/jpeg/package.json').replace(/package\.json$/, 'codec/');
+  return createRequire(import.meta.url)
+    .resolve('@jsquash/jpeg/package.json')
+    .replace(/package\.json$/, 'codec/');
 }
 
 /**
  * Instantiates one of @jsquash/jpeg's emscripten codecs (`dec/mozjpeg_dec` or `enc/mozjpeg_enc`) from its
  * wasm file on disk, as Node needs it; `extra` adds module options (print hooks).
  */
-export async function instantiateMozjpeg<T>(name: 'dec/mozjpeg_dec' | 'enc/mozjpeg_enc', extra: Record<string, unknown> = {}): Promise<T> {
+export async function instantiateMozjpeg<T>(
+  name: 'dec/mozjpeg_dec' | 'enc/mozjpeg_enc',
+  extra: Record<string, unknown> = {},
+): Promise<T> {
   const wasm = await Wasm.compile(readFileSync(`${codecDir()}${name}.wasm`));
-  const module = name === 'dec/mozjpeg_dec' ? await import('@jsquash/jpeg/codec/dec/mozjpeg_dec.js') : await import('@jsquash/jpeg/codec/enc/mozjpeg_enc.js');
+  const module =
+    name === 'dec/mozjpeg_dec'
+      ? await import('@jsquash/jpeg/codec/dec/mozjpeg_dec.js')
+      : await import('@jsquash/jpeg/codec/enc/mozjpeg_enc.js');
   const factory = module.default as unknown as (opts: Record<string, unknown>) => Promise<T>;
   return factory({
     noInitialRun: true,
@@ -70,7 +81,8 @@ export function jpegDecoder(): Promise<MozJpegDecoder> {
 
 /** Decodes one JPEG to interleaved RGB. Call `await jpegDecoder()` first, or use `decodeJpeg`. */
 export function decodeJpegSync(codec: MozJpegDecoder, bytes: Uint8Array, file: string): RgbImage {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Error(`${file}: not a JPEG file (bad magic)`);
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8)
+    throw new Error(`${file}: not a JPEG file (bad magic)`);
   messages = [];
   let out: DecodedImage | null;
   try {
@@ -79,7 +91,8 @@ export function decodeJpegSync(codec: MozJpegDecoder, bytes: Uint8Array, file: s
     throw new Error(`${file}: cannot decode JPEG (${messages.join('; ') || (err as Error).message})`);
   }
   if (!out) throw new Error(`${file}: cannot decode JPEG (${messages.join('; ') || 'decoder returned nothing'})`);
-  if (messages.some((m) => m.includes('Premature end'))) throw new Error(`${file}: truncated JPEG (${messages.join('; ')})`);
+  if (messages.some((m) => m.includes('Premature end')))
+    throw new Error(`${file}: truncated JPEG (${messages.join('; ')})`);
   const n = out.width * out.height;
   const data = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {

@@ -16,7 +16,15 @@ export interface NpyHeader {
   itemSize: number;
 }
 
-export type NpyData = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+export type NpyData =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array;
 
 const ITEM: Record<string, { size: number; make: (b: ArrayBuffer, o: number, n: number) => NpyData }> = {
   u1: { size: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
@@ -42,7 +50,8 @@ function dtypeOf(descr: string, file: string) {
 /** Parses the header from the first bytes of a file (the whole file or at least its header). */
 export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
   const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new Error(`${file}: not a .npy file (bad magic)`);
+  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b))
+    throw new Error(`${file}: not a .npy file (bad magic)`);
   const major = bytes[6];
   if (major < 1 || major > 3) throw new Error(`${file}: unsupported .npy version ${major}.${bytes[7]}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -50,15 +59,22 @@ export function parseNpyHeader(bytes: Uint8Array, file: string): NpyHeader {
   if (!v1 && bytes.length < 12) throw new Error(`${file}: truncated .npy header`);
   const headerLen = v1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = v1 ? 10 : 12;
-  if (bytes.length < start + headerLen) throw new Error(`${file}: truncated .npy header (needs ${start + headerLen} bytes, has ${bytes.length})`);
+  if (bytes.length < start + headerLen)
+    throw new Error(`${file}: truncated .npy header (needs ${start + headerLen} bytes, has ${bytes.length})`);
   const dict = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(dict)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(dict)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(dict)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) throw new Error(`${file}: malformed .npy header '${dict.trim()}'`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    throw new Error(`${file}: malformed .npy header '${dict.trim()}'`);
   if (fortran === 'True') throw new Error(`${file}: Fortran-order arrays are not supported`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${file}: bad shape (${shapeText}) in the .npy header`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0))
+    throw new Error(`${file}: bad shape (${shapeText}) in the .npy header`);
   return { descr, shape, dataOffset: start + headerLen, itemSize: dtypeOf(descr, file).size };
 }
 
@@ -72,7 +88,10 @@ export function parseNpy(bytes: Uint8Array, file: string): { header: NpyHeader; 
   const n = elementCount(header.shape);
   const need = n * header.itemSize;
   const have = bytes.length - header.dataOffset;
-  if (have < need) throw new Error(`${file}: truncated: shape (${header.shape.join(', ')}) needs ${need} data bytes, the file has ${have}`);
+  if (have < need)
+    throw new Error(
+      `${file}: truncated: shape (${header.shape.join(', ')}) needs ${need} data bytes, the file has ${have}`,
+    );
   // A real copy (Buffer.slice would be a view), so multi-byte views start aligned at offset 0.
   const raw = new Uint8Array(bytes.subarray(header.dataOffset, header.dataOffset + need));
   return { header, data: dtypeOf(header.descr, file).make(raw.buffer, 0, n) };
@@ -89,8 +108,12 @@ export function readNpyRows(file: string, first: number, count: number): { heade
     const rows = header.shape[0] ?? 1;
     const rowBytes = (elementCount(header.shape) / Math.max(1, rows)) * header.itemSize;
     const need = header.dataOffset + elementCount(header.shape) * header.itemSize;
-    if (size < need) throw new Error(`${file}: truncated: shape (${header.shape.join(', ')}) needs ${need} bytes, the file has ${size}`);
-    if (first < 0 || count < 0 || first + count > rows) throw new Error(`${file}: rows ${first}..${first + count - 1} outside 0..${rows - 1}`);
+    if (size < need)
+      throw new Error(
+        `${file}: truncated: shape (${header.shape.join(', ')}) needs ${need} bytes, the file has ${size}`,
+      );
+    if (first < 0 || count < 0 || first + count > rows)
+      throw new Error(`${file}: rows ${first}..${first + count - 1} outside 0..${rows - 1}`);
     const bytes = new Uint8Array(count * rowBytes);
     let done = 0;
     while (done < bytes.length) {

@@ -39,11 +39,16 @@ function matElement(type: number, data: Uint8Array, small = true): Buffer {
 function encodeValues(storage: keyof typeof MI_TYPE, values: ArrayLike<number>): Uint8Array {
   const arr = Array.from(values);
   switch (storage) {
-    case 'uint8': return Uint8Array.from(arr);
-    case 'int8': return new Uint8Array(Int8Array.from(arr).buffer);
-    case 'int32': return new Uint8Array(Int32Array.from(arr).buffer);
-    case 'uint32': return new Uint8Array(Uint32Array.from(arr).buffer);
-    case 'double': return new Uint8Array(Float64Array.from(arr).buffer);
+    case 'uint8':
+      return Uint8Array.from(arr);
+    case 'int8':
+      return new Uint8Array(Int8Array.from(arr).buffer);
+    case 'int32':
+      return new Uint8Array(Int32Array.from(arr).buffer);
+    case 'uint32':
+      return new Uint8Array(Uint32Array.from(arr).buffer);
+    case 'double':
+      return new Uint8Array(Float64Array.from(arr).buffer);
   }
 }
 
@@ -80,9 +85,12 @@ export function writeMatV5(vars: MatVar[], { compress = false } = {}): Buffer {
 /** Column-major values of an NHWC uint8 array, as MATLAB stores X [H, W, C, N]. */
 export function toColumnMajor(nhwc: Uint8Array, n: number, h: number, w: number, c: number): Uint8Array {
   const out = new Uint8Array(nhwc.length);
-  for (let i = 0; i < n; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) {
-    out[y + h * (x + w * (k + c * i))] = nhwc[((i * h + y) * w + x) * c + k];
-  }
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < c; k++) {
+          out[y + h * (x + w * (k + c * i))] = nhwc[((i * h + y) * w + x) * c + k];
+        }
   return out;
 }
 
@@ -93,7 +101,7 @@ export function writeNpy(descr: string, shape: number[], data: Uint8Array, versi
   let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const prefix = version === 1 ? 10 : 12;
   const total = Math.ceil((prefix + dict.length + 1) / 64) * 64; // numpy pads to 64 bytes
-  dict = dict.padEnd(total - prefix - 1, ' ') + '\n';
+  dict = `${dict.padEnd(total - prefix - 1, ' ')}\n`;
   const head = Buffer.alloc(prefix);
   Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]).copy(head);
   if (version === 1) head.writeUInt16LE(dict.length, 8);
@@ -116,7 +124,12 @@ function jpegEncoder(): Promise<MozJpegEncoder> {
 }
 
 /** Encodes interleaved RGB as a baseline JPEG; `gray` writes a one-channel (grayscale) JPEG of the R plane. */
-export async function writeJpeg(width: number, height: number, rgb: Uint8Array, { quality = 95, gray = false } = {}): Promise<Buffer> {
+export async function writeJpeg(
+  width: number,
+  height: number,
+  rgb: Uint8Array,
+  { quality = 95, gray = false } = {},
+): Promise<Buffer> {
   const rgba = new Uint8ClampedArray(width * height * 4);
   for (let i = 0; i < width * height; i++) {
     rgba[4 * i] = rgb[3 * i];
@@ -125,9 +138,22 @@ export async function writeJpeg(width: number, height: number, rgb: Uint8Array, 
     rgba[4 * i + 3] = 255;
   }
   const options = {
-    quality, baseline: true, arithmetic: false, progressive: false, optimize_coding: true, smoothing: 0,
-    color_space: gray ? 1 : 3, quant_table: 3, trellis_multipass: false, trellis_opt_zero: false, trellis_opt_table: false,
-    trellis_loops: 1, auto_subsample: true, chroma_subsample: 2, separate_chroma_quality: false, chroma_quality: quality,
+    quality,
+    baseline: true,
+    arithmetic: false,
+    progressive: false,
+    optimize_coding: true,
+    smoothing: 0,
+    color_space: gray ? 1 : 3,
+    quant_table: 3,
+    trellis_multipass: false,
+    trellis_opt_zero: false,
+    trellis_opt_table: false,
+    trellis_loops: 1,
+    auto_subsample: true,
+    chroma_subsample: 2,
+    separate_chroma_quality: false,
+    chroma_quality: quality,
   };
   return Buffer.from((await jpegEncoder()).encode(rgba, width, height, options));
 }

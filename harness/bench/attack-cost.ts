@@ -23,7 +23,10 @@ export interface AttackCostRow {
 
 const ITERATIONS = 10;
 
-export async function benchAttackCost(c: ModelCase, { batch, time }: { batch: number; time: number }): Promise<AttackCostRow[]> {
+export async function benchAttackCost(
+  c: ModelCase,
+  { batch, time }: { batch: number; time: number },
+): Promise<AttackCostRow[]> {
   const model = buildModel(c.spec, 1).eval();
   const [h, w, ch] = c.spec.inputShape;
   const x = tf.randomUniform([batch, h, w, ch], 0, 1, 'float32', 7) as tf.Tensor4D;
@@ -31,13 +34,28 @@ export async function benchAttackCost(c: ModelCase, { batch, time }: { batch: nu
   // Labels = the model's own predictions: APGD (like the reference) only attacks correctly classified points.
   const y = tf.tidy(() => tf.cast(tf.argMax(logits(x), 1), 'int32')) as tf.Tensor1D;
   const attacks: [string, Attack][] = [
-    [`PGD (${ITERATIONS} steps)`, pgd({ eps: 8 / 255, alpha: 2 / 255, steps: ITERATIONS, restarts: 1, randomStart: true, norm: 'Linf' })],
+    [
+      `PGD (${ITERATIONS} steps)`,
+      pgd({ eps: 8 / 255, alpha: 2 / 255, steps: ITERATIONS, restarts: 1, randomStart: true, norm: 'Linf' }),
+    ],
     [`APGD-CE (${ITERATIONS} iterations)`, apgd({ nIter: ITERATIONS })],
     [`APGD-T (${ITERATIONS} iterations, 1 target)`, apgdT({ nIter: ITERATIONS, nTargetClasses: 1 })],
   ];
-  const bench = new Bench({ name: `attack cost ${c.name}`, time, warmup: true, warmupIterations: 1, warmupTime: 0, iterations: 2, throws: true });
+  const bench = new Bench({
+    name: `attack cost ${c.name}`,
+    time,
+    warmup: true,
+    warmupIterations: 1,
+    warmupTime: 0,
+    iterations: 2,
+    throws: true,
+  });
   bench.add('forward+backward', () => {
-    tf.tidy(() => tf.grad((z: tf.Tensor) => tf.sum(crossEntropy(logits(z as tf.Tensor4D), y, 'none')))(x).dataSync());
+    tf.tidy(() =>
+      tf
+        .grad((z: tf.Tensor) => tf.sum(crossEntropy(logits(z as tf.Tensor4D), y, 'none')))(x)
+        .dataSync(),
+    );
   });
   for (const [name, attack] of attacks) bench.add(name, () => tf.dispose(attack.run(logits, x, y, 1).xAdv));
   await bench.run();
@@ -46,7 +64,9 @@ export async function benchAttackCost(c: ModelCase, { batch, time }: { batch: nu
     return r.state === 'completed' ? r.latency.mean : NaN;
   };
   const base = mean('forward+backward');
-  const rows: AttackCostRow[] = [{ model: c.name, batch, task: 'forward+backward', msPerIteration: base, relativeToGradient: 1 }];
+  const rows: AttackCostRow[] = [
+    { model: c.name, batch, task: 'forward+backward', msPerIteration: base, relativeToGradient: 1 },
+  ];
   for (const [name] of attacks) {
     const per = mean(name) / ITERATIONS;
     rows.push({ model: c.name, batch, task: name, msPerIteration: per, relativeToGradient: per / base });

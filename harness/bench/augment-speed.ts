@@ -26,7 +26,13 @@ export interface AugmentSpeedRow {
 }
 
 /** The model a 224 px batch feeds (the TWINS protocol's ResNet-50); its step is estimated, not measured here. */
-const RESNET50_224: ModelSpec = { arch: 'resnet50', numClasses: 1000, inputShape: [224, 224, 3], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+const RESNET50_224: ModelSpec = {
+  arch: 'resnet50',
+  numClasses: 1000,
+  inputShape: [224, 224, 3],
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+};
 
 interface AugmentCase {
   name: string;
@@ -68,15 +74,40 @@ export const AUGMENT_CASES: AugmentCase[] = [
   },
 ];
 
-export async function benchAugmentation({ time, batch = 128 }: { time: number; batch?: number }): Promise<AugmentSpeedRow[]> {
-  const bench = new Bench({ name: 'augmentation', time, warmup: true, warmupIterations: 1, warmupTime: 0, iterations: 3, throws: true });
+export async function benchAugmentation({
+  time,
+  batch = 128,
+}: {
+  time: number;
+  batch?: number;
+}): Promise<AugmentSpeedRow[]> {
+  const bench = new Bench({
+    name: 'augmentation',
+    time,
+    warmup: true,
+    warmupIterations: 1,
+    warmupTime: 0,
+    iterations: 3,
+    throws: true,
+  });
   const rng = new Rng(1);
   const idx = Int32Array.from({ length: batch }, (_, i) => i);
   for (const c of AUGMENT_CASES) {
     const [h, w, ch] = c.inShape;
     const images = Uint8Array.from({ length: batch * h * w * ch }, () => rng.int(256));
-    const pipeline: BatchPipeline = { inShape: c.inShape, outShape: c.outShape, seed: 0, ...(c.augment ? { augment: c.augment } : {}) };
-    const split: DataSplit = { images, labels: new Int32Array(batch), n: batch, shape: c.inShape, ...(c.augment ? { pipeline } : {}) };
+    const pipeline: BatchPipeline = {
+      inShape: c.inShape,
+      outShape: c.outShape,
+      seed: 0,
+      ...(c.augment ? { augment: c.augment } : {}),
+    };
+    const split: DataSplit = {
+      images,
+      labels: new Int32Array(batch),
+      n: batch,
+      shape: c.inShape,
+      ...(c.augment ? { pipeline } : {}),
+    };
     let epoch = 0;
     // A new epoch each call: new draws, as training makes them; the tensor is made and freed as in fit.
     bench.add(c.name, () => {
@@ -87,7 +118,13 @@ export async function benchAugmentation({ time, batch = 128 }: { time: number; b
   await bench.run();
   return bench.tasks.map((t, i) => {
     const ms = t.result.state === 'completed' ? t.result.latency.mean : NaN;
-    return { transform: t.name, batch, imagesPerSecond: (batch * 1000) / ms, msPerBatch: ms, feeds: AUGMENT_CASES[i].feeds };
+    return {
+      transform: t.name,
+      batch,
+      imagesPerSecond: (batch * 1000) / ms,
+      msPerBatch: ms,
+      feeds: AUGMENT_CASES[i].feeds,
+    };
   });
 }
 
@@ -98,6 +135,7 @@ export async function benchAugmentation({ time, batch = 128 }: { time: number; b
 export function trainingStepFor(rows: readonly AugmentSpeedRow[], resnet18PerSecond: number): Map<string, number> {
   const ratio = modelMacs(REFERENCE_CASE.spec).macs / modelMacs(RESNET50_224).macs;
   const out = new Map<string, number>();
-  for (const r of rows) out.set(r.feeds, r.feeds.startsWith('resnet18') ? resnet18PerSecond : resnet18PerSecond * ratio);
+  for (const r of rows)
+    out.set(r.feeds, r.feeds.startsWith('resnet18') ? resnet18PerSecond : resnet18PerSecond * ratio);
   return out;
 }

@@ -18,7 +18,10 @@ export interface EvalWorkersRow {
   sameResults: boolean;
 }
 
-export async function benchEvaluationWorkers(cases: readonly ModelCase[], { workers, threads, batchesPerWorker = 3 }: { workers: number; threads: number; batchesPerWorker?: number }): Promise<EvalWorkersRow[]> {
+export async function benchEvaluationWorkers(
+  cases: readonly ModelCase[],
+  { workers, threads, batchesPerWorker = 3 }: { workers: number; threads: number; batchesPerWorker?: number },
+): Promise<EvalWorkersRow[]> {
   const rows: EvalWorkersRow[] = [];
   for (const c of cases) {
     const model = buildModel(c.spec, 1);
@@ -26,9 +29,21 @@ export async function benchEvaluationWorkers(cases: readonly ModelCase[], { work
     const [h, w, ch] = c.spec.inputShape;
     const n = c.batch * workers * batchesPerWorker;
     const rng = new Rng(9);
-    const test = { images: Uint8Array.from({ length: n * h * w * ch }, () => rng.int(256)), labels: Int32Array.from({ length: n }, () => rng.int(c.spec.numClasses)), n, shape: c.spec.inputShape };
+    const test = {
+      images: Uint8Array.from({ length: n * h * w * ch }, () => rng.int(256)),
+      labels: Int32Array.from({ length: n }, () => rng.int(c.spec.numClasses)),
+      n,
+      shape: c.spec.inputShape,
+    };
     const eps = 8 / 255;
-    const opts = (k: number, points = n): PoolOptions => ({ n: points, batchSize: c.batch, attack: { id: 'pgd', options: { norm: 'Linf', eps, alpha: eps / 4, steps: 10, restarts: 1, randomStart: true } }, threat: { norm: 'Linf', eps }, seed: 1, workers: k });
+    const opts = (k: number, points = n): PoolOptions => ({
+      n: points,
+      batchSize: c.batch,
+      attack: { id: 'pgd', options: { norm: 'Linf', eps, alpha: eps / 4, steps: 10, restarts: 1, randomStart: true } },
+      threat: { norm: 'Linf', eps },
+      seed: 1,
+      workers: k,
+    });
     try {
       // Start the workers (and compile their kernels) on a small evaluation first.
       await attackAccuracyInWorkers(model, test, opts(workers, c.batch * workers));
@@ -38,9 +53,25 @@ export async function benchEvaluationWorkers(cases: readonly ModelCase[], { work
       t0 = performance.now();
       const pooled = await attackAccuracyInWorkers(model, test, opts(workers));
       const pooledSeconds = (performance.now() - t0) / 1000;
-      const same = pooled.robust === inThread.robust && pooled.clean === inThread.clean && pooled.robustFlags.every((f, i) => f === inThread.robustFlags[i]) && JSON.stringify(pooled.stats) === JSON.stringify(inThread.stats);
-      rows.push({ model: c.name, mode: `this thread, ${threads} backend threads`, points: n, imagesPerSecond: n / inThreadSeconds, sameResults: true });
-      rows.push({ model: c.name, mode: `${workers} workers x 1 backend thread`, points: n, imagesPerSecond: n / pooledSeconds, sameResults: same });
+      const same =
+        pooled.robust === inThread.robust &&
+        pooled.clean === inThread.clean &&
+        pooled.robustFlags.every((f, i) => f === inThread.robustFlags[i]) &&
+        JSON.stringify(pooled.stats) === JSON.stringify(inThread.stats);
+      rows.push({
+        model: c.name,
+        mode: `this thread, ${threads} backend threads`,
+        points: n,
+        imagesPerSecond: n / inThreadSeconds,
+        sameResults: true,
+      });
+      rows.push({
+        model: c.name,
+        mode: `${workers} workers x 1 backend thread`,
+        points: n,
+        imagesPerSecond: n / pooledSeconds,
+        sameResults: same,
+      });
     } finally {
       model.dispose();
     }

@@ -28,11 +28,21 @@ export interface ModelCase {
 }
 
 export const MODEL_CASES: ModelCase[] = [
-  { name: 'small-resnet 28x28x1', batch: 128, spec: { arch: 'small-resnet', numClasses: 10, inputShape: [28, 28, 1], mean: [0.286], std: [0.353] } },
+  {
+    name: 'small-resnet 28x28x1',
+    batch: 128,
+    spec: { arch: 'small-resnet', numClasses: 10, inputShape: [28, 28, 1], mean: [0.286], std: [0.353] },
+  },
   {
     name: 'resnet18 32x32x3',
     batch: 32,
-    spec: { arch: 'resnet18', numClasses: 10, inputShape: [32, 32, 3], mean: [0.4914, 0.4822, 0.4465], std: [0.2471, 0.2435, 0.2616] },
+    spec: {
+      arch: 'resnet18',
+      numClasses: 10,
+      inputShape: [32, 32, 3],
+      mean: [0.4914, 0.4822, 0.4465],
+      std: [0.2471, 0.2435, 0.2616],
+    },
   },
 ];
 
@@ -48,9 +58,20 @@ export async function benchModelSteps(
     const optimizer = sgd(model, { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
     const [h, w, ch] = c.spec.inputShape;
     const x = tf.randomUniform([batch, h, w, ch], 0, 1, 'float32', 7) as tf.Tensor4D;
-    const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % c.spec.numClasses), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % c.spec.numClasses),
+      'int32',
+    );
     const oneStep = pgd({ eps: 8 / 255, alpha: 2 / 255, steps: 1, randomStart: false, restarts: 1, norm: 'Linf' });
-    const bench = new Bench({ name: `${backend} ${c.name}`, time, warmup: true, warmupIterations: 1, warmupTime: 0, iterations: 2, throws: true });
+    const bench = new Bench({
+      name: `${backend} ${c.name}`,
+      time,
+      warmup: true,
+      warmupIterations: 1,
+      warmupTime: 0,
+      iterations: 2,
+      throws: true,
+    });
     bench
       .add('train step', () => {
         model.train();

@@ -21,12 +21,25 @@ export interface PeerRow {
 const SCRIPT = fileURLToPath(new URL('./peer/torch_steps.py', import.meta.url));
 
 /** PyTorch's rows, or the reason it could not run. */
-export function torchSteps(cases: readonly ModelCase[], threads: number, seconds: number): { rows: Record<string, number>; skipped?: string; version?: string } {
+export function torchSteps(
+  cases: readonly ModelCase[],
+  threads: number,
+  seconds: number,
+): { rows: Record<string, number>; skipped?: string; version?: string } {
   const PYTHON = process.env.RFTBENCH_PYTHON ?? '/usr/bin/python3';
   const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { rows: {}, skipped: `PyTorch is not available to ${PYTHON} (apt-get install python3-torch): ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}` };
-  const args = cases.map((c) => `${c.name}:${c.spec.arch}:${c.spec.inputShape.join(':')}:${c.spec.numClasses}:${c.batch}`);
-  const run = spawnSync(PYTHON, [SCRIPT, String(threads), String(seconds), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (probe.status !== 0)
+    return {
+      rows: {},
+      skipped: `PyTorch is not available to ${PYTHON} (apt-get install python3-torch): ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`,
+    };
+  const args = cases.map(
+    (c) => `${c.name}:${c.spec.arch}:${c.spec.inputShape.join(':')}:${c.spec.numClasses}:${c.batch}`,
+  );
+  const run = spawnSync(PYTHON, [SCRIPT, String(threads), String(seconds), ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   if (run.status !== 0) return { rows: {}, skipped: `the PyTorch side failed: ${run.stderr.trim().split('\n').pop()}` };
   const rows: Record<string, number> = {};
   for (const line of run.stdout.trim().split('\n')) {
@@ -36,13 +49,25 @@ export function torchSteps(cases: readonly ModelCase[], threads: number, seconds
   return { rows, version: probe.stdout.trim() };
 }
 
-export async function benchPeer(backend: string, threads: number, cases: readonly ModelCase[], { time }: { time: number }): Promise<{ rows: PeerRow[]; torch?: string; skipped?: string }> {
+export async function benchPeer(
+  backend: string,
+  threads: number,
+  cases: readonly ModelCase[],
+  { time }: { time: number },
+): Promise<{ rows: PeerRow[]; torch?: string; skipped?: string }> {
   // Ours first, then PyTorch right after, so both see the same machine state.
   const ours = await benchModelSteps(backend, [...cases], { time });
   const torch = torchSteps(cases, threads, Math.max(1, time / 1000));
   const rows = ours.map((r) => {
     const t = torch.rows[`${r.model}|${r.task}`] ?? null;
-    return { model: r.model, batch: r.batch, task: r.task, oursImagesPerSecond: r.imagesPerSecond, torchImagesPerSecond: t, ratio: t ? r.imagesPerSecond / t : null };
+    return {
+      model: r.model,
+      batch: r.batch,
+      task: r.task,
+      oursImagesPerSecond: r.imagesPerSecond,
+      torchImagesPerSecond: t,
+      ratio: t ? r.imagesPerSecond / t : null,
+    };
   });
   return { rows, torch: torch.version, skipped: torch.skipped };
 }

@@ -17,18 +17,36 @@ const SavedSchema = z.object({
   savedAt: z.string(),
   backend: z.string(),
   threads: z.number(),
-  rows: z.array(z.object({ backend: z.string(), model: z.string(), batch: z.number(), task: z.string(), imagesPerSecond: z.number() })),
+  rows: z.array(
+    z.object({
+      backend: z.string(),
+      model: z.string(),
+      batch: z.number(),
+      task: z.string(),
+      imagesPerSecond: z.number(),
+    }),
+  ),
 });
 export type SavedThroughput = z.infer<typeof SavedSchema>;
 
 export const savedThroughputPath = (dataDir?: string) => join(dataRoot({ dataDir }), 'bench', 'throughput.json');
 
-export function saveThroughput(rows: readonly ThroughputRow[], env: { backend: string; threads: number }, dataDir?: string): string {
+export function saveThroughput(
+  rows: readonly ThroughputRow[],
+  env: { backend: string; threads: number },
+  dataDir?: string,
+): string {
   const path = savedThroughputPath(dataDir);
   const value: SavedThroughput = {
     savedAt: new Date().toISOString(),
     ...env,
-    rows: rows.map(({ backend, model, batch, task, imagesPerSecond }) => ({ backend, model, batch, task, imagesPerSecond })),
+    rows: rows.map(({ backend, model, batch, task, imagesPerSecond }) => ({
+      backend,
+      model,
+      batch,
+      task,
+      imagesPerSecond,
+    })),
   };
   writeJsonAtomic(path, value);
   return path;
@@ -45,8 +63,14 @@ export function savedReferenceThroughput(
   try {
     saved = SavedSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch (err) {
-    throw new Error(`${path}: not a saved bench result (${(err as Error).message.split('\n')[0]}); run rftbench bench again or delete it`);
+    throw new Error(
+      `${path}: not a saved bench result (${(err as Error).message.split('\n')[0]}); run rftbench bench again or delete it`,
+    );
   }
-  const row = saved.rows.find((r) => r.backend === backend && r.model === REFERENCE_CASE.name && r.task === REFERENCE_TASK);
-  return row ? { imagesPerSecond: row.imagesPerSecond, savedAt: saved.savedAt, threads: saved.threads, path } : undefined;
+  const row = saved.rows.find(
+    (r) => r.backend === backend && r.model === REFERENCE_CASE.name && r.task === REFERENCE_TASK,
+  );
+  return row
+    ? { imagesPerSecond: row.imagesPerSecond, savedAt: saved.savedAt, threads: saved.threads, path }
+    : undefined;
 }

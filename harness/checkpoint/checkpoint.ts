@@ -52,7 +52,11 @@ function fromSafeTensor(name: string, s: SafeTensor, layout: Layout, file: strin
     const ints = intValues(s);
     const bad = ints.findIndex((x) => x > 2147483647n || x < -2147483648n);
     if (bad >= 0) throw new Error(`${file}: tensor ${name} holds ${ints[bad]}, beyond the int32 range rftbench loads`);
-    t = tf.tensor(Int32Array.from(ints, (x) => Number(x)), s.shape, 'int32');
+    t = tf.tensor(
+      Int32Array.from(ints, (x) => Number(x)),
+      s.shape,
+      'int32',
+    );
   }
   const perm = FROM_TORCH[layout];
   if (!perm) return t;
@@ -72,7 +76,12 @@ export interface CheckpointOptions {
 }
 
 /** Writes atomically (see atomic-write.ts: a failure leaves the previous file intact) and returns the file's sha256. */
-export function saveCheckpoint(path: string, module: Module, metadata: Record<string, unknown>, opts: CheckpointOptions = {}): string {
+export function saveCheckpoint(
+  path: string,
+  module: Module,
+  metadata: Record<string, unknown>,
+  opts: CheckpointOptions = {},
+): string {
   const layoutOf = opts.layoutOf ?? defaultLayoutOf;
   const state = module.stateDict();
   const tensors = new Map<string, SafeTensor>();
@@ -116,7 +125,11 @@ export function readCheckpointFile(path: string): CheckpointFile {
  * Loads a checkpoint into a module. Every key is checked before anything is written: missing,
  * unexpected and mis-shaped keys are listed together in one error naming the file.
  */
-export function loadCheckpoint(path: string, module: Module, opts: CheckpointOptions & { strict?: boolean } = {}): LoadReport {
+export function loadCheckpoint(
+  path: string,
+  module: Module,
+  opts: CheckpointOptions & { strict?: boolean } = {},
+): LoadReport {
   return loadTorchTensors(module, readCheckpointFile(path).tensors, path, opts);
 }
 

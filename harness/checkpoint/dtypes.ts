@@ -6,7 +6,16 @@
 import type { SafeDtype, SafeTensor } from './safetensors.ts';
 
 export const DTYPE_BYTES: Record<SafeDtype, number> = {
-  F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F32: 4,
+  F64: 8,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 export const FLOAT_DTYPES: ReadonlySet<SafeDtype> = new Set(['F32', 'F64', 'F16', 'BF16']);
@@ -72,12 +81,24 @@ export function intValues(t: SafeTensor): BigInt64Array {
   for (let i = 0; i < out.length; i++) {
     const at = i * size;
     switch (t.dtype) {
-      case 'I64': out[i] = v.getBigInt64(at, true); break;
-      case 'I32': out[i] = BigInt(v.getInt32(at, true)); break;
-      case 'I16': out[i] = BigInt(v.getInt16(at, true)); break;
-      case 'I8': out[i] = BigInt(v.getInt8(at)); break;
-      case 'U8': case 'BOOL': out[i] = BigInt(v.getUint8(at)); break;
-      default: throw new Error(`intValues: ${t.dtype} is not an integer dtype`);
+      case 'I64':
+        out[i] = v.getBigInt64(at, true);
+        break;
+      case 'I32':
+        out[i] = BigInt(v.getInt32(at, true));
+        break;
+      case 'I16':
+        out[i] = BigInt(v.getInt16(at, true));
+        break;
+      case 'I8':
+        out[i] = BigInt(v.getInt8(at));
+        break;
+      case 'U8':
+      case 'BOOL':
+        out[i] = BigInt(v.getUint8(at));
+        break;
+      default:
+        throw new Error(`intValues: ${t.dtype} is not an integer dtype`);
     }
   }
   return out;

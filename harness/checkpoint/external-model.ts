@@ -73,12 +73,16 @@ export function prepareExternalModel(path: string, opts: ExternalModelOptions): 
   const normalizer = mapped.report.normalizer;
   const mean = opts.mean ?? normalizer?.mean ?? stored?.mean ?? Array(channels).fill(0);
   const std = opts.std ?? normalizer?.std ?? stored?.std ?? Array(channels).fill(1);
-  for (const [name, v] of [['mean', mean], ['std', std]] as const) {
+  for (const [name, v] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
     if (v.length !== inputShape[2]) {
       throw new Error(`--${name}: ${v.length} values for a model with ${inputShape[2]} input channels (${path})`);
     }
   }
-  if (std.some((s) => !(s > 0))) throw new Error(`--std: every value must be positive, got [${std.join(', ')}] (${path})`);
+  if (std.some((s) => !(s > 0)))
+    throw new Error(`--std: every value must be positive, got [${std.join(', ')}] (${path})`);
   const spec: ModelSpec = {
     arch: opts.arch,
     numClasses: opts.numClasses ?? headOutFeatures(mapped.tensors, path),

@@ -166,11 +166,14 @@ function takeNormalizer(keys: Map<string, SafeTensor>, file: string, report: Map
   if (mean.length !== std.length) {
     throw new Error(`${file}: ${source[0]} has ${mean.length} values but ${source[1]} has ${std.length}`);
   }
-  if (report.normalizer) throw new Error(`${file}: two input normalisers (${report.normalizer.keys[0]} and ${source[0]})`);
+  if (report.normalizer)
+    throw new Error(`${file}: two input normalisers (${report.normalizer.keys[0]} and ${source[0]})`);
   if (main && copy) {
     const same = [0, 1].every((i) => sameValues(keys.get(main[i])!, keys.get(copy[i])!));
     if (!same) {
-      throw new Error(`${file}: ${copy.join(' / ')} differ from ${main.join(' / ')}; which normalisation applies is unclear`);
+      throw new Error(
+        `${file}: ${copy.join(' / ')} differ from ${main.join(' / ')}; which normalisation applies is unclear`,
+      );
     }
     for (const k of copy) keys.delete(k);
     report.dropped.push({ prefix: commonPrefix(copy), keys: 2, reason: `a copy of ${main.join(' / ')}` });
@@ -211,6 +214,7 @@ function sameValues(a: SafeTensor, b: SafeTensor): boolean {
 
 /** A normaliser's values ([C, 1, 1] or [C]) as plain numbers, for the model spec. */
 function normalizerValues(t: SafeTensor, key: string, file: string): number[] {
-  if (!FLOAT_DTYPES.has(t.dtype)) throw new Error(`${file}: ${key} has dtype ${t.dtype}; an input normaliser holds floats`);
+  if (!FLOAT_DTYPES.has(t.dtype))
+    throw new Error(`${file}: ${key} has dtype ${t.dtype}; an input normaliser holds floats`);
   return [...floatValues(t)];
 }

@@ -42,9 +42,11 @@ export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Re
 }
 
 export function decodeSafetensors(bytes: Uint8Array, file: string): SafeFile {
-  if (bytes.length < 8) throw new Error(`${file}: truncated safetensors file (${bytes.length} bytes, no header length)`);
+  if (bytes.length < 8)
+    throw new Error(`${file}: truncated safetensors file (${bytes.length} bytes, no header length)`);
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (8 + n > bytes.length) throw new Error(`${file}: truncated safetensors file (header of ${n} bytes, file has ${bytes.length})`);
+  if (8 + n > bytes.length)
+    throw new Error(`${file}: truncated safetensors file (header of ${n} bytes, file has ${bytes.length})`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8'));
@@ -61,17 +63,27 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafeFile {
       continue;
     }
     const e = entry as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-    if (!e.dtype || !Object.hasOwn(DTYPE_BYTES, e.dtype)) throw new Error(`${file}: tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (!Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) throw new Error(`${file}: tensor ${name} lacks shape or data_offsets`);
+    if (!e.dtype || !Object.hasOwn(DTYPE_BYTES, e.dtype))
+      throw new Error(`${file}: tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!Array.isArray(e.shape) || !Array.isArray(e.data_offsets))
+      throw new Error(`${file}: tensor ${name} lacks shape or data_offsets`);
     const [begin, end] = e.data_offsets;
     if (end > dataLength || begin > end) {
-      throw new Error(`${file}: truncated safetensors file (tensor ${name} needs bytes ${begin}..${end}, data has ${dataLength})`);
+      throw new Error(
+        `${file}: truncated safetensors file (tensor ${name} needs bytes ${begin}..${end}, data has ${dataLength})`,
+      );
     }
     const count = e.shape.reduce((a, b) => a * b, 1);
     if (count * DTYPE_BYTES[e.dtype as SafeDtype] !== end - begin) {
-      throw new Error(`${file}: tensor ${name} has ${end - begin} bytes but shape [${e.shape}] of ${e.dtype} needs ${count * DTYPE_BYTES[e.dtype as SafeDtype]}`);
+      throw new Error(
+        `${file}: tensor ${name} has ${end - begin} bytes but shape [${e.shape}] of ${e.dtype} needs ${count * DTYPE_BYTES[e.dtype as SafeDtype]}`,
+      );
     }
-    tensors.set(name, { dtype: e.dtype as SafeDtype, shape: e.shape, data: bytes.subarray(dataStart + begin, dataStart + end) });
+    tensors.set(name, {
+      dtype: e.dtype as SafeDtype,
+      shape: e.shape,
+      data: bytes.subarray(dataStart + begin, dataStart + end),
+    });
   }
   return { tensors, metadata };
 }

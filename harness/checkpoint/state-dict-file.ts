@@ -59,7 +59,14 @@ function fromSafetensors(path: string, sha256: string, bytes: Uint8Array): State
   }
   const standard = new Map([...tensors].map(([name, t]) => [name, toStandardDtype(t)]));
   return {
-    path, sha256, format: 'safetensors', tensors: standard, container: '(root)', extras: {}, placeholders: [], metadata,
+    path,
+    sha256,
+    format: 'safetensors',
+    tensors: standard,
+    container: '(root)',
+    extras: {},
+    placeholders: [],
+    metadata,
   };
 }
 

@@ -5,7 +5,8 @@
 import { UsageError } from './command.ts';
 import { LOG_FORMATS, type LogFormat } from '../util/log.ts';
 
-export const LOG_FORMAT_USAGE = '--log-format text|json  stderr as text lines (time, elapsed, message) or JSON lines (default: text)';
+export const LOG_FORMAT_USAGE =
+  '--log-format text|json  stderr as text lines (time, elapsed, message) or JSON lines (default: text)';
 
 function parseLogFormat(value: string | undefined): LogFormat {
   if (value === undefined || value.startsWith('--')) {

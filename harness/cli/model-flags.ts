@@ -48,7 +48,9 @@ export interface ExternalModelFlagValues {
 /** The loader options the flags give, or undefined without `--arch`; every bad value names its flag. */
 export function externalModelOptions(v: ExternalModelFlagValues): ExternalModelOptions | undefined {
   if (v.arch === undefined) {
-    const stray = (['num-classes', 'input-shape', 'mean', 'std', 'width', 'map', 'drop'] as const).find((f) => v[f] !== undefined);
+    const stray = (['num-classes', 'input-shape', 'mean', 'std', 'width', 'map', 'drop'] as const).find(
+      (f) => v[f] !== undefined,
+    );
     if (stray) throw new UsageError(`--${stray} needs --arch (it describes a checkpoint made outside rftbench)`);
     return undefined;
   }
@@ -113,7 +115,9 @@ export function modelFromFlags(path: string, values: ExternalModelFlagValues): F
     return { spec: prepared.spec, sha256: file.sha256, describe, load: () => buildExternalModel(prepared).model };
   }
   if (!path.endsWith('.safetensors')) {
-    throw new UsageError(`--arch is required for ${path}: only rftbench's .safetensors checkpoints carry their model spec`);
+    throw new UsageError(
+      `--arch is required for ${path}: only rftbench's .safetensors checkpoints carry their model spec`,
+    );
   }
   const file = readCheckpointFile(path);
   const spec = specOf(path, file.metadata);
@@ -152,7 +156,9 @@ function positiveInt(text: string, flag: string): number {
 function numberList(text: string, flag: string): number[] {
   const values = text.split(',').map((p) => (p.trim() === '' ? NaN : Number(p)));
   if (!values.length || values.some((x) => !Number.isFinite(x))) {
-    throw new UsageError(`${flag} must be comma-separated numbers (one per channel, e.g. 0.485,0.456,0.406), got '${text}'`);
+    throw new UsageError(
+      `${flag} must be comma-separated numbers (one per channel, e.g. 0.485,0.456,0.406), got '${text}'`,
+    );
   }
   return values;
 }

@@ -22,7 +22,6 @@ export interface AttackAccuracy {
   readonly stats: PerturbationStats;
 }
 
-
 export interface BatchOutcome {
   clean: number;
   robust: number;
@@ -34,7 +33,14 @@ export interface BatchOutcome {
  * Attacks batch number `batchNo` (test points `idx`) and checks its examples into `stats`. The in-process
  * loop below and the worker pool (workers/) both score batches with this, so they agree point for point.
  */
-export function attackBatch(model: LogitsFn, test: DataSplit, idx: ArrayLike<number>, batchNo: number, opts: { attack: Attack; threat: Threat; seed: number }, stats: PerturbationStats): BatchOutcome {
+export function attackBatch(
+  model: LogitsFn,
+  test: DataSplit,
+  idx: ArrayLike<number>,
+  batchNo: number,
+  opts: { attack: Attack; threat: Threat; seed: number },
+  stats: PerturbationStats,
+): BatchOutcome {
   const { x, y } = toBatch(test, idx);
   const out: BatchOutcome = { clean: 0, robust: 0, robustIndices: [] };
   try {
@@ -64,7 +70,14 @@ export function attackBatch(model: LogitsFn, test: DataSplit, idx: ArrayLike<num
 export async function attackAccuracy(
   model: LogitsFn,
   test: DataSplit,
-  opts: { n: number; batchSize: number; attack: Attack; threat: Threat; seed: number; onBatch?: (done: number, total: number) => void },
+  opts: {
+    n: number;
+    batchSize: number;
+    attack: Attack;
+    threat: Threat;
+    seed: number;
+    onBatch?: (done: number, total: number) => void;
+  },
 ): Promise<AttackAccuracy> {
   const n = Math.min(opts.n, test.n);
   const robustFlags = new Uint8Array(n);

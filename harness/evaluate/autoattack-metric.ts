@@ -36,7 +36,11 @@ export interface AutoAttackMetricResult {
 }
 
 /** Runs AutoAttack on the first `config.n` points of `test` and returns the `autoattack` metric. */
-export async function evaluateAutoAttack(model: LogitsFn, test: DataSplit, opts: AutoAttackMetricOptions): Promise<AutoAttackMetricResult> {
+export async function evaluateAutoAttack(
+  model: LogitsFn,
+  test: DataSplit,
+  opts: AutoAttackMetricOptions,
+): Promise<AutoAttackMetricResult> {
   const { threat, config } = opts;
   const n = Math.min(config.n, test.n);
   const attack = resumableAutoAttack({
@@ -49,18 +53,36 @@ export async function evaluateAutoAttack(model: LogitsFn, test: DataSplit, opts:
     state: opts.state,
     log: opts.log,
   });
-  const { x, y } = toBatch(test, Int32Array.from({ length: n }, (_, i) => i));
+  const { x, y } = toBatch(
+    test,
+    Int32Array.from({ length: n }, (_, i) => i),
+  );
   try {
-    const runner = opts.pool && autoAttackRunner(opts.pool, { version: config.version, norm: threat.norm, eps: threat.eps, overrides: config.overrides as ComponentOverrides | undefined });
+    const runner =
+      opts.pool &&
+      autoAttackRunner(opts.pool, {
+        version: config.version,
+        norm: threat.norm,
+        eps: threat.eps,
+        overrides: config.overrides as ComponentOverrides | undefined,
+      });
     const report = await attack.evaluateAsync(model, x, y, opts.seed, opts.onProgress, runner);
     const { xAdv, ...rest } = report;
     const stats = checkPerturbation(x, xAdv, threat, emptyStats());
     xAdv.dispose();
     const robust = report.robustFlags.filter(Boolean).length;
     // A weaker-than-PGD AutoAttack on the same points means something is wrong with the evaluation.
-    const pgdSame = opts.pgdRobust && opts.pgdRobust.length >= n ? opts.pgdRobust.subarray(0, n).reduce((a, b) => a + b, 0) / n : undefined;
-    const survivedOnlyAa = opts.pgdRobust ? report.robustFlags.filter((r, i) => r && opts.pgdRobust![i] === 0).length : 0;
-    const checkFlags = [...perturbationFlags(stats), ...(survivedOnlyAa ? [`autoattack-missed-pgd-examples:${survivedOnlyAa}`] : [])];
+    const pgdSame =
+      opts.pgdRobust && opts.pgdRobust.length >= n
+        ? opts.pgdRobust.subarray(0, n).reduce((a, b) => a + b, 0) / n
+        : undefined;
+    const survivedOnlyAa = opts.pgdRobust
+      ? report.robustFlags.filter((r, i) => r && opts.pgdRobust![i] === 0).length
+      : 0;
+    const checkFlags = [
+      ...perturbationFlags(stats),
+      ...(survivedOnlyAa ? [`autoattack-missed-pgd-examples:${survivedOnlyAa}`] : []),
+    ];
     const metric = accuracyMetric('autoattack', robust, n, {
       attack: attack.id,
       version: config.version,
@@ -75,11 +97,16 @@ export async function evaluateAutoAttack(model: LogitsFn, test: DataSplit, opts:
       nanCount: stats.nanCount,
       outOfBoxCount: stats.outOfBoxCount,
       flags: checkFlags,
-      ...(pgdSame === undefined ? {} : { pgdAccuracyOnSamePoints: pgdSame, pointsRobustToAutoAttackButNotPgd: survivedOnlyAa }),
+      ...(pgdSame === undefined
+        ? {}
+        : { pgdAccuracyOnSamePoints: pgdSame, pointsRobustToAutoAttackButNotPgd: survivedOnlyAa }),
       resumed: report.resumed,
     });
     const components = report.robustAccuracyAfter.map((step) =>
-      accuracyMetric(`autoattack/${step.attack}`, Math.round(step.robustAccuracy * n), n, { attack: step.attack, version: config.version }),
+      accuracyMetric(`autoattack/${step.attack}`, Math.round(step.robustAccuracy * n), n, {
+        attack: step.attack,
+        version: config.version,
+      }),
     );
     return { metric, components, report: rest };
   } finally {

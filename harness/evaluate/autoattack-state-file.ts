@@ -23,7 +23,11 @@ const StateFileSchema = z.object({
   cleanAccuracy: z.number().min(0).max(1),
   robustAccuracyAfter: z.array(z.object({ attack: z.string(), robustAccuracy: z.number().min(0).max(1) })),
   inProgress: z
-    .object({ attack: z.string(), points: z.array(z.number().int().nonnegative()), batchesDone: z.number().int().nonnegative() })
+    .object({
+      attack: z.string(),
+      points: z.array(z.number().int().nonnegative()),
+      batchesDone: z.number().int().nonnegative(),
+    })
     .optional(),
 });
 
@@ -36,7 +40,8 @@ function readStateFile(path: string): AutoAttackState {
     throw new Error(`autoattack: ${path} is not an AutoAttack state file (not valid JSON: ${(err as Error).message})`);
   }
   const format = (raw as { format?: unknown } | null)?.format;
-  if (format !== STATE_FORMAT) throw new Error(`autoattack: ${path} is not an AutoAttack state file (format '${String(format)}')`);
+  if (format !== STATE_FORMAT)
+    throw new Error(`autoattack: ${path} is not an AutoAttack state file (format '${String(format)}')`);
   const r = StateFileSchema.safeParse(raw);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
@@ -59,7 +64,9 @@ export function stateStoreOf(state: StateStoreOrFile): AutoAttackStateStore {
 }
 
 /** autoAttack's options, with `state` also a file path. */
-export type ResumableAutoAttackOptions = Partial<Omit<AutoAttackOptions, 'state'>> & { readonly state?: StateStoreOrFile };
+export type ResumableAutoAttackOptions = Partial<Omit<AutoAttackOptions, 'state'>> & {
+  readonly state?: StateStoreOrFile;
+};
 
 /** AutoAttack whose per-point state may live in a file (resumed from it when it exists). */
 export function resumableAutoAttack(options: ResumableAutoAttackOptions = {}): AutoAttack {

@@ -29,7 +29,9 @@ function correctOn(model: LogitsFn, split: DataSplit, n: number, batchSize: numb
   let correct = 0;
   for (const idx of batchIndices(Math.min(n, split.n), { batchSize })) {
     const { x, y } = toBatch(split, idx);
-    const c = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(model(x), 1), tf.cast(y, 'int32')), 'int32')).dataSync()[0]);
+    const c = tf.tidy(
+      () => tf.sum(tf.cast(tf.equal(tf.argMax(model(x), 1), tf.cast(y, 'int32')), 'int32')).dataSync()[0],
+    );
     tf.dispose([x, y]);
     correct += c;
   }
@@ -43,7 +45,8 @@ export async function evaluateCorruptions(model: LogitsFn, opts: CorruptionEvalO
   const set = getCorruptionDataset(base, opts.load);
   const list = opts.only ?? set.corruptions;
   for (const c of list) {
-    if (![...set.corruptions, ...set.extraCorruptions].includes(c)) throw new Error(`corruption evaluation: ${base} has no corruption '${c}' (${set.corruptions.join(', ')})`);
+    if (![...set.corruptions, ...set.extraCorruptions].includes(c))
+      throw new Error(`corruption evaluation: ${base} has no corruption '${c}' (${set.corruptions.join(', ')})`);
   }
   const metrics: MetricValue[] = [];
   let totalCorrect = 0;
@@ -62,12 +65,22 @@ export async function evaluateCorruptions(model: LogitsFn, opts: CorruptionEvalO
       n += k;
       await new Promise((r) => setImmediate(r));
     }
-    opts.log?.(`corruption ${corruption}: ${perSeverity.map((p) => `s${p.severity} ${(p.accuracy * 100).toFixed(1)}%`).join(', ')}`);
+    opts.log?.(
+      `corruption ${corruption}: ${perSeverity.map((p) => `s${p.severity} ${(p.accuracy * 100).toFixed(1)}%`).join(', ')}`,
+    );
     metrics.push(accuracyMetric(`corruption/${corruption}`, correct, n, { dataset: opts.dataset, perSeverity }));
     totalCorrect += correct;
     totalN += n;
   }
   // The mean over every (corruption, severity) split, each weighted by its n (equal n: the plain mean).
-  metrics.unshift(accuracyMetric('corruption', totalCorrect, totalN, { dataset: opts.dataset, corruptions: list, severities: set.severities, nPerSplit: opts.n, datasetVersion: set.version }));
+  metrics.unshift(
+    accuracyMetric('corruption', totalCorrect, totalN, {
+      dataset: opts.dataset,
+      corruptions: list,
+      severities: set.severities,
+      nPerSplit: opts.n,
+      datasetVersion: set.version,
+    }),
+  );
   return metrics;
 }

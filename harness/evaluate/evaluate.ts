@@ -32,7 +32,11 @@ export interface EvaluateOptions {
   readonly autoattack?: { readonly seed?: number; readonly state?: StateStoreOrFile };
 }
 
-export async function evaluateRobustness(model: Classifier, test: DataSplit, opts: EvaluateOptions): Promise<MetricValue[]> {
+export async function evaluateRobustness(
+  model: Classifier,
+  test: DataSplit,
+  opts: EvaluateOptions,
+): Promise<MetricValue[]> {
   const { workers, ...rest } = opts;
   const base: MetricContext = { ...rest, model, test, logits: (x) => model.forward(x), robustFlags: new Map() };
   const runners: { plugin: MetricPlugin; runner: MetricRunner }[] = [];
@@ -51,7 +55,10 @@ export async function evaluateRobustness(model: Classifier, test: DataSplit, opt
     if (needs.length) {
       const batches = Math.max(...needs.map((x) => x.batches));
       const points = Math.max(...needs.map((x) => x.points));
-      const pool = await openEvaluationPool(model, test, points, { workers: Math.min(workers ?? evaluationWorkers(), batches), log: opts.log });
+      const pool = await openEvaluationPool(model, test, points, {
+        workers: Math.min(workers ?? evaluationWorkers(), batches),
+        log: opts.log,
+      });
       ctx = { ...base, pool };
     }
     for (const { plugin, runner } of runners) {

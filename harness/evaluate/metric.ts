@@ -10,7 +10,12 @@ export interface MetricValue {
   details: Record<string, unknown>;
 }
 
-export function accuracyMetric(name: string, correct: number, n: number, details: Record<string, unknown> = {}): MetricValue {
+export function accuracyMetric(
+  name: string,
+  correct: number,
+  n: number,
+  details: Record<string, unknown> = {},
+): MetricValue {
   const [ciLow, ciHigh] = wilsonInterval(correct, n);
   return { name, value: n ? correct / n : 0, n, ciLow, ciHigh, details: { correct, ...details } };
 }

@@ -25,9 +25,16 @@ export function emptyStats(): PerturbationStats {
 }
 
 /** Checks one batch and folds it into `into`. */
-export function checkPerturbation(x: tf.Tensor4D, xAdv: tf.Tensor4D, threat: Threat, into: PerturbationStats): PerturbationStats {
+export function checkPerturbation(
+  x: tf.Tensor4D,
+  xAdv: tf.Tensor4D,
+  threat: Threat,
+  into: PerturbationStats,
+): PerturbationStats {
   if (!tf.util.arraysEqual(x.shape, xAdv.shape)) {
-    throw new Error(`perturbation check: adversarial batch has shape [${xAdv.shape}] but the clean batch has [${x.shape}]`);
+    throw new Error(
+      `perturbation check: adversarial batch has shape [${xAdv.shape}] but the clean batch has [${x.shape}]`,
+    );
   }
   const [norms, nan, outOfBox] = tf.tidy(() => {
     const n = x.shape[0];

@@ -58,7 +58,11 @@ function key(r: CellRecord): string {
  * metric that disappeared, and a cell the baseline does not know (the protocol changed: ids changed)
  * all fail the gate: results of different protocols are never silently compared.
  */
-export function compareRecords(baseline: RecordsFile, current: RecordsFile, options: GateOptions = GATE_DEFAULTS): GateRow[] {
+export function compareRecords(
+  baseline: RecordsFile,
+  current: RecordsFile,
+  options: GateOptions = GATE_DEFAULTS,
+): GateRow[] {
   const rows: GateRow[] = [];
   const now = new Map(current.records.map((r) => [key(r), r]));
   const known = new Set(baseline.records.map(key));
@@ -78,7 +82,13 @@ export function compareRecords(baseline: RecordsFile, current: RecordsFile, opti
     for (const bm of b.metrics) {
       const cm = metrics.get(bm.name);
       if (!cm) {
-        rows.push({ ...id, metric: bm.name, baseline: bm.value, verdict: 'missing', note: 'metric not in the current results' });
+        rows.push({
+          ...id,
+          metric: bm.name,
+          baseline: bm.value,
+          verdict: 'missing',
+          note: 'metric not in the current results',
+        });
         continue;
       }
       const tolerance = noiseTolerance(bm, cm, options);
@@ -89,7 +99,15 @@ export function compareRecords(baseline: RecordsFile, current: RecordsFile, opti
   }
   for (const c of current.records) {
     if (known.has(key(c)) || c.status === 'missing') continue;
-    rows.push({ cellId: c.cellId, taskId: c.taskId, methodId: c.methodId, seed: c.seed, metric: '*', verdict: 'new', note: 'no baseline for this cell (protocol or suite changed?): review, then --update' });
+    rows.push({
+      cellId: c.cellId,
+      taskId: c.taskId,
+      methodId: c.methodId,
+      seed: c.seed,
+      metric: '*',
+      verdict: 'new',
+      note: 'no baseline for this cell (protocol or suite changed?): review, then --update',
+    });
   }
   return rows;
 }

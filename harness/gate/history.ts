@@ -12,7 +12,10 @@ import { GATE_DEFAULTS, noiseTolerance, type GateOptions } from './compare.ts';
 import type { CellRecord, RecordsFile } from './records.ts';
 
 /** A measurement as a gate record (the cell's task, method and seed from the suite). */
-export function measurementRecord(base: Pick<CellRecord, 'cellId' | 'taskId' | 'methodId' | 'seed'>, m: MeasurementRow | undefined): CellRecord {
+export function measurementRecord(
+  base: Pick<CellRecord, 'cellId' | 'taskId' | 'methodId' | 'seed'>,
+  m: MeasurementRow | undefined,
+): CellRecord {
   if (!m) return { ...base, status: 'missing', metrics: [] };
   return {
     ...base,
@@ -31,13 +34,39 @@ export function measurementRecord(base: Pick<CellRecord, 'cellId' | 'taskId' | '
  * The suite's records as of the last night before `night`: per cell its latest measurement from an earlier night.
  * Undefined when no cell of the suite was measured before (a first night).
  */
-export function previousNightRecords(store: Store, suite: Suite, night: string): { records: RecordsFile; night: string } | undefined {
+export function previousNightRecords(
+  store: Store,
+  suite: Suite,
+  night: string,
+): { records: RecordsFile; night: string } | undefined {
   const cells = expandSuite(suite);
-  const before = latestBefore(store, night, cells.map((c) => c.id));
+  const before = latestBefore(
+    store,
+    night,
+    cells.map((c) => c.id),
+  );
   if (!before.size) return undefined;
-  const records = cells.map((c) => measurementRecord({ cellId: c.id, taskId: c.spec.task.id, methodId: c.spec.method.id, seed: c.spec.seed }, before.get(c.id)));
-  const last = [...before.values()].map((m) => m.night).sort().at(-1)!;
-  return { records: { format: 'rftbench-records/1', suite: suite.id, tier: suite.tier.id, protocol: PROTOCOL_VERSION, createdAt: `${last}T00:00:00.000Z`, records }, night: last };
+  const records = cells.map((c) =>
+    measurementRecord(
+      { cellId: c.id, taskId: c.spec.task.id, methodId: c.spec.method.id, seed: c.spec.seed },
+      before.get(c.id),
+    ),
+  );
+  const last = [...before.values()]
+    .map((m) => m.night)
+    .sort()
+    .at(-1)!;
+  return {
+    records: {
+      format: 'rftbench-records/1',
+      suite: suite.id,
+      tier: suite.tier.id,
+      protocol: PROTOCOL_VERSION,
+      createdAt: `${last}T00:00:00.000Z`,
+      records,
+    },
+    night: last,
+  };
 }
 
 export interface HistoryPoint {
@@ -58,7 +87,11 @@ export interface HistoryPoint {
 }
 
 /** One metric of a cell over its completed, measured history, each point judged against the one before it. */
-export function metricHistory(rows: readonly MeasurementRow[], metric: string, options: GateOptions = GATE_DEFAULTS): HistoryPoint[] {
+export function metricHistory(
+  rows: readonly MeasurementRow[],
+  metric: string,
+  options: GateOptions = GATE_DEFAULTS,
+): HistoryPoint[] {
   const out: HistoryPoint[] = [];
   for (const r of rows) {
     const m = r.metrics[metric];

@@ -60,7 +60,14 @@ export function suiteRecords(store: Store, suite: Suite, now = new Date()): Reco
       verification: stored.verification,
     };
   });
-  return { format: 'rftbench-records/1', suite: suite.id, tier: suite.tier.id, protocol: PROTOCOL_VERSION, createdAt: now.toISOString(), records };
+  return {
+    format: 'rftbench-records/1',
+    suite: suite.id,
+    tier: suite.tier.id,
+    protocol: PROTOCOL_VERSION,
+    createdAt: now.toISOString(),
+    records,
+  };
 }
 
 /** Reads and validates a records file; errors name the file and each bad field. */

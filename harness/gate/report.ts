@@ -11,7 +11,18 @@ export function countVerdicts(rows: readonly GateRow[]): Record<Verdict, number>
 }
 
 function cells(r: GateRow): string[] {
-  return [r.verdict.toUpperCase(), r.taskId, r.methodId, String(r.seed), r.metric, pct(r.baseline), pct(r.current), signed(r.delta), r.tolerance === undefined ? '-' : `±${(r.tolerance * 100).toFixed(1)}`, r.note ?? ''];
+  return [
+    r.verdict.toUpperCase(),
+    r.taskId,
+    r.methodId,
+    String(r.seed),
+    r.metric,
+    pct(r.baseline),
+    pct(r.current),
+    signed(r.delta),
+    r.tolerance === undefined ? '-' : `±${(r.tolerance * 100).toFixed(1)}`,
+    r.note ?? '',
+  ];
 }
 
 const HEAD = ['verdict', 'task', 'method', 'seed', 'metric', 'baseline', 'now', 'Δ pts', 'noise', 'note'];
@@ -24,13 +35,22 @@ export function formatGateTable(rows: readonly GateRow[], { all = false } = {}):
   if (!shown.length) return summary;
   const table = [HEAD, ...shown.map(cells)];
   const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  const lines = table.map((r) => r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd());
+  const lines = table.map((r) =>
+    r
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd(),
+  );
   return [lines[0], widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1), '', summary].join('\n');
 }
 
 function mdTable(rows: readonly GateRow[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return [`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`)].join('\n');
+  return [
+    `| ${HEAD.join(' | ')} |`,
+    `|${HEAD.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`),
+  ].join('\n');
 }
 
 export interface NightlyReportInput {
@@ -53,9 +73,16 @@ export function nightlyMarkdown(r: NightlyReportInput): string {
     out.push('- first night: no previous records to compare with', '');
     return out.join('\n');
   }
-  out.push(`- compared with ${r.previousDate}: ${c.ok} unchanged within noise, ${c.improved} improved, ${c.regressed} regressed, ${c.failed} failed, ${c.missing} missing, ${c.new} new`, '');
+  out.push(
+    `- compared with ${r.previousDate}: ${c.ok} unchanged within noise, ${c.improved} improved, ${c.regressed} regressed, ${c.failed} failed, ${c.missing} missing, ${c.new} new`,
+    '',
+  );
   const failing = r.rows.filter(isFailing);
-  out.push(failing.length ? `## Needs attention (${failing.length})\n\n${mdTable(failing)}\n` : '## Needs attention\n\nNothing regressed.\n');
+  out.push(
+    failing.length
+      ? `## Needs attention (${failing.length})\n\n${mdTable(failing)}\n`
+      : '## Needs attention\n\nNothing regressed.\n',
+  );
   const improved = r.rows.filter((x) => x.verdict === 'improved');
   if (improved.length) out.push(`## Improved (${improved.length})\n\n${mdTable(improved)}\n`);
   return out.join('\n');

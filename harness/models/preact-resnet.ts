@@ -17,11 +17,20 @@ class PreActBlock extends Module {
   constructor(inPlanes: number, planes: number, stride: number, nextSeed: () => number) {
     super();
     this.registerModule('bn1', new BatchNorm2d(inPlanes));
-    this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv1',
+      new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false, seed: nextSeed() }),
+    );
     this.registerModule('bn2', new BatchNorm2d(planes));
-    this.registerModule('conv2', new Conv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv2',
+      new Conv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }),
+    );
     if (stride !== 1 || inPlanes !== planes) {
-      this.registerModule('shortcut', new Sequential(new Conv2d(inPlanes, planes, 1, { stride, bias: false, seed: nextSeed() })));
+      this.registerModule(
+        'shortcut',
+        new Sequential(new Conv2d(inPlanes, planes, 1, { stride, bias: false, seed: nextSeed() })),
+      );
     }
   }
 
@@ -50,8 +59,16 @@ export class PreActResNet extends Classifier {
     this.bnBeforeFc = bnBeforeFc;
     const nextSeed = seedStream(seed);
     this.registerModule('normalize', new Normalize(spec.mean, spec.std));
-    this.registerModule('conv1', new Conv2d(spec.inputShape[2], 64, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }));
-    const { stages, outPlanes } = buildStages(64, [64, 128, 256, 512], blocks, (i, p, s) => new PreActBlock(i, p, s, nextSeed));
+    this.registerModule(
+      'conv1',
+      new Conv2d(spec.inputShape[2], 64, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }),
+    );
+    const { stages, outPlanes } = buildStages(
+      64,
+      [64, 128, 256, 512],
+      blocks,
+      (i, p, s) => new PreActBlock(i, p, s, nextSeed),
+    );
     stages.forEach((stage, li) => this.registerModule(`layer${li + 1}`, stage));
     if (bnBeforeFc) this.registerModule('bn', new BatchNorm2d(outPlanes));
     this.registerModule('pool', new AdaptiveAvgPool());
@@ -73,4 +90,5 @@ export class PreActResNet extends Classifier {
   }
 }
 
-export const preactResnet18 = (spec: ModelSpec, seed: number, options?: PreActOptions) => new PreActResNet(spec, seed, [2, 2, 2, 2], options);
+export const preactResnet18 = (spec: ModelSpec, seed: number, options?: PreActOptions) =>
+  new PreActResNet(spec, seed, [2, 2, 2, 2], options);

@@ -19,14 +19,23 @@ export class BasicBlock extends Module {
 
   constructor(inPlanes: number, planes: number, stride: number, nextSeed: () => number) {
     super();
-    this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv1',
+      new Conv2d(inPlanes, planes, 3, { stride, padding: 1, bias: false, seed: nextSeed() }),
+    );
     this.registerModule('bn1', new BatchNorm2d(planes));
-    this.registerModule('conv2', new Conv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv2',
+      new Conv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }),
+    );
     this.registerModule('bn2', new BatchNorm2d(planes));
     // An identity shortcut is an empty Sequential, as in the reference: no keys.
     const shortcut =
       stride !== 1 || inPlanes !== planes
-        ? new Sequential(new Conv2d(inPlanes, planes, 1, { stride, bias: false, seed: nextSeed() }), new BatchNorm2d(planes))
+        ? new Sequential(
+            new Conv2d(inPlanes, planes, 1, { stride, bias: false, seed: nextSeed() }),
+            new BatchNorm2d(planes),
+          )
         : new Sequential();
     this.registerModule('shortcut', shortcut);
   }
@@ -55,9 +64,17 @@ export class CifarResNet extends Classifier {
     const nextSeed = seedStream(seed);
     this.layerSizes = blocks;
     this.registerModule('normalize', new Normalize(spec.mean, spec.std));
-    this.registerModule('conv1', new Conv2d(spec.inputShape[2], widths[0], 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv1',
+      new Conv2d(spec.inputShape[2], widths[0], 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }),
+    );
     this.registerModule('bn1', new BatchNorm2d(widths[0]));
-    const { stages, outPlanes } = buildStages(widths[0], widths, blocks, (i, p, s) => new BasicBlock(i, p, s, nextSeed));
+    const { stages, outPlanes } = buildStages(
+      widths[0],
+      widths,
+      blocks,
+      (i, p, s) => new BasicBlock(i, p, s, nextSeed),
+    );
     stages.forEach((stage, li) => this.registerModule(`layer${li + 1}`, stage));
     this.registerModule('pool', new AdaptiveAvgPool());
     this.registerModule('linear', new Linear(outPlanes, spec.numClasses, { seed: nextSeed() }));
@@ -76,14 +93,20 @@ export class CifarResNet extends Classifier {
   }
 }
 
-export const resnet18 = widthScalable([64, 128, 256, 512], (spec, seed, widths) =>
-  new CifarResNet(spec, seed, { widths, blocks: [2, 2, 2, 2] }));
-export const resnet34 = widthScalable([64, 128, 256, 512], (spec, seed, widths) =>
-  new CifarResNet(spec, seed, { widths, blocks: [3, 4, 6, 3] }));
+export const resnet18 = widthScalable(
+  [64, 128, 256, 512],
+  (spec, seed, widths) => new CifarResNet(spec, seed, { widths, blocks: [2, 2, 2, 2] }),
+);
+export const resnet34 = widthScalable(
+  [64, 128, 256, 512],
+  (spec, seed, widths) => new CifarResNet(spec, seed, { widths, blocks: [3, 4, 6, 3] }),
+);
 
 /**
  * CPU tiers: a 16-channel stem and three stages of one basic block (16/32/64 channels): 78k
  * parameters (10 classes) and about 9.4 M multiply-adds per 28x28 image (12.2 M at 32x32).
  */
-export const smallResnet = widthScalable([16, 32, 64], (spec, seed, widths) =>
-  new CifarResNet(spec, seed, { widths, blocks: [1, 1, 1] }));
+export const smallResnet = widthScalable(
+  [16, 32, 64],
+  (spec, seed, widths) => new CifarResNet(spec, seed, { widths, blocks: [1, 1, 1] }),
+);

@@ -25,7 +25,10 @@ class Bottleneck extends Module {
     this.registerModule('bn3', new BatchNorm2d(out));
     this.registerModule('relu', new ReLU());
     if (stride !== 1 || inPlanes !== out) {
-      this.registerModule('downsample', new Sequential(new Conv2d(inPlanes, out, 1, { stride, bias: false, seed: nextSeed() }), new BatchNorm2d(out)));
+      this.registerModule(
+        'downsample',
+        new Sequential(new Conv2d(inPlanes, out, 1, { stride, bias: false, seed: nextSeed() }), new BatchNorm2d(out)),
+      );
     }
   }
 
@@ -50,11 +53,20 @@ export class ImageNetResNet extends Classifier {
     this.layerSizes = blocks;
     const nextSeed = seedStream(seed);
     this.registerModule('normalize', new Normalize(spec.mean, spec.std));
-    this.registerModule('conv1', new Conv2d(spec.inputShape[2], widths[0], 7, { stride: 2, padding: 3, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv1',
+      new Conv2d(spec.inputShape[2], widths[0], 7, { stride: 2, padding: 3, bias: false, seed: nextSeed() }),
+    );
     this.registerModule('bn1', new BatchNorm2d(widths[0]));
     this.registerModule('relu', new ReLU());
     this.registerModule('maxpool', new MaxPool2d(3, 2, 1));
-    const { stages, outPlanes } = buildStages(widths[0], widths, blocks, (i, p, s) => new Bottleneck(i, p, s, nextSeed), Bottleneck.expansion);
+    const { stages, outPlanes } = buildStages(
+      widths[0],
+      widths,
+      blocks,
+      (i, p, s) => new Bottleneck(i, p, s, nextSeed),
+      Bottleneck.expansion,
+    );
     stages.forEach((stage, li) => this.registerModule(`layer${li + 1}`, stage));
     this.registerModule('avgpool', new AdaptiveAvgPool());
     this.registerModule('fc', new Linear(outPlanes, spec.numClasses, { seed: nextSeed() }));
@@ -74,5 +86,7 @@ export class ImageNetResNet extends Classifier {
   }
 }
 
-export const resnet50 = widthScalable([64, 128, 256, 512], (spec, seed, widths) =>
-  new ImageNetResNet(spec, seed, [3, 4, 6, 3], widths));
+export const resnet50 = widthScalable(
+  [64, 128, 256, 512],
+  (spec, seed, widths) => new ImageNetResNet(spec, seed, [3, 4, 6, 3], widths),
+);

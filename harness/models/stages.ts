@@ -16,7 +16,8 @@ export function buildStages(
   make: MakeBlock,
   expansion = 1,
 ): { stages: Sequential[]; outPlanes: number } {
-  if (widths.length !== blocks.length) throw new Error(`buildStages: ${widths.length} widths but ${blocks.length} block counts`);
+  if (widths.length !== blocks.length)
+    throw new Error(`buildStages: ${widths.length} widths but ${blocks.length} block counts`);
   let planesIn = inPlanes;
   const stages = widths.map(
     (planes, li) =>

@@ -19,11 +19,21 @@ class WideBasicBlock extends Module {
     this.equalInOut = inPlanes === outPlanes;
     this.registerModule('bn1', new BatchNorm2d(inPlanes));
     this.registerModule('relu1', new ReLU());
-    this.registerModule('conv1', new Conv2d(inPlanes, outPlanes, 3, { stride, padding: 1, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv1',
+      new Conv2d(inPlanes, outPlanes, 3, { stride, padding: 1, bias: false, seed: nextSeed() }),
+    );
     this.registerModule('bn2', new BatchNorm2d(outPlanes));
     this.registerModule('relu2', new ReLU());
-    this.registerModule('conv2', new Conv2d(outPlanes, outPlanes, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }));
-    if (!this.equalInOut) this.registerModule('convShortcut', new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv2',
+      new Conv2d(outPlanes, outPlanes, 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }),
+    );
+    if (!this.equalInOut)
+      this.registerModule(
+        'convShortcut',
+        new Conv2d(inPlanes, outPlanes, 1, { stride, bias: false, seed: nextSeed() }),
+      );
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -39,7 +49,10 @@ class WideBasicBlock extends Module {
 class NetworkBlock extends Module {
   constructor(n: number, inPlanes: number, outPlanes: number, stride: number, nextSeed: () => number) {
     super();
-    const units = Array.from({ length: n }, (_, i) => new WideBasicBlock(i === 0 ? inPlanes : outPlanes, outPlanes, i === 0 ? stride : 1, nextSeed));
+    const units = Array.from(
+      { length: n },
+      (_, i) => new WideBasicBlock(i === 0 ? inPlanes : outPlanes, outPlanes, i === 0 ? stride : 1, nextSeed),
+    );
     this.registerModule('layer', new Sequential(...units));
   }
 
@@ -60,7 +73,10 @@ export class WideResNet extends Classifier {
     const ch = [16, 16 * widen, 32 * widen, 64 * widen];
     const nextSeed = seedStream(seed);
     this.registerModule('normalize', new Normalize(spec.mean, spec.std));
-    this.registerModule('conv1', new Conv2d(spec.inputShape[2], ch[0], 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }));
+    this.registerModule(
+      'conv1',
+      new Conv2d(spec.inputShape[2], ch[0], 3, { stride: 1, padding: 1, bias: false, seed: nextSeed() }),
+    );
     this.registerModule('block1', new NetworkBlock(n, ch[0], ch[1], 1, nextSeed));
     this.registerModule('block2', new NetworkBlock(n, ch[1], ch[2], 2, nextSeed));
     this.registerModule('block3', new NetworkBlock(n, ch[2], ch[3], 2, nextSeed));
@@ -83,10 +99,12 @@ export class WideResNet extends Classifier {
    */
   blocks(): string[][] {
     const units: string[][] = [];
-    for (const b of ['block1', 'block2', 'block3']) for (let i = 0; i < this.unitsPerGroup; i++) units.push([`${b}.layer.${i}`]);
+    for (const b of ['block1', 'block2', 'block3'])
+      for (let i = 0; i < this.unitsPerGroup; i++) units.push([`${b}.layer.${i}`]);
     units[0] = ['conv1', ...units[0]];
     return [...units, ['bn1'], ['fc']];
   }
 }
 
-export const wideResnet = (depth: number, widen: number) => (spec: ModelSpec, seed: number) => new WideResNet(spec, seed, depth, widen);
+export const wideResnet = (depth: number, widen: number) => (spec: ModelSpec, seed: number) =>
+  new WideResNet(spec, seed, depth, widen);

@@ -38,9 +38,12 @@ export function buildModel(spec: ModelSpec, seed: number): Classifier {
   const make = architectures.get(spec.arch);
   const channels = spec.inputShape[2];
   if (spec.mean.length !== channels || spec.std.length !== channels) {
-    throw new Error(`${spec.arch}: mean/std need ${channels} channel values, got ${spec.mean.length}/${spec.std.length}`);
+    throw new Error(
+      `${spec.arch}: mean/std need ${channels} channel values, got ${spec.mean.length}/${spec.std.length}`,
+    );
   }
-  if (!Number.isInteger(spec.numClasses) || spec.numClasses < 1) throw new Error(`${spec.arch}: numClasses must be a positive integer, got ${spec.numClasses}`);
+  if (!Number.isInteger(spec.numClasses) || spec.numClasses < 1)
+    throw new Error(`${spec.arch}: numClasses must be a positive integer, got ${spec.numClasses}`);
   if (spec.width !== undefined && defaultWidth(spec.arch) === undefined) {
     throw new Error(`${spec.arch}: takes no width (its channel counts are fixed by its id), got width ${spec.width}`);
   }

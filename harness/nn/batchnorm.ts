@@ -48,16 +48,29 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor4D {
-    if (!this.training) return this.normalize(x as tf.Tensor4D, this.runningMean, this.runningVar, this.weight, this.bias);
+    if (!this.training)
+      return this.normalize(x as tf.Tensor4D, this.runningMean, this.runningVar, this.weight, this.bias);
     const count = x.size / this.numFeatures;
     // PyTorch refuses too: the unbiased variance of one value is undefined.
-    if (count <= 1) throw new Error(`BatchNorm2d: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}]`);
-    return batchNormTrain(x as tf.Tensor4D, this.weight, this.bias, this.eps, (mean, variance) => this.updateRunningStats(mean, variance, count));
+    if (count <= 1)
+      throw new Error(
+        `BatchNorm2d: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}]`,
+      );
+    return batchNormTrain(x as tf.Tensor4D, this.weight, this.bias, this.eps, (mean, variance) =>
+      this.updateRunningStats(mean, variance, count),
+    );
   }
 
   /** Eval-mode normalisation with given statistics (TWINS' frozen wing reuses it). */
   normalize(x: tf.Tensor4D, mean: tf.Tensor, variance: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor4D {
-    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, bias as tf.Tensor1D, weight as tf.Tensor1D, this.eps);
+    return tf.batchNorm(
+      x,
+      mean as tf.Tensor1D,
+      variance as tf.Tensor1D,
+      bias as tf.Tensor1D,
+      weight as tf.Tensor1D,
+      this.eps,
+    );
   }
 
   /** running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance. */
@@ -87,7 +100,8 @@ export function batchNormTrain(
   eps: number,
   onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
 ): tf.Tensor4D {
-  if (tf.getBackend() === 'wasm' && x.dtype === 'float32' && nativeKernels()) return batchNormTrainNative(x, weight, bias, eps, onStats);
+  if (tf.getBackend() === 'wasm' && x.dtype === 'float32' && nativeKernels())
+    return batchNormTrainNative(x, weight, bias, eps, onStats);
   const f = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, variance } = tf.moments(xIn, [0, 1, 2]);
     onStats(mean as tf.Tensor1D, variance as tf.Tensor1D);
@@ -111,16 +125,30 @@ export function batchNormTrain(
 }
 
 /** The same through the two native kernels (wasm backend with harness/tensor/native loaded): same formulas, two passes each way. */
-function batchNormTrainNative(x: tf.Tensor4D, weight: tf.Tensor, bias: tf.Tensor, eps: number, onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+function batchNormTrainNative(
+  x: tf.Tensor4D,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  eps: number,
+  onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor4D {
   const f = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xIn, weight: w, bias: b }, { varianceEpsilon: eps }) as tf.Tensor[];
+    const [y, mean, variance, invStd] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAIN, { x: xIn, weight: w, bias: b }, { varianceEpsilon: eps }) as tf.Tensor[];
     onStats(mean as tf.Tensor1D, variance as tf.Tensor1D);
     save([xIn, mean, invStd, w]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [xs, m, inv, wt] = saved;
-        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dy as tf.Tensor, x: xs, mean: m, invStd: inv, weight: wt }) as tf.Tensor[];
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, {
+          dy: dy as tf.Tensor,
+          x: xs,
+          mean: m,
+          invStd: inv,
+          weight: wt,
+        }) as tf.Tensor[];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -35,17 +35,32 @@ export class Conv2d extends Module {
     this.stride = stride;
     this.padding = padding;
     const fanIn = inChannels * kernelSize * kernelSize;
-    this.weight = this.registerParameter('weight', uniformInit([kernelSize, kernelSize, inChannels, outChannels], fanIn, seed));
+    this.weight = this.registerParameter(
+      'weight',
+      uniformInit([kernelSize, kernelSize, inChannels, outChannels], fanIn, seed),
+    );
     if (bias) this.bias = this.registerParameter('bias', uniformInit([outChannels], fanIn, seed + 1));
   }
 
   forward(x: tf.Tensor): tf.Tensor4D {
-    return conv2dOp(x as tf.Tensor4D, this.weight as tf.Tensor4D, this.stride, this.padding, this.bias as tf.Tensor1D | undefined);
+    return conv2dOp(
+      x as tf.Tensor4D,
+      this.weight as tf.Tensor4D,
+      this.stride,
+      this.padding,
+      this.bias as tf.Tensor1D | undefined,
+    );
   }
 }
 
 /** The convolution itself; the weight may be a derived tensor (spectral norm reparameterisation). */
-export function conv2dOp(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: number, bias?: tf.Tensor1D): tf.Tensor4D {
+export function conv2dOp(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  stride: number,
+  padding: number,
+  bias?: tf.Tensor1D,
+): tf.Tensor4D {
   // tfjs's numeric pad is symmetric explicit padding with floor rounding, which is PyTorch's rule.
   const y = tf.conv2d(x, w, stride, padding === 0 ? 'valid' : padding);
   return bias ? tf.add(y, bias) : y;

@@ -28,7 +28,10 @@ export function gradStep(params: Module | NamedVariables, lossFn: () => tf.Scala
   const named = (params instanceof Module ? params.namedParameters() : params).filter(([, v]) => v.trainable);
   if (named.length === 0) throw new Error('gradStep: no trainable parameters (all are frozen)');
   const treeName = new Map(named.map(([name, v]) => [v.name, name]));
-  const { value, grads } = tf.variableGrads(lossFn, named.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    lossFn,
+    named.map(([, v]) => v),
+  );
   const out: Record<string, tf.Tensor> = {};
   for (const [tfName, g] of Object.entries(grads)) if (g) out[treeName.get(tfName)!] = g;
   return { loss: value, grads: out };

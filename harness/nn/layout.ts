@@ -15,8 +15,16 @@ export type TorchLayout = 'conv' | 'linear' | 'plain';
 export type TorchLayoutTable = Readonly<Record<string, TorchLayout>>;
 
 /** Axis permutations between the two layouts (for tf.transpose). */
-export const TO_TORCH: Readonly<Record<TorchLayout, readonly number[] | undefined>> = { conv: [3, 2, 0, 1], linear: [1, 0], plain: undefined };
-export const FROM_TORCH: Readonly<Record<TorchLayout, readonly number[] | undefined>> = { conv: [2, 3, 1, 0], linear: [1, 0], plain: undefined };
+export const TO_TORCH: Readonly<Record<TorchLayout, readonly number[] | undefined>> = {
+  conv: [3, 2, 0, 1],
+  linear: [1, 0],
+  plain: undefined,
+};
+export const FROM_TORCH: Readonly<Record<TorchLayout, readonly number[] | undefined>> = {
+  conv: [2, 3, 1, 0],
+  linear: [1, 0],
+  plain: undefined,
+};
 
 function declared(m: Module): TorchLayoutTable | undefined {
   return (m.constructor as { torchLayout?: TorchLayoutTable }).torchLayout;
@@ -29,7 +37,8 @@ function declared(m: Module): TorchLayoutTable | undefined {
 export function torchLayoutOf(root: Module): (name: string, shape?: readonly number[]) => TorchLayout {
   const table = new Map<string, TorchLayout>();
   for (const [prefix, m] of root.namedModules()) {
-    for (const [param, layout] of Object.entries(declared(m) ?? {})) table.set(prefix ? `${prefix}.${param}` : param, layout);
+    for (const [param, layout] of Object.entries(declared(m) ?? {}))
+      table.set(prefix ? `${prefix}.${param}` : param, layout);
   }
   return (name) => table.get(name) ?? 'plain';
 }

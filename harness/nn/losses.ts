@@ -39,7 +39,11 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, reduction
  * summed over classes. TRADES: input = adversarial logits, target = clean logits, reduction 'sum'
  * then divided by the batch size.
  */
-export function klDivergence(inputLogits: tf.Tensor2D, targetLogits: tf.Tensor2D, reduction: Reduction = 'none'): tf.Tensor {
+export function klDivergence(
+  inputLogits: tf.Tensor2D,
+  targetLogits: tf.Tensor2D,
+  reduction: Reduction = 'none',
+): tf.Tensor {
   const logq = tf.logSoftmax(inputLogits);
   const logp = tf.logSoftmax(targetLogits);
   return reduce(tf.sum(tf.mul(tf.exp(logp), tf.sub(logp, logq)), 1) as tf.Tensor1D, reduction);
@@ -61,13 +65,18 @@ function sortedLogit(logits: tf.Tensor2D, order: tf.Tensor2D, j: number): tf.Ten
  * runs inside a custom gradient of zero; the values are then picked differentiably.
  */
 function descending(logits: tf.Tensor2D, k: number): tf.Tensor2D {
-  const order = tf.customGrad(((z: tf.Tensor) => ({ value: tf.topk(z, k).indices, gradFunc: () => tf.zerosLike(z) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const order = tf.customGrad(((z: tf.Tensor) => ({
+    value: tf.topk(z, k).indices,
+    gradFunc: () => tf.zerosLike(z),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return order(logits) as tf.Tensor2D;
 }
 
 function assertClasses(name: string, logits: tf.Tensor2D, min: number): void {
   if (logits.shape[1] < min) {
-    throw new Error(`${name}: needs at least ${min} classes, got ${logits.shape[1]}; fall back to another loss and record it`);
+    throw new Error(
+      `${name}: needs at least ${min} classes, got ${logits.shape[1]}; fall back to another loss and record it`,
+    );
   }
 }
 
@@ -86,7 +95,12 @@ export function dlrLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, reduction: Red
  * AutoAttack's targeted DLR loss per example: -(z_y - z_t) / (z_π1 - (z_π3 + z_π4) / 2 + 1e-12).
  * Needs at least 4 classes.
  */
-export function dlrTargetedLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tensor1D, reduction: Reduction = 'none'): tf.Tensor {
+export function dlrTargetedLoss(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  targets: tf.Tensor1D,
+  reduction: Reduction = 'none',
+): tf.Tensor {
   assertClasses('dlrTargetedLoss', logits, 4);
   const order = descending(logits, 4);
   const tail = tf.mul(tf.add(sortedLogit(logits, order, 2), sortedLogit(logits, order, 3)), 0.5);

@@ -17,7 +17,10 @@ export interface LoadReport {
 }
 
 export class StateDictError extends Error {
-  constructor(readonly report: LoadReport, context = 'loadStateDict') {
+  constructor(
+    readonly report: LoadReport,
+    context = 'loadStateDict',
+  ) {
     const parts: string[] = [];
     if (report.missing.length) parts.push(`missing keys: ${report.missing.join(', ')}`);
     if (report.unexpected.length) parts.push(`unexpected keys: ${report.unexpected.join(', ')}`);

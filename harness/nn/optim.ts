@@ -78,7 +78,8 @@ export class SGD implements Optimizer {
     readonly options: SgdOptions,
   ) {
     this.lr = options.lr;
-    if (options.nesterov && (!options.momentum || options.dampening)) throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
+    if (options.nesterov && (!options.momentum || options.dampening))
+      throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
   }
 
   step(grads: NamedGrads): void {

@@ -2,7 +2,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './module.ts';
 
-const padSpatial = (x: tf.Tensor, p: number, value: number) => tf.pad(x as tf.Tensor4D, [[0, 0], [p, p], [p, p], [0, 0]], value);
+const padSpatial = (x: tf.Tensor, p: number, value: number) =>
+  tf.pad(
+    x as tf.Tensor4D,
+    [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ],
+    value,
+  );
 
 /** Spatial pooling with PyTorch's (kernel, stride = kernel, padding) and floor rounding. */
 abstract class Pool2d extends Module {

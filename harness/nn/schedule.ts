@@ -16,7 +16,8 @@ export function multistep(lr: number, milestones: readonly number[], gamma = 0.1
 
 /** Cosine annealing from lr to minLr over `epochs` (CosineAnnealingLR's closed form), minLr after. */
 export function cosine(lr: number, epochs: number, minLr = 0): Schedule {
-  return (epoch) => minLr + 0.5 * (lr - minLr) * (1 + Math.cos((Math.PI * Math.min(Math.max(epoch, 0), epochs)) / epochs));
+  return (epoch) =>
+    minLr + 0.5 * (lr - minLr) * (1 + Math.cos((Math.PI * Math.min(Math.max(epoch, 0), epochs)) / epochs));
 }
 
 /** Linear warm-up from 0 to `after(warmup)` over the first `warmup` epochs, then `after`. */
@@ -26,7 +27,8 @@ export function warmup(warmupEpochs: number, after: Schedule): Schedule {
 
 /** Piecewise-linear through (xs[i], ys[i]), flat outside (one-cycle triangles for fast adversarial training). */
 export function piecewiseLinear(xs: readonly number[], ys: readonly number[]): Schedule {
-  if (xs.length !== ys.length || xs.length === 0) throw new Error(`piecewiseLinear: ${xs.length} xs but ${ys.length} ys`);
+  if (xs.length !== ys.length || xs.length === 0)
+    throw new Error(`piecewiseLinear: ${xs.length} xs but ${ys.length} ys`);
   return (epoch) => {
     if (epoch <= xs[0]) return ys[0];
     for (let i = 1; i < xs.length; i++) {

@@ -43,8 +43,14 @@ export class SpectralNorm extends Module {
     this.registerModule('layer', layer);
     const out = layer.weight.shape[layer.weight.shape.length - 1];
     const k = layer.weight.size / out;
-    this.u = this.registerBuffer('u', tf.tidy(() => normalizeVec(tf.randomNormal([out], 0, 1, 'float32', seed))));
-    this.v = this.registerBuffer('v', tf.tidy(() => normalizeVec(tf.randomNormal([k], 0, 1, 'float32', seed + 1))));
+    this.u = this.registerBuffer(
+      'u',
+      tf.tidy(() => normalizeVec(tf.randomNormal([out], 0, 1, 'float32', seed))),
+    );
+    this.v = this.registerBuffer(
+      'v',
+      tf.tidy(() => normalizeVec(tf.randomNormal([k], 0, 1, 'float32', seed + 1))),
+    );
     this.powerIteration(initIterations);
   }
 
@@ -69,7 +75,9 @@ export class SpectralNorm extends Module {
 
   /** sigma = u^T W v with the current u, v (differentiable in W). */
   sigma(): tf.Scalar {
-    return tf.sum(tf.mul(tf.matMul(tf.reshape(this.v, [1, -1]), this.matrix()), tf.reshape(this.u, [1, -1]))) as tf.Scalar;
+    return tf.sum(
+      tf.mul(tf.matMul(tf.reshape(this.v, [1, -1]), this.matrix()), tf.reshape(this.u, [1, -1])),
+    ) as tf.Scalar;
   }
 
   /** beta * W / sigma(W), shaped like W. */
@@ -81,7 +89,14 @@ export class SpectralNorm extends Module {
     if (this.training) this.powerIteration(1);
     const w = this.effectiveWeight();
     const { layer } = this;
-    if (layer instanceof Conv2d) return conv2dOp(x as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.padding, layer.bias as tf.Tensor1D | undefined);
+    if (layer instanceof Conv2d)
+      return conv2dOp(
+        x as tf.Tensor4D,
+        w as tf.Tensor4D,
+        layer.stride,
+        layer.padding,
+        layer.bias as tf.Tensor1D | undefined,
+      );
     const y = tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D);
     return layer.bias ? tf.add(y, layer.bias) : y;
   }
@@ -101,7 +116,11 @@ export class SpectralNorm extends Module {
     const { layer } = this;
     const plain =
       layer instanceof Conv2d
-        ? new Conv2d(layer.inChannels, layer.outChannels, layer.kernelSize, { stride: layer.stride, padding: layer.padding, bias: !!layer.bias })
+        ? new Conv2d(layer.inChannels, layer.outChannels, layer.kernelSize, {
+            stride: layer.stride,
+            padding: layer.padding,
+            bias: !!layer.bias,
+          })
         : new Linear(layer.inFeatures, layer.outFeatures, { bias: !!layer.bias });
     tf.tidy(() => {
       plain.weight.assign(this.effectiveWeight());

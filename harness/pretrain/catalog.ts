@@ -34,7 +34,8 @@ const madryImageNet = (file: string) => `https://huggingface.co/madrylab/robust-
 const gdrive = (id: string) => `https://drive.usercontent.google.com/download?id=${id}&export=download&confirm=t`;
 const CIFAR10: Shape = { inputShape: [32, 32, 3], numClasses: 10 };
 const CIFAR10_LINF_8 = { norm: 'Linf', eps: 8 / 255 } as const;
-const robustBench = (name: string) => `https://github.com/RobustBench/robustbench/blob/master/model_info/cifar10/Linf/${name}.json`;
+const robustBench = (name: string) =>
+  `https://github.com/RobustBench/robustbench/blob/master/model_info/cifar10/Linf/${name}.json`;
 
 export const CATALOG: readonly CatalogEntry[] = [
   {
@@ -98,7 +99,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     title: 'WideResNet-34-10, CIFAR-10, TRADES Linf 0.031 (RobustBench Zhang2019Theoretically)',
     listedAt: robustBench('Zhang2019Theoretically'),
     source: {
-      checkpoint: { url: gdrive('1hPz9QQwyM7QSuWu-ANG_uXR-29xtL8t_'), fileName: 'Zhang2019Theoretically.pt', format: 'torch' },
+      checkpoint: {
+        url: gdrive('1hPz9QQwyM7QSuWu-ANG_uXR-29xtL8t_'),
+        fileName: 'Zhang2019Theoretically.pt',
+        format: 'torch',
+      },
       arch: 'wrn-34-10',
       // Built with sub_block1=True (RobustBench model zoo): registered, never run in forward.
       dropKeys: ['sub_block1.'],
@@ -118,7 +123,11 @@ export const CATALOG: readonly CatalogEntry[] = [
     title: 'WideResNet-28-10, CIFAR-10 + 500k unlabeled, RST Linf 8/255 (RobustBench Carmon2019Unlabeled)',
     listedAt: robustBench('Carmon2019Unlabeled'),
     source: {
-      checkpoint: { url: gdrive('15tUx-gkZMYx7BfEOw1GY5OKC-jECIsPQ'), fileName: 'Carmon2019Unlabeled.pt', format: 'torch' },
+      checkpoint: {
+        url: gdrive('15tUx-gkZMYx7BfEOw1GY5OKC-jECIsPQ'),
+        fileName: 'Carmon2019Unlabeled.pt',
+        format: 'torch',
+      },
       arch: 'wrn-28-10',
       // Built with sub_block1=True (RobustBench model zoo): registered, never run in forward.
       dropKeys: ['sub_block1.'],

@@ -28,7 +28,9 @@ export function readPins(path: string): Record<string, Pin> {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8')) as PinFile;
   } catch (err) {
-    throw new Error(`${path}: not valid JSON (${(err as Error).message}); fix it or delete it to pin every checkpoint anew`);
+    throw new Error(
+      `${path}: not valid JSON (${(err as Error).message}); fix it or delete it to pin every checkpoint anew`,
+    );
   }
   if (parsed?.version !== 1 || typeof parsed.pins !== 'object' || parsed.pins === null) {
     throw new Error(`${path}: expected { "version": 1, "pins": { <url>: { sha256, file, bytes, pinnedAt } } }`);

@@ -65,7 +65,10 @@ export function checkFileKind(file: string, format: CheckpointRef['format'], wha
   const zipOrPickle = n >= 4 && (head.readUInt32LE(0) === 0x04034b50 || head[0] === 0x80);
   const ok = format === 'torch' ? zipOrPickle : n >= 9 && head[8] === 0x7b; // safetensors: u64 length, then '{'
   if (!ok) {
-    const text = head.subarray(0, n).toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+    const text = head
+      .subarray(0, n)
+      .toString('latin1')
+      .replace(/[^\x20-\x7e]/g, '.');
     const kind = format === 'torch' ? 'PyTorch' : 'safetensors';
     throw new NotACheckpointError(`${what}: does not look like a ${kind} file (it starts with '${text}')`);
   }
@@ -127,6 +130,7 @@ async function localCheckpoint(c: CheckpointRef, path: string): Promise<Checkpoi
   const file = resolve(path);
   if (!existsSync(file)) throw new Error(`checkpoint ${path}: no such file (${file})`);
   const sha256 = await fileDigest(file, 'sha256');
-  if (c.sha256 && sha256 !== c.sha256) throw new ChecksumError(`checkpoint ${file}: sha256 is ${sha256}, the source gives ${c.sha256}`);
+  if (c.sha256 && sha256 !== c.sha256)
+    throw new ChecksumError(`checkpoint ${file}: sha256 is ${sha256}, the source gives ${c.sha256}`);
   return { path: file, sha256, origin: path, verifiedBy: c.sha256 ? 'published sha256' : 'unchecked path' };
 }

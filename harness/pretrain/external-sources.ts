@@ -15,7 +15,14 @@ import type { Classifier } from '../models/classifier.ts';
 import type { ExternalSource } from '../protocol/schema.ts';
 import { obtainCheckpoint, type CheckpointFile, type ObtainOptions } from './external-checkpoint.ts';
 import { SOURCE_EVALUATION } from './pretrain.ts';
-import { recordSource, sourceId, sourcePath, type EnsureSourceOptions, type SourceHandle, type SourceMetadata } from './sources.ts';
+import {
+  recordSource,
+  sourceId,
+  sourcePath,
+  type EnsureSourceOptions,
+  type SourceHandle,
+  type SourceMetadata,
+} from './sources.ts';
 
 export type EnsureExternalSourceOptions = EnsureSourceOptions & Pick<ObtainOptions, 'download' | 'downloadOptions'>;
 
@@ -60,7 +67,10 @@ function cachedHandle(id: string, path: string, file: CheckpointFile): SourceHan
 }
 
 /** The cached conversion of a published checkpoint, converting (and measuring) it first when needed. */
-export async function ensureExternalSource(source: ExternalSource, opts: EnsureExternalSourceOptions): Promise<SourceHandle> {
+export async function ensureExternalSource(
+  source: ExternalSource,
+  opts: EnsureExternalSourceOptions,
+): Promise<SourceHandle> {
   const log = opts.log ?? (() => {});
   const id = sourceId(source);
   const path = sourcePath(id, opts.dataDir);

@@ -13,7 +13,9 @@ import { crossEntropy } from '../nn/losses.ts';
 export function fdmBoundary(model: Classifier, k: number): { block: number; module: string } {
   const blocks = model.blocks();
   if (!Number.isInteger(k) || k < 1 || k >= blocks.length) {
-    throw new Error(`fdm.k: ${model.spec.arch} has ${blocks.length} blocks (head included); k must be 1..${blocks.length - 1} so that a frozen part remains, got ${k}`);
+    throw new Error(
+      `fdm.k: ${model.spec.arch} has ${blocks.length} blocks (head included); k must be 1..${blocks.length - 1} so that a frozen part remains, got ${k}`,
+    );
   }
   const block = blocks.length - k;
   return { block, module: blocks[block][0] };

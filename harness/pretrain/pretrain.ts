@@ -51,7 +51,13 @@ export async function pretrainSource(recipe: SourceRecipe, opts: PretrainOptions
   const state = stateDir === undefined ? undefined : TrainState.open(stateDir, { ...training, log });
   const rng = state ? state.rngs.root(recipe.seed) : new Rng(recipe.seed);
   const model = buildModel(
-    { arch: recipe.arch, numClasses: dataset.classNames.length, inputShape: dataset.inputShape, mean: dataset.mean, std: dataset.std },
+    {
+      arch: recipe.arch,
+      numClasses: dataset.classNames.length,
+      inputShape: dataset.inputShape,
+      mean: dataset.mean,
+      std: dataset.std,
+    },
     rng.fork('init').nextSeed(),
   );
   const optimizer = sgd(model, { lr: recipe.lr, momentum: recipe.momentum, weightDecay: recipe.weightDecay });
@@ -62,23 +68,27 @@ export async function pretrainSource(recipe: SourceRecipe, opts: PretrainOptions
   try {
     step = recipeStep(recipe, model, rng);
     const { prepare, loss } = step;
-    const runFit = () => fit({
-      model,
-      train,
-      epochs: recipe.epochs,
-      batchSize: recipe.batchSize,
-      maxExamples: recipe.maxTrainExamples,
-      rng: rng.fork('data'),
-      optimizer,
-      // One-cycle-like triangle, the schedule fast AT relies on to converge in few epochs.
-      lrAt: (epoch, progress) => piecewiseLinear([0, recipe.epochs * 0.4, recipe.epochs], [0, recipe.lr, 0])(epoch + progress),
-      prepare: (batch) => prepare(batch),
-      loss: (batch, prepared) => loss(batch, prepared),
-      onEpoch: (epoch, s) => {
-        curve.push({ epoch: epoch + 1, loss: s.loss, seconds: s.seconds });
-        log(`pretrain ${recipe.dataset} ${recipe.arch} ${recipe.recipe}: epoch ${epoch + 1}/${recipe.epochs} loss ${s.loss.toFixed(4)} (${s.seconds.toFixed(1)} s)`);
-      },
-    });
+    const runFit = () =>
+      fit({
+        model,
+        train,
+        epochs: recipe.epochs,
+        batchSize: recipe.batchSize,
+        maxExamples: recipe.maxTrainExamples,
+        rng: rng.fork('data'),
+        optimizer,
+        // One-cycle-like triangle, the schedule fast AT relies on to converge in few epochs.
+        lrAt: (epoch, progress) =>
+          piecewiseLinear([0, recipe.epochs * 0.4, recipe.epochs], [0, recipe.lr, 0])(epoch + progress),
+        prepare: (batch) => prepare(batch),
+        loss: (batch, prepared) => loss(batch, prepared),
+        onEpoch: (epoch, s) => {
+          curve.push({ epoch: epoch + 1, loss: s.loss, seconds: s.seconds });
+          log(
+            `pretrain ${recipe.dataset} ${recipe.arch} ${recipe.recipe}: epoch ${epoch + 1}/${recipe.epochs} loss ${s.loss.toFixed(4)} (${s.seconds.toFixed(1)} s)`,
+          );
+        },
+      });
     await (state ? state.run(runFit) : runFit());
   } catch (err) {
     model.dispose();
@@ -89,6 +99,10 @@ export async function pretrainSource(recipe: SourceRecipe, opts: PretrainOptions
   }
   const trainSeconds = (state?.secondsBefore ?? 0) + (performance.now() - started) / 1000;
   model.eval();
-  const metrics = await evaluateRobustness(model, test, { threat: recipe.threat, evaluation: SOURCE_EVALUATION, seed: recipe.seed });
+  const metrics = await evaluateRobustness(model, test, {
+    threat: recipe.threat,
+    evaluation: SOURCE_EVALUATION,
+    seed: recipe.seed,
+  });
   return { model, metrics, curve, datasetVersion: dataset.version, trainSeconds, details: step!.details };
 }

@@ -14,12 +14,21 @@ export interface RecipeOverride {
 }
 
 /** Which command-line flag sets a recipe field, for error messages. */
-const FLAG_OF: Record<string, string> = { 'fdm.k': '--k', 'fdm.lambda': '--lambda', beta: '--beta', steps: '--steps', recipe: '--recipe' };
+const FLAG_OF: Record<string, string> = {
+  'fdm.k': '--k',
+  'fdm.lambda': '--lambda',
+  beta: '--beta',
+  steps: '--steps',
+  recipe: '--recipe',
+};
 
 export function overrideRecipe(base: SourceRecipe, o: RecipeOverride): SourceRecipe {
-  if ((o.k !== undefined || o.lambda !== undefined) && o.recipe !== 'at-fdm') throw new Error(`--k and --lambda belong to --recipe at-fdm (got --recipe ${o.recipe})`);
-  if (o.beta !== undefined && o.recipe !== 'trades') throw new Error(`--beta belongs to --recipe trades (got --recipe ${o.recipe})`);
-  if (o.recipe === 'at-fdm' && o.k === undefined) throw new Error('--recipe at-fdm needs --k (the number of blocks the target fine-tunes)');
+  if ((o.k !== undefined || o.lambda !== undefined) && o.recipe !== 'at-fdm')
+    throw new Error(`--k and --lambda belong to --recipe at-fdm (got --recipe ${o.recipe})`);
+  if (o.beta !== undefined && o.recipe !== 'trades')
+    throw new Error(`--beta belongs to --recipe trades (got --recipe ${o.recipe})`);
+  if (o.recipe === 'at-fdm' && o.k === undefined)
+    throw new Error('--recipe at-fdm needs --k (the number of blocks the target fine-tunes)');
   const { beta: _beta, fdm: _fdm, ...rest } = base;
   const input: Record<string, unknown> = { ...rest, recipe: o.recipe };
   if (o.steps !== undefined) input.steps = o.steps;

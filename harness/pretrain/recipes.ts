@@ -27,7 +27,14 @@ export function recipeStep(recipe: SourceRecipe, model: Classifier, rng: Rng): R
   if (recipe.recipe === 'trades') {
     const beta = recipe.beta ?? 6;
     return {
-      prepare: ({ x }) => ({ xAdv: tradesAdversary(model, x, { steps: recipe.steps, stepSize: recipe.stepSize, eps, norm }, attackRng.nextSeed()) }),
+      prepare: ({ x }) => ({
+        xAdv: tradesAdversary(
+          model,
+          x,
+          { steps: recipe.steps, stepSize: recipe.stepSize, eps, norm },
+          attackRng.nextSeed(),
+        ),
+      }),
       loss: ({ x, y }, { xAdv }) => {
         const logits = model.forward(x);
         const kl = tf.mean(klDivergence(model.forward(xAdv) as tf.Tensor2D, logits, 'none'));
@@ -38,7 +45,13 @@ export function recipeStep(recipe: SourceRecipe, model: Classifier, rng: Rng): R
     };
   }
   // FGSM-RS is one step from a uniform random start (step 1.25 eps by convention), then clipped to the ball.
-  const attack = trainingAttack({ norm, eps, stepSize: recipe.stepSize, steps: recipe.recipe === 'fgsm-rs' ? 1 : recipe.steps, randomStart: true });
+  const attack = trainingAttack({
+    norm,
+    eps,
+    stepSize: recipe.stepSize,
+    steps: recipe.recipe === 'fgsm-rs' ? 1 : recipe.steps,
+    randomStart: true,
+  });
   const prepare = ({ x, y }: Batch) => ({ xAdv: attack(model, x, y, attackRng.nextSeed()) });
   if (recipe.recipe === 'at-fdm') {
     const objective = fdmObjective(model, recipe.fdm!);

@@ -65,7 +65,9 @@ export interface SourceHandle {
 
 /** A recipe's hash, or the hash of a published checkpoint's whole source object; names the cached file. */
 export function sourceId(source: TaskSource): string {
-  return isExternalSource(source) ? hashOf({ external: source, protocol: SOURCE_PROTOCOL }) : hashOf({ recipe: source, protocol: SOURCE_PROTOCOL });
+  return isExternalSource(source)
+    ? hashOf({ external: source, protocol: SOURCE_PROTOCOL })
+    : hashOf({ recipe: source, protocol: SOURCE_PROTOCOL });
 }
 
 export function sourcePath(id: string, dataDir?: string): string {
@@ -92,7 +94,10 @@ export async function ensureSource(recipe: SourceRecipe, opts: EnsureSourceOptio
   // Runs sharing a data folder pre-train a source once: the others wait for the file (and its training
   // checkpoints are never written by two processes). The holder refreshes the lock while it trains.
   const path = sourcePath(sourceId(recipe), opts.dataDir);
-  const lock = await acquireFileLock(`${path}.lock`, { pollMs: 1000, onWait: (holder) => opts.log?.(`source: ${holder} is pre-training ${path}; waiting`) });
+  const lock = await acquireFileLock(`${path}.lock`, {
+    pollMs: 1000,
+    onWait: (holder) => opts.log?.(`source: ${holder} is pre-training ${path}; waiting`),
+  });
   const refresh = setInterval(() => lock.refresh(), 60_000).unref();
   try {
     return await ensureSourceLocked(recipe, opts);
@@ -120,8 +125,15 @@ async function ensureSourceLocked(recipe: SourceRecipe, opts: EnsureSourceOption
       log(`source ${id}: cached file ${path} is unusable (${(err as Error).message}); re-training`);
     }
   }
-  const params = recipe.recipe === 'at-fdm' ? `, FDM k ${recipe.fdm!.k} lambda ${recipe.fdm!.lambda}` : recipe.recipe === 'trades' ? `, beta ${recipe.beta}` : '';
-  log(`source ${id}: pre-training ${recipe.arch} on ${recipe.dataset} (${recipe.recipe}${params}, ${recipe.epochs} epochs)`);
+  const params =
+    recipe.recipe === 'at-fdm'
+      ? `, FDM k ${recipe.fdm!.k} lambda ${recipe.fdm!.lambda}`
+      : recipe.recipe === 'trades'
+        ? `, beta ${recipe.beta}`
+        : '';
+  log(
+    `source ${id}: pre-training ${recipe.arch} on ${recipe.dataset} (${recipe.recipe}${params}, ${recipe.epochs} epochs)`,
+  );
   const trainStateKey = `source-${id}`;
   const result = await pretrainSource(recipe, { log, dataDir: opts.dataDir, training: opts.training, trainStateKey });
   const metadata: SourceMetadata = {
@@ -169,7 +181,18 @@ export function recordSource(h: SourceHandle, store?: Store): void {
       ...h.metadata.provenance,
       datasetVersion: h.metadata.datasetVersion,
       trainSeconds: h.metadata.trainSeconds,
-      ...(ext ? { external: { origin: ext.origin, sha256: ext.sha256, format: ext.format, verifiedBy: ext.verifiedBy, citation: ext.citation, mapping: ext.mapping } } : {}),
+      ...(ext
+        ? {
+            external: {
+              origin: ext.origin,
+              sha256: ext.sha256,
+              format: ext.format,
+              verifiedBy: ext.verifiedBy,
+              citation: ext.citation,
+              mapping: ext.mapping,
+            },
+          }
+        : {}),
     } as Record<string, unknown>,
     createdAt: h.metadata.createdAt,
   });

@@ -15,7 +15,9 @@ export function sourceProvenance(h: SourceHandle): Record<string, unknown> {
   const ext = h.metadata.external;
   if (!ext) return {};
   const { source, ...facts } = ext;
-  return { source: { kind: 'external', ...(source.catalog ? { catalog: source.catalog } : {}), arch: source.arch, ...facts } };
+  return {
+    source: { kind: 'external', ...(source.catalog ? { catalog: source.catalog } : {}), arch: source.arch, ...facts },
+  };
 }
 
 /** One line naming a source: `small-resnet on fashion-mnist[0-4] (fgsm-rs)`, `resnet50 from salman2020-…`. */

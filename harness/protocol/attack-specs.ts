@@ -29,11 +29,25 @@ export interface PgdSpec extends AttackSpec {
 
 /** The evaluation's PGD (a tier's `evaluation.pgd`) at a threat. */
 export function resolvePgd(threat: Threat, pgd: { steps: number; stepSizeOverEps: number; restarts: number }): PgdSpec {
-  const options = { norm: threat.norm, eps: threat.eps, alpha: stepSizeOf(threat, pgd.stepSizeOverEps), steps: pgd.steps, restarts: pgd.restarts };
+  const options = {
+    norm: threat.norm,
+    eps: threat.eps,
+    alpha: stepSizeOf(threat, pgd.stepSizeOverEps),
+    steps: pgd.steps,
+    restarts: pgd.restarts,
+  };
   return { id: 'pgd', options: { ...options, randomStart: true } };
 }
 
 /** The training attack a tier grants adversarial methods (a tier's `trainAttack`) at a threat. */
-export function resolveTrainAttack<T extends { steps: number; stepSizeOverEps: number }>(threat: Threat, trainAttack: T) {
-  return { ...trainAttack, stepSize: stepSizeOf(threat, trainAttack.stepSizeOverEps), eps: threat.eps, norm: threat.norm };
+export function resolveTrainAttack<T extends { steps: number; stepSizeOverEps: number }>(
+  threat: Threat,
+  trainAttack: T,
+) {
+  return {
+    ...trainAttack,
+    stepSize: stepSizeOf(threat, trainAttack.stepSizeOverEps),
+    eps: threat.eps,
+    norm: threat.norm,
+  };
 }

@@ -55,12 +55,26 @@ function miniTier(protocol: ProtocolId): SuiteInput['tier'] {
 function miniMethods(protocol: ProtocolId): SuiteInput['methods'] {
   return PROTOCOL_SUITES[protocol].methods.map((m) =>
     m.id === 'rift'
-      ? { ...m, config: { ...m.config, ftEpochs: 1, mrcExamples: 16, mrcAttackSteps: 2, mrcEpochs: 1, holdout: 8, selectAttackSteps: 2 } }
+      ? {
+          ...m,
+          config: {
+            ...m.config,
+            ftEpochs: 1,
+            mrcExamples: 16,
+            mrcAttackSteps: 2,
+            mrcEpochs: 1,
+            holdout: 8,
+            selectAttackSteps: 2,
+          },
+        }
       : m,
   );
 }
 
-function torchSource(path: string, o: Pick<ExternalSourceInput, 'arch' | 'inputShape' | 'mean' | 'std' | 'threat'>): ExternalSourceInput {
+function torchSource(
+  path: string,
+  o: Pick<ExternalSourceInput, 'arch' | 'inputShape' | 'mean' | 'std' | 'threat'>,
+): ExternalSourceInput {
   return { checkpoint: { path, format: 'torch' }, width: 8, numClasses: 10, citation: FIXTURE_CITATION, ...o };
 }
 
@@ -131,7 +145,9 @@ function miniTasks(protocol: ProtocolId, f: MiniFixtures): SuiteInput['tasks'] {
 /** `<protocol>-mini` over the given checkpoints (default: the committed fixtures). */
 export function miniSuite(protocol: ProtocolId, fixtures: MiniFixtures = DEFAULT_MINI_FIXTURES): SuiteInput {
   // small-resnet has 5 blocks: CARTL's k 4 of 17 becomes 2 here.
-  const methods = miniMethods(protocol).map((m) => (protocol === 'cartl' && 'k' in (m.config ?? {}) ? { ...m, config: { ...m.config, k: 2 } } : m));
+  const methods = miniMethods(protocol).map((m) =>
+    protocol === 'cartl' && 'k' in (m.config ?? {}) ? { ...m, config: { ...m.config, k: 2 } } : m,
+  );
   return {
     id: `${protocol}-mini`,
     description:

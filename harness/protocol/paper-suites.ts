@@ -8,7 +8,13 @@
  * the harness applies to every method's training batches alike (datasets/batch-pipeline.ts).
  */
 import { findCatalogEntry } from '../pretrain/catalog.ts';
-import { formatCitation, PROTOCOL_SETTINGS, type ProtocolId, type ProtocolSettings, type Setting } from './papers/index.ts';
+import {
+  formatCitation,
+  PROTOCOL_SETTINGS,
+  type ProtocolId,
+  type ProtocolSettings,
+  type Setting,
+} from './papers/index.ts';
 import type { ExternalSourceInput, SuiteInput } from './schema.ts';
 
 type AugmentInput = NonNullable<SuiteInput['tasks'][number]['augment']>;
@@ -53,12 +59,14 @@ export function protocolSettings(protocol: ProtocolId): ProtocolSettings {
 /** A numeric setting's value; a non-number (the data changed shape) fails naming the field. */
 function num(p: ProtocolSettings, field: 'lr' | 'weightDecay' | 'epochs' | 'batchSize' | 'momentum'): number {
   const v = p[field].value;
-  if (typeof v !== 'number') throw new Error(`paper-suites.ts: settings '${p.protocol}'.${field} is ${JSON.stringify(v)}, not a number`);
+  if (typeof v !== 'number')
+    throw new Error(`paper-suites.ts: settings '${p.protocol}'.${field} is ${JSON.stringify(v)}, not a number`);
   return v;
 }
 function methodNum(p: ProtocolSettings, key: string): number {
   const v = p.method[key]?.value;
-  if (typeof v !== 'number') throw new Error(`paper-suites.ts: settings '${p.protocol}'.method.${key} is ${JSON.stringify(v)}, not a number`);
+  if (typeof v !== 'number')
+    throw new Error(`paper-suites.ts: settings '${p.protocol}'.method.${key} is ${JSON.stringify(v)}, not a number`);
   return v;
 }
 
@@ -80,7 +88,11 @@ function catalogSourceAt(id: string, px: number): ExternalSourceInput {
 }
 
 /** PGD-AT / AT+FDM recipes the harness pre-trains (papers' source recipes; see each suite's settings). */
-function atRecipe(dataset: string, arch: string, o: { steps: number; epochs: number; lr: number; fdm?: { k: number; lambda: number } }) {
+function atRecipe(
+  dataset: string,
+  arch: string,
+  o: { steps: number; epochs: number; lr: number; fdm?: { k: number; lambda: number } },
+) {
   return {
     dataset,
     arch,
@@ -146,7 +158,15 @@ const twins: SuiteInput = {
     { id: 'at', config: { ...twinsSgd, schedule: 'cosine' } },
     { id: 'trades', config: { ...twinsSgd, schedule: 'cosine', beta: methodNum(TW, 'tradesBeta') } },
     { id: 'twins-at', config: { ...twinsSgd, schedule: 'multistep', lambda: methodNum(TW, 'lambda') } },
-    { id: 'twins-trades', config: { ...twinsSgd, schedule: 'multistep', lambda: methodNum(TW, 'lambda'), beta: methodNum(TW, 'tradesBeta') } },
+    {
+      id: 'twins-trades',
+      config: {
+        ...twinsSgd,
+        schedule: 'multistep',
+        lambda: methodNum(TW, 'lambda'),
+        beta: methodNum(TW, 'tradesBeta'),
+      },
+    },
   ],
   seeds: [0, 1, 2],
 };
@@ -175,7 +195,7 @@ const riftSource = (dataset: string) => atRecipe(dataset, 'resnet18', { steps: 1
 const rift: SuiteInput = {
   id: 'rift',
   description:
-    "RiFT (Zhu et al., ICCV 2023) protocol: a ResNet-18 adversarially trained on the target task itself (PGD-AT, " +
+    'RiFT (Zhu et al., ICCV 2023) protocol: a ResNet-18 adversarially trained on the target task itself (PGD-AT, ' +
     'pre-trained here: the Bag-of-Tricks checkpoints are not published in a form the catalog has) fine-tuned on ' +
     'CIFAR-10, CIFAR-100 and Tiny-ImageNet (64 px) with RiFT (critical module, lr 0.001, 10 epochs) and AT for the ' +
     "same budget; the paper's WRN-34-10 is stood in for by the nearest published one, RobustBench's TRADES WRN-34-10 " +
@@ -219,7 +239,10 @@ const rift: SuiteInput = {
   ],
   methods: [
     // Stage 1 of our rift entry is this same adversarial fine-tuning (atLr), so `at` is its theta_AT.
-    { id: 'at', config: { lr: 0.01, momentum: num(RF, 'momentum'), weightDecay: num(RF, 'weightDecay'), schedule: 'cosine' } },
+    {
+      id: 'at',
+      config: { lr: 0.01, momentum: num(RF, 'momentum'), weightDecay: num(RF, 'weightDecay'), schedule: 'cosine' },
+    },
     {
       id: 'rift',
       config: {
@@ -272,11 +295,31 @@ const cartl: SuiteInput = {
     "the paper's random crop 32 with padding 4 + flip, without its 15-degree rotation (the pipeline has no rotation).",
   tier: cartlTier,
   tasks: [
-    { id: 'cifar100-fdm-wrn34-10-to-svhn/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'svhn', ...CT_TASK },
-    { id: 'cifar100-fdm-wrn34-10-to-gtsrb/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'gtsrb', ...CT_TASK },
-    { id: 'cifar10-fdm-wrn28-4-to-svhn/linf-8', source: cartlSource('cifar10', 'wrn-28-4'), target: 'svhn', ...CT_TASK },
+    {
+      id: 'cifar100-fdm-wrn34-10-to-svhn/linf-8',
+      source: cartlSource('cifar100', 'wrn-34-10'),
+      target: 'svhn',
+      ...CT_TASK,
+    },
+    {
+      id: 'cifar100-fdm-wrn34-10-to-gtsrb/linf-8',
+      source: cartlSource('cifar100', 'wrn-34-10'),
+      target: 'gtsrb',
+      ...CT_TASK,
+    },
+    {
+      id: 'cifar10-fdm-wrn28-4-to-svhn/linf-8',
+      source: cartlSource('cifar10', 'wrn-28-4'),
+      target: 'svhn',
+      ...CT_TASK,
+    },
     { id: 'gtsrb-fdm-wrn28-4-to-svhn/linf-8', source: cartlSource('gtsrb', 'wrn-28-4'), target: 'svhn', ...CT_TASK },
-    { id: 'cifar100-fdm-wrn34-10-to-cifar10/linf-8', source: cartlSource('cifar100', 'wrn-34-10'), target: 'cifar10', ...CT_TASK },
+    {
+      id: 'cifar100-fdm-wrn34-10-to-cifar10/linf-8',
+      source: cartlSource('cifar100', 'wrn-34-10'),
+      target: 'cifar10',
+      ...CT_TASK,
+    },
     // The ablation's "AT source": the same recipe without FDM (LwF is not in that table).
     {
       id: 'cifar100-at-wrn34-10-to-cifar10/linf-8',
@@ -290,7 +333,10 @@ const cartl: SuiteInput = {
   methods: [
     { id: 'partial', config: { ...ctSgd, k: cartlK, schedule: 'cosine' } },
     { id: 'lwf', config: { ...ctSgd, schedule: 'cosine' } },
-    { id: 'cartl', config: { ...ctSgd, k: cartlK, schedule: 'paper', freezeBnAffine: CT.method.freezeBn.value === true } },
+    {
+      id: 'cartl',
+      config: { ...ctSgd, k: cartlK, schedule: 'paper', freezeBnAffine: CT.method.freezeBn.value === true },
+    },
   ],
   seeds: [0, 1, 2],
 };
@@ -309,7 +355,11 @@ function settingsTable(p: ProtocolSettings, s: SuiteInput): SuiteSetting[] {
     `first ${ev.n} test points`,
   ].filter(Boolean);
   const out = [
-    row('source', s.tasks.map((x) => `${x.id}: ${typeof x.source === 'string' ? x.source : JSON.stringify(x.source)}`).join('; '), p.source),
+    row(
+      'source',
+      s.tasks.map((x) => `${x.id}: ${typeof x.source === 'string' ? x.source : JSON.stringify(x.source)}`).join('; '),
+      p.source,
+    ),
     row('targets', s.tasks.map((x) => x.target + (x.resize ? ` resized to ${x.resize}` : '')).join(', '), p.targets),
     row('resolution', s.tasks.map((x) => `${x.target}: ${x.resize ?? 'as loaded'}`).join(', '), p.resolution),
     row('augmentation', s.tasks.map((x) => `${x.target}: ${describeAugment(x.augment)}`).join(', '), p.augmentation),

@@ -46,9 +46,20 @@ export const SourceRecipeSchema = z
   })
   // Recipe-specific keys exist only on their recipe, so older recipes keep their hashes and cached files.
   .superRefine((r, ctx) => {
-    if (r.beta !== undefined && r.recipe !== 'trades') ctx.addIssue({ code: 'custom', path: ['beta'], message: `only recipe 'trades' takes beta (recipe is '${r.recipe}')` });
-    if (r.fdm !== undefined && r.recipe !== 'at-fdm') ctx.addIssue({ code: 'custom', path: ['fdm'], message: `only recipe 'at-fdm' takes fdm (recipe is '${r.recipe}')` });
-    if (r.fdm === undefined && r.recipe === 'at-fdm') ctx.addIssue({ code: 'custom', path: ['fdm'], message: "recipe 'at-fdm' needs fdm: { k, lambda }" });
+    if (r.beta !== undefined && r.recipe !== 'trades')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['beta'],
+        message: `only recipe 'trades' takes beta (recipe is '${r.recipe}')`,
+      });
+    if (r.fdm !== undefined && r.recipe !== 'at-fdm')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fdm'],
+        message: `only recipe 'at-fdm' takes fdm (recipe is '${r.recipe}')`,
+      });
+    if (r.fdm === undefined && r.recipe === 'at-fdm')
+      ctx.addIssue({ code: 'custom', path: ['fdm'], message: "recipe 'at-fdm' needs fdm: { k, lambda }" });
   })
   .transform((r) => (r.recipe === 'trades' && r.beta === undefined ? { ...r, beta: 6 } : r));
 
@@ -59,15 +70,22 @@ export const ExternalCheckpointSchema = z
     /** A local file (relative paths: from the working directory). */
     path: z.string().min(1).optional(),
     /** Name of the copy under `<data>/sources/external/` (default: the URL's last path segment). */
-    fileName: z.string().regex(/^[^/\\]+$/, 'a file name, without folders').optional(),
+    fileName: z
+      .string()
+      .regex(/^[^/\\]+$/, 'a file name, without folders')
+      .optional(),
     /** Published checksum; without it the first download's is pinned (`<data>/sources/external/pins.json`). */
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits')
+      .optional(),
     format: z.enum(['torch', 'safetensors']),
   })
   .superRefine((c, ctx) => {
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     if ((c.url === undefined) === (c.path === undefined)) issue([], 'give exactly one of url and path');
-    if (c.fileName !== undefined && c.url === undefined) issue(['fileName'], 'fileName names the downloaded copy of a url');
+    if (c.fileName !== undefined && c.url === undefined)
+      issue(['fileName'], 'fileName names the downloaded copy of a url');
     if (c.url !== undefined && c.fileName === undefined && !/[^/]$/.test(new URL(c.url).pathname)) {
       issue(['fileName'], `the url ${c.url} ends without a file name; give fileName`);
     }
@@ -121,7 +139,13 @@ export function isExternalSource(s: TaskSource): s is ExternalSource {
 
 function catalogRef(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { catalog?: unknown }).catalog === 'string') return (v as { catalog: string }).catalog;
+  if (
+    v &&
+    typeof v === 'object' &&
+    Object.keys(v).length === 1 &&
+    typeof (v as { catalog?: unknown }).catalog === 'string'
+  )
+    return (v as { catalog: string }).catalog;
   return undefined;
 }
 
@@ -135,15 +159,20 @@ export const TaskSourceSchema = z.custom<TaskSourceInput>().transform((v, ctx): 
   if (ref !== undefined) {
     const entry = findCatalogEntry(ref);
     if (!entry) {
-      ctx.addIssue({ code: 'custom', message: `unknown catalog source '${ref}' (known: ${CATALOG.map((e) => e.id).join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown catalog source '${ref}' (known: ${CATALOG.map((e) => e.id).join(', ')})`,
+      });
       return z.NEVER;
     }
     input = { ...entry.source, catalog: ref };
   }
-  const schema: z.ZodType<TaskSource> = input && typeof input === 'object' && 'checkpoint' in input ? ExternalSourceSchema : SourceRecipeSchema;
+  const schema: z.ZodType<TaskSource> =
+    input && typeof input === 'object' && 'checkpoint' in input ? ExternalSourceSchema : SourceRecipeSchema;
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
+  for (const issue of r.error.issues)
+    ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0]);
   return z.NEVER;
 });
 
@@ -177,47 +206,59 @@ export const AugmentSchema = z
   .superRefine((a, ctx) => {
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     if (a.crop && a.randomResizedCrop) issue(['randomResizedCrop'], 'give crop or randomResizedCrop, not both');
-    if (!a.crop && !a.randomResizedCrop && !a.flip) issue([], 'an augmentation needs crop, randomResizedCrop or flip: true (or leave augment out)');
+    if (!a.crop && !a.randomResizedCrop && !a.flip)
+      issue([], 'an augmentation needs crop, randomResizedCrop or flip: true (or leave augment out)');
     const r = a.randomResizedCrop;
-    if (r && r.scale[0] > r.scale[1]) issue(['randomResizedCrop', 'scale'], `must be [min, max], got [${r.scale.join(', ')}]`);
-    if (r && r.ratio[0] > r.ratio[1]) issue(['randomResizedCrop', 'ratio'], `must be [min, max], got [${r.ratio.join(', ')}]`);
+    if (r && r.scale[0] > r.scale[1])
+      issue(['randomResizedCrop', 'scale'], `must be [min, max], got [${r.scale.join(', ')}]`);
+    if (r && r.ratio[0] > r.ratio[1])
+      issue(['randomResizedCrop', 'ratio'], `must be [min, max], got [${r.ratio.join(', ')}]`);
   });
 
-export const TaskSchema = z.strictObject({
-  /** `<source>-to-<target>/<threat>`, e.g. `fmnist0-4-to-fmnist5-9/linf-8`. */
-  id: z.string().regex(/^[a-z0-9][a-z0-9.\-]*\/[a-z0-9][a-z0-9.\-]*$/, 'task id must look like `name/threat`'),
-  /** A recipe the harness pre-trains, a published checkpoint, or a catalog id (see TaskSourceSchema). */
-  source: TaskSourceSchema,
-  /** Dataset id fine-tuned on and evaluated on. */
-  target: z.string().min(1),
-  threat: ThreatSchema,
-  /** A -C test set of the target (e.g. `cifar10-c`) for the tier's corruption evaluation. */
-  corruptions: z.string().min(1).optional(),
-  /**
-   * Only these method ids run on this task (default: every method of the suite), e.g. a task whose
-   * source is pre-trained for one entry (CARTL's FDM). Not part of the cells' ids.
-   */
-  methods: z.array(z.string().min(1)).min(1).optional(),
-  /**
-   * Resize the target's images to N x N (bilinear, antialiased) on their way into the model, batch by batch
-   * (after the augmentation's crop), in fine-tuning and evaluation, e.g. 224 for an ImageNet source on 32 px
-   * targets. Must give the source's input size. Absent: no resizing.
-   */
-  resize: z.number().int().positive().optional(),
-  /** `repeat`: a 1-channel target fed to a 3-channel source repeats its channel (stated here, so ids say so). */
-  channels: z.literal('repeat').optional(),
-  /** The protocol's training-batch augmentation (AugmentSchema); absent: none, and the cell ids stay as they were. */
-  augment: AugmentSchema.optional(),
-}).superRefine((task, ctx) => {
-  // Recipe sources' input size is known only once their dataset is; run-cell checks those.
-  if (task.resize === undefined || !isExternalSource(task.source)) return;
-  const [h, w] = task.source.inputShape;
-  if (h !== task.resize || w !== task.resize) {
-    ctx.addIssue({ code: 'custom', path: ['resize'], message: `resize ${task.resize} does not give the source's input size ${h}x${w}` });
-  }
-});
+export const TaskSchema = z
+  .strictObject({
+    /** `<source>-to-<target>/<threat>`, e.g. `fmnist0-4-to-fmnist5-9/linf-8`. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9.-]*\/[a-z0-9][a-z0-9.-]*$/, 'task id must look like `name/threat`'),
+    /** A recipe the harness pre-trains, a published checkpoint, or a catalog id (see TaskSourceSchema). */
+    source: TaskSourceSchema,
+    /** Dataset id fine-tuned on and evaluated on. */
+    target: z.string().min(1),
+    threat: ThreatSchema,
+    /** A -C test set of the target (e.g. `cifar10-c`) for the tier's corruption evaluation. */
+    corruptions: z.string().min(1).optional(),
+    /**
+     * Only these method ids run on this task (default: every method of the suite), e.g. a task whose
+     * source is pre-trained for one entry (CARTL's FDM). Not part of the cells' ids.
+     */
+    methods: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Resize the target's images to N x N (bilinear, antialiased) on their way into the model, batch by batch
+     * (after the augmentation's crop), in fine-tuning and evaluation, e.g. 224 for an ImageNet source on 32 px
+     * targets. Must give the source's input size. Absent: no resizing.
+     */
+    resize: z.number().int().positive().optional(),
+    /** `repeat`: a 1-channel target fed to a 3-channel source repeats its channel (stated here, so ids say so). */
+    channels: z.literal('repeat').optional(),
+    /** The protocol's training-batch augmentation (AugmentSchema); absent: none, and the cell ids stay as they were. */
+    augment: AugmentSchema.optional(),
+  })
+  .superRefine((task, ctx) => {
+    // Recipe sources' input size is known only once their dataset is; run-cell checks those.
+    if (task.resize === undefined || !isExternalSource(task.source)) return;
+    const [h, w] = task.source.inputShape;
+    if (h !== task.resize || w !== task.resize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resize'],
+        message: `resize ${task.resize} does not give the source's input size ${h}x${w}`,
+      });
+    }
+  });
 
-const iterOverride = z.strictObject({ nIter: z.number().int().positive().optional(), restarts: z.number().int().positive().optional() });
+const iterOverride = z.strictObject({
+  nIter: z.number().int().positive().optional(),
+  restarts: z.number().int().positive().optional(),
+});
 
 export const AutoAttackEvaluationSchema = z
   .strictObject({
@@ -236,7 +277,10 @@ export const AutoAttackEvaluationSchema = z
       })
       .optional(),
   })
-  .refine((a) => (a.version === 'custom') === (a.attacks !== undefined), { message: "attacks must be given exactly when version is 'custom'", path: ['attacks'] });
+  .refine((a) => (a.version === 'custom') === (a.attacks !== undefined), {
+    message: "attacks must be given exactly when version is 'custom'",
+    path: ['attacks'],
+  });
 
 export const TierSchema = z.strictObject({
   id: z.enum(['smoke', 'quick', 'standard']),
@@ -292,7 +336,12 @@ export const SuiteSchema = z
     const ids = new Set(suite.methods.map((m) => m.id));
     suite.tasks.forEach((task, t) =>
       task.methods?.forEach((id, j) => {
-        if (!ids.has(id)) ctx.addIssue({ code: 'custom', path: ['tasks', t, 'methods', j], message: `method '${id}' is not in the suite's methods (${[...ids].join(', ')})` });
+        if (!ids.has(id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tasks', t, 'methods', j],
+            message: `method '${id}' is not in the suite's methods (${[...ids].join(', ')})`,
+          });
       }),
     );
   });

@@ -26,7 +26,13 @@ const smoke: SuiteInput = {
       batchSize: 64,
       pgd: { steps: 10, stepSizeOverEps: 0.25, restarts: 1 },
       // A light AutoAttack (APGD-CE then APGD-T, 10 iterations) so every test run exercises the path.
-      autoattack: { version: 'custom', attacks: ['apgd-ce', 'apgd-t'], n: 32, batchSize: 32, overrides: { apgd: { nIter: 10 }, apgdT: { nIter: 10 } } },
+      autoattack: {
+        version: 'custom',
+        attacks: ['apgd-ce', 'apgd-t'],
+        n: 32,
+        batchSize: 32,
+        overrides: { apgd: { nIter: 10 }, apgdT: { nIter: 10 } },
+      },
     },
   },
   tasks: [
@@ -114,7 +120,15 @@ const quick: SuiteInput = {
     { id: 'cartl', config: { k: 2, lr: 0.05, schedule: 'cosine' } },
     {
       id: 'rift',
-      config: { atLr: 0.05, lr: 0.01, mrcExamples: 256, mrcAttackSteps: 3, mrcEpochs: 5, holdout: 256, selectAttackSteps: 5 },
+      config: {
+        atLr: 0.05,
+        lr: 0.01,
+        mrcExamples: 256,
+        mrcAttackSteps: 3,
+        mrcEpochs: 5,
+        holdout: 256,
+        selectAttackSteps: 5,
+      },
     },
   ],
   seeds: [0],
@@ -138,7 +152,7 @@ const quickMethod = (id: string) => {
 const claimsQuick: SuiteInput = {
   id: 'claims-quick',
   description:
-    'The seed papers\' headline claims at CPU scale: Fashion-MNIST transfer (classes 0-4 to 5-9), every method the ' +
+    "The seed papers' headline claims at CPU scale: Fashion-MNIST transfer (classes 0-4 to 5-9), every method the " +
     'claims compare, 3 seeds, 3 epochs, clean + PGD-20 + AutoAttack (APGD-CE, APGD-T) + corruption accuracy.',
   tier: {
     ...quick.tier,
@@ -148,19 +162,47 @@ const claimsQuick: SuiteInput = {
       corruptions: {
         n: 200,
         batchSize: 200,
-        only: ['gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'motion_blur', 'zoom_blur',
-          'brightness', 'contrast', 'pixelate', 'jpeg_compression'],
+        only: [
+          'gaussian_noise',
+          'shot_noise',
+          'impulse_noise',
+          'defocus_blur',
+          'motion_blur',
+          'zoom_blur',
+          'brightness',
+          'contrast',
+          'pixelate',
+          'jpeg_compression',
+        ],
       },
     },
   },
-  tasks: [{ id: 'fmnist-transfer/linf-8', source: quickSource, target: 'fashion-mnist[5-9]', corruptions: 'fashion-mnist-c[5-9]', threat: { norm: 'Linf', eps: EPS_8 } }],
+  tasks: [
+    {
+      id: 'fmnist-transfer/linf-8',
+      source: quickSource,
+      target: 'fashion-mnist[5-9]',
+      corruptions: 'fashion-mnist-c[5-9]',
+      threat: { norm: 'Linf', eps: EPS_8 },
+    },
+  ],
   methods: ['partial', 'lwf', 'at', 'trades', 'twins-at', 'twins-trades', 'cartl', 'rift'].map(quickMethod),
   seeds: [0, 1, 2],
 };
 
 /** PGD-AT (Madry) at paper scale: 10 steps of 2/255, SGD 0.1, 100 epochs (the CARTL/TWINS source recipe). */
 function pgdAtSource(dataset: string) {
-  return { dataset, arch: 'resnet18', recipe: 'at', threat: { norm: 'Linf', eps: EPS_8 }, steps: 10, stepSize: 2 / 255, epochs: 100, batchSize: 128, lr: 0.1 } as const;
+  return {
+    dataset,
+    arch: 'resnet18',
+    recipe: 'at',
+    threat: { norm: 'Linf', eps: EPS_8 },
+    steps: 10,
+    stepSize: 2 / 255,
+    epochs: 100,
+    batchSize: 128,
+    lr: 0.1,
+  } as const;
 }
 
 const linf8 = { norm: 'Linf', eps: EPS_8 } as const;
@@ -185,12 +227,30 @@ const standard: SuiteInput = {
     },
   },
   tasks: [
-    { id: 'cifar100-to-cifar10/linf-8', source: cifar100Source, target: 'cifar10', threat: linf8, corruptions: 'cifar10-c' },
-    { id: 'cifar10-to-cifar100/linf-8', source: pgdAtSource('cifar10'), target: 'cifar100', threat: linf8, corruptions: 'cifar100-c' },
+    {
+      id: 'cifar100-to-cifar10/linf-8',
+      source: cifar100Source,
+      target: 'cifar10',
+      threat: linf8,
+      corruptions: 'cifar10-c',
+    },
+    {
+      id: 'cifar10-to-cifar100/linf-8',
+      source: pgdAtSource('cifar10'),
+      target: 'cifar100',
+      threat: linf8,
+      corruptions: 'cifar100-c',
+    },
     { id: 'cifar100-to-svhn/linf-8', source: cifar100Source, target: 'svhn', threat: linf8 },
     { id: 'cifar100-to-gtsrb/linf-8', source: cifar100Source, target: 'gtsrb', threat: linf8 },
     { id: 'tinyimagenet-to-caltech256/linf-8', source: tinySource, target: 'caltech256', threat: linf8 },
-    { id: 'tinyimagenet0-99-to-100-199/linf-8', source: tinySource, target: 'tiny-imagenet[100-199]', threat: linf8, corruptions: 'tiny-imagenet-c[100-199]' },
+    {
+      id: 'tinyimagenet0-99-to-100-199/linf-8',
+      source: tinySource,
+      target: 'tiny-imagenet[100-199]',
+      threat: linf8,
+      corruptions: 'tiny-imagenet-c[100-199]',
+    },
     {
       // CARTL's own source: the same PGD-AT recipe plus feature distance minimisation (k = 4 blocks, lambda 0.01).
       id: 'cifar100-fdm-to-cifar10/linf-8',
@@ -202,7 +262,18 @@ const standard: SuiteInput = {
     },
   ],
   // Each entry's own paper defaults (lr, schedules, weight decay) at the tier's 60 epochs.
-  methods: [{ id: 'standard' }, { id: 'linear-probe' }, { id: 'partial' }, { id: 'at' }, { id: 'trades' }, { id: 'lwf' }, { id: 'twins-at' }, { id: 'twins-trades' }, { id: 'cartl' }, { id: 'rift' }],
+  methods: [
+    { id: 'standard' },
+    { id: 'linear-probe' },
+    { id: 'partial' },
+    { id: 'at' },
+    { id: 'trades' },
+    { id: 'lwf' },
+    { id: 'twins-at' },
+    { id: 'twins-trades' },
+    { id: 'cartl' },
+    { id: 'rift' },
+  ],
   seeds: [0, 1, 2],
 };
 
@@ -227,7 +298,9 @@ export function loadSuite(idOrPath: string): Suite {
   const builtIn = BUILT_IN[idOrPath];
   if (builtIn) return parseSuite(builtIn, `suite '${idOrPath}'`);
   if (!idOrPath.endsWith('.json')) {
-    throw new Error(`--suite: unknown suite '${idOrPath}'. Built in: ${builtInSuiteIds().join(', ')}; or give a path to a .json suite file`);
+    throw new Error(
+      `--suite: unknown suite '${idOrPath}'. Built in: ${builtInSuiteIds().join(', ')}; or give a path to a .json suite file`,
+    );
   }
   let text: string;
   try {

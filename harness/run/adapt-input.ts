@@ -54,11 +54,15 @@ function checkAugment(task: TaskInput, target: Shape, out: Shape): void {
       throw new Error(`${at}.crop.padding ${padding}: reflect padding must be smaller than the image (${h}x${w})`);
     }
     if (task.resize === undefined && (size !== h || size !== w)) {
-      throw new Error(`${at}.crop.size ${size} differs from the images' ${h}x${w}; crop ${h} or give the task a resize`);
+      throw new Error(
+        `${at}.crop.size ${size} differs from the images' ${h}x${w}; crop ${h} or give the task a resize`,
+      );
     }
   }
   if (a.randomResizedCrop && (a.randomResizedCrop.size !== out[0] || a.randomResizedCrop.size !== out[1])) {
-    throw new Error(`${at}.randomResizedCrop.size ${a.randomResizedCrop.size} must be the model's input size ${out[0]}x${out[1]}`);
+    throw new Error(
+      `${at}.randomResizedCrop.size ${a.randomResizedCrop.size} must be the model's input size ${out[0]}x${out[1]}`,
+    );
   }
 }
 

@@ -3,7 +3,14 @@
  * run's claims fresh with a heartbeat while it works, and records a cell and drops its claim together.
  */
 import { hostname } from 'node:os';
-import { claimCell, DEFAULT_CLAIM_EXPIRY_MS, heartbeat, recordedRunIds, releaseClaim, releaseRunClaims } from '../../results/claims.ts';
+import {
+  claimCell,
+  DEFAULT_CLAIM_EXPIRY_MS,
+  heartbeat,
+  recordedRunIds,
+  releaseClaim,
+  releaseRunClaims,
+} from '../../results/claims.ts';
 import type { Store } from '../../results/store.ts';
 import { processAlive } from '../util/process-alive.ts';
 
@@ -26,13 +33,16 @@ export class CellClaims {
     this.planned = recordedRunIds(opts.store, opts.cellIds);
     const expiry = opts.expiryMs ?? DEFAULT_CLAIM_EXPIRY_MS;
     // Several beats per expiry; a beat that fails (a busy or full disk) is retried at the next one.
-    this.timer = setInterval(() => {
-      try {
-        heartbeat(opts.store, opts.runId);
-      } catch (err) {
-        opts.log(`claims heartbeat failed: ${(err as Error).message}`);
-      }
-    }, Math.max(1000, expiry / 5));
+    this.timer = setInterval(
+      () => {
+        try {
+          heartbeat(opts.store, opts.runId);
+        } catch (err) {
+          opts.log(`claims heartbeat failed: ${(err as Error).message}`);
+        }
+      },
+      Math.max(1000, expiry / 5),
+    );
     this.timer.unref();
   }
 

@@ -64,9 +64,18 @@ export function saveCellModel(model: Classifier, opts: SaveCellModelOptions): Ne
     const sha256 = saveCheckpoint(incoming, model, metadata as unknown as Record<string, unknown>);
     const path = cellModelPath(sha256, opts.dataDir);
     renameSync(incoming, path);
-    return { cellId: opts.cellId, sha256, path, bytes: statSync(path).size, unloadable: unloadable ?? null, createdAt: Date.now() };
+    return {
+      cellId: opts.cellId,
+      sha256,
+      path,
+      bytes: statSync(path).size,
+      unloadable: unloadable ?? null,
+      createdAt: Date.now(),
+    };
   } catch (err) {
-    throw new Error(`saving the model of cell ${opts.cellId} under ${modelsDir(opts.dataDir)} failed: ${(err as Error).message}`);
+    throw new Error(
+      `saving the model of cell ${opts.cellId} under ${modelsDir(opts.dataDir)} failed: ${(err as Error).message}`,
+    );
   } finally {
     rmSync(incoming, { force: true });
   }

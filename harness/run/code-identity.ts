@@ -93,7 +93,12 @@ export function describeFiles(files: readonly string[], base: string): CodeFile[
   return files
     .map((absolute) => {
       const bytes = readFileSync(absolute);
-      return { path: displayPath(absolute, base), absolute, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+      return {
+        path: displayPath(absolute, base),
+        absolute,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        bytes: bytes.length,
+      };
     })
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -101,7 +106,8 @@ export function describeFiles(files: readonly string[], base: string): CodeFile[
 /** sha256 over (path, content hash) pairs in path order, 16 hex digits like a cell id. */
 export function hashCodeFiles(files: readonly Pick<CodeFile, 'path' | 'sha256'>[]): string {
   const h = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) h.update(`${f.path}\0${f.sha256}\n`);
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
+    h.update(`${f.path}\0${f.sha256}\n`);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -126,7 +132,10 @@ export function evaluationRoots(): string[] {
   return [
     join(REPO_ROOT, 'harness', 'evaluate', 'evaluate.ts'),
     join(REPO_ROOT, 'harness', 'evaluate', 'workers', 'attack-worker.ts'),
-    ...readdirSync(attacks).filter((f) => f.endsWith('.ts')).sort().map((f) => join(attacks, f)),
+    ...readdirSync(attacks)
+      .filter((f) => f.endsWith('.ts'))
+      .sort()
+      .map((f) => join(attacks, f)),
   ];
 }
 
@@ -148,7 +157,10 @@ export function combineCode(method: CodePart | null, evaluation: CodePart): Code
  * (a submission under test). Files are read once per call, at the start of the run, so a file edited while the
  * suite runs does not mix two identities into one run.
  */
-export function codeIdentities(methodIds: readonly string[], entryFiles?: ReadonlyMap<string, string>): Map<string, CodeIdentity> {
+export function codeIdentities(
+  methodIds: readonly string[],
+  entryFiles?: ReadonlyMap<string, string>,
+): Map<string, CodeIdentity> {
   const evaluation = evaluationCode();
   const registered = registeredEntryFiles();
   const out = new Map<string, CodeIdentity>();

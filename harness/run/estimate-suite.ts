@@ -11,7 +11,15 @@ import type { Cell } from '../protocol/cells.ts';
 import { isExternalSource, type Suite, type TaskSource } from '../protocol/schema.ts';
 import { sourceId } from '../pretrain/sources.ts';
 import { REFERENCE_CASE } from '../bench/saved-throughput.ts';
-import { addPasses, evaluationPasses, forwardEquivalents, hoursFor, scalePasses, trainingPasses, type Passes } from './estimate.ts';
+import {
+  addPasses,
+  evaluationPasses,
+  forwardEquivalents,
+  hoursFor,
+  scalePasses,
+  trainingPasses,
+  type Passes,
+} from './estimate.ts';
 import { modelMacs } from './model-macs.ts';
 
 /**
@@ -30,21 +38,45 @@ export const SPLIT_SIZES: Readonly<Record<string, { train: number; test: number 
   synthetic: { train: 512, test: 256 },
 };
 
-function splitSizes(datasetId: string): { train: number; test: number; classes: number; shape: readonly [number, number, number] } {
+function splitSizes(datasetId: string): {
+  train: number;
+  test: number;
+  classes: number;
+  shape: readonly [number, number, number];
+} {
   const base = datasetId.replace(/\[[^\]]*\]$/, '');
   const full = SPLIT_SIZES[base];
-  if (!full) throw new Error(`estimate: no split sizes for dataset '${base}' (known: ${Object.keys(SPLIT_SIZES).join(', ')})`);
+  if (!full)
+    throw new Error(`estimate: no split sizes for dataset '${base}' (known: ${Object.keys(SPLIT_SIZES).join(', ')})`);
   const ds = getDataset(datasetId);
   const share = ds.classNames.length / getDataset(base).classNames.length;
-  return { train: Math.round(full.train * share), test: Math.round(full.test * share), classes: ds.classNames.length, shape: ds.inputShape };
+  return {
+    train: Math.round(full.train * share),
+    test: Math.round(full.test * share),
+    classes: ds.classNames.length,
+    shape: ds.inputShape,
+  };
 }
 
 function modelSpecOf(source: TaskSource, numClasses: number): ModelSpec {
   if (isExternalSource(source)) {
-    return { arch: source.arch, width: source.width, inputShape: source.inputShape, numClasses, mean: source.mean, std: source.std };
+    return {
+      arch: source.arch,
+      width: source.width,
+      inputShape: source.inputShape,
+      numClasses,
+      mean: source.mean,
+      std: source.std,
+    };
   }
   const shape = getDataset(source.dataset).inputShape;
-  return { arch: source.arch, inputShape: shape, numClasses, mean: Array(shape[2]).fill(0), std: Array(shape[2]).fill(1) };
+  return {
+    arch: source.arch,
+    inputShape: shape,
+    numClasses,
+    mean: Array(shape[2]).fill(0),
+    std: Array(shape[2]).fill(1),
+  };
 }
 
 export interface CellEstimate {
@@ -83,7 +115,10 @@ function sourcePasses(source: TaskSource): Passes | undefined {
   if (isExternalSource(source)) return undefined;
   const examples = Math.min(source.maxTrainExamples ?? Infinity, splitSizes(source.dataset).train);
   const steps = source.recipe === 'fgsm-rs' ? 1 : source.steps;
-  const per = source.recipe === 'trades' ? { forward: 3 + steps, backward: 2 + steps } : { forward: 1 + steps, backward: 1 + steps };
+  const per =
+    source.recipe === 'trades'
+      ? { forward: 3 + steps, backward: 2 + steps }
+      : { forward: 1 + steps, backward: 1 + steps };
   return scalePasses(per, examples * source.epochs);
 }
 
@@ -95,7 +130,10 @@ export function estimateSuite(
   cells: readonly Cell[],
   throughput: { imagesPerSecond: number; basis: string } | null,
 ): SuiteEstimate {
-  const reference = { imagesPerSecond: throughput?.imagesPerSecond ?? 1, referenceMacs: modelMacs(REFERENCE_CASE.spec).macs };
+  const reference = {
+    imagesPerSecond: throughput?.imagesPerSecond ?? 1,
+    referenceMacs: modelMacs(REFERENCE_CASE.spec).macs,
+  };
   const hours = (p: Passes, macs: number) => (throughput ? hoursFor(p, macs, reference) : null);
   const ev = suite.tier.evaluation;
   const out: CellEstimate[] = [];
@@ -124,12 +162,21 @@ export function estimateSuite(
         n: Math.min(aa.n, target.test),
         components: attacksOf(aa.version, aa.attacks).map((name) => ({
           name,
-          ...componentAttack(name, aa.version, task.threat.norm, task.threat.eps, aa.overrides as ComponentOverrides | undefined).options,
+          ...componentAttack(
+            name,
+            aa.version,
+            task.threat.norm,
+            task.threat.eps,
+            aa.overrides as ComponentOverrides | undefined,
+          ).options,
         })),
       },
       corruptions:
         task.corruptions && ev.corruptions
-          ? { splits: (ev.corruptions.only?.length ?? BENCHMARK_CORRUPTIONS.length) * SEVERITIES.length, n: Math.min(ev.corruptions.n, target.test) }
+          ? {
+              splits: (ev.corruptions.only?.length ?? BENCHMARK_CORRUPTIONS.length) * SEVERITIES.length,
+              n: Math.min(ev.corruptions.n, target.test),
+            }
           : undefined,
     });
     const both = addPasses(trained.passes, evaluation);
@@ -165,13 +212,21 @@ export function estimateSuite(
   return { cells: out, sources: [...sources.values()], total: { passes, forwardMacs, hours: totalHours }, throughput };
 }
 
-const UNITS: readonly [number, string, number][] = [[1e18, 'E', 2], [1e15, 'P', 2], [1e12, 'T', 2], [1e9, 'G', 2], [1e6, 'M', 2], [1e3, 'k', 1]];
+const UNITS: readonly [number, string, number][] = [
+  [1e18, 'E', 2],
+  [1e15, 'P', 2],
+  [1e12, 'T', 2],
+  [1e9, 'G', 2],
+  [1e6, 'M', 2],
+  [1e3, 'k', 1],
+];
 const big = (x: number) => {
   const u = UNITS.find(([at]) => x >= at);
   return u ? `${(x / u[0]).toFixed(u[2])}${u[1]}` : String(Math.round(x));
 };
 const fmtPasses = (p: Passes) => `${big(p.forward)} fwd + ${big(p.backward)} bwd`;
-const fmtHours = (h: number | null) => (h === null ? '-' : h < 0.1 ? `${(h * 60).toFixed(1)} min` : `${h.toFixed(1)} h`);
+const fmtHours = (h: number | null) =>
+  h === null ? '-' : h < 0.1 ? `${(h * 60).toFixed(1)} min` : `${h.toFixed(1)} h`;
 
 /** The estimate as text lines: one per cell, one per pre-trained source, and the total with its basis. */
 export function formatEstimate(e: SuiteEstimate): string[] {
@@ -182,7 +237,9 @@ export function formatEstimate(e: SuiteEstimate): string[] {
       (c.assumed ? '  (no cost model for this method: counted as AT)' : ''),
   );
   for (const s of e.sources) {
-    lines.push(`source ${s.sourceId}  ${s.description}  [${big(s.macs)} MAC/img]  ${fmtPasses(s.passes)}  ${fmtHours(s.hours)}`);
+    lines.push(
+      `source ${s.sourceId}  ${s.description}  [${big(s.macs)} MAC/img]  ${fmtPasses(s.passes)}  ${fmtHours(s.hours)}`,
+    );
   }
   const basis = e.throughput
     ? `at ${e.throughput.imagesPerSecond.toFixed(1)} training images/s of ${REFERENCE_CASE.name} (${e.throughput.basis}), ` +

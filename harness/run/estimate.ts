@@ -15,7 +15,11 @@ export interface Passes {
 }
 
 const P = (forward: number, backward: number): Passes => ({ forward, backward });
-export const addPasses = (...ps: Passes[]): Passes => P(ps.reduce((a, p) => a + p.forward, 0), ps.reduce((a, p) => a + p.backward, 0));
+export const addPasses = (...ps: Passes[]): Passes =>
+  P(
+    ps.reduce((a, p) => a + p.forward, 0),
+    ps.reduce((a, p) => a + p.backward, 0),
+  );
 export const scalePasses = (p: Passes, k: number): Passes => P(p.forward * k, p.backward * k);
 
 /** What the training count needs of a cell. */
@@ -131,7 +135,9 @@ export interface EvaluationInput {
 export function evaluationPasses(e: EvaluationInput): Passes {
   const clean = P(e.n, 0);
   const pgd = scalePasses(P(e.pgdSteps + 1, e.pgdSteps), e.n * e.pgdRestarts);
-  const aa = e.autoattack ? scalePasses(autoAttackPassesPerPoint(e.autoattack.components, e.numClasses), e.autoattack.n) : P(0, 0);
+  const aa = e.autoattack
+    ? scalePasses(autoAttackPassesPerPoint(e.autoattack.components, e.numClasses), e.autoattack.n)
+    : P(0, 0);
   const corr = e.corruptions ? P(e.corruptions.splits * e.corruptions.n, 0) : P(0, 0);
   return addPasses(clean, pgd, aa, corr);
 }
@@ -144,8 +150,13 @@ export const forwardEquivalents = (p: Passes): number => p.forward + 2 * p.backw
  * reference model: `imagesPerSecond` training steps (1 forward + 1 backward) of a `referenceMacs` model.
  * Cost is taken to scale with MACs, which holds for the convolution-dominated zoo at the batch sizes used.
  */
-export function hoursFor(passes: Passes, macs: number, throughput: { imagesPerSecond: number; referenceMacs: number }): number {
-  if (!(throughput.imagesPerSecond > 0)) throw new Error(`estimate: throughput must be a positive images/s, got ${throughput.imagesPerSecond}`);
+export function hoursFor(
+  passes: Passes,
+  macs: number,
+  throughput: { imagesPerSecond: number; referenceMacs: number },
+): number {
+  if (!(throughput.imagesPerSecond > 0))
+    throw new Error(`estimate: throughput must be a positive images/s, got ${throughput.imagesPerSecond}`);
   const forwardMacsPerSecond = throughput.imagesPerSecond * 3 * throughput.referenceMacs;
   return (forwardEquivalents(passes) * macs) / forwardMacsPerSecond / 3600;
 }

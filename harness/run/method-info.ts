@@ -9,7 +9,10 @@ import { putMethodInfos, type NewMethodInfo } from '../../results/method-info.ts
 import type { Store } from '../../results/store.ts';
 
 /** The part of a method row that comes from the entry itself. */
-export type MethodDescription = Pick<NewMethodInfo, 'id' | 'title' | 'description' | 'paper' | 'configSchema' | 'defaults'>;
+export type MethodDescription = Pick<
+  NewMethodInfo,
+  'id' | 'title' | 'description' | 'paper' | 'configSchema' | 'defaults'
+>;
 
 export function describeMethod(entry: MethodEntry): MethodDescription {
   let configSchema: Record<string, unknown> | null = null;
@@ -20,7 +23,8 @@ export function describeMethod(entry: MethodEntry): MethodDescription {
     configSchema = null;
   }
   const parsed = entry.config.safeParse({});
-  const defaults = parsed.success && parsed.data && typeof parsed.data === 'object' ? (parsed.data as Record<string, unknown>) : null;
+  const defaults =
+    parsed.success && parsed.data && typeof parsed.data === 'object' ? (parsed.data as Record<string, unknown>) : null;
   const p = entry.paper;
   const paper = p ? { title: p.title, url: p.url, ...(p.venue ? { venue: p.venue } : {}) } : null;
   return { id: entry.id, title: entry.title, description: entry.description, paper, configSchema, defaults };
@@ -37,5 +41,8 @@ export function recordMethodInfos(
   now = Date.now(),
 ): void {
   const origin = (id: string) => (submitted.has(id) ? ('submission' as const) : ('registry' as const));
-  putMethodInfos(store, [...entries].map((e) => ({ ...describeMethod(e), origin: origin(e.id), updatedAt: now })));
+  putMethodInfos(
+    store,
+    [...entries].map((e) => ({ ...describeMethod(e), origin: origin(e.id), updatedAt: now })),
+  );
 }

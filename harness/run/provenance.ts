@@ -41,7 +41,9 @@ export function packageVersions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of PACKAGES) {
     try {
-      const pkg = JSON.parse(readFileSync(`${REPO_ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string };
+      const pkg = JSON.parse(readFileSync(`${REPO_ROOT}node_modules/${name}/package.json`, 'utf8')) as {
+        version: string;
+      };
       out[name] = pkg.version;
     } catch {
       // Not installed (the optional GPU/CPU native backends usually are not): leave it out.

@@ -22,11 +22,14 @@ export function parseForce(value: string | undefined, cells: readonly Cell[]): F
   if (cells.some((c) => c.id === value)) return { kind: 'cell', id: value };
   if (cells.some((c) => c.spec.method.id === value)) return { kind: 'method', id: value };
   const methods = [...new Set(cells.map((c) => c.spec.method.id))].join(', ');
-  throw new Error(`--force '${value}': not a method id or cell id of this suite (methods: ${methods}; cell ids: rftbench run --dry-run)`);
+  throw new Error(
+    `--force '${value}': not a method id or cell id of this suite (methods: ${methods}; cell ids: rftbench run --dry-run)`,
+  );
 }
 
 const forced = (f: Force | undefined, c: Cell) =>
-  !!f && (f.kind === 'all' || (f.kind === 'cell' && f.id === c.id) || (f.kind === 'method' && f.id === c.spec.method.id));
+  !!f &&
+  (f.kind === 'all' || (f.kind === 'cell' && f.id === c.id) || (f.kind === 'method' && f.id === c.spec.method.id));
 
 export interface PlanOptions {
   retryFailed?: boolean;
@@ -42,7 +45,12 @@ export interface Plan {
   readonly replace: Set<string>;
 }
 
-export function planCells(store: Store, cells: readonly Cell[], codes: ReadonlyMap<string, CodeIdentity>, opts: PlanOptions): Plan {
+export function planCells(
+  store: Store,
+  cells: readonly Cell[],
+  codes: ReadonlyMap<string, CodeIdentity>,
+  opts: PlanOptions,
+): Plan {
   const ids = cells.map((c) => c.id);
   const statuses = store.cellStatuses(ids);
   const selfReported = store.selfReportedCells(ids);

@@ -15,7 +15,18 @@ const nOf = (s: CellSummary, name: string) => String(s.metrics.find((m) => m.nam
 export function formatResultsTable(summaries: CellSummary[]): string {
   const aa = has(summaries, 'autoattack');
   const corruption = has(summaries, 'corruption');
-  const header = ['task', 'method', 'seed', 'status', 'clean', 'PGD', 'n', ...(aa ? ['AA', 'AA n'] : []), ...(corruption ? ['corr.'] : []), 'time'];
+  const header = [
+    'task',
+    'method',
+    'seed',
+    'status',
+    'clean',
+    'PGD',
+    'n',
+    ...(aa ? ['AA', 'AA n'] : []),
+    ...(corruption ? ['corr.'] : []),
+    'time',
+  ];
   const rows = summaries.map((s) => [
     s.cell.spec.task.id,
     s.cell.spec.method.id,

@@ -49,7 +49,9 @@ export function withFreshHead(source: Classifier, numClasses: number, seed: numb
     const report = model.loadStateDict(body, { strict: false });
     const unexpectedMissing = report.missing.filter((k: string) => !k.startsWith(headPrefix));
     if (unexpectedMissing.length || report.unexpected.length) {
-      throw new Error(`fresh head: source and target models differ beyond the head (${[...unexpectedMissing, ...report.unexpected].join(', ')})`);
+      throw new Error(
+        `fresh head: source and target models differ beyond the head (${[...unexpectedMissing, ...report.unexpected].join(', ')})`,
+      );
     }
   } catch (err) {
     model.dispose();
@@ -62,7 +64,13 @@ export function withFreshHead(source: Classifier, numClasses: number, seed: numb
 
 export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext): Promise<CellOutcome> {
   const { task, tier, seed, method } = cell.spec;
-  const source: SourceHandle = await ensureTaskSource(task.source, { store: ctx.store, environment: ctx.environment, dataDir: ctx.dataDir, log: ctx.log, training: ctx.training });
+  const source: SourceHandle = await ensureTaskSource(task.source, {
+    store: ctx.store,
+    environment: ctx.environment,
+    dataDir: ctx.dataDir,
+    log: ctx.log,
+    training: ctx.training,
+  });
   const target = getDataset(task.target, { dataDir: ctx.dataDir });
   const loaded = { train: await target.load('train'), test: await target.load('test') };
   // Resize, channel rule and augmentation are applied per batch (the cell's seed draws the augmentation).
@@ -75,32 +83,39 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
   let model: Classifier | undefined = withFreshHead(sourceModel, target.classNames.length, rng.fork('head').nextSeed());
   let result: Classifier | undefined;
   const trainAttack = resolveTrainAttack(task.threat, tier.trainAttack);
-  const attack = trainingAttack({ norm: trainAttack.norm, eps: trainAttack.eps, stepSize: trainAttack.stepSize, steps: trainAttack.steps, randomStart: true });
+  const attack = trainingAttack({
+    norm: trainAttack.norm,
+    eps: trainAttack.eps,
+    stepSize: trainAttack.stepSize,
+    steps: trainAttack.steps,
+    randomStart: true,
+  });
   const attackRng = rng.fork('train-attack');
   try {
     const started = performance.now();
     const fresh = model;
-    const fineTune = () => entry.fineTune({
-      model: fresh,
-      source: sourceModel,
-      sourceRecipe: source.metadata.recipe,
-      buildModel,
-      train,
-      numClasses: target.classNames.length,
-      budget: tier.budget,
-      threat: task.threat,
-      trainAttack,
-      config: method.config,
-      rng: rng.fork('method'),
-      log: ctx.log,
-      recordCurve: (epoch, values) => curves.push({ epoch, ...values }),
-      recordArtifact: (name, value) => {
-        artifacts[name] = value;
-      },
-      adversarial: (m, x, y) => attack(m, x, y, attackRng.nextSeed()),
-      stage: trainState.stage,
-      persist: trainState.persist,
-    });
+    const fineTune = () =>
+      entry.fineTune({
+        model: fresh,
+        source: sourceModel,
+        sourceRecipe: source.metadata.recipe,
+        buildModel,
+        train,
+        numClasses: target.classNames.length,
+        budget: tier.budget,
+        threat: task.threat,
+        trainAttack,
+        config: method.config,
+        rng: rng.fork('method'),
+        log: ctx.log,
+        recordCurve: (epoch, values) => curves.push({ epoch, ...values }),
+        recordArtifact: (name, value) => {
+          artifacts[name] = value;
+        },
+        adversarial: (m, x, y) => attack(m, x, y, attackRng.nextSeed()),
+        stage: trainState.stage,
+        persist: trainState.persist,
+      });
     result = await trainState.run(fineTune);
     const trainSeconds = trainState.secondsBefore + (performance.now() - started) / 1000;
     const evalStarted = performance.now();

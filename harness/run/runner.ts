@@ -66,14 +66,19 @@ export interface CellSummary {
  * Parses each method's config with its schema, so a cell's id hashes the resolved options. Callers run it
  * before opening a store, so a bad suite never touches one.
  */
-export async function resolveMethods(suite: Suite, extra?: ReadonlyMap<string, MethodEntry>): Promise<{ suite: Suite; entries: Map<string, MethodEntry> }> {
+export async function resolveMethods(
+  suite: Suite,
+  extra?: ReadonlyMap<string, MethodEntry>,
+): Promise<{ suite: Suite; entries: Map<string, MethodEntry> }> {
   const entries = new Map<string, MethodEntry>();
   const resolved = [];
   for (const [i, run] of suite.methods.entries()) {
     const entry = extra?.get(run.id) ?? (await methods.get(run.id));
     const parsed = (entry.config as z.ZodType).safeParse(run.config);
     if (!parsed.success) {
-      const lines = parsed.error.issues.map((issue) => `  methods[${i}].config.${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      const lines = parsed.error.issues.map(
+        (issue) => `  methods[${i}].config.${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      );
       throw new Error(`suite '${suite.id}': bad config for method '${run.id}'\n${lines.join('\n')}`);
     }
     entries.set(run.id, entry);
@@ -91,8 +96,15 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
   // Self-reported cells (submissions) are re-run here; the measured record then replaces them.
   const selfReported = opts.store.selfReportedCells(cells.map((c) => c.id));
   // A stored number is reused only when the same code made it; the rest are measured again (rerun-policy.ts).
-  const codes = codeIdentities(suite.methods.map((m) => m.id), opts.entryFiles);
-  const plan = planCells(opts.store, cells, codes, { retryFailed: opts.retryFailed, force: parseForce(opts.force, cells), night: opts.night });
+  const codes = codeIdentities(
+    suite.methods.map((m) => m.id),
+    opts.entryFiles,
+  );
+  const plan = planCells(opts.store, cells, codes, {
+    retryFailed: opts.retryFailed,
+    force: parseForce(opts.force, cells),
+    night: opts.night,
+  });
   const todo = cells.filter((c) => plan.todo.has(c.id));
   const night = opts.night ?? nightOf(Date.now());
   // Runs of this host whose process is gone were killed (SIGKILL leaves no chance to say so): mark them.
@@ -101,15 +113,25 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
   // The site shows each method from the store alone (title, paper, config schema): describe this suite's.
   recordMethodInfos(opts.store, entries.values(), new Set(opts.extraEntries?.keys()));
   const toRun = new Set(todo.map((c) => c.id));
-  log(`suite ${suite.id} (${suite.tier.id} tier, ${describeShard(opts.shard)}): ${cells.length} cells, ${cells.length - todo.length} already in ${opts.store.path}, ${todo.length} to run on ${backend.name} (${backend.threads} threads)`);
+  log(
+    `suite ${suite.id} (${suite.tier.id} tier, ${describeShard(opts.shard)}): ${cells.length} cells, ${cells.length - todo.length} already in ${opts.store.path}, ${todo.length} to run on ${backend.name} (${backend.threads} threads)`,
+  );
 
   const summaries: CellSummary[] = cells
     .filter((c) => !toRun.has(c.id))
     .map((c) => {
       const stored = opts.store.getCell(c.id);
-      return { cell: c, status: 'skipped' as const, error: stored?.error ?? undefined, metrics: stored?.metrics ?? [], seconds: 0 };
+      return {
+        cell: c,
+        status: 'skipped' as const,
+        error: stored?.error ?? undefined,
+        metrics: stored?.metrics ?? [],
+        seconds: 0,
+      };
     });
-  for (const c of todo) if (plan.replace.has(c.id)) log(`cell ${c.id} (${c.spec.method.id} · seed ${c.spec.seed}) again: ${plan.todo.get(c.id)}`);
+  for (const c of todo)
+    if (plan.replace.has(c.id))
+      log(`cell ${c.id} (${c.spec.method.id} · seed ${c.spec.seed}) again: ${plan.todo.get(c.id)}`);
   if (!todo.length) return inSuiteOrder(cells, summaries);
 
   const runId = randomUUID();
@@ -122,7 +144,10 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
     status: 'running',
     commit: environment.commit,
     backend: environment.backend,
-    environment: { ...environment, shard: opts.shard ?? null, host: hostname(), pid: process.pid } as unknown as Record<string, unknown>,
+    environment: { ...environment, shard: opts.shard ?? null, host: hostname(), pid: process.pid } as unknown as Record<
+      string,
+      unknown
+    >,
   });
   // SIGTERM/SIGINT: a training step finishes and checkpoints first (graceful-stop.ts); else stop now.
   const uninstallStop = installStopSignals(() => {
@@ -165,36 +190,88 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
         // The evaluated model is saved before runCell disposes it; its row goes in with the cell.
         let kept: NewModel | undefined;
         const keepModel = (model: Classifier, o: CellOutcome) => {
-          kept = saveCellModel(model, { cellId: cell.id, cellSpec: cell.spec, provenance: o.provenance, dataDir: opts.dataDir });
-          cellLog(`model kept: ${kept.path}${kept.unloadable ? ` (cannot be rebuilt from its spec: ${kept.unloadable})` : ''}`);
+          kept = saveCellModel(model, {
+            cellId: cell.id,
+            cellSpec: cell.spec,
+            provenance: o.provenance,
+            dataDir: opts.dataDir,
+          });
+          cellLog(
+            `model kept: ${kept.path}${kept.unloadable ? ` (cannot be rebuilt from its spec: ${kept.unloadable})` : ''}`,
+          );
         };
-        const out = await withTrainingProgress(progress.training, () => runCell(cell, entries.get(method.id)!, {
-          store: opts.store,
-          environment,
-          dataDir: opts.dataDir,
-          log: cellLog,
-          onEvalBatch: progress.evalBatch,
-          keepModel: (opts.keepModels ?? 'all') === 'all' ? keepModel : undefined,
-          training: opts.training,
-        }));
+        const out = await withTrainingProgress(progress.training, () =>
+          runCell(cell, entries.get(method.id)!, {
+            store: opts.store,
+            environment,
+            dataDir: opts.dataDir,
+            log: cellLog,
+            onEvalBatch: progress.evalBatch,
+            keepModel: (opts.keepModels ?? 'all') === 'all' ? keepModel : undefined,
+            training: opts.training,
+          }),
+        );
         const { metrics, trainSeconds, evalSeconds } = out;
         const provenance = { ...out.provenance, code: codes.get(method.id) };
         // A re-run of a submission keeps what was claimed beside what was measured.
         const claimed = selfReported.has(cell.id) ? opts.store.getCell(cell.id) : undefined;
-        const artifacts = claimed ? { ...out.artifacts, selfReported: { runId: claimed.runId, metrics: claimed.metrics.map((m) => ({ name: m.name, value: m.value, n: m.n })) } } : out.artifacts;
-        claims.record(cell.id, () => opts.store.recordCell({ ...row, status: 'completed', provenance, artifacts, finishedAt: Date.now(), trainSeconds, evalSeconds }, metrics, kept, record));
+        const artifacts = claimed
+          ? {
+              ...out.artifacts,
+              selfReported: {
+                runId: claimed.runId,
+                metrics: claimed.metrics.map((m) => ({ name: m.name, value: m.value, n: m.n })),
+              },
+            }
+          : out.artifacts;
+        claims.record(cell.id, () =>
+          opts.store.recordCell(
+            { ...row, status: 'completed', provenance, artifacts, finishedAt: Date.now(), trainSeconds, evalSeconds },
+            metrics,
+            kept,
+            record,
+          ),
+        );
         discardTrainState(cell.id, { dataDir: opts.dataDir, ...opts.training });
         const seconds = (Date.now() - startedAt) / 1000;
         const done = `done in ${seconds.toFixed(1)} s: ${metrics.map((m) => `${m.name} ${(m.value * 100).toFixed(1)}%`).join(', ')}`;
-        progress.cellEnd({ status: 'completed', msg: done, seconds, trainSeconds, evalSeconds, fields: { metrics: Object.fromEntries(metrics.map((m) => [m.name, m.value])) } });
+        progress.cellEnd({
+          status: 'completed',
+          msg: done,
+          seconds,
+          trainSeconds,
+          evalSeconds,
+          fields: { metrics: Object.fromEntries(metrics.map((m) => [m.name, m.value])) },
+        });
         summaries.push({ cell, status: 'completed', metrics, seconds });
       } catch (err) {
         if (err instanceof TrainingStopped) throw err; // not a failure: the cell resumes next time
         // A failing entry (divergence, a bug) fails its cell only; the suite goes on.
         const error = err instanceof Error ? err.message : String(err);
-        progress.cellEnd({ status: 'failed', msg: `FAILED: ${error}`, seconds: (Date.now() - startedAt) / 1000, fields: { error } });
+        progress.cellEnd({
+          status: 'failed',
+          msg: `FAILED: ${error}`,
+          seconds: (Date.now() - startedAt) / 1000,
+          fields: { error },
+        });
         const provenance = { ...environment, code: codes.get(method.id) } as unknown as Record<string, unknown>;
-        claims.record(cell.id, () => opts.store.recordCell({ ...row, status: 'failed', error, provenance, artifacts: {}, finishedAt: Date.now(), trainSeconds: 0, evalSeconds: 0 }, [], undefined, record));
+        claims.record(cell.id, () =>
+          opts.store.recordCell(
+            {
+              ...row,
+              status: 'failed',
+              error,
+              provenance,
+              artifacts: {},
+              finishedAt: Date.now(),
+              trainSeconds: 0,
+              evalSeconds: 0,
+            },
+            [],
+            undefined,
+            record,
+          ),
+        );
         discardTrainState(cell.id, { dataDir: opts.dataDir, ...opts.training });
         summaries.push({ cell, status: 'failed', error, metrics: [], seconds: (Date.now() - startedAt) / 1000 });
       }
@@ -210,7 +287,13 @@ export async function runSuite(opts: RunOptions): Promise<CellSummary[]> {
   // Cells another run took: their records if that run has finished them by now.
   for (const { cell, why } of elsewhere.values()) {
     const stored = opts.store.getCell(cell.id);
-    summaries.push({ cell, status: 'skipped', error: stored ? (stored.error ?? undefined) : why, metrics: stored?.metrics ?? [], seconds: 0 });
+    summaries.push({
+      cell,
+      status: 'skipped',
+      error: stored ? (stored.error ?? undefined) : why,
+      metrics: stored?.metrics ?? [],
+      seconds: 0,
+    });
   }
   return inSuiteOrder(cells, summaries);
 }

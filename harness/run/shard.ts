@@ -22,7 +22,8 @@ function integer(text: string, what: string, min: number): number {
 }
 
 function checked(index: number, count: number, from: Shard['from'], what: string): Shard {
-  if (index >= count) throw new Error(`${what}: shard index ${index} is out of range for ${count} shards (0..${count - 1})`);
+  if (index >= count)
+    throw new Error(`${what}: shard index ${index} is out of range for ${count} shards (0..${count - 1})`);
   return { index, count, from };
 }
 
@@ -34,17 +35,27 @@ export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv = 
     return checked(Number(m[1]), integer(m[2], '--shard N', 1), '--shard', '--shard');
   }
   if (env.SLURM_ARRAY_TASK_ID !== undefined) {
-    if (env.SLURM_ARRAY_TASK_COUNT === undefined) throw new Error('SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not');
+    if (env.SLURM_ARRAY_TASK_COUNT === undefined)
+      throw new Error('SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not');
     const id = integer(env.SLURM_ARRAY_TASK_ID, 'SLURM_ARRAY_TASK_ID', 0);
-    const min = env.SLURM_ARRAY_TASK_MIN === undefined ? 0 : integer(env.SLURM_ARRAY_TASK_MIN, 'SLURM_ARRAY_TASK_MIN', 0);
+    const min =
+      env.SLURM_ARRAY_TASK_MIN === undefined ? 0 : integer(env.SLURM_ARRAY_TASK_MIN, 'SLURM_ARRAY_TASK_MIN', 0);
     const count = integer(env.SLURM_ARRAY_TASK_COUNT, 'SLURM_ARRAY_TASK_COUNT', 1);
     if (id < min) throw new Error(`SLURM_ARRAY_TASK_ID ${id} is below SLURM_ARRAY_TASK_MIN ${min}`);
     return checked(id - min, count, 'slurm', 'SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN');
   }
   if (env.JOB_COMPLETION_INDEX !== undefined) {
-    if (env.RFTBENCH_SHARD_COUNT === undefined) throw new Error('JOB_COMPLETION_INDEX is set (Kubernetes Indexed Job) but RFTBENCH_SHARD_COUNT, the number of shards, is not');
+    if (env.RFTBENCH_SHARD_COUNT === undefined)
+      throw new Error(
+        'JOB_COMPLETION_INDEX is set (Kubernetes Indexed Job) but RFTBENCH_SHARD_COUNT, the number of shards, is not',
+      );
     const count = integer(env.RFTBENCH_SHARD_COUNT, 'RFTBENCH_SHARD_COUNT', 1);
-    return checked(integer(env.JOB_COMPLETION_INDEX, 'JOB_COMPLETION_INDEX', 0), count, 'kubernetes', 'JOB_COMPLETION_INDEX');
+    return checked(
+      integer(env.JOB_COMPLETION_INDEX, 'JOB_COMPLETION_INDEX', 0),
+      count,
+      'kubernetes',
+      'JOB_COMPLETION_INDEX',
+    );
   }
   return undefined;
 }

@@ -120,7 +120,15 @@ export class SuiteProgress {
     const suite = left ? this.meanCellSeconds()! * left : 0;
     const tail = left ? ` · suite ETA ${formatDuration(suite)} (${cells(left)} left)` : '';
     const { status, seconds: s, trainSeconds, evalSeconds } = end;
-    const fields = { ...end.fields, status, seconds: s, trainSeconds, evalSeconds, cellsLeft: left, suiteEta: seconds(suite) };
+    const fields = {
+      ...end.fields,
+      status,
+      seconds: s,
+      trainSeconds,
+      evalSeconds,
+      cellsLeft: left,
+      suiteEta: seconds(suite),
+    };
     this.event('cell-end', `${this.label}: ${end.msg}${tail}`, fields, status === 'failed' ? 'error' : 'info');
   }
 

@@ -54,9 +54,12 @@ export async function verifySubmissions(store: Store, opts: VerifyOptions): Prom
       const sources = EntrySourcesSchema.parse(sub.sources);
       const file = restoreEntrySources(sources, dir);
       const loaded = await loadEntryFile(file);
-      if (loaded.entry.id !== sub.entryId) throw new Error(`${file}: its entry id is '${loaded.entry.id}', the submission's '${sub.entryId}'`);
+      if (loaded.entry.id !== sub.entryId)
+        throw new Error(`${file}: its entry id is '${loaded.entry.id}', the submission's '${sub.entryId}'`);
       const suite = SuiteSchema.parse(sub.suite);
-      opts.log(`submission ${sub.runId}: re-running ${sub.entryId} from its stored code (${sources.files.length} files in ${dir})`);
+      opts.log(
+        `submission ${sub.runId}: re-running ${sub.entryId} from its stored code (${sources.files.length} files in ${dir})`,
+      );
       const summaries = await runSuite({
         suite,
         store,

@@ -14,7 +14,11 @@ import type { Suite } from '../protocol/schema.ts';
 import { runSuite, type CellSummary } from '../run/runner.ts';
 
 /** Wall-clock seconds one cell (fine-tuning + evaluation) may take, per tier, on the tier's hardware. */
-export const CELL_BUDGET_SECONDS: Readonly<Record<Suite['tier']['id'], number>> = { smoke: 120, quick: 1200, standard: 6 * 3600 };
+export const CELL_BUDGET_SECONDS: Readonly<Record<Suite['tier']['id'], number>> = {
+  smoke: 120,
+  quick: 1200,
+  standard: 6 * 3600,
+};
 
 export interface EntryCheckResult {
   readonly deterministic: boolean;
@@ -29,10 +33,15 @@ export function suiteFor(base: Suite, entry: MethodEntry): Suite {
 }
 
 function metricsKey(summaries: CellSummary[]): string {
-  return JSON.stringify(summaries.map((s) => [s.cell.id, s.status, s.error ?? null, s.metrics.map((m) => [m.name, m.value, m.n])]));
+  return JSON.stringify(
+    summaries.map((s) => [s.cell.id, s.status, s.error ?? null, s.metrics.map((m) => [m.name, m.value, m.n])]),
+  );
 }
 
-export async function checkEntry(entry: MethodEntry, opts: { dataDir?: string; log?: (m: string) => void }): Promise<EntryCheckResult> {
+export async function checkEntry(
+  entry: MethodEntry,
+  opts: { dataDir?: string; log?: (m: string) => void },
+): Promise<EntryCheckResult> {
   const suite = suiteFor(loadSuite('smoke'), entry);
   const extraEntries = new Map([[entry.id, entry]]);
   const scratch = mkdtempSync(join(tmpdir(), 'rftbench-submit-check-'));
@@ -44,7 +53,17 @@ export async function checkEntry(entry: MethodEntry, opts: { dataDir?: string; l
       const store = Store.open(join(scratch, `check-${k}.db`));
       try {
         // Check runs go to scratch stores: their models are not kept.
-        runs.push(await runSuite({ suite, store, command: 'rftbench submit (check)', dataDir: opts.dataDir, log: opts.log, extraEntries, keepModels: 'none' }));
+        runs.push(
+          await runSuite({
+            suite,
+            store,
+            command: 'rftbench submit (check)',
+            dataDir: opts.dataDir,
+            log: opts.log,
+            extraEntries,
+            keepModels: 'none',
+          }),
+        );
       } finally {
         store.close();
       }
@@ -56,10 +75,19 @@ export async function checkEntry(entry: MethodEntry, opts: { dataDir?: string; l
   const failed = runs[0].filter((s) => s.status === 'failed');
   for (const f of failed) problems.push(`smoke cell ${f.cell.spec.task.id} failed: ${f.error}`);
   const deterministic = metricsKey(runs[0]) === metricsKey(runs[1]);
-  if (!deterministic) problems.push('not deterministic: two smoke runs with the same seed gave different metrics (draw every random choice from ctx.rng)');
+  if (!deterministic)
+    problems.push(
+      'not deterministic: two smoke runs with the same seed gave different metrics (draw every random choice from ctx.rng)',
+    );
   const leakedTensors = tensorsAfter[1] - tensorsAfter[0];
-  if (leakedTensors > 0) problems.push(`leaks tensors: ${leakedTensors} more live tensors after the second smoke run than after the first (use tf.tidy, dispose what you create)`);
+  if (leakedTensors > 0)
+    problems.push(
+      `leaks tensors: ${leakedTensors} more live tensors after the second smoke run than after the first (use tf.tidy, dispose what you create)`,
+    );
   const slowestCellSeconds = Math.max(...runs.flat().map((s) => s.seconds));
-  if (slowestCellSeconds > CELL_BUDGET_SECONDS.smoke) problems.push(`too slow: a smoke cell took ${slowestCellSeconds.toFixed(0)} s (budget ${CELL_BUDGET_SECONDS.smoke} s)`);
+  if (slowestCellSeconds > CELL_BUDGET_SECONDS.smoke)
+    problems.push(
+      `too slow: a smoke cell took ${slowestCellSeconds.toFixed(0)} s (budget ${CELL_BUDGET_SECONDS.smoke} s)`,
+    );
   return { deterministic, leakedTensors, slowestCellSeconds, problems };
 }

@@ -8,7 +8,14 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { checkEntrySources, HARNESS_DIRS, inHarness, sha256Hex, SOURCE_LIMITS, type EntrySources } from '../../results/submission-sources.ts';
+import {
+  checkEntrySources,
+  HARNESS_DIRS,
+  inHarness,
+  sha256Hex,
+  SOURCE_LIMITS,
+  type EntrySources,
+} from '../../results/submission-sources.ts';
 import { localImportGraph, REPO_ROOT } from '../run/code-identity.ts';
 
 const posixPath = (p: string) => p.split(sep).join('/');
@@ -32,12 +39,21 @@ export function collectEntrySources(entryFile: string): EntrySources {
   const files = own.map((f) => {
     const text = readFileSync(f, 'utf8');
     const bytes = Buffer.byteLength(text);
-    if (bytes > SOURCE_LIMITS.fileBytes) throw new Error(`${f}: ${bytes} bytes; a submitted entry's files may have at most ${SOURCE_LIMITS.fileBytes} each`);
+    if (bytes > SOURCE_LIMITS.fileBytes)
+      throw new Error(
+        `${f}: ${bytes} bytes; a submitted entry's files may have at most ${SOURCE_LIMITS.fileBytes} each`,
+      );
     total += bytes;
     return { path: posixPath(relative(root, f)), sha256: sha256Hex(text), bytes, text };
   });
-  if (total > SOURCE_LIMITS.totalBytes) throw new Error(`${entryFile}: its files come to ${total} bytes; at most ${SOURCE_LIMITS.totalBytes} may be submitted`);
-  if (files.length > SOURCE_LIMITS.files) throw new Error(`${entryFile}: imports ${files.length} local files; at most ${SOURCE_LIMITS.files} may be submitted`);
+  if (total > SOURCE_LIMITS.totalBytes)
+    throw new Error(
+      `${entryFile}: its files come to ${total} bytes; at most ${SOURCE_LIMITS.totalBytes} may be submitted`,
+    );
+  if (files.length > SOURCE_LIMITS.files)
+    throw new Error(
+      `${entryFile}: imports ${files.length} local files; at most ${SOURCE_LIMITS.files} may be submitted`,
+    );
   const sources = { repo: posixPath(relative(root, REPO_ROOT)), entry: posixPath(relative(root, entry)), files };
   checkEntrySources(sources, entryFile);
   return sources;

@@ -17,7 +17,10 @@ const EntryShape = z.object({
   description: z.string().min(1),
   paper: z.object({ title: z.string().min(1), url: z.string().url(), venue: z.string().optional() }).optional(),
   config: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'must be a zod schema (z.strictObject({...}))'),
-  fineTune: z.custom<(...a: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function (ctx) => Promise<Classifier>'),
+  fineTune: z.custom<(...a: unknown[]) => unknown>(
+    (v) => typeof v === 'function',
+    'must be a function (ctx) => Promise<Classifier>',
+  ),
 });
 
 export interface LoadedEntry {
@@ -47,8 +50,11 @@ export async function loadEntryFile(file: string): Promise<LoadedEntry> {
   const defaults = entry.config.safeParse({});
   if (!defaults.success) {
     const lines = defaults.error.issues.map((i) => `  config.${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`${file}: the config schema must give every option a default (an empty config must parse)\n${lines.join('\n')}`);
+    throw new Error(
+      `${file}: the config schema must give every option a default (an empty config must parse)\n${lines.join('\n')}`,
+    );
   }
-  if (methods.has(entry.id)) throw new Error(`${file}: id '${entry.id}' is taken by a built-in method; choose another id`);
+  if (methods.has(entry.id))
+    throw new Error(`${file}: id '${entry.id}' is taken by a built-in method; choose another id`);
   return { entry, path, sha256: createHash('sha256').update(bytes).digest('hex'), sourceBytes: bytes.length };
 }

@@ -80,9 +80,12 @@ export function nativeLoadHint(message: string): string | undefined {
   if (lib && /cud|cublas|cufft|curand|cusolver|cusparse/.test(lib)) {
     return `the CUDA/cuDNN library ${lib} is missing: tfjs-node-gpu 4.22 needs CUDA 11.8 and cuDNN 8.6 on LD_LIBRARY_PATH`;
   }
-  if (lib && /tensorflow/.test(lib)) return `libtensorflow (${lib}) is missing: its install script did not download it; reinstall with network access (npm rebuild @tensorflow/tfjs-node-gpu)`;
-  if (/tfjs_binding\.node/.test(message)) return 'the native binding was never built: the install script needs network access to download libtensorflow; run npm rebuild @tensorflow/tfjs-node-gpu where it can';
-  if (/GLIBC|GLIBCXX/.test(message)) return 'the prebuilt libtensorflow needs a newer glibc/libstdc++ than this system has';
+  if (lib && /tensorflow/.test(lib))
+    return `libtensorflow (${lib}) is missing: its install script did not download it; reinstall with network access (npm rebuild @tensorflow/tfjs-node-gpu)`;
+  if (/tfjs_binding\.node/.test(message))
+    return 'the native binding was never built: the install script needs network access to download libtensorflow; run npm rebuild @tensorflow/tfjs-node-gpu where it can';
+  if (/GLIBC|GLIBCXX/.test(message))
+    return 'the prebuilt libtensorflow needs a newer glibc/libstdc++ than this system has';
   return undefined;
 }
 
@@ -99,7 +102,10 @@ async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
   if (!(await tf.setBackend('tensorflow'))) throw new Error('backend "tensorflow" did not initialise');
 }
 
-async function tryWasm(threads: number, attempts: BackendAttempt[]): Promise<{ threads: number; simd: boolean; kernels: string[]; nativeKernels: string }> {
+async function tryWasm(
+  threads: number,
+  attempts: BackendAttempt[],
+): Promise<{ threads: number; simd: boolean; kernels: string[]; nativeKernels: string }> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   let actual = 0;
@@ -128,7 +134,13 @@ async function select(opts: InitOptions): Promise<BackendInfo> {
   const threads = opts.threads ?? parseThreads(process.env.RFTBENCH_THREADS) ?? os.cpus().length;
   const order = forced ? [forced] : BACKEND_NAMES;
   const attempts: BackendAttempt[] = [];
-  const info = (name: BackendName, threadCount: number, simd: boolean, customKernels: string[] = [], nativeKernels?: string): BackendInfo => ({
+  const info = (
+    name: BackendName,
+    threadCount: number,
+    simd: boolean,
+    customKernels: string[] = [],
+    nativeKernels?: string,
+  ): BackendInfo => ({
     name,
     tfjsVersion: tf.version_core,
     threads: threadCount,
@@ -153,12 +165,19 @@ async function select(opts: InitOptions): Promise<BackendInfo> {
       if (!(await tf.setBackend('cpu'))) throw new Error('backend "cpu" did not initialise');
       attempts.push({ name, ok: true });
       if (!forced) {
-        const why = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`).join('; ');
+        const why = attempts
+          .filter((a) => !a.ok)
+          .map((a) => `${a.name}: ${a.reason}`)
+          .join('; ');
         process.stderr.write(`rftbench: WARNING falling back to the pure-JS cpu backend (30-100x slower). ${why}\n`);
       }
       return info(name, 1, false);
     } catch (err) {
-      attempts.push({ name, ok: false, reason: describeError(err, name === 'wasm' || name === 'cpu' ? undefined : NATIVE_PACKAGES[name]) });
+      attempts.push({
+        name,
+        ok: false,
+        reason: describeError(err, name === 'wasm' || name === 'cpu' ? undefined : NATIVE_PACKAGES[name]),
+      });
     }
   }
   throw new Error(`no tensor backend could be loaded: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`);

@@ -43,7 +43,9 @@ function cases(): Case[] {
   for (const [xShape, fShape, stride] of LAYERS) {
     const x = tf.randomUniform(xShape, -1, 1, 'float32', 1);
     const filter = tf.randomUniform(fShape, -0.1, 0.1, 'float32', 2);
-    const dy = tf.tidy(() => tf.randomUniform(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, 1).shape, -1, 1, 'float32', 3));
+    const dy = tf.tidy(() =>
+      tf.randomUniform(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, 1).shape, -1, 1, 'float32', 3),
+    );
     const layer = `${xShape.slice(1).join('x')} -> ${fShape[3]}${stride > 1 ? ` s${stride}` : ''}`;
     const attrs = { strides: stride, pad: 1, dataFormat: 'NHWC' };
     out.push({ kernel: 'Conv2D', layer, inputs: { x, filter }, attrs: { ...attrs, dilations: [1, 1] } });
@@ -56,7 +58,12 @@ function cases(): Case[] {
   const layer = '128x32x32x32';
   out.push({ kernel: 'Mean', layer, inputs: { x: act }, attrs: { axis: [0, 1, 2], keepDims: false } });
   out.push({ kernel: 'Tile', layer, inputs: { x: tf.reshape(c, [1, 1, 1, 32]) }, attrs: { reps: [128, 32, 32, 1] } });
-  out.push({ kernel: 'FusedBatchNorm', layer, inputs: { x: act, mean: c, variance: c, offset: c, scale: c }, attrs: { varianceEpsilon: 1e-5 } });
+  out.push({
+    kernel: 'FusedBatchNorm',
+    layer,
+    inputs: { x: act, mean: c, variance: c, offset: c, scale: c },
+    attrs: { varianceEpsilon: 1e-5 },
+  });
   return out;
 }
 
@@ -70,14 +77,24 @@ function stock(name: string): ((c: Case) => void) | undefined {
   }
   return (c) => {
     const backend = tf.backend();
-    const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, t]) => [k, { dataId: t.dataId, shape: t.shape, dtype: t.dtype }]));
+    const inputs = Object.fromEntries(
+      Object.entries(c.inputs).map(([k, t]) => [k, { dataId: t.dataId, shape: t.shape, dtype: t.dtype }]),
+    );
     const out = config.kernelFunc({ inputs, backend, attrs: c.attrs });
     for (const t of Array.isArray(out) ? out : [out]) backend.disposeData(t.dataId);
   };
 }
 
 async function meanMs(name: string, fn: () => void, time: number): Promise<number> {
-  const bench = new Bench({ name, time, warmup: true, warmupIterations: 1, warmupTime: 0, iterations: 2, throws: true });
+  const bench = new Bench({
+    name,
+    time,
+    warmup: true,
+    warmupIterations: 1,
+    warmupTime: 0,
+    iterations: 2,
+    throws: true,
+  });
   bench.add(name, fn);
   await bench.run();
   const r = bench.tasks[0].result;
@@ -102,7 +119,14 @@ export async function benchKernels(time = 1000): Promise<KernelRow[]> {
         setNativeKernelsEnabled(true);
       }
     }
-    rows.push({ backend: tf.getBackend(), kernel: c.kernel, layer: c.layer, msPerCall: ours, ...(stockMs === undefined ? {} : { stockMsPerCall: stockMs }), ...(wasmMs === undefined ? {} : { wasmMsPerCall: wasmMs }) });
+    rows.push({
+      backend: tf.getBackend(),
+      kernel: c.kernel,
+      layer: c.layer,
+      msPerCall: ours,
+      ...(stockMs === undefined ? {} : { stockMsPerCall: stockMs }),
+      ...(wasmMs === undefined ? {} : { wasmMsPerCall: wasmMs }),
+    });
   }
   tf.dispose(all.flatMap((c) => Object.values(c.inputs)));
   return rows;
@@ -138,12 +162,27 @@ export async function benchCnnStep(batch = 128, time = 5000): Promise<CnnThrough
     for (const b of blocks) {
       h = tf.conv2d(h, b.w as tf.Tensor4D, b.stride, 1);
       const stats = training ? tf.moments(h, [0, 1, 2]) : { mean: b.mean, variance: b.variance };
-      h = tf.relu(tf.batchNorm(h, stats.mean as tf.Tensor1D, stats.variance as tf.Tensor1D, b.beta as tf.Tensor1D, b.gamma as tf.Tensor1D, 1e-5));
+      h = tf.relu(
+        tf.batchNorm(
+          h,
+          stats.mean as tf.Tensor1D,
+          stats.variance as tf.Tensor1D,
+          b.beta as tf.Tensor1D,
+          b.gamma as tf.Tensor1D,
+          1e-5,
+        ),
+      );
     }
     return tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, dense as tf.Tensor2D);
   };
   const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10);
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 10),
+      'int32',
+    ),
+    10,
+  );
   const loss = (logits: tf.Tensor2D) => tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
   const train = () =>
     tf.tidy(() => {
@@ -158,7 +197,12 @@ export async function benchCnnStep(batch = 128, time = 5000): Promise<CnnThrough
   const trainMs = await meanMs('train step', train, time);
   const pgdMs = await meanMs('PGD step', pgdStep, time);
   tf.dispose([...params, x, y, ...blocks.flatMap((b) => [b.mean, b.variance])]);
-  return { backend: tf.getBackend(), batch, trainImagesPerSecond: Math.round((batch * 1000) / trainMs), pgdImagesPerSecond: Math.round((batch * 1000) / pgdMs) };
+  return {
+    backend: tf.getBackend(),
+    batch,
+    trainImagesPerSecond: Math.round((batch * 1000) / trainMs),
+    pgdImagesPerSecond: Math.round((batch * 1000) / pgdMs),
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -43,8 +43,13 @@ async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
   const outDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
   const mainScript = join(outDir, 'tfjs-backend-wasm-threaded-simd.js');
   const factory = require(mainScript) as (config: Record<string, unknown>) => Promise<EmscriptenModule>;
-  const { wasmWorkerContents } = require(join(outDir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
-  const workerFile = join(mkdtempSync(join(os.tmpdir(), 'rftbench-wasm-')), 'tfjs-backend-wasm-threaded-simd.worker.js');
+  const { wasmWorkerContents } = require(join(outDir, 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  };
+  const workerFile = join(
+    mkdtempSync(join(os.tmpdir(), 'rftbench-wasm-')),
+    'tfjs-backend-wasm-threaded-simd.worker.js',
+  );
   // The exported string has raw newlines where its string literals need `\n` escapes (tfjs re-escapes too).
   writeFileSync(workerFile, wasmWorkerContents.replace(/\n/g, '\\n'));
   const m = await withCores(threads * 2, () =>

@@ -111,7 +111,11 @@ async function fitEpoch(
     if (step < steps && stopRequested()) stop(checkpoints, { epoch, step, lossSum, seen });
     if (step < steps && checkpoints?.due()) checkpoints.save({ epoch, step, lossSum, seen });
   }
-  opts.onEpoch?.(epoch, { loss: lossSum / Math.max(1, seen), seconds: (performance.now() - started) / 1000, examples: seen });
+  opts.onEpoch?.(epoch, {
+    loss: lossSum / Math.max(1, seen),
+    seconds: (performance.now() - started) / 1000,
+    examples: seen,
+  });
   report(epoch, steps);
   const next = { epoch: epoch + 1, step: 0, lossSum: 0, seen: 0 };
   if (epoch + 1 < opts.epochs) {

@@ -30,7 +30,10 @@ export function sgd(model: Module, options: SgdOptions): Optimizer {
     },
     minimize(loss) {
       const value = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(loss, params.map(([, v]) => v));
+        const { value, grads } = tf.variableGrads(
+          loss,
+          params.map(([, v]) => v),
+        );
         const named: Record<string, tf.Tensor> = {};
         for (const [tfName, g] of Object.entries(grads)) named[ourName.get(tfName)!] = g;
         inner.step(named);

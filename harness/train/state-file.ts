@@ -12,7 +12,10 @@ function toSafe(name: string, t: tf.Tensor): SafeTensor {
     throw new Error(`training checkpoint: tensor ${name} has dtype ${t.dtype}; only float32 and int32 are saved`);
   }
   // A copy: the values may be a view of the backend's memory.
-  const values = t.dtype === 'float32' ? Float32Array.from(t.dataSync() as Float32Array) : Int32Array.from(t.dataSync() as Int32Array);
+  const values =
+    t.dtype === 'float32'
+      ? Float32Array.from(t.dataSync() as Float32Array)
+      : Int32Array.from(t.dataSync() as Int32Array);
   return { dtype: t.dtype === 'float32' ? 'F32' : 'I32', shape: [...t.shape], data: new Uint8Array(values.buffer) };
 }
 

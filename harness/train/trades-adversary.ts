@@ -24,8 +24,11 @@ export function tradesAdversary(model: Module, x: tf.Tensor4D, attack: KlAttackO
     let xAdv = tf.tidy(() => tf.add(x, tf.mul(tf.randomNormal(x.shape, 0, 1, 'float32', seed), 0.001)) as tf.Tensor4D);
     for (let s = 0; s < attack.steps; s++) {
       const next = tf.tidy(() => {
-        const g = tf.grad((z: tf.Tensor) => klDivergence(model.forward(z as tf.Tensor4D) as tf.Tensor2D, clean, 'sum') as tf.Scalar)(xAdv) as tf.Tensor4D;
-        const dir = attack.norm === 'Linf' ? tf.sign(g) : tf.div(g, tf.add(tf.norm(g, 'euclidean', [1, 2, 3], true), 1e-12));
+        const g = tf.grad(
+          (z: tf.Tensor) => klDivergence(model.forward(z as tf.Tensor4D) as tf.Tensor2D, clean, 'sum') as tf.Scalar,
+        )(xAdv) as tf.Tensor4D;
+        const dir =
+          attack.norm === 'Linf' ? tf.sign(g) : tf.div(g, tf.add(tf.norm(g, 'euclidean', [1, 2, 3], true), 1e-12));
         return projectToBall(x, tf.add(xAdv, tf.mul(dir, attack.stepSize)) as tf.Tensor4D, attack.norm, attack.eps);
       });
       xAdv.dispose();

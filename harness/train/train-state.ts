@@ -151,10 +151,14 @@ function readManifest(dir: string): Manifest | undefined {
     m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
   } catch (err) {
     const why = (err as Error).message;
-    throw new Error(`${path}: unreadable training checkpoint (${why}); delete ${dir} to train this cell from the start`);
+    throw new Error(
+      `${path}: unreadable training checkpoint (${why}); delete ${dir} to train this cell from the start`,
+    );
   }
   if (m?.kind !== 'rftbench-train-state' || m.version !== 1 || !Array.isArray(m.fits) || !Array.isArray(m.stages)) {
-    throw new Error(`${path}: not a version-1 rftbench training checkpoint; delete ${dir} to train this cell from the start`);
+    throw new Error(
+      `${path}: not a version-1 rftbench training checkpoint; delete ${dir} to train this cell from the start`,
+    );
   }
   return m;
 }
@@ -208,7 +212,9 @@ export class TrainState implements TrainStateHooks {
     if (saved) {
       const c = saved.current;
       const at = c ? `, fit ${c.fit + 1} at epoch ${c.epoch + 1} step ${c.step}` : '';
-      log(`resuming from the training checkpoint in ${dir}: ${saved.fits.length} fit(s) done${at} (${saved.stepsDone} steps)`);
+      log(
+        `resuming from the training checkpoint in ${dir}: ${saved.fits.length} fit(s) done${at} (${saved.stepsDone} steps)`,
+      );
     }
     return state;
   }
@@ -243,7 +249,8 @@ export class TrainState implements TrainStateHooks {
   beginFit(subject: FitSubject): FitCheckpoints {
     const index = this.fitsBegun++;
     const { fits, current } = this.plan;
-    const shape = (r: { epochs: number; stepsPerEpoch: number }) => `${r.epochs} epoch(s) of ${r.stepsPerEpoch} step(s)`;
+    const shape = (r: { epochs: number; stepsPerEpoch: number }) =>
+      `${r.epochs} epoch(s) of ${r.stepsPerEpoch} step(s)`;
     const check = (r: { epochs: number; stepsPerEpoch: number }) => {
       if (r.epochs !== subject.epochs || r.stepsPerEpoch !== subject.stepsPerEpoch) {
         throw new Error(
@@ -351,7 +358,9 @@ export class TrainState implements TrainStateHooks {
     } catch (err) {
       this.writeFailed = true;
       const why = (err as Error).message;
-      this.log(`training checkpoint not written (${why}); training goes on, a resumed run starts from the last one written`);
+      this.log(
+        `training checkpoint not written (${why}); training goes on, a resumed run starts from the last one written`,
+      );
     }
   }
 

@@ -18,7 +18,14 @@ export interface TrainingAttackOptions {
 export type TrainingAttack = (model: Module, x: tf.Tensor4D, y: tf.Tensor1D, seed: number) => tf.Tensor4D;
 
 export function trainingAttack(o: TrainingAttackOptions): TrainingAttack {
-  const attack = pgd({ norm: o.norm, eps: o.eps, alpha: o.stepSize, steps: o.steps, randomStart: o.randomStart, restarts: 1 });
+  const attack = pgd({
+    norm: o.norm,
+    eps: o.eps,
+    alpha: o.stepSize,
+    steps: o.steps,
+    randomStart: o.randomStart,
+    restarts: 1,
+  });
   return (model, x, y, seed) => {
     const wasTraining = model.training;
     model.eval();

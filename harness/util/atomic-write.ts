@@ -9,7 +9,10 @@ import { dirname } from 'node:path';
 import { WriteError } from './fs-error.ts';
 
 /** The calls used here, injectable so a test can make the disk fill up at a chosen byte. */
-export type AtomicFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'mkdirSync'>;
+export type AtomicFs = Pick<
+  typeof nodeFs,
+  'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'mkdirSync'
+>;
 
 export interface AtomicFile {
   path: string;
@@ -37,7 +40,10 @@ function writeAll(fs: AtomicFs, fd: number, data: AtomicFile['data']): void {
  * Writes every file to a temporary file first; only when all are complete are they renamed into place,
  * in order. On a failure before the renames nothing changes on disk.
  */
-export function writeFilesAtomic(files: readonly AtomicFile[], { fs = nodeFs, beforeRename }: AtomicWriteOptions = {}): void {
+export function writeFilesAtomic(
+  files: readonly AtomicFile[],
+  { fs = nodeFs, beforeRename }: AtomicWriteOptions = {},
+): void {
   const temps: string[] = [];
   let current = files[0]?.path ?? '';
   try {

@@ -38,7 +38,10 @@ function holderOf(path: string): { pid?: number; host?: string; mtimeMs: number 
   }
 }
 
-export async function acquireFileLock(path: string, { staleMs = 10 * 60_000, pollMs = 200, onWait }: LockOptions = {}): Promise<FileLock> {
+export async function acquireFileLock(
+  path: string,
+  { staleMs = 10 * 60_000, pollMs = 200, onWait }: LockOptions = {},
+): Promise<FileLock> {
   let waited = false;
   mkdirSync(dirname(path), { recursive: true });
   for (;;) {
@@ -62,7 +65,8 @@ export async function acquireFileLock(path: string, { staleMs = 10 * 60_000, pol
         release: () => rmSync(path, { force: true }),
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create lock ${path}: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(`cannot create lock ${path}: ${(err as Error).message}`);
     }
     const holder = holderOf(path);
     if (!holder) continue;

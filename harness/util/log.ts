@@ -146,7 +146,14 @@ export class Logger {
     if (this.format === 'json') {
       const extra = Object.entries(fields ?? {}).filter(([k, v]) => !RESERVED.has(k) && v !== undefined);
       const iso = new Date(t).toISOString();
-      return JSON.stringify({ t: iso, elapsed: Number(elapsed.toFixed(3)), level, event, msg, ...Object.fromEntries(extra) });
+      return JSON.stringify({
+        t: iso,
+        elapsed: Number(elapsed.toFixed(3)),
+        level,
+        event,
+        msg,
+        ...Object.fromEntries(extra),
+      });
     }
     const time = new Date(t).toISOString().slice(11, 19);
     const tag = level === 'error' ? 'ERROR ' : ''; // warnings already say so in their text

@@ -36,7 +36,9 @@ export function didYouMean(id: string, known: readonly string[]): string[] {
 export class UnknownIdError extends Error {
   constructor(kind: string, id: string, known: readonly string[]) {
     const near = didYouMean(id, known);
-    super(`Unknown ${kind} '${id}'.${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}\nAvailable: ${known.join(', ')}`);
+    super(
+      `Unknown ${kind} '${id}'.${near.length ? ` Did you mean: ${near.join(', ')}?` : ''}\nAvailable: ${known.join(', ')}`,
+    );
     this.name = 'UnknownIdError';
   }
 }
@@ -46,7 +48,10 @@ abstract class IdRegistry<V> {
   private readonly entries = new Map<string, V>();
   private frozen = false;
 
-  constructor(readonly kind: string, initial: Readonly<Record<string, V>> = {}) {
+  constructor(
+    readonly kind: string,
+    initial: Readonly<Record<string, V>> = {},
+  ) {
     for (const [id, value] of Object.entries(initial)) this.register(id, value);
   }
 

@@ -18,7 +18,8 @@ export const configOf = (cell: { spec: unknown }) => specFacts(cell.spec).method
 
 export const threatOf = (cell: { spec: unknown }): Threat | null => specFacts(cell.spec).threat;
 
-export const costUnit = (cell: { provenance: unknown }): 'CPU' | 'GPU' => (provenanceOf(cell.provenance).backend === 'tensorflow-gpu' ? 'GPU' : 'CPU');
+export const costUnit = (cell: { provenance: unknown }): 'CPU' | 'GPU' =>
+  provenanceOf(cell.provenance).backend === 'tensorflow-gpu' ? 'GPU' : 'CPU';
 
 export function flagsOf(metrics: readonly MetricRow[]): string[] {
   const out = new Set<string>();
@@ -41,5 +42,7 @@ export function metricStat(cells: readonly CellWithMetrics[], name: string): Met
 
 /** AutoAttack when any completed cell has it, else PGD. */
 export function robustMetricOf(cells: readonly CellWithMetrics[]): 'autoattack' | 'pgd' {
-  return cells.some((c) => c.status === 'completed' && c.metrics.some((m) => m.name === 'autoattack')) ? 'autoattack' : 'pgd';
+  return cells.some((c) => c.status === 'completed' && c.metrics.some((m) => m.name === 'autoattack'))
+    ? 'autoattack'
+    : 'pgd';
 }

@@ -9,7 +9,13 @@ import { NotFound } from './not-found.ts';
 /** What the cell page shows of a kept model (null: the cell kept none). */
 function modelOf(row: ModelRow | undefined): CellDetail['model'] {
   if (!row) return null;
-  return { sha256: row.sha256, bytes: row.bytes, url: href.cellModel(row.cellId), unloadable: row.unloadable, createdAt: row.createdAt };
+  return {
+    sha256: row.sha256,
+    bytes: row.bytes,
+    url: href.cellModel(row.cellId),
+    unloadable: row.unloadable,
+    createdAt: row.createdAt,
+  };
 }
 
 /** Throws NotFound for an unknown cell id. */

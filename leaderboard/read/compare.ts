@@ -25,7 +25,16 @@ export function compareRefs(lb: Leaderboard, a: string, b: string): Compare {
     for (const metric of names) {
       const x = ma.get(metric);
       const y = mb.get(metric);
-      rows.push({ taskId, tier, metric, a: x?.mean ?? null, aStd: x?.std ?? null, b: y?.mean ?? null, bStd: y?.std ?? null, diff: x && y ? y.mean - x.mean : null });
+      rows.push({
+        taskId,
+        tier,
+        metric,
+        a: x?.mean ?? null,
+        aStd: x?.std ?? null,
+        b: y?.mean ?? null,
+        bStd: y?.std ?? null,
+        diff: x && y ? y.mean - x.mean : null,
+      });
     }
   }
   return { a: sa.side, b: sb.side, rows };
@@ -43,7 +52,10 @@ function side(lb: Leaderboard, ref: string, param: 'a' | 'b') {
     return { kind: 'cell' as const, entries, side: { kind: 'cell' as const, id: ref, label } };
   }
   const info = lb.methodInfo(ref);
-  const cells = lb.store.queryCells({ methodId: ref, status: 'completed' }, { metrics: [...SUMMARY_METRICS, 'autoattack/'] });
+  const cells = lb.store.queryCells(
+    { methodId: ref, status: 'completed' },
+    { metrics: [...SUMMARY_METRICS, 'autoattack/'] },
+  );
   if (!info.registered && !cells.length) throw new NotFound(`cell or method (parameter '${param}')`, ref);
   const byBoard = new Map<string, CellWithMetrics[]>();
   for (const c of cells) {
@@ -53,7 +65,10 @@ function side(lb: Leaderboard, ref: string, param: 'a' | 'b') {
   for (const [key, group] of byBoard) {
     // With several configs on one board, the best-ranked one represents the method.
     const [taskId, tier] = key.split('\u0000');
-    const row = lb.board(taskId, { tier }).rows.filter((r) => r.methodId === ref).sort((x, y) => (x.rank ?? 1e9) - (y.rank ?? 1e9))[0];
+    const row = lb
+      .board(taskId, { tier })
+      .rows.filter((r) => r.methodId === ref)
+      .sort((x, y) => (x.rank ?? 1e9) - (y.rank ?? 1e9))[0];
     const members = group.filter((c) => !row || row.cells.some((rc) => rc.id === c.id));
     const names = [...new Set(members.flatMap((c) => c.metrics.map((m) => m.name)))];
     const m: Values = new Map();

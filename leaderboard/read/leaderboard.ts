@@ -41,7 +41,9 @@ export class Leaderboard {
   board(taskId: string, q: BoardQuery = {}): Board {
     const sort = q.sort ?? 'rank';
     const dir = q.dir ?? defaultDir(sort);
-    return this.memo.get(`board|${taskId}|${q.tier ?? ''}|${sort}|${dir}`, () => taskBoard(this, taskId, { tier: q.tier, sort, dir }));
+    return this.memo.get(`board|${taskId}|${q.tier ?? ''}|${sort}|${dir}`, () =>
+      taskBoard(this, taskId, { tier: q.tier, sort, dir }),
+    );
   }
 
   tasks(): TaskSummary[] {

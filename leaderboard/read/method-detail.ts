@@ -14,7 +14,13 @@ export function methodDetail(lb: Leaderboard, id: string): MethodDetail {
     const [taskId, tier] = key.split('\u0000');
     const board = lb.board(taskId, { tier });
     for (const row of board.rows.filter((r) => r.methodId === id)) {
-      results.push({ taskId, tier, robustMetric: board.robustMetric, of: board.rows.filter((r) => r.rank !== null).length, row });
+      results.push({
+        taskId,
+        tier,
+        robustMetric: board.robustMetric,
+        of: board.rows.filter((r) => r.rank !== null).length,
+        row,
+      });
     }
   }
   return {

@@ -20,7 +20,13 @@ export interface MethodInfo {
 }
 
 const undescribed = (id: string): MethodInfo => ({
-  id, title: id, registered: false, paper: null, description: null, configSchema: null, defaults: null,
+  id,
+  title: id,
+  registered: false,
+  paper: null,
+  description: null,
+  configSchema: null,
+  defaults: null,
 });
 
 /** Every described method of the store, by id. */
@@ -29,12 +35,18 @@ export function methodInfos(store: Store): Map<string, MethodInfo> {
     listMethodInfos(store).map((r) => [
       r.id,
       {
-        id: r.id, title: r.title, registered: true, paper: r.paper ?? null, description: r.description,
-        configSchema: r.configSchema, defaults: r.defaults,
+        id: r.id,
+        title: r.title,
+        registered: true,
+        paper: r.paper ?? null,
+        description: r.description,
+        configSchema: r.configSchema,
+        defaults: r.defaults,
       },
     ]),
   );
 }
 
 /** A method's info from a `methodInfos` map; its id stands in for the title when the store does not describe it. */
-export const infoOf = (infos: ReadonlyMap<string, MethodInfo>, id: string): MethodInfo => infos.get(id) ?? undescribed(id);
+export const infoOf = (infos: ReadonlyMap<string, MethodInfo>, id: string): MethodInfo =>
+  infos.get(id) ?? undescribed(id);

@@ -21,11 +21,15 @@ export interface BoardQuery {
 const DEFAULT_DIR: Record<string, Dir> = { rank: 'asc', method: 'asc', gain: 'desc', cost: 'asc', seeds: 'desc' };
 
 /** A column's first sort direction: the board's own, or the metric column's (default descending). */
-export const defaultDir = (col: SortColumn): Dir => DEFAULT_DIR[col] ?? boardColumns().find((c) => c.name === col)?.dir ?? 'desc';
+export const defaultDir = (col: SortColumn): Dir =>
+  DEFAULT_DIR[col] ?? boardColumns().find((c) => c.name === col)?.dir ?? 'desc';
 
 /** Tiers a task has cells in, most thorough first. */
 export function tiersOf(store: Store, taskId: string): string[] {
-  const tiers = store.listTaskTiers().filter((t) => t.taskId === taskId).map((t) => t.tier);
+  const tiers = store
+    .listTaskTiers()
+    .filter((t) => t.taskId === taskId)
+    .map((t) => t.tier);
   return tiers.sort((a, b) => rankTier(a) - rankTier(b));
 }
 
@@ -60,7 +64,11 @@ export function sortRows(rows: readonly BoardRow[], col: SortColumn, dir: Dir): 
 }
 
 /** The leaderboard of one task and tier (default: its most thorough); throws NotFound for a task with no cells. */
-export function taskBoard(lb: Leaderboard, taskId: string, q: Required<Pick<BoardQuery, 'sort' | 'dir'>> & BoardQuery): Board {
+export function taskBoard(
+  lb: Leaderboard,
+  taskId: string,
+  q: Required<Pick<BoardQuery, 'sort' | 'dir'>> & BoardQuery,
+): Board {
   const tiers = tiersOf(lb.store, taskId);
   if (!tiers.length) throw new NotFound('task', taskId);
   const tier = q.tier ?? tiers[0];
@@ -120,7 +128,9 @@ function rowsOf(lb: Leaderboard, cells: readonly CellWithMetrics[]): BoardRow[] 
       metrics,
       robust: metrics[robustName] ?? null,
       gain: null,
-      cost: done.length ? { hoursPerSeed: total / done.length, totalHours: total, unit: units.size > 1 ? 'mixed' : [...units][0] } : null,
+      cost: done.length
+        ? { hoursPerSeed: total / done.length, totalHours: total, unit: units.size > 1 ? 'mixed' : [...units][0] }
+        : null,
       seeds: done.map((c) => c.seed).sort((a, b) => a - b),
       failed: failed.map((c) => ({ seed: c.seed, cellId: c.id, error: c.error })).sort((a, b) => a.seed - b.seed),
       cells: group.map((c) => ({ id: c.id, seed: c.seed, status: c.status })).sort((a, b) => a.seed - b.seed),

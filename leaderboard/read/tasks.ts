@@ -18,7 +18,14 @@ export function taskSummaries(lb: Leaderboard): TaskSummary[] {
       completed: t.completed,
       lastFinishedAt: t.lastFinishedAt,
       robustMetric: board.robustMetric,
-      best: best ? { methodId: best.methodId, title: best.title, robust: best.robust!.mean, clean: best.metrics.clean?.mean ?? null } : null,
+      best: best
+        ? {
+            methodId: best.methodId,
+            title: best.title,
+            robust: best.robust!.mean,
+            clean: best.metrics.clean?.mean ?? null,
+          }
+        : null,
     });
   }
   return out.sort((a, b) => a.taskId.localeCompare(b.taskId) || rankTier(a.tier) - rankTier(b.tier));

@@ -14,7 +14,8 @@ export function ModelSection(p: { model: CellDetail['model'] }) {
       <h2>Fine-tuned model</h2>
       {!m ? (
         <p class="muted" id="model">
-          No model kept for this cell (it ran with <code>--keep-models none</code>, failed, or ran before models were kept).
+          No model kept for this cell (it ran with <code>--keep-models none</code>, failed, or ran before models were
+          kept).
         </p>
       ) : (
         <dl class="kv" id="model">
@@ -29,7 +30,9 @@ export function ModelSection(p: { model: CellDetail['model'] }) {
             <a href={m.url} download>
               model.safetensors
             </a>
-            <span class="sub">{' safetensors, PyTorch names and layout; metadata: model spec, cell spec, provenance'}</span>
+            <span class="sub">
+              {' safetensors, PyTorch names and layout; metadata: model spec, cell spec, provenance'}
+            </span>
           </dd>
           {m.unloadable && (
             <>
@@ -52,7 +55,11 @@ function settingsText(s: Json): string {
   return parts.join(' · ');
 }
 
-export function EvaluationsTable(p: { evaluations: CellDetail['evaluations']; metrics: CellDetail['metrics']; modelSha256?: string }) {
+export function EvaluationsTable(p: {
+  evaluations: CellDetail['evaluations'];
+  metrics: CellDetail['metrics'];
+  modelSha256?: string;
+}) {
   if (!p.evaluations.length) return null;
   const own = (name: string, n: number) => p.metrics.find((m) => m.name === name && m.n === n);
   return (
@@ -79,7 +86,9 @@ export function EvaluationsTable(p: { evaluations: CellDetail['evaluations']; me
                   <td>{i === 0 ? date(e.createdAt) : ''}</td>
                   <td>
                     {i === 0 ? e.attack : ''}
-                    {i === 0 && p.modelSha256 && e.modelSha256 !== p.modelSha256 && <span class="chip">other model file</span>}
+                    {i === 0 && p.modelSha256 && e.modelSha256 !== p.modelSha256 && (
+                      <span class="chip">other model file</span>
+                    )}
                   </td>
                   <td class="sub">{i === 0 ? settingsText(e.settings) : ''}</td>
                   <td>{m.name}</td>

@@ -47,7 +47,9 @@ function flagsOfMetric(m: Metric): string[] {
 function AccCell(p: { m?: Metric; heat?: [number, number] }) {
   if (!p.m) return <td class="num">—</td>;
   const [lo, hi] = p.heat ?? [0, 0];
-  const heat = p.heat ? ` h${hi > lo ? Math.max(0, Math.min(7, Math.floor(((p.m.value - lo) / (hi - lo)) * 7.999))) : 7}` : '';
+  const heat = p.heat
+    ? ` h${hi > lo ? Math.max(0, Math.min(7, Math.floor(((p.m.value - lo) / (hi - lo)) * 7.999))) : 7}`
+    : '';
   return (
     <td class={`num${heat}`} title={`${ci(p.m.ciLow, p.m.ciHigh)}, n = ${p.m.n}`}>
       {pct(p.m.value)}
@@ -78,7 +80,11 @@ function AttackTable(p: { metrics: Metric[] }) {
         {rows.map((m) => (
           <tr>
             <td>
-              {m.name.startsWith('autoattack/') ? <span class="sub">{`\u2003${ATTACK_LABELS[m.name] ?? m.name}`}</span> : (ATTACK_LABELS[m.name] ?? m.name)}
+              {m.name.startsWith('autoattack/') ? (
+                <span class="sub">{`\u2003${ATTACK_LABELS[m.name] ?? m.name}`}</span>
+              ) : (
+                (ATTACK_LABELS[m.name] ?? m.name)
+              )}
             </td>
             <AccCell m={m} />
             <td class="num">{`${(m.ciLow * 100).toFixed(1)}–${(m.ciHigh * 100).toFixed(1)}%`}</td>
@@ -155,7 +161,9 @@ function Curves(p: { curves: unknown }) {
       <h2>Training curves</h2>
       <div class="charts">
         {keys.map((k) => {
-          const pts = points.filter((c) => typeof c[k] === 'number' && typeof c.epoch === 'number').map((c) => [c.epoch as number, c[k] as number] as [number, number]);
+          const pts = points
+            .filter((c) => typeof c[k] === 'number' && typeof c.epoch === 'number')
+            .map((c) => [c.epoch as number, c[k] as number] as [number, number]);
           const percent = /acc/i.test(k) && pts.every(([, y]) => y >= 0 && y <= 1);
           return (
             <figure>
@@ -179,7 +187,9 @@ function Curves(p: { curves: unknown }) {
             {points.map((c) => (
               <tr>
                 {allKeys.map((k) => (
-                  <td class="num">{typeof c[k] === 'number' ? String(Number((c[k] as number).toPrecision(4))) : String(c[k] ?? '')}</td>
+                  <td class="num">
+                    {typeof c[k] === 'number' ? String(Number((c[k] as number).toPrecision(4))) : String(c[k] ?? '')}
+                  </td>
                 ))}
               </tr>
             ))}
@@ -220,7 +230,13 @@ function Rift(p: { rift: unknown }) {
           </>
         )}
       </dl>
-      {values.length > 0 && <Bars values={values} highlight={module} valueLabel="robust criticality (loss increase under worst-case weight perturbation)" />}
+      {values.length > 0 && (
+        <Bars
+          values={values}
+          highlight={module}
+          valueLabel="robust criticality (loss increase under worst-case weight perturbation)"
+        />
+      )}
     </>
   );
 }
@@ -262,14 +278,18 @@ export function CellPage(p: { cell: CellDetail; history?: CellHistory }) {
   return (
     <Layout title={`${c.methodTitle} · ${c.taskId} · seed ${c.seed}`}>
       <h1>
-        <a href={href.method(c.methodId)}>{c.methodTitle}</a> on <a href={href.task(c.taskId, { tier: c.tier })}>{c.taskId}</a>
+        <a href={href.method(c.methodId)}>{c.methodTitle}</a> on{' '}
+        <a href={href.task(c.taskId, { tier: c.tier })}>{c.taskId}</a>
         {`, seed ${c.seed}`}
       </h1>
       <div class="meta">
         <Badge kind={c.status} />
         <Badge kind={c.verification} />
         <span>
-          Cell <b><code>{c.id}</code></b>
+          Cell{' '}
+          <b>
+            <code>{c.id}</code>
+          </b>
         </span>
         <span>
           Suite <b>{c.suite}</b> · tier <b>{c.tier}</b>
@@ -304,7 +324,9 @@ export function CellPage(p: { cell: CellDetail; history?: CellHistory }) {
         <KvTable obj={c.spec} id="spec" />
       </details>
       <p class="links">
-        {c.methodId !== BASELINE_METHOD && <a href={href.compare(BASELINE_METHOD, c.id)}>Compare with the AT baseline</a>}
+        {c.methodId !== BASELINE_METHOD && (
+          <a href={href.compare(BASELINE_METHOD, c.id)}>Compare with the AT baseline</a>
+        )}
         Data: <a href={href.apiCell(c.id)}>JSON</a> <a href={href.apiCell(c.id, { format: 'csv' })}>CSV</a>
       </p>
     </Layout>

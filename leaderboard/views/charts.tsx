@@ -5,7 +5,11 @@
  */
 
 /** Tick step and rounded bounds covering [lo, hi] with at most ~6 ticks. */
-export function niceScale(lo: number, hi: number, maxTicks = 6): { lo: number; hi: number; step: number; ticks: number[] } {
+export function niceScale(
+  lo: number,
+  hi: number,
+  maxTicks = 6,
+): { lo: number; hi: number; step: number; ticks: number[] } {
   if (!(hi > lo)) {
     const pad = Math.abs(lo) * 0.1 || 0.05;
     lo -= pad;
@@ -21,7 +25,8 @@ export function niceScale(lo: number, hi: number, maxTicks = 6): { lo: number; h
   return { lo: a, hi: b, step, ticks };
 }
 
-const fmtTick = (v: number, percent: boolean) => (percent ? `${Math.round(v * 1000) / 10}%` : Number(v.toPrecision(3)).toString());
+const fmtTick = (v: number, percent: boolean) =>
+  percent ? `${Math.round(v * 1000) / 10}%` : Number(v.toPrecision(3)).toString();
 
 export interface ScatterPoint {
   label: string;
@@ -56,8 +61,12 @@ export function placeLabels<T extends { q: ScatterPoint; x: number; y: number }>
   const taken: Box[] = [];
   const out: (T & { lx: number; ly: number })[] = [];
   const free = (b: Box, self: number) =>
-    b.x0 >= area.l && b.x1 <= area.r + 20 && b.y0 >= area.t - 4 && b.y1 <= area.b + 4 &&
-    !taken.some((t) => overlaps(t, b)) && !dots.some((d, i) => i !== self && overlaps(d, b));
+    b.x0 >= area.l &&
+    b.x1 <= area.r + 20 &&
+    b.y0 >= area.t - 4 &&
+    b.y1 <= area.b + 4 &&
+    !taken.some((t) => overlaps(t, b)) &&
+    !dots.some((d, i) => i !== self && overlaps(d, b));
   const order = pts.map((p, i) => ({ p, i })).sort((a, b) => a.p.y - b.p.y);
   for (const { p, i } of order) {
     const w = textWidth(p.q.label);
@@ -91,37 +100,69 @@ export function Scatter(p: { points: ScatterPoint[]; xLabel: string; yLabel: str
   const { points } = p;
   if (!points.length) return <p class="muted">No completed entries to plot.</p>;
   const pad = 0.03;
-  const xs = niceScale(Math.max(0, Math.min(...points.map((q) => q.x)) - pad), Math.min(1, Math.max(...points.map((q) => q.x)) + pad));
-  const ys = niceScale(Math.max(0, Math.min(...points.map((q) => q.y)) - pad), Math.min(1, Math.max(...points.map((q) => q.y)) + pad));
+  const xs = niceScale(
+    Math.max(0, Math.min(...points.map((q) => q.x)) - pad),
+    Math.min(1, Math.max(...points.map((q) => q.x)) + pad),
+  );
+  const ys = niceScale(
+    Math.max(0, Math.min(...points.map((q) => q.y)) - pad),
+    Math.min(1, Math.max(...points.map((q) => q.y)) + pad),
+  );
   const px = (v: number) => M.l + ((v - xs.lo) / (xs.hi - xs.lo)) * (W - M.l - M.r);
   const py = (v: number) => H - M.b - ((v - ys.lo) / (ys.hi - ys.lo)) * (H - M.t - M.b);
-  const placed = placeLabels(points.map((q) => ({ q, x: px(q.x), y: py(q.y) })), { l: M.l, r: W - M.r, t: M.t, b: H - M.b });
+  const placed = placeLabels(
+    points.map((q) => ({ q, x: px(q.x), y: py(q.y) })),
+    { l: M.l, r: W - M.r, t: M.t, b: H - M.b },
+  );
   return (
     <figure>
-      <svg class="chart" viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" aria-label={`${p.yLabel} against ${p.xLabel}`}>
+      <svg
+        class="chart"
+        viewBox={`0 0 ${W} ${H}`}
+        width={W}
+        height={H}
+        role="img"
+        aria-label={`${p.yLabel} against ${p.xLabel}`}
+      >
         {xs.ticks.map((t) => (
           <g>
             <line class="grid" x1={px(t)} x2={px(t)} y1={M.t} y2={H - M.b} />
-            <text class="tick" x={px(t)} y={H - M.b + 16} text-anchor="middle">{fmtTick(t, true)}</text>
+            <text class="tick" x={px(t)} y={H - M.b + 16} text-anchor="middle">
+              {fmtTick(t, true)}
+            </text>
           </g>
         ))}
         {ys.ticks.map((t) => (
           <g>
             <line class="grid" x1={M.l} x2={W - M.r} y1={py(t)} y2={py(t)} />
-            <text class="tick" x={M.l - 6} y={py(t) + 4} text-anchor="end">{fmtTick(t, true)}</text>
+            <text class="tick" x={M.l - 6} y={py(t) + 4} text-anchor="end">
+              {fmtTick(t, true)}
+            </text>
           </g>
         ))}
         <line class="axis" x1={M.l} x2={W - M.r} y1={H - M.b} y2={H - M.b} />
         <line class="axis" x1={M.l} x2={M.l} y1={M.t} y2={H - M.b} />
-        <text class="label" x={(M.l + W - M.r) / 2} y={H - 8} text-anchor="middle">{p.xLabel}</text>
-        <text class="label" x={14} y={(M.t + H - M.b) / 2} text-anchor="middle" transform={`rotate(-90 14 ${(M.t + H - M.b) / 2})`}>{p.yLabel}</text>
+        <text class="label" x={(M.l + W - M.r) / 2} y={H - 8} text-anchor="middle">
+          {p.xLabel}
+        </text>
+        <text
+          class="label"
+          x={14}
+          y={(M.t + H - M.b) / 2}
+          text-anchor="middle"
+          transform={`rotate(-90 14 ${(M.t + H - M.b) / 2})`}
+        >
+          {p.yLabel}
+        </text>
         {placed.map(({ q, x, y, lx, ly }) => {
           const body = (
             <g>
               <circle class={q.muted ? 'pt base' : 'pt'} cx={x} cy={y} r={6}>
                 <title>{q.title ?? q.label}</title>
               </circle>
-              <text x={lx} y={ly}>{q.label}</text>
+              <text x={lx} y={ly}>
+                {q.label}
+              </text>
             </g>
           );
           return q.href ? <a href={q.href}>{body}</a> : body;
@@ -138,7 +179,14 @@ export interface Series {
 }
 
 /** A line chart over epochs; several series share the axes. */
-export function LineChart(p: { series: Series[]; xLabel: string; yLabel: string; percent?: boolean; width?: number; height?: number }) {
+export function LineChart(p: {
+  series: Series[];
+  xLabel: string;
+  yLabel: string;
+  percent?: boolean;
+  width?: number;
+  height?: number;
+}) {
   const w = p.width ?? 420;
   const h = p.height ?? 240;
   const m = { l: 52, r: 14, t: 14, b: 40 };
@@ -149,26 +197,50 @@ export function LineChart(p: { series: Series[]; xLabel: string; yLabel: string;
   const px = (v: number) => m.l + ((v - xs.lo) / (xs.hi - xs.lo)) * (w - m.l - m.r);
   const py = (v: number) => h - m.b - ((v - ys.lo) / (ys.hi - ys.lo)) * (h - m.t - m.b);
   return (
-    <svg class="chart" viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label={`${p.yLabel} by ${p.xLabel}`}>
+    <svg
+      class="chart"
+      viewBox={`0 0 ${w} ${h}`}
+      width={w}
+      height={h}
+      role="img"
+      aria-label={`${p.yLabel} by ${p.xLabel}`}
+    >
       {xs.ticks.map((t) => (
         <g>
           <line class="grid" x1={px(t)} x2={px(t)} y1={m.t} y2={h - m.b} />
-          <text class="tick" x={px(t)} y={h - m.b + 15} text-anchor="middle">{fmtTick(t, false)}</text>
+          <text class="tick" x={px(t)} y={h - m.b + 15} text-anchor="middle">
+            {fmtTick(t, false)}
+          </text>
         </g>
       ))}
       {ys.ticks.map((t) => (
         <g>
           <line class="grid" x1={m.l} x2={w - m.r} y1={py(t)} y2={py(t)} />
-          <text class="tick" x={m.l - 6} y={py(t) + 4} text-anchor="end">{fmtTick(t, !!p.percent)}</text>
+          <text class="tick" x={m.l - 6} y={py(t) + 4} text-anchor="end">
+            {fmtTick(t, !!p.percent)}
+          </text>
         </g>
       ))}
       <line class="axis" x1={m.l} x2={w - m.r} y1={h - m.b} y2={h - m.b} />
       <line class="axis" x1={m.l} x2={m.l} y1={m.t} y2={h - m.b} />
-      <text class="label" x={(m.l + w - m.r) / 2} y={h - 6} text-anchor="middle">{p.xLabel}</text>
-      <text class="label" x={12} y={(m.t + h - m.b) / 2} text-anchor="middle" transform={`rotate(-90 12 ${(m.t + h - m.b) / 2})`}>{p.yLabel}</text>
+      <text class="label" x={(m.l + w - m.r) / 2} y={h - 6} text-anchor="middle">
+        {p.xLabel}
+      </text>
+      <text
+        class="label"
+        x={12}
+        y={(m.t + h - m.b) / 2}
+        text-anchor="middle"
+        transform={`rotate(-90 12 ${(m.t + h - m.b) / 2})`}
+      >
+        {p.yLabel}
+      </text>
       {p.series.map((s, i) => (
         <g class={`s${i % 4}`}>
-          <polyline class={`line s${i % 4}`} points={s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')} />
+          <polyline
+            class={`line s${i % 4}`}
+            points={s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}
+          />
           {s.points.map(([x, y]) => (
             <circle cx={px(x)} cy={py(y)} r={2.5}>
               <title>{`${s.name} at ${p.xLabel} ${x}: ${p.percent ? `${(y * 100).toFixed(1)}%` : Number(y.toPrecision(4))}`}</title>
@@ -198,15 +270,21 @@ export function Bars(p: { values: [string, number][]; highlight?: string; valueL
         const y = 10 + i * (barH + gap);
         return (
           <g>
-            <text x={l - 8} y={y + barH - 5} text-anchor="end">{name}</text>
+            <text x={l - 8} y={y + barH - 5} text-anchor="end">
+              {name}
+            </text>
             <rect class={name === p.highlight ? 'bar hl' : 'bar'} x={l} y={y} width={Math.max(1, bx(v))} height={barH}>
               <title>{`${name}: ${v}`}</title>
             </rect>
-            <text class="tick" x={l + bx(v) + 6} y={y + barH - 5}>{Number(v.toPrecision(3)).toString()}</text>
+            <text class="tick" x={l + bx(v) + 6} y={y + barH - 5}>
+              {Number(v.toPrecision(3)).toString()}
+            </text>
           </g>
         );
       })}
-      <text class="label" x={l} y={h - 4}>{p.valueLabel}</text>
+      <text class="label" x={l} y={h - 4}>
+        {p.valueLabel}
+      </text>
     </svg>
   );
 }

@@ -87,7 +87,11 @@ export function ComparePage(p: { cmp?: Compare; options: string[] }) {
                         <td>{LABELS[r.metric] ?? r.metric}</td>
                         <Value v={r.a} std={r.aStd} />
                         <Value v={r.b} std={r.bStd} />
-                        <td class={`num ${r.diff !== null && r.diff > 0.0005 ? 'pos' : r.diff !== null && r.diff < -0.0005 ? 'neg' : ''}`}>{pp(r.diff)}</td>
+                        <td
+                          class={`num ${r.diff !== null && r.diff > 0.0005 ? 'pos' : r.diff !== null && r.diff < -0.0005 ? 'neg' : ''}`}
+                        >
+                          {pp(r.diff)}
+                        </td>
                       </tr>
                     ))}
                   </>
@@ -96,7 +100,9 @@ export function ComparePage(p: { cmp?: Compare; options: string[] }) {
             </table>
           </div>
           {groups.size === 0 && <p class="muted">No results in common to compare.</p>}
-          <p class="muted">A method's values are its mean ± standard deviation over seeds on each task; a cell's are that run's.</p>
+          <p class="muted">
+            A method's values are its mean ± standard deviation over seeds on each task; a cell's are that run's.
+          </p>
           <p class="links">
             Data: <a href={`/api/compare${qs({ a: c.a.id, b: c.b.id })}`}>JSON</a>{' '}
             <a href={`/api/compare${qs({ a: c.a.id, b: c.b.id, format: 'csv' })}`}>CSV</a>

@@ -22,34 +22,72 @@ export function HistoryChart(p: { series: MetricSeries[]; title: string; byNight
   const keys = [...new Set(p.series.flatMap((s) => s.points.map(key)))].sort();
   const all = p.series.flatMap((s) => s.points);
   if (!all.length) return <p class="muted">No measurements.</p>;
-  const ys = niceScale(Math.max(0, Math.min(...all.map((q) => Math.min(q.value, q.ciLow)))), Math.min(1, Math.max(...all.map((q) => Math.max(q.value, q.ciHigh)))), 5);
+  const ys = niceScale(
+    Math.max(0, Math.min(...all.map((q) => Math.min(q.value, q.ciLow)))),
+    Math.min(1, Math.max(...all.map((q) => Math.max(q.value, q.ciHigh)))),
+    5,
+  );
   const px = (k: string) => m.l + (keys.length === 1 ? 0.5 : keys.indexOf(k) / (keys.length - 1)) * (w - m.l - m.r);
   const py = (v: number) => h - m.b - ((v - ys.lo) / (ys.hi - ys.lo)) * (h - m.t - m.b);
   const label = (k: string) => k.split('\u0000')[0];
   const every = Math.max(1, Math.ceil(keys.length / 6));
   return (
     <figure class="history">
-      <svg class="chart history" viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label={`${p.title} over time`} data-metric={p.title}>
+      <svg
+        class="chart history"
+        viewBox={`0 0 ${w} ${h}`}
+        width={w}
+        height={h}
+        role="img"
+        aria-label={`${p.title} over time`}
+        data-metric={p.title}
+      >
         {ys.ticks.map((t) => (
           <g>
             <line class="grid" x1={m.l} x2={w - m.r} y1={py(t)} y2={py(t)} />
             <text class="tick" x={m.l - 6} y={py(t) + 4} text-anchor="end">{`${Math.round(t * 1000) / 10}%`}</text>
           </g>
         ))}
-        {keys.map((k, i) => (i % every === 0 || i === keys.length - 1 ? <text class="tick" x={px(k)} y={h - m.b + 16} text-anchor="middle">{label(k)}</text> : null))}
+        {keys.map((k, i) =>
+          i % every === 0 || i === keys.length - 1 ? (
+            <text class="tick" x={px(k)} y={h - m.b + 16} text-anchor="middle">
+              {label(k)}
+            </text>
+          ) : null,
+        )}
         <line class="axis" x1={m.l} x2={w - m.r} y1={h - m.b} y2={h - m.b} />
         <line class="axis" x1={m.l} x2={m.l} y1={m.t} y2={h - m.b} />
-        <text class="label" x={(m.l + w - m.r) / 2} y={h - 8} text-anchor="middle">night (one point per measurement)</text>
+        <text class="label" x={(m.l + w - m.r) / 2} y={h - 8} text-anchor="middle">
+          night (one point per measurement)
+        </text>
         {p.series.map((s, i) => {
           const color = COLORS[i % COLORS.length];
           const pts = s.points.map((q) => ({ q, x: px(key(q)) }));
-          const band = [...pts.map(({ q, x }) => `${x.toFixed(1)},${py(q.ciHigh).toFixed(1)}`), ...[...pts].reverse().map(({ q, x }) => `${x.toFixed(1)},${py(q.ciLow).toFixed(1)}`)].join(' ');
+          const band = [
+            ...pts.map(({ q, x }) => `${x.toFixed(1)},${py(q.ciHigh).toFixed(1)}`),
+            ...[...pts].reverse().map(({ q, x }) => `${x.toFixed(1)},${py(q.ciLow).toFixed(1)}`),
+          ].join(' ');
           return (
             <g class="series" data-cell={s.cellId} data-label={s.label}>
               <polygon class="band" points={band} fill={color} fill-opacity="0.12" stroke="none" />
-              <path class="line" d={`M ${pts.map(({ q, x }) => `${x.toFixed(1)},${py(q.value).toFixed(1)}`).join(' L ')}`} stroke={color} fill="none" stroke-width="2" />
+              <path
+                class="line"
+                d={`M ${pts.map(({ q, x }) => `${x.toFixed(1)},${py(q.value).toFixed(1)}`).join(' L ')}`}
+                stroke={color}
+                fill="none"
+                stroke-width="2"
+              />
               {pts.map(({ q, x }) => (
-                <circle class="point" cx={x.toFixed(1)} cy={py(q.value).toFixed(1)} r={3.5} fill={color} data-value={q.value} data-night={q.night} data-commit={q.commit}>
+                <circle
+                  class="point"
+                  cx={x.toFixed(1)}
+                  cy={py(q.value).toFixed(1)}
+                  r={3.5}
+                  fill={color}
+                  data-value={q.value}
+                  data-night={q.night}
+                  data-commit={q.commit}
+                >
                   <title>{`${s.label} ${q.night}: ${pct(q.value)} (95% ${pct(q.ciLow)}–${pct(q.ciHigh)}, n ${q.n}), commit ${shortCommit(q.commit)}, code ${q.codeHash ?? 'unknown'}, ${q.backend}`}</title>
                 </circle>
               ))}
@@ -58,11 +96,20 @@ export function HistoryChart(p: { series: MetricSeries[]; title: string; byNight
                 .map(({ q, x }) => {
                   const y = py(q.value);
                   const down = q.change === 'regressed';
-                  const tri = down ? `${x - 6},${y - 16} ${x + 6},${y - 16} ${x},${y - 7}` : `${x - 6},${y + 16} ${x + 6},${y + 16} ${x},${y + 7}`;
+                  const tri = down
+                    ? `${x - 6},${y - 16} ${x + 6},${y - 16} ${x},${y - 7}`
+                    : `${x - 6},${y + 16} ${x + 6},${y + 16} ${x},${y + 7}`;
                   return (
-                    <g class={`marker ${q.change}`} data-commit={q.commit} data-night={q.night} data-delta={q.delta ?? 0}>
+                    <g
+                      class={`marker ${q.change}`}
+                      data-commit={q.commit}
+                      data-night={q.night}
+                      data-delta={q.delta ?? 0}
+                    >
                       <polygon points={tri} fill={down ? '#dc2626' : '#16a34a'} />
-                      <text class="tick" x={x} y={down ? y - 20 : y + 27} text-anchor="middle">{shortCommit(q.commit)}</text>
+                      <text class="tick" x={x} y={down ? y - 20 : y + 27} text-anchor="middle">
+                        {shortCommit(q.commit)}
+                      </text>
                       <title>{`${q.change} by ${((q.delta ?? 0) * 100).toFixed(1)} pts (noise ±${((q.tolerance ?? 0) * 100).toFixed(1)}) at commit ${q.commit}`}</title>
                     </g>
                   );
@@ -73,7 +120,8 @@ export function HistoryChart(p: { series: MetricSeries[]; title: string; byNight
       </svg>
       <figcaption>
         {p.title}
-        {p.series.length > 1 && p.series.map((s, i) => <span class="legend" data-color={COLORS[i % COLORS.length]}>{` · ${s.label}`}</span>)}
+        {p.series.length > 1 &&
+          p.series.map((s, i) => <span class="legend" data-color={COLORS[i % COLORS.length]}>{` · ${s.label}`}</span>)}
       </figcaption>
     </figure>
   );
@@ -87,10 +135,15 @@ export function CellHistorySection(p: { history?: CellHistory }) {
       <h2>History</h2>
       <p class="sub">
         {`${hist.measurements} measurement${hist.measurements === 1 ? '' : 's'}; the shaded band is the 95% interval, a triangle marks a change beyond the gate's noise (with its commit). `}
-        Data: <a href={`/api/history?cell=${encodeURIComponent(hist.cellId)}`}>JSON</a> <a href={`/api/history?cell=${encodeURIComponent(hist.cellId)}&format=csv`}>CSV</a>
+        Data: <a href={`/api/history?cell=${encodeURIComponent(hist.cellId)}`}>JSON</a>{' '}
+        <a href={`/api/history?cell=${encodeURIComponent(hist.cellId)}&format=csv`}>CSV</a>
       </p>
       <div class="charts">
-        {hist.series.filter((s) => s.points.length > 0).map((s) => <HistoryChart series={[s]} title={s.metric} />)}
+        {hist.series
+          .filter((s) => s.points.length > 0)
+          .map((s) => (
+            <HistoryChart series={[s]} title={s.metric} />
+          ))}
       </div>
     </section>
   );
@@ -98,17 +151,20 @@ export function CellHistorySection(p: { history?: CellHistory }) {
 
 export function TaskHistorySection(p: { history?: TaskHistory }) {
   const hist = p.history;
-  if (!hist || !hist.charts.length) return null;
+  if (!hist?.charts.length) return null;
   const q = `task=${encodeURIComponent(hist.taskId)}&tier=${encodeURIComponent(hist.tier)}`;
   return (
     <section id="history">
       <h2>Over time</h2>
       <p class="sub">
         Each cell's last measurement of each night, with its 95% band; triangles mark changes beyond noise. Data:{' '}
-        <a href={`/api/history?${q}`}>JSON</a> <a href={`/api/history?${q}&format=csv`}>CSV</a> · <a href="/changes">since last night</a>
+        <a href={`/api/history?${q}`}>JSON</a> <a href={`/api/history?${q}&format=csv`}>CSV</a> ·{' '}
+        <a href="/changes">since last night</a>
       </p>
       <div class="charts">
-        {hist.charts.map((c) => <HistoryChart series={c.series} title={c.metric} byNight />)}
+        {hist.charts.map((c) => (
+          <HistoryChart series={c.series} title={c.metric} byNight />
+        ))}
       </div>
     </section>
   );
@@ -123,11 +179,19 @@ export function VerificationSection(p: { verification: Verification | null }) {
         Submission re-measured: <Badge kind={v.verdict === 'verified' ? 'measured' : 'failed'}>{v.verdict}</Badge>
       </h2>
       <p class="sub">
-        The nightly re-ran the submitted code; claimed numbers of run <a href={`/run/${encodeURIComponent(v.claimRunId)}`}>{v.claimRunId}</a> against the measurement, within the gate's noise.
+        The nightly re-ran the submitted code; claimed numbers of run{' '}
+        <a href={`/run/${encodeURIComponent(v.claimRunId)}`}>{v.claimRunId}</a> against the measurement, within the
+        gate's noise.
       </p>
       <table>
         <thead>
-          <tr><th>Metric</th><th class="num">Claimed</th><th class="num">Measured</th><th class="num">Noise</th><th>Agrees</th></tr>
+          <tr>
+            <th>Metric</th>
+            <th class="num">Claimed</th>
+            <th class="num">Measured</th>
+            <th class="num">Noise</th>
+            <th>Agrees</th>
+          </tr>
         </thead>
         <tbody>
           {v.rows.map((r) => (
@@ -166,14 +230,30 @@ export function ChangesPage(p: { changes: Changes }) {
           ) : (
             <table id="changes">
               <thead>
-                <tr><th>Verdict</th><th>Task</th><th>Method</th><th class="num">Seed</th><th>Metric</th><th class="num">Before</th><th class="num">Now</th><th class="num">Δ pts</th><th class="num">Noise</th></tr>
+                <tr>
+                  <th>Verdict</th>
+                  <th>Task</th>
+                  <th>Method</th>
+                  <th class="num">Seed</th>
+                  <th>Metric</th>
+                  <th class="num">Before</th>
+                  <th class="num">Now</th>
+                  <th class="num">Δ pts</th>
+                  <th class="num">Noise</th>
+                </tr>
               </thead>
               <tbody>
                 {c.rows.map((r) => (
                   <tr class={r.verdict} data-cell={r.cellId}>
-                    <td><Badge kind={r.verdict === 'improved' ? 'measured' : 'failed'}>{r.verdict}</Badge></td>
-                    <td><a href={href.task(r.taskId)}>{r.taskId}</a></td>
-                    <td><a href={href.cell(r.cellId)}>{r.methodId}</a></td>
+                    <td>
+                      <Badge kind={r.verdict === 'improved' ? 'measured' : 'failed'}>{r.verdict}</Badge>
+                    </td>
+                    <td>
+                      <a href={href.task(r.taskId)}>{r.taskId}</a>
+                    </td>
+                    <td>
+                      <a href={href.cell(r.cellId)}>{r.methodId}</a>
+                    </td>
                     <td class="num">{r.seed}</td>
                     <td>{r.metric}</td>
                     <td class="num">{r.baseline === undefined ? '—' : pct(r.baseline)}</td>
@@ -198,25 +278,56 @@ export function RunPage(p: { detail: RunDetail }) {
       <h1>{submission ? `Submission of ${submission.entryId}` : `Run ${run.id}`}</h1>
       <div class="meta">
         <Badge kind={run.status === 'completed' ? 'completed' : 'failed'}>{run.status}</Badge>
-        <span>Suite <b>{run.suite}</b> · tier <b>{run.tier}</b></span>
-        <span>Started <b>{date(run.startedAt)}</b></span>
-        <span>Commit <b><code>{shortCommit(run.commit)}</code></b> · {run.backend}</span>
+        <span>
+          Suite <b>{run.suite}</b> · tier <b>{run.tier}</b>
+        </span>
+        <span>
+          Started <b>{date(run.startedAt)}</b>
+        </span>
+        <span>
+          Commit{' '}
+          <b>
+            <code>{shortCommit(run.commit)}</code>
+          </b>{' '}
+          · {run.backend}
+        </span>
       </div>
-      <p class="sub"><code>{run.command}</code></p>
+      <p class="sub">
+        <code>{run.command}</code>
+      </p>
       <h2>Cells</h2>
       <table id="run-cells">
         <thead>
-          <tr><th>Cell</th><th>Task</th><th>Method</th><th class="num">Seed</th><th>Status</th><th>Numbers of this run</th><th>Now</th></tr>
+          <tr>
+            <th>Cell</th>
+            <th>Task</th>
+            <th>Method</th>
+            <th class="num">Seed</th>
+            <th>Status</th>
+            <th>Numbers of this run</th>
+            <th>Now</th>
+          </tr>
         </thead>
         <tbody>
           {cells.map((c) => (
             <tr data-cell={c.cellId}>
-              <td><a href={href.cell(c.cellId)}><code>{c.cellId}</code></a></td>
+              <td>
+                <a href={href.cell(c.cellId)}>
+                  <code>{c.cellId}</code>
+                </a>
+              </td>
               <td>{c.taskId}</td>
               <td>{c.methodId}</td>
               <td class="num">{c.seed}</td>
-              <td><Badge kind={c.verification === 'self-reported' ? 'self-reported' : c.status} /></td>
-              <td class="sub">{Object.entries(c.metrics).filter(([n]) => !n.startsWith('corruption/')).map(([n, v]) => `${n} ${pct(v.value)}`).join(' · ')}</td>
+              <td>
+                <Badge kind={c.verification === 'self-reported' ? 'self-reported' : c.status} />
+              </td>
+              <td class="sub">
+                {Object.entries(c.metrics)
+                  .filter(([n]) => !n.startsWith('corruption/'))
+                  .map(([n, v]) => `${n} ${pct(v.value)}`)
+                  .join(' · ')}
+              </td>
               <td>{c.current}</td>
             </tr>
           ))}
@@ -228,11 +339,23 @@ export function RunPage(p: { detail: RunDetail }) {
           <p class="sub">{`Entry ${submission.entry} (sha256 ${submission.entrySha256}); the nightly re-runs it from these files.`}</p>
           <table id="submission-files">
             <thead>
-              <tr><th>File</th><th class="num">Bytes</th><th>sha256</th></tr>
+              <tr>
+                <th>File</th>
+                <th class="num">Bytes</th>
+                <th>sha256</th>
+              </tr>
             </thead>
             <tbody>
               {submission.files.map((f) => (
-                <tr><td><code>{f.path}</code></td><td class="num">{f.bytes}</td><td><code>{f.sha256}</code></td></tr>
+                <tr>
+                  <td>
+                    <code>{f.path}</code>
+                  </td>
+                  <td class="num">{f.bytes}</td>
+                  <td>
+                    <code>{f.sha256}</code>
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>

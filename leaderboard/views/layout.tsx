@@ -16,19 +16,27 @@ export function Layout(p: { title: string; active?: 'home' | 'methods' | 'compar
       </head>
       <body>
         <header class="top">
-          <a class="brand" href="/">rftbench</a>
+          <a class="brand" href="/">
+            rftbench
+          </a>
           <nav>
-            <a href="/" class={p.active === 'home' ? 'active' : undefined}>Leaderboards</a>
-            <a href="/methods" class={p.active === 'methods' ? 'active' : undefined}>Methods</a>
-            <a href="/compare" class={p.active === 'compare' ? 'active' : undefined}>Compare</a>
+            <a href="/" class={p.active === 'home' ? 'active' : undefined}>
+              Leaderboards
+            </a>
+            <a href="/methods" class={p.active === 'methods' ? 'active' : undefined}>
+              Methods
+            </a>
+            <a href="/compare" class={p.active === 'compare' ? 'active' : undefined}>
+              Compare
+            </a>
             <a href="/changes">Since last night</a>
             <a href="/api/openapi.json">API</a>
           </nav>
         </header>
         <main>{p.children}</main>
         <footer>
-          Robust fine-tuning of adversarially pre-trained models. Every number is measured by the fixed rftbench evaluation
-          unless marked self-reported; accuracies carry 95% Wilson intervals (hover a number).
+          Robust fine-tuning of adversarially pre-trained models. Every number is measured by the fixed rftbench
+          evaluation unless marked self-reported; accuracies carry 95% Wilson intervals (hover a number).
         </footer>
       </body>
     </html>
@@ -43,7 +51,12 @@ export function statTitle(s: MetricStat): string {
 /** A table cell with mean ± std over seeds, the seeds' intervals on hover, and a sort key. */
 export function StatCell(p: { s?: MetricStat | null; emph?: boolean }) {
   const cls = p.emph ? 'num key' : 'num';
-  if (!p.s) return <td class={cls} data-v="">—</td>;
+  if (!p.s)
+    return (
+      <td class={cls} data-v="">
+        —
+      </td>
+    );
   return (
     <td class={cls} data-v={String(p.s.mean)} title={statTitle(p.s)}>
       {pct(p.s.mean)}
@@ -64,14 +77,26 @@ export function Flags(p: { flags: string[] }) {
   return (
     <>
       {p.flags.map((f) => (
-        <span class="chip" title="evaluation sanity flag">{f}</span>
+        <span class="chip" title="evaluation sanity flag">
+          {f}
+        </span>
       ))}
     </>
   );
 }
 
 /** Sortable header: a link that sorts server-side, intercepted by sort.js to sort in place. */
-export function SortTh(p: { col: string; label: string; current: string; dir: 'asc' | 'desc'; defaultDir: 'asc' | 'desc'; href: (col: string, dir: string) => string; num?: boolean; emph?: boolean; title?: string }) {
+export function SortTh(p: {
+  col: string;
+  label: string;
+  current: string;
+  dir: 'asc' | 'desc';
+  defaultDir: 'asc' | 'desc';
+  href: (col: string, dir: string) => string;
+  num?: boolean;
+  emph?: boolean;
+  title?: string;
+}) {
   const active = p.col === p.current;
   const next = active ? (p.dir === 'asc' ? 'desc' : 'asc') : p.defaultDir;
   const cls = [p.num ? 'num' : '', p.emph ? 'key' : ''].filter(Boolean).join(' ') || undefined;

@@ -9,7 +9,13 @@ function Paper(p: { paper: MethodSummary['paper'] }) {
   const url = safeUrl(p.paper.url);
   return (
     <>
-      {url ? <a href={url} rel="noopener noreferrer">{p.paper.title}</a> : p.paper.title}
+      {url ? (
+        <a href={url} rel="noopener noreferrer">
+          {p.paper.title}
+        </a>
+      ) : (
+        p.paper.title
+      )}
       {p.paper.venue && <span class="sub">{` ${p.paper.venue}`}</span>}
     </>
   );
@@ -77,7 +83,11 @@ function constraints(s: Record<string, unknown>): string {
 function ConfigTable(p: { schema: Record<string, unknown> | null; defaults: Record<string, unknown> | null }) {
   const props = (p.schema as JsonSchema | null)?.properties;
   if (!props || !Object.keys(props).length) {
-    return p.defaults && Object.keys(p.defaults).length ? <pre>{JSON.stringify(p.defaults, null, 2)}</pre> : <p class="muted">No options.</p>;
+    return p.defaults && Object.keys(p.defaults).length ? (
+      <pre>{JSON.stringify(p.defaults, null, 2)}</pre>
+    ) : (
+      <p class="muted">No options.</p>
+    );
   }
   return (
     <table id="config">
@@ -98,7 +108,13 @@ function ConfigTable(p: { schema: Record<string, unknown> | null; defaults: Reco
             </td>
             <td>{typeOf(s)}</td>
             <td>
-              <code>{s.default !== undefined ? JSON.stringify(s.default) : p.defaults?.[name] !== undefined ? JSON.stringify(p.defaults[name]) : '—'}</code>
+              <code>
+                {s.default !== undefined
+                  ? JSON.stringify(s.default)
+                  : p.defaults?.[name] !== undefined
+                    ? JSON.stringify(p.defaults[name])
+                    : '—'}
+              </code>
             </td>
             <td>{constraints(s)}</td>
             <td>{typeof s.description === 'string' ? s.description : ''}</td>
@@ -116,19 +132,26 @@ export function MethodPage(p: { method: MethodDetail }) {
       <h1>{m.title}</h1>
       <div class="meta">
         <span>
-          Id <b>
+          Id{' '}
+          <b>
             <code>{m.id}</code>
           </b>
         </span>
         <span>
-          Paper <b><Paper paper={m.paper} /></b>
+          Paper{' '}
+          <b>
+            <Paper paper={m.paper} />
+          </b>
         </span>
         <span>
           Runs <b>{m.cells}</b> on <b>{m.tasks}</b> task(s)
         </span>
       </div>
       {!m.registered && (
-        <p class="note">This method id has results in the store but no description there (no run of this store described it); only its stored results are shown.</p>
+        <p class="note">
+          This method id has results in the store but no description there (no run of this store described it); only its
+          stored results are shown.
+        </p>
       )}
       {m.description && <p>{m.description}</p>}
       {m.registered && (
@@ -172,8 +195,12 @@ export function MethodPage(p: { method: MethodDetail }) {
                   <StatCell s={r.metrics.pgd} emph={robustMetric === 'pgd'} />
                   <StatCell s={r.metrics.autoattack} emph={robustMetric === 'autoattack'} />
                   <StatCell s={r.metrics.corruption} />
-                  <td class="num">{r.methodId === BASELINE_METHOD && r.gain !== null ? <span class="sub">baseline</span> : pp(r.gain)}</td>
-                  <td class="num">{r.cost ? hours(r.cost.hoursPerSeed, r.cost.unit === 'mixed' ? 'CPU/GPU' : r.cost.unit) : '—'}</td>
+                  <td class="num">
+                    {r.methodId === BASELINE_METHOD && r.gain !== null ? <span class="sub">baseline</span> : pp(r.gain)}
+                  </td>
+                  <td class="num">
+                    {r.cost ? hours(r.cost.hoursPerSeed, r.cost.unit === 'mixed' ? 'CPU/GPU' : r.cost.unit) : '—'}
+                  </td>
                   <td>
                     {r.cells.map((c, i) => (
                       <>

@@ -2,7 +2,12 @@
 import { pct, pp } from '../format.ts';
 import type { ClaimView, Papers, ReportedRow } from '../papers.ts';
 
-const METRIC_LABEL: Record<string, string> = { clean: 'Clean', pgd: 'PGD', autoattack: 'AutoAttack', corruption: 'Corruption' };
+const METRIC_LABEL: Record<string, string> = {
+  clean: 'Clean',
+  pgd: 'PGD',
+  autoattack: 'AutoAttack',
+  corruption: 'Corruption',
+};
 const points = (x: number | null) => (x === null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(2)}`);
 
 function intervalText(r: ReportedRow): string {
@@ -30,7 +35,11 @@ function ReportedTable(p: { rows: ReportedRow[] }) {
         </thead>
         <tbody>
           {p.rows.map((r) => (
-            <tr data-method={r.methodId} data-metric={r.metric} data-contains={r.contains === null ? 'n/a' : r.contains ? 'yes' : 'no'}>
+            <tr
+              data-method={r.methodId}
+              data-metric={r.metric}
+              data-contains={r.contains === null ? 'n/a' : r.contains ? 'yes' : 'no'}
+            >
               <td>
                 {r.methodId}
                 <div class="sub">{`printed: ${r.printedMethod}${r.config ? ` ${JSON.stringify(r.config)}` : ''}`}</div>
@@ -101,9 +110,14 @@ export function PapersSection(p: { papers: Papers }) {
           <h2>Reported vs measured</h2>
           <p class="muted">
             {`Published numbers of the ${x.protocol} protocol for this target, matched by method id. Gap = measured − reported; `}
-            our interval is a t interval over seeds (Wilson for one seed). A mini-scale run checks the pipeline, not the number.
+            our interval is a t interval over seeds (Wilson for one seed). A mini-scale run checks the pipeline, not the
+            number.
           </p>
-          {x.reported.length ? <ReportedTable rows={x.reported} /> : <p class="note">No published number matches this task's target and methods.</p>}
+          {x.reported.length ? (
+            <ReportedTable rows={x.reported} />
+          ) : (
+            <p class="note">No published number matches this task's target and methods.</p>
+          )}
           {x.missingTables.map((t) => (
             <p class="sub">{`Not read: ${t}`}</p>
           ))}

@@ -18,11 +18,13 @@ export function HomePage(p: { tasks: TaskSummary[]; runs: RunRow[] }) {
     <Layout title="Leaderboards" active="home">
       <h1>Robust fine-tuning leaderboards</h1>
       <p class="lead">
-        Adversarially pre-trained source models fine-tuned on a target task by each method, then attacked by the fixed evaluation.
-        Entries rank by AutoAttack robust accuracy where it was run, else by PGD.
+        Adversarially pre-trained source models fine-tuned on a target task by each method, then attacked by the fixed
+        evaluation. Entries rank by AutoAttack robust accuracy where it was run, else by PGD.
       </p>
       {p.tasks.length === 0 ? (
-        <p class="note">The store has no results yet. Run a suite (<code>rftbench run --suite quick</code>) and reload.</p>
+        <p class="note">
+          The store has no results yet. Run a suite (<code>rftbench run --suite quick</code>) and reload.
+        </p>
       ) : (
         <div class="scroll">
           <table id="tasks">
@@ -56,8 +58,16 @@ export function HomePage(p: { tasks: TaskSummary[]; runs: RunRow[] }) {
                     {t.completed}
                     {t.cells > t.completed && <span class="sub">{` +${t.cells - t.completed} failed`}</span>}
                   </td>
-                  <td>{t.best ? <a href={href.method(t.best.methodId)}>{t.best.title}</a> : <span class="muted">none</span>}</td>
-                  <td class="num key">{t.best ? `${pct(t.best.robust)}` : '—'} <span class="sub">{metricName(t.robustMetric)}</span></td>
+                  <td>
+                    {t.best ? (
+                      <a href={href.method(t.best.methodId)}>{t.best.title}</a>
+                    ) : (
+                      <span class="muted">none</span>
+                    )}
+                  </td>
+                  <td class="num key">
+                    {t.best ? `${pct(t.best.robust)}` : '—'} <span class="sub">{metricName(t.robustMetric)}</span>
+                  </td>
                   <td class="num">{pct(t.best?.clean)}</td>
                   <td>{date(t.lastFinishedAt)}</td>
                 </tr>
@@ -106,7 +116,12 @@ export function HomePage(p: { tasks: TaskSummary[]; runs: RunRow[] }) {
 
 function GainCell(p: { row: BoardRow; baseline: string | null }) {
   const g = p.row.gain;
-  if (g === null) return <td class="num" data-v="">—</td>;
+  if (g === null)
+    return (
+      <td class="num" data-v="">
+        —
+      </td>
+    );
   if (p.row.methodId === p.baseline) {
     return (
       <td class="num" data-v={String(g)}>
@@ -136,11 +151,14 @@ function SourceNote(p: { s: TaskSourceInfo }) {
           {/^https?:\/\//.test(s.origin) ? <a href={s.origin}>{s.origin}</a> : <code>{s.origin}</code>}
         </>
       ) : (
-        <>{`, pre-trained here: ${s.origin}`}</>
+        `, pre-trained here: ${s.origin}`
       )}
       {s.id && <span class="sub">{` (source ${s.id})`}</span>}
-      {measured ? `. Its own accuracy here: clean ${pct(s.clean)}, PGD ${pct(s.robust)}` : '. Its own accuracy was not measured here'}
-      {s.reported && `; the publisher reports clean ${pct(s.reported.clean)}${s.reported.robust !== undefined ? `, ${pct(s.reported.robust)} under ${s.reported.attack ?? 'attack'}` : ''}`}
+      {measured
+        ? `. Its own accuracy here: clean ${pct(s.clean)}, PGD ${pct(s.robust)}`
+        : '. Its own accuracy was not measured here'}
+      {s.reported &&
+        `; the publisher reports clean ${pct(s.reported.clean)}${s.reported.robust !== undefined ? `, ${pct(s.reported.robust)} under ${s.reported.attack ?? 'attack'}` : ''}`}
       {'.'}
       {s.citation && <span class="sub citation"> {s.citation}</span>}
     </p>
@@ -192,8 +210,14 @@ export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHisto
               {th('rank', '#', { num: true })}
               {th('method', 'Method')}
               {columns.map((c) => th(c.name, c.label, { num: true, emph: b.robustMetric === c.name, title: c.title }))}
-              {th('gain', `Gain vs ${(b.baseline ?? 'at').toUpperCase()}`, { num: true, title: `${robust} robust accuracy minus the ${b.baseline ?? 'at'} baseline's, in percentage points` })}
-              {th('cost', 'Cost / seed', { num: true, title: 'fine-tuning + evaluation time per seed on the run\'s backend' })}
+              {th('gain', `Gain vs ${(b.baseline ?? 'at').toUpperCase()}`, {
+                num: true,
+                title: `${robust} robust accuracy minus the ${b.baseline ?? 'at'} baseline's, in percentage points`,
+              })}
+              {th('cost', 'Cost / seed', {
+                num: true,
+                title: "fine-tuning + evaluation time per seed on the run's backend",
+              })}
               {th('seeds', 'Seeds', { num: true })}
               <th>Flags</th>
               <th>Verification</th>
@@ -218,7 +242,15 @@ export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHisto
                   <StatCell s={r.metrics[c.name]} emph={b.robustMetric === c.name} />
                 ))}
                 <GainCell row={r} baseline={b.baseline} />
-                <td class="num" data-v={r.cost ? String(r.cost.hoursPerSeed) : ''} title={r.cost ? `${hours(r.cost.totalHours, r.cost.unit)} in total over ${r.seeds.length} seed(s)` : undefined}>
+                <td
+                  class="num"
+                  data-v={r.cost ? String(r.cost.hoursPerSeed) : ''}
+                  title={
+                    r.cost
+                      ? `${hours(r.cost.totalHours, r.cost.unit)} in total over ${r.seeds.length} seed(s)`
+                      : undefined
+                  }
+                >
                   {r.cost ? hours(r.cost.hoursPerSeed, r.cost.unit === 'mixed' ? 'CPU/GPU' : r.cost.unit) : '—'}
                 </td>
                 <td class="num" data-v={String(r.seeds.length)}>
@@ -250,10 +282,12 @@ export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHisto
         </table>
       </div>
       <p class="muted">
-        Mean ± standard deviation over seeds; hover a number for each seed's value and 95% interval. Seeds link to run pages.
+        Mean ± standard deviation over seeds; hover a number for each seed's value and 95% interval. Seeds link to run
+        pages.
       </p>
       <p class="links">
-        Data: <a href={href.apiTask(b.taskId, { tier: b.tier })}>JSON</a> <a href={href.apiTask(b.taskId, { tier: b.tier, format: 'csv' })}>CSV</a>
+        Data: <a href={href.apiTask(b.taskId, { tier: b.tier })}>JSON</a>{' '}
+        <a href={href.apiTask(b.taskId, { tier: b.tier, format: 'csv' })}>CSV</a>
       </p>
       <h2>Clean vs robust accuracy</h2>
       <Scatter

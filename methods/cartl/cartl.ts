@@ -17,7 +17,11 @@ import { applyNeft, bakeNeft, within } from './neft.ts';
 export default defineMethod({
   id: 'cartl',
   title: 'CARTL (FDM source + non-expansive fine-tuning)',
-  paper: { title: 'CARTL: Cooperative Adversarially-Robust Transfer Learning', url: 'https://arxiv.org/abs/2106.06667', venue: 'ICML 2021' },
+  paper: {
+    title: 'CARTL: Cooperative Adversarially-Robust Transfer Learning',
+    url: 'https://arxiv.org/abs/2106.06667',
+    venue: 'ICML 2021',
+  },
   description:
     'The first L-k blocks are frozen; every Conv/Linear in the last k blocks is reparameterised to beta * W / sigma(W) (power iteration, one step per forward) and fine-tuned with clean cross-entropy. Pair with an at-fdm source.',
   config: z.strictObject({
@@ -28,22 +32,39 @@ export default defineMethod({
       .enum(['paper', 'cosine', 'constant'])
       .default('paper')
       .describe('paper: linear warm-up over the first 1% of the budget (1 of 100 epochs), x0.2 at 40/70/90%'),
-    k: z.number().int().positive().optional().describe("blocks fine-tuned, head included (default: the FDM source's k; paper: 4, 6, 8 of 17)"),
-    beta: z.number().positive().optional().describe('spectral norm of each NEFT layer (default: 0.4 with an FDM source, 0.6 otherwise)'),
+    k: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("blocks fine-tuned, head included (default: the FDM source's k; paper: 4, 6, 8 of 17)"),
+    beta: z
+      .number()
+      .positive()
+      .optional()
+      .describe('spectral norm of each NEFT layer (default: 0.4 with an FDM source, 0.6 otherwise)'),
     freezeBnAffine: z.boolean().default(false).describe('freeze BatchNorm weight/bias in the fine-tuned blocks'),
-    freezeBnStats: z.boolean().default(false).describe('reuse the source BatchNorm statistics in the fine-tuned blocks (eval-mode BN)'),
+    freezeBnStats: z
+      .boolean()
+      .default(false)
+      .describe('reuse the source BatchNorm statistics in the fine-tuned blocks (eval-mode BN)'),
   }),
   fineTune: async (ctx) => {
     const { model, config, budget } = ctx;
     const fdm = ctx.sourceRecipe?.recipe === 'at-fdm' ? ctx.sourceRecipe.fdm : undefined;
     const k = config.k ?? fdm?.k;
-    if (k === undefined) throw new Error('cartl: config.k is required when the source was not pre-trained with FDM (recipe at-fdm)');
-    if (fdm && fdm.k !== k) ctx.log(`warning: k ${k} differs from the FDM source's k ${fdm.k}; FDM shaped the input of another block`);
+    if (k === undefined)
+      throw new Error('cartl: config.k is required when the source was not pre-trained with FDM (recipe at-fdm)');
+    if (fdm && fdm.k !== k)
+      ctx.log(`warning: k ${k} differs from the FDM source's k ${fdm.k}; FDM shaped the input of another block`);
     const beta = config.beta ?? (fdm ? 0.4 : 0.6);
     const trained = lastBlocks(model, k);
     const neftLayers = applyNeft(model, trained, beta, ctx.rng.fork('neft'));
     trainOnly(model, trained);
-    const bnInTrained = model.namedModules().filter(([name, m]) => m instanceof BatchNorm2d && within(name, trained)).map(([name]) => name);
+    const bnInTrained = model
+      .namedModules()
+      .filter(([name, m]) => m instanceof BatchNorm2d && within(name, trained))
+      .map(([name]) => name);
     if (config.freezeBnAffine) model.setTrainable((name) => within(name, bnInTrained), false);
     ctx.recordArtifact('cartl', {
       k,
@@ -58,10 +79,14 @@ export default defineMethod({
     const e = budget.epochs;
     try {
       await fineTuneWith(ctx, {
-        lrAt: config.schedule === 'paper' ? warmup(e / 100, multistep(config.lr, [0.4 * e, 0.7 * e, 0.9 * e], 0.2)) : undefined,
+        lrAt:
+          config.schedule === 'paper'
+            ? warmup(e / 100, multistep(config.lr, [0.4 * e, 0.7 * e, 0.9 * e], 0.2))
+            : undefined,
         setTrainMode: (m) => {
           trainModeOnly(m, trained);
-          if (config.freezeBnStats) for (const [name, bn] of m.namedModules()) if (bnInTrained.includes(name)) bn.training = false;
+          if (config.freezeBnStats)
+            for (const [name, bn] of m.namedModules()) if (bnInTrained.includes(name)) bn.training = false;
         },
         loss: (m, { x, y }) => crossEntropy(m.forward(x), y),
       });

@@ -9,7 +9,8 @@ import type { Module } from '../../harness/nn/module.ts';
 import { SpectralNorm } from '../../harness/nn/spectral-norm.ts';
 import type { Rng } from '../../harness/rng.ts';
 
-export const within = (name: string, prefixes: readonly string[]) => prefixes.some((p) => name === p || name.startsWith(`${p}.`));
+export const within = (name: string, prefixes: readonly string[]) =>
+  prefixes.some((p) => name === p || name.startsWith(`${p}.`));
 
 /** Wraps the Conv2d/Linear layers under `prefixes`; returns their names. */
 export function applyNeft(model: Module, prefixes: readonly string[], beta: number, rng: Rng): string[] {

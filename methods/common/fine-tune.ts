@@ -63,7 +63,12 @@ export async function fineTuneWith<C extends SgdOptions>(ctx: FineTuneContext<C>
       setTrainMode: spec.setTrainMode && (() => spec.setTrainMode!(model)),
       onEpoch: (epoch, s) => {
         spec.afterEpoch?.(epoch, model);
-        ctx.recordCurve(epoch + 1, spec.stage ? { [`${spec.stage} loss`]: s.loss, [`${spec.stage} seconds`]: s.seconds } : { loss: s.loss, seconds: s.seconds });
+        ctx.recordCurve(
+          epoch + 1,
+          spec.stage
+            ? { [`${spec.stage} loss`]: s.loss, [`${spec.stage} seconds`]: s.seconds }
+            : { loss: s.loss, seconds: s.seconds },
+        );
         ctx.log(`${prefix}epoch ${epoch + 1}/${epochs} loss ${s.loss.toFixed(4)} (${s.seconds.toFixed(1)} s)`);
       },
     });

@@ -9,12 +9,15 @@ import type { Classifier } from '../../harness/models/classifier.ts';
 export function lastBlocks(model: Classifier, k: number): string[] {
   const blocks = model.blocks();
   if (!Number.isInteger(k) || k < 1 || k > blocks.length) {
-    throw new Error(`${model.spec.arch} has ${blocks.length} blocks (head included); k must be 1..${blocks.length}, got ${k}`);
+    throw new Error(
+      `${model.spec.arch} has ${blocks.length} blocks (head included); k must be 1..${blocks.length}, got ${k}`,
+    );
   }
   return blocks.slice(blocks.length - k).flat();
 }
 
-const within = (name: string, prefixes: readonly string[]) => prefixes.some((p) => name === p || name.startsWith(`${p}.`));
+const within = (name: string, prefixes: readonly string[]) =>
+  prefixes.some((p) => name === p || name.startsWith(`${p}.`));
 
 /** Only parameters under `prefixes` train; returns how many parameter tensors stay trainable. */
 export function trainOnly(model: Classifier, prefixes: readonly string[]): number {

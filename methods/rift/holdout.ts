@@ -46,7 +46,9 @@ export function cleanAccuracy(model: Classifier, split: DataSplit, batchSize = 2
   try {
     for (const idx of batchIndices(split.n, { batchSize })) {
       const { x, y } = toBatch(split, idx);
-      const hits = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(model.forward(x), 1), tf.cast(y, 'int32')), 'int32')));
+      const hits = tf.tidy(() =>
+        tf.sum(tf.cast(tf.equal(tf.argMax(model.forward(x), 1), tf.cast(y, 'int32')), 'int32')),
+      );
       correct += hits.dataSync()[0];
       tf.dispose([x, y, hits]);
     }
@@ -57,7 +59,14 @@ export function cleanAccuracy(model: Classifier, split: DataSplit, batchSize = 2
 }
 
 /** Clean and PGD accuracy with a fixed attack seed, so every candidate faces the same random starts. */
-export function robustAccuracy(model: Classifier, split: DataSplit, threat: ThreatModel, steps: number, seed: number, batchSize = 256): HeldOutAccuracy {
+export function robustAccuracy(
+  model: Classifier,
+  split: DataSplit,
+  threat: ThreatModel,
+  steps: number,
+  seed: number,
+  batchSize = 256,
+): HeldOutAccuracy {
   const wasTraining = model.training;
   model.eval();
   const attack = pgd({ norm: threat.norm, eps: threat.eps, alpha: threat.eps / 4, steps, randomStart: true });

@@ -57,9 +57,16 @@ export function setLoss(model: Classifier, set: AdversarialSet): number {
   return sum / set.n;
 }
 
-export function moduleRobustCriticality(model: Classifier, moduleName: string, set: AdversarialSet, o: MrcOptions, { keepWorst = false } = {}): MrcResult {
+export function moduleRobustCriticality(
+  model: Classifier,
+  moduleName: string,
+  set: AdversarialSet,
+  o: MrcOptions,
+  { keepWorst = false } = {},
+): MrcResult {
   const module = model.namedModules().find(([n]) => n === moduleName)?.[1];
-  if (!(module instanceof Conv2d || module instanceof Linear)) throw new Error(`rift: '${moduleName}' is not a Conv2d or Linear of ${model.spec.arch}`);
+  if (!(module instanceof Conv2d || module instanceof Linear))
+    throw new Error(`rift: '${moduleName}' is not a Conv2d or Linear of ${model.spec.arch}`);
   const w = module.weight;
   const wasTraining = model.training;
   const wasTrainable = w.trainable;
@@ -99,7 +106,14 @@ export function moduleRobustCriticality(model: Classifier, moduleName: string, s
         }
       }
     }
-    return { mrc: worstLoss - baseLoss, baseLoss, worstLoss, worstDeltaNorm, radius, ...(keepWorst ? { worstDelta: worstDelta ?? tf.zerosLike(w0) } : {}) };
+    return {
+      mrc: worstLoss - baseLoss,
+      baseLoss,
+      worstLoss,
+      worstDeltaNorm,
+      radius,
+      ...(keepWorst ? { worstDelta: worstDelta ?? tf.zerosLike(w0) } : {}),
+    };
   } finally {
     w.assign(w0);
     w0.dispose();

@@ -36,14 +36,29 @@ const config = z.strictObject({
   lr: z.number().positive().default(0.001).describe('stage 3 (critical fine-tuning): lr, x0.1 at half the epochs'),
   momentum: z.number().min(0).max(1).default(0.9),
   weightDecay: z.number().min(0).default(5e-4),
-  schedule: z.enum(['paper', 'cosine', 'constant']).default('paper').describe('stage 3; paper: x0.1 at half (epoch 5 of 10)'),
+  schedule: z
+    .enum(['paper', 'cosine', 'constant'])
+    .default('paper')
+    .describe('stage 3; paper: x0.1 at half (epoch 5 of 10)'),
   ftEpochs: z.number().int().positive().optional().describe("stage 3 epochs (default: the budget's; paper: 10)"),
   augment: z
     .boolean()
     .default(true)
-    .describe("stage 3 augments: by the protocol's augmentation where the task has one, else RiFT's own flip + crop (pad 4)"),
-  holdout: z.number().int().positive().default(500).describe('training examples held out to pick the checkpoint and alpha'),
-  selectAttackSteps: z.number().int().positive().default(10).describe('PGD steps of the held-out robust accuracy (step eps/4)'),
+    .describe(
+      "stage 3 augments: by the protocol's augmentation where the task has one, else RiFT's own flip + crop (pad 4)",
+    ),
+  holdout: z
+    .number()
+    .int()
+    .positive()
+    .default(500)
+    .describe('training examples held out to pick the checkpoint and alpha'),
+  selectAttackSteps: z
+    .number()
+    .int()
+    .positive()
+    .default(10)
+    .describe('PGD steps of the held-out robust accuracy (step eps/4)'),
   tolerance: z.number().min(0).max(1).default(0.01).describe('allowed drop of held-out robust accuracy below alpha 0'),
 });
 
@@ -54,11 +69,20 @@ function adversarialSet(ctx: FineTuneContext<RiftConfig>, model: Classifier, tra
   const rng = ctx.rng.fork('mrc-set');
   const n = Math.min(ctx.config.mrcExamples, train.n);
   const order = rng.permutation(train.n).subarray(0, n);
-  const attack = pgd({ norm: ctx.threat.norm, eps: ctx.threat.eps, alpha: ctx.threat.eps / 4, steps: ctx.config.mrcAttackSteps, randomStart: true });
+  const attack = pgd({
+    norm: ctx.threat.norm,
+    eps: ctx.threat.eps,
+    alpha: ctx.threat.eps / 4,
+    steps: ctx.config.mrcAttackSteps,
+    randomStart: true,
+  });
   const batches: { x: tf.Tensor4D; y: tf.Tensor1D }[] = [];
   model.eval();
   for (const idx of batchIndices(n, { batchSize: ctx.budget.batchSize })) {
-    const { x, y } = toBatch(train, Array.from(idx, (i) => order[i]));
+    const { x, y } = toBatch(
+      train,
+      Array.from(idx, (i) => order[i]),
+    );
     const { xAdv } = attack.run((z) => model.forward(z), x, y, rng.nextSeed());
     x.dispose();
     batches.push({ x: xAdv, y });
@@ -69,7 +93,11 @@ function adversarialSet(ctx: FineTuneContext<RiftConfig>, model: Classifier, tra
 export default defineMethod({
   id: 'rift',
   title: 'RiFT (robust critical fine-tuning)',
-  paper: { title: 'Improving Generalization of Adversarial Training via Robust Critical Fine-Tuning', url: 'https://arxiv.org/abs/2308.02533', venue: 'ICCV 2023' },
+  paper: {
+    title: 'Improving Generalization of Adversarial Training via Robust Critical Fine-Tuning',
+    url: 'https://arxiv.org/abs/2308.02533',
+    venue: 'ICCV 2023',
+  },
   description:
     'Adversarial fine-tuning to theta_AT, then the module with the lowest robust criticality (worst-case weight perturbation within 10% of its norm) is fine-tuned alone on clean data, and theta_AT and the result are interpolated with alpha picked on held-out data by an explicit rule.',
   config,
@@ -95,8 +123,14 @@ export default defineMethod({
       const out: Record<string, MrcResult> = {};
       try {
         for (const name of criticalityCandidates(model)) {
-          out[name] = moduleRobustCriticality(model, name, set, { epochs: c.mrcEpochs, lr: c.mrcLr, radius: c.mrcRadius });
-          ctx.log(`MRC ${name}: ${out[name].mrc.toFixed(4)} (loss ${out[name].baseLoss.toFixed(4)} -> ${out[name].worstLoss.toFixed(4)})`);
+          out[name] = moduleRobustCriticality(model, name, set, {
+            epochs: c.mrcEpochs,
+            lr: c.mrcLr,
+            radius: c.mrcRadius,
+          });
+          ctx.log(
+            `MRC ${name}: ${out[name].mrc.toFixed(4)} (loss ${out[name].baseLoss.toFixed(4)} -> ${out[name].worstLoss.toFixed(4)})`,
+          );
         }
       } finally {
         for (const b of set.batches) tf.dispose([b.x, b.y]);
@@ -162,7 +196,9 @@ export default defineMethod({
       const theta = interpolateState(states.at, states.ft, pick.alpha);
       model.loadStateDict(theta);
       tf.dispose(theta);
-      ctx.log(`alpha ${pick.alpha}: held-out clean ${(pick.clean * 100).toFixed(1)}%, PGD ${(pick.robust * 100).toFixed(1)}%`);
+      ctx.log(
+        `alpha ${pick.alpha}: held-out clean ${(pick.clean * 100).toFixed(1)}%, PGD ${(pick.robust * 100).toFixed(1)}%`,
+      );
       ctx.recordArtifact('rift', {
         criticality: Object.fromEntries(Object.entries(mrc).map(([n, r]) => [n, r.mrc])),
         module: chosen,
@@ -171,7 +207,12 @@ export default defineMethod({
         alphas: points,
         bestEpoch: best.epoch,
         heldOut: heldOut.n,
-        mrcDetails: Object.fromEntries(Object.entries(mrc).map(([n, r]) => [n, { baseLoss: r.baseLoss, worstLoss: r.worstLoss, deltaNorm: r.worstDeltaNorm, radius: r.radius }])),
+        mrcDetails: Object.fromEntries(
+          Object.entries(mrc).map(([n, r]) => [
+            n,
+            { baseLoss: r.baseLoss, worstLoss: r.worstLoss, deltaNorm: r.worstDeltaNorm, radius: r.radius },
+          ]),
+        ),
         mrcSet: setSize,
       });
     } finally {

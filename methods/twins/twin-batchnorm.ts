@@ -39,8 +39,14 @@ export class TwinBatchNorm extends Module {
   /** Both wings start as copies of `source` (statistics and affine); `source` stays the caller's. */
   constructor(source: BatchNorm2d) {
     super();
-    this.frozen = this.registerModule('frozen', copyOf(source, (n) => new FrozenStatsBatchNorm2d(n, source.options)));
-    this.adaptive = this.registerModule('adaptive', copyOf(source, (n) => new BatchNorm2d(n, source.options)));
+    this.frozen = this.registerModule(
+      'frozen',
+      copyOf(source, (n) => new FrozenStatsBatchNorm2d(n, source.options)),
+    );
+    this.adaptive = this.registerModule(
+      'adaptive',
+      copyOf(source, (n) => new BatchNorm2d(n, source.options)),
+    );
   }
 
   forward(x: tf.Tensor): tf.Tensor4D {

@@ -47,7 +47,14 @@ export function rows<T extends tf.Tensor>(t: T, start: number, size: number): T 
 }
 
 /** Per-half loss: `half(wing, rows, weight)` sums lambda * frozen-half + adaptive-half, skipping an empty half. */
-export type HalfLoss = (model: Classifier, wing: Wing, start: number, size: number, batch: Batch, prepared: Record<string, tf.Tensor>) => tf.Scalar;
+export type HalfLoss = (
+  model: Classifier,
+  wing: Wing,
+  start: number,
+  size: number,
+  batch: Batch,
+  prepared: Record<string, tf.Tensor>,
+) => tf.Scalar;
 
 export async function twinsFineTune<C extends TwinsOptions>(
   ctx: FineTuneContext<C>,
@@ -59,13 +66,22 @@ export async function twinsFineTune<C extends TwinsOptions>(
   ctx.log(`${twins} BatchNorm layers twinned`);
   try {
     await fineTuneWith(ctx, {
-      lrAt: config.schedule === 'multistep' ? multistep(config.lr, [budget.epochs / 2, (budget.epochs * 5) / 6], 0.1) : undefined,
+      lrAt:
+        config.schedule === 'multistep'
+          ? multistep(config.lr, [budget.epochs / 2, (budget.epochs * 5) / 6], 0.1)
+          : undefined,
       // The adaptive wing is the default: attacks run through it, in eval mode (fit's prepare).
       prepare: (m, batch) => spec.prepare(m, batch),
       loss: (m, batch, prepared) => {
         const [a, b] = halves(batch.y.shape[0]);
         const terms: tf.Scalar[] = [];
-        if (a > 0) terms.push(tf.mul(config.lambda, withWing(m, 'frozen', () => spec.halfLoss(m, 'frozen', 0, a, batch, prepared))) as tf.Scalar);
+        if (a > 0)
+          terms.push(
+            tf.mul(
+              config.lambda,
+              withWing(m, 'frozen', () => spec.halfLoss(m, 'frozen', 0, a, batch, prepared)),
+            ) as tf.Scalar,
+          );
         if (b > 0) terms.push(spec.halfLoss(m, 'adaptive', a, b, batch, prepared));
         return terms.length === 1 ? terms[0] : (tf.addN(terms) as tf.Scalar);
       },

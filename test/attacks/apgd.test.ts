@@ -4,7 +4,15 @@ import { apgd, apgdSchedule, apgdT } from '../../attacks/apgd.ts';
 import { pgd } from '../../attacks/pgd.ts';
 import { crossEntropy } from '../../harness/nn/losses.ts';
 import { useCpuBackend } from '../support/tf.ts';
-import { accuracy, correctFlags, linearProblem, noisyModel, perturbationStats, trainTinyNet, type TinyNet } from './fixtures.ts';
+import {
+  accuracy,
+  correctFlags,
+  linearProblem,
+  noisyModel,
+  perturbationStats,
+  trainTinyNet,
+  type TinyNet,
+} from './fixtures.ts';
 
 let net: TinyNet;
 
@@ -19,7 +27,15 @@ describe('APGD', () => {
   it('uses the reference checkpoint schedule (0.22 / 0.06 / 0.03 of n_iter)', () => {
     expect(apgdSchedule(100)).toEqual({ first: 22, min: 6, decrease: 3 });
     expect(apgdSchedule(10)).toEqual({ first: 2, min: 1, decrease: 1 });
-    expect(apgd().options).toMatchObject({ norm: 'Linf', eps: 8 / 255, nIter: 100, restarts: 1, rho: 0.75, loss: 'ce', eotIter: 1 });
+    expect(apgd().options).toMatchObject({
+      norm: 'Linf',
+      eps: 8 / 255,
+      nIter: 100,
+      restarts: 1,
+      rho: 0.75,
+      loss: 'ce',
+      eotIter: 1,
+    });
     expect(apgd({ norm: 'L2' }).eps).toBe(0.5);
     expect(apgdT().options).toMatchObject({ nTargetClasses: 9, nIter: 100, restarts: 1 });
     expect(() => apgd({ rho: 1.5 })).toThrow(/rho/);
@@ -72,7 +88,11 @@ describe('APGD', () => {
     const dlr = apgd({ eps, loss: 'dlr', nIter: 10 }).run(two.lin.model, two.x, two.y, 0);
     expect(dlr.notes).toMatchObject({ loss: 'ce', lossFallback: { from: 'dlr', to: 'ce' } });
     const t2 = apgdT({ eps, nIter: 10 }).run(two.lin.model, two.x, two.y, 0);
-    expect(t2.notes).toMatchObject({ loss: 'ce-targeted', lossFallback: { from: 'dlr-targeted', to: 'ce-targeted' }, nTargetClasses: 1 });
+    expect(t2.notes).toMatchObject({
+      loss: 'ce-targeted',
+      lossFallback: { from: 'dlr-targeted', to: 'ce-targeted' },
+      nTargetClasses: 1,
+    });
     const three = linearProblem({ k: 3, n: 40, eps, seed: 2 });
     const d3 = apgd({ eps, loss: 'dlr', nIter: 10 }).run(three.lin.model, three.x, three.y, 0);
     expect(d3.notes).toMatchObject({ loss: 'dlr' });
@@ -94,7 +114,11 @@ describe('APGD', () => {
     expect(accPgd).toBeLessThan(clean);
     expect(accApgd).toBeLessThanOrEqual(accPgd);
     tf.dispose([p, a]);
-    for (const attack of [apgd({ eps, loss: 'dlr', nIter: 30 }), apgdT({ eps, nIter: 20 }), apgd({ norm: 'L2', eps: 0.6, nIter: 30 })]) {
+    for (const attack of [
+      apgd({ eps, loss: 'dlr', nIter: 30 }),
+      apgdT({ eps, nIter: 20 }),
+      apgd({ norm: 'L2', eps: 0.6, nIter: 30 }),
+    ]) {
       const { xAdv } = attack.run(net.model, net.x, net.y, 1);
       const s = perturbationStats(net.x, xAdv, attack.norm);
       expect(s.max).toBeLessThanOrEqual(attack.eps * (1 + 1e-5));
@@ -135,7 +159,12 @@ describe('APGD', () => {
   });
 
   it('is deterministic for a seed and does not leak tensors', () => {
-    const attacks = [apgd({ eps: 0.06, nIter: 8, restarts: 2 }), apgd({ eps: 0.06, nIter: 8, loss: 'dlr', bestLoss: true }), apgdT({ eps: 0.06, nIter: 5 }), apgd({ norm: 'L2', eps: 0.4, nIter: 8 })];
+    const attacks = [
+      apgd({ eps: 0.06, nIter: 8, restarts: 2 }),
+      apgd({ eps: 0.06, nIter: 8, loss: 'dlr', bestLoss: true }),
+      apgdT({ eps: 0.06, nIter: 5 }),
+      apgd({ norm: 'L2', eps: 0.4, nIter: 8 }),
+    ];
     for (const attack of attacks) {
       const a = attack.run(net.model, net.x, net.y, 3).xAdv;
       const before = tf.memory().numTensors;

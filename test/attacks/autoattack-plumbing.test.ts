@@ -22,12 +22,25 @@ import { trainTinyNet, type TinyNet } from './fixtures.ts';
 
 const ALGORITHM = new URL('../../attacks/autoattack.ts', import.meta.url);
 const HARNESS = new URL('../../harness/', import.meta.url).href;
-const FORBIDDEN = new Set(['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'worker_threads', 'node:worker_threads', 'child_process', 'node:child_process']);
+const FORBIDDEN = new Set([
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'worker_threads',
+  'node:worker_threads',
+  'child_process',
+  'node:child_process',
+]);
 
 /** The module specifiers a TypeScript source imports or re-exports (static and dynamic), comments left out. */
 function importsOf(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-  const patterns = [/^\s*(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /^\s*(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]/gm,
+    /^\s*import\s*['"]([^'"]+)['"]/gm,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   return patterns.flatMap((p) => [...code.matchAll(p)].map((m) => m[1]));
 }
 
@@ -37,14 +50,22 @@ function moduleGraph(entry: URL): Map<string, string[]> {
   const walk = (url: URL) => {
     if (graph.has(url.href)) return;
     const specs = importsOf(readFileSync(url, 'utf8'));
-    graph.set(url.href, specs.filter((s) => !s.startsWith('.')));
+    graph.set(
+      url.href,
+      specs.filter((s) => !s.startsWith('.')),
+    );
     for (const s of specs) if (s.startsWith('.')) walk(new URL(s, url));
   };
   walk(entry);
   return graph;
 }
 
-const FAST: ComponentOverrides = { apgd: { nIter: 10 }, apgdT: { nIter: 10 }, fab: { nIter: 10 }, square: { nQueries: 60 } };
+const FAST: ComponentOverrides = {
+  apgd: { nIter: 10 },
+  apgdT: { nIter: 10 },
+  fab: { nIter: 10 },
+  square: { nQueries: 60 },
+};
 let net: TinyNet;
 
 beforeAll(async () => {
@@ -62,9 +83,18 @@ function outcome(r: AutoAttackReport) {
 
 describe('AutoAttack apart from plumbing', () => {
   it('reads its import lines correctly (a harness or fs import would be seen)', () => {
-    const planted = ["import { x } from '../harness/rng.ts';", 'import {', '  a,', "} from 'node:fs';", "// import { y } from 'node:fs';", "import './side.ts';"].join('\n');
+    const planted = [
+      "import { x } from '../harness/rng.ts';",
+      'import {',
+      '  a,',
+      "} from 'node:fs';",
+      "// import { y } from 'node:fs';",
+      "import './side.ts';",
+    ].join('\n');
     expect(importsOf(planted)).toEqual(['../harness/rng.ts', 'node:fs', './side.ts']);
-    expect(importsOf(readFileSync(ALGORITHM, 'utf8'))).toEqual(expect.arrayContaining(['@tensorflow/tfjs-core', './apgd.ts', './utils.ts']));
+    expect(importsOf(readFileSync(ALGORITHM, 'utf8'))).toEqual(
+      expect.arrayContaining(['@tensorflow/tfjs-core', './apgd.ts', './utils.ts']),
+    );
   });
 
   it('attacks/autoattack.ts imports neither node:fs nor anything under harness/, and reaches no fs or threads', () => {
@@ -74,13 +104,19 @@ describe('AutoAttack apart from plumbing', () => {
     // Through its attacks and their helpers, nothing touches files, threads or processes either.
     const graph = moduleGraph(ALGORITHM);
     expect(graph.size).toBeGreaterThan(5);
-    const offenders = [...graph].flatMap(([file, packages]) => packages.filter((p) => FORBIDDEN.has(p)).map((p) => `${file} imports ${p}`));
+    const offenders = [...graph].flatMap(([file, packages]) =>
+      packages.filter((p) => FORBIDDEN.has(p)).map((p) => `${file} imports ${p}`),
+    );
     expect(offenders).toEqual([]);
   });
 
-  it('refuses a file path as its state: files are the harness\'s', () => {
-    expect(() => autoAttack({ state: 'aa-state.json' as never })).toThrow(/option 'state' must be a state store with load\(\) and save\(\), got the string 'aa-state.json'/);
-    expect(() => createAttack('autoattack', { state: 'aa-state.json' })).toThrow(/option 'state' must be a state store/);
+  it("refuses a file path as its state: files are the harness's", () => {
+    expect(() => autoAttack({ state: 'aa-state.json' as never })).toThrow(
+      /option 'state' must be a state store with load\(\) and save\(\), got the string 'aa-state.json'/,
+    );
+    expect(() => createAttack('autoattack', { state: 'aa-state.json' })).toThrow(
+      /option 'state' must be a state store/,
+    );
   });
 
   it('resumes from an in-memory state store and ends where an uninterrupted run ends', async () => {
@@ -93,7 +129,13 @@ describe('AutoAttack apart from plumbing', () => {
     await expect(killed).rejects.toThrow('killed');
     expect(store.load()).toMatchObject({ runAttacks: [], inProgress: { attack: 'apgd-ce', batchesDone: 2 } });
     const lines: string[] = [];
-    const resumed = autoAttack({ eps: 0.06, batchSize: 16, overrides: FAST, state: store, log: (l) => lines.push(l) }).evaluate(net.model, net.x, net.y, 5);
+    const resumed = autoAttack({
+      eps: 0.06,
+      batchSize: 16,
+      overrides: FAST,
+      state: store,
+      log: (l) => lines.push(l),
+    }).evaluate(net.model, net.x, net.y, 5);
     expect(resumed.resumed).toBe(true);
     expect(lines[0]).toMatch(/^restored state: no attack already run/);
     expect(resumed.robustFlags).toEqual(full.robustFlags);
@@ -110,7 +152,13 @@ describe('AutoAttack apart from plumbing', () => {
   });
 
   it('hands an injected runner up to `width` batches at once and ends as in one thread, progress in batch order', async () => {
-    const options = { eps: 0.1, batchSize: 8, version: 'custom' as const, attacks: ['apgd-ce' as const, 'square' as const], overrides: FAST };
+    const options = {
+      eps: 0.1,
+      batchSize: 8,
+      version: 'custom' as const,
+      attacks: ['apgd-ce' as const, 'square' as const],
+      overrides: FAST,
+    };
     const here = autoAttack(options).evaluate(net.model, net.x, net.y, 3);
     const inThread = inThreadRunner(net.model, net.x, net.y, (c) => componentAttack(c, 'custom', 'Linf', 0.1, FAST));
     const groups: string[] = [];
@@ -131,8 +179,13 @@ describe('AutoAttack apart from plumbing', () => {
     expect(groups[0]).toBe('apgd-ce:4');
     expect(groups[1]).toBe('apgd-ce:2');
     expect(progress.filter((p) => p.attack === 'apgd-ce').map((p) => p.batch)).toEqual([1, 2, 3, 4, 5, 6]);
-    const broken: AutoAttackBatchRunner = { width: 2, run: (component, jobs) => inThread.run(component, jobs.slice(0, 1)) };
-    await expect(autoAttack(options).evaluateAsync(net.model, net.x, net.y, 3, undefined, broken)).rejects.toThrow(/the batch runner returned 1 results for 2 batches/);
+    const broken: AutoAttackBatchRunner = {
+      width: 2,
+      run: (component, jobs) => inThread.run(component, jobs.slice(0, 1)),
+    };
+    await expect(autoAttack(options).evaluateAsync(net.model, net.x, net.y, 3, undefined, broken)).rejects.toThrow(
+      /the batch runner returned 1 results for 2 batches/,
+    );
     tf.dispose([here.xAdv, wide.xAdv]);
   });
 });

@@ -10,7 +10,17 @@ import { createAttack } from '../../attacks/registry.ts';
 // autoAttack with its state also a file path (the state file lives on the harness side; one test resumes from it).
 import { resumableAutoAttack as autoAttack } from '../../harness/evaluate/autoattack-state-file.ts';
 import { useCpuBackend } from '../support/tf.ts';
-import { accuracy, correctFlags, linearProblem, noisyModel, perturbationStats, probabilityModel, trainTinyNet, zeroGradientModel, type TinyNet } from './fixtures.ts';
+import {
+  accuracy,
+  correctFlags,
+  linearProblem,
+  noisyModel,
+  perturbationStats,
+  probabilityModel,
+  trainTinyNet,
+  zeroGradientModel,
+  type TinyNet,
+} from './fixtures.ts';
 
 // Fewer Square queries than the paper's 5000 keep the file fast; everything else is the standard version.
 const FAST: ComponentOverrides = { square: { nQueries: 300 } };
@@ -40,7 +50,7 @@ describe('AutoAttack', () => {
     const standard = autoAttack().options.components as Record<string, Record<string, unknown>>;
     expect(standard['apgd-ce']).toMatchObject({ nIter: 100, restarts: 1 });
     expect(standard['apgd-t']).toMatchObject({ nTargetClasses: 9 });
-    expect(standard['square']).toMatchObject({ nQueries: 5000 });
+    expect(standard.square).toMatchObject({ nQueries: 5000 });
     expect(createAttack('autoattack', { version: 'plus' }).id).toBe('autoattack-plus');
   });
 
@@ -105,7 +115,12 @@ describe('AutoAttack', () => {
 
   it('resumes from its saved per-point state after an interruption and ends where an uninterrupted run ends', async () => {
     const eps = 0.06;
-    const quick: ComponentOverrides = { apgd: { nIter: 25 }, apgdT: { nIter: 25 }, fab: { nIter: 25 }, square: { nQueries: 100 } };
+    const quick: ComponentOverrides = {
+      apgd: { nIter: 25 },
+      apgdT: { nIter: 25 },
+      fab: { nIter: 25 },
+      square: { nQueries: 100 },
+    };
     const aa = (state?: string) => autoAttack({ eps, batchSize: 16, overrides: quick, state });
     const full = aa().evaluate(net.model, net.x, net.y, 5);
 
@@ -126,25 +141,42 @@ describe('AutoAttack', () => {
     expect(resumed.robustAccuracyAfter).toEqual(full.robustAccuracyAfter);
     expect(resumed.cleanAccuracy).toBe(full.cleanAccuracy);
 
-    expect(() => autoAttack({ eps, version: 'plus', state }).evaluate(net.model, net.x, net.y, 5)).toThrow(/saved state was made for attacks/);
+    expect(() => autoAttack({ eps, version: 'plus', state }).evaluate(net.model, net.x, net.y, 5)).toThrow(
+      /saved state was made for attacks/,
+    );
     tf.dispose([full.xAdv, resumed.xAdv]);
   });
 
   it('flags a model that outputs probabilities', () => {
-    const r = autoAttack({ eps: 0.05, version: 'custom', attacks: ['apgd-ce'], overrides: { apgd: { nIter: 5 } } }).evaluate(probabilityModel(net.model), net.x, net.y, 0);
+    const r = autoAttack({
+      eps: 0.05,
+      version: 'custom',
+      attacks: ['apgd-ce'],
+      overrides: { apgd: { nIter: 5 } },
+    }).evaluate(probabilityModel(net.model), net.x, net.y, 0);
     expect(r.flags.map((f) => f.id)).toEqual(['probability-output']);
     r.xAdv.dispose();
   });
 
   it('flags a model whose forwards are random (dropout left on)', () => {
-    const r = autoAttack({ eps: 0.05, version: 'custom', attacks: ['apgd-ce'], overrides: { apgd: { nIter: 5 } } }).evaluate(noisyModel(net.model), net.x, net.y, 0);
+    const r = autoAttack({
+      eps: 0.05,
+      version: 'custom',
+      attacks: ['apgd-ce'],
+      overrides: { apgd: { nIter: 5 } },
+    }).evaluate(noisyModel(net.model), net.x, net.y, 0);
     expect(r.flags.map((f) => f.id)).toContain('randomized');
     r.xAdv.dispose();
   });
 
   it('flags zero gradients, and Square succeeding where the white-box attacks failed', () => {
     const masked = zeroGradientModel(net.model);
-    const r = autoAttack({ eps: 0.12, overrides: { ...FAST, square: { nQueries: 500 } } }).evaluate(masked, net.x, net.y, 2);
+    const r = autoAttack({ eps: 0.12, overrides: { ...FAST, square: { nQueries: 500 } } }).evaluate(
+      masked,
+      net.x,
+      net.y,
+      2,
+    );
     const ids = r.flags.map((f) => f.id);
     expect(ids).toContain('zero-gradients');
     expect(ids).toContain('square-beats-white-box');

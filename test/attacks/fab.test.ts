@@ -4,7 +4,17 @@ import { fab, fabMinimal } from '../../attacks/fab.ts';
 import { projectOntoHyperplaneBox } from '../../attacks/fab-projections.ts';
 import { Rng } from '../../harness/rng.ts';
 import { useCpuBackend } from '../support/tf.ts';
-import { accuracy, correctFlags, exactMinL2, exactMinLinf, linearClassifier, linearProblem, perturbationStats, trainTinyNet, type TinyNet } from './fixtures.ts';
+import {
+  accuracy,
+  correctFlags,
+  exactMinL2,
+  exactMinLinf,
+  linearClassifier,
+  linearProblem,
+  perturbationStats,
+  trainTinyNet,
+  type TinyNet,
+} from './fixtures.ts';
 
 let net: TinyNet;
 
@@ -30,7 +40,10 @@ describe('FAB projection onto a hyperplane within the box', () => {
       // A binary linear classifier (w, -b) whose boundary is the hyperplane: its exact minimal
       // perturbation (fixtures, by bisection) is the projection's norm.
       const b = dot(w, t) + (rng.next() - 0.5) * 0.6;
-      const lin = linearClassifier(w.map((v) => [v, 0]), [-b, 0]);
+      const lin = linearClassifier(
+        w.map((v) => [v, 0]),
+        [-b, 0],
+      );
       const y = dot(w, t) - b >= 0 ? 0 : 1;
       for (const norm of ['Linf', 'L2'] as const) {
         const d = projectOntoHyperplaneBox(norm, t, w, b);
@@ -73,7 +86,17 @@ describe('FAB projection onto a hyperplane within the box', () => {
 describe('FAB', () => {
   it('has the reference defaults', () => {
     expect(fab().id).toBe('fab-t');
-    expect(fab().options).toMatchObject({ norm: 'Linf', eps: 8 / 255, nIter: 100, restarts: 1, alphaMax: 0.1, eta: 1.05, beta: 0.9, targeted: true, nTargetClasses: 9 });
+    expect(fab().options).toMatchObject({
+      norm: 'Linf',
+      eps: 8 / 255,
+      nIter: 100,
+      restarts: 1,
+      alphaMax: 0.1,
+      eta: 1.05,
+      beta: 0.9,
+      targeted: true,
+      nTargetClasses: 9,
+    });
     expect(fab({ targeted: false }).id).toBe('fab');
     expect(() => fab({ beta: 2 })).toThrow(/beta/);
   });
@@ -86,7 +109,8 @@ describe('FAB', () => {
         const d = p.lin.w.length;
         for (let i = 0; i < p.labels.length; i++) {
           const point = p.points.subarray(i * d, (i + 1) * d);
-          const exact = norm === 'Linf' ? exactMinLinf(p.lin, point, p.labels[i]) : exactMinL2(p.lin, point, p.labels[i]);
+          const exact =
+            norm === 'Linf' ? exactMinLinf(p.lin, point, p.labels[i]) : exactMinL2(p.lin, point, p.labels[i]);
           expect(norms[i]).toBeGreaterThanOrEqual(exact - 1e-5);
           expect(norms[i]).toBeLessThanOrEqual(exact * 1.02 + 1e-4);
         }
@@ -125,7 +149,10 @@ describe('FAB', () => {
 
   it('lowers the accuracy of a trained network within the threat model (Linf and L2, with restarts)', () => {
     const clean = accuracy(net.model, net.x, net.y);
-    for (const attack of [fab({ eps: 0.08, nIter: 30 }), fab({ norm: 'L2', eps: 0.6, nIter: 30, targeted: false, restarts: 2 })]) {
+    for (const attack of [
+      fab({ eps: 0.08, nIter: 30 }),
+      fab({ norm: 'L2', eps: 0.6, nIter: 30, targeted: false, restarts: 2 }),
+    ]) {
       const { xAdv } = attack.run(net.model, net.x, net.y, 0);
       const s = perturbationStats(net.x, xAdv, attack.norm);
       expect(s.max).toBeLessThanOrEqual(attack.eps * (1 + 1e-5));

@@ -33,7 +33,12 @@ function gaussian(rng: Rng): number {
  * A random linear classifier on d inputs. With `block` (and the image `shape`), weights are constant on
  * block x block pixel squares, as image templates are (Square's windows then make progress).
  */
-export function randomLinear(d: number, k: number, seed: number, block?: { size: number; shape: [number, number, number] }): Linear {
+export function randomLinear(
+  d: number,
+  k: number,
+  seed: number,
+  block?: { size: number; shape: [number, number, number] },
+): Linear {
   const rng = new Rng(seed);
   let w = Array.from({ length: d }, () => Array.from({ length: k }, () => gaussian(rng)));
   if (block) {
@@ -42,7 +47,9 @@ export function randomLinear(d: number, k: number, seed: number, block?: { size:
       const ch = p % c;
       const j = Math.floor(p / c) % wd;
       const i = Math.floor(p / (c * wd));
-      const q = ((Math.floor(i / block.size) * block.size * wd + Math.floor(j / block.size) * block.size) * c + ch) % (h * wd * c);
+      const q =
+        ((Math.floor(i / block.size) * block.size * wd + Math.floor(j / block.size) * block.size) * c + ch) %
+        (h * wd * c);
       return w[q];
     });
   }
@@ -139,14 +146,22 @@ export function exactMinL2(l: Linear, x: ArrayLike<number>, y: number): number {
 }
 
 /** Uniform points in [lo, hi]^d as an NHWC batch [n, h, w, c]. */
-export function uniformPoints(n: number, shape: [number, number, number], seed: number, lo = 0.2, hi = 0.8): Float32Array {
+export function uniformPoints(
+  n: number,
+  shape: [number, number, number],
+  seed: number,
+  lo = 0.2,
+  hi = 0.8,
+): Float32Array {
   const rng = new Rng(seed);
   const d = shape[0] * shape[1] * shape[2];
   return Float32Array.from({ length: n * d }, () => lo + (hi - lo) * rng.next());
 }
 
 export function accuracy(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D): number {
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model(x), 1), tf.cast(y, 'int32')), 'float32')).dataSync()[0]);
+  return tf.tidy(
+    () => tf.mean(tf.cast(tf.equal(tf.argMax(model(x), 1), tf.cast(y, 'int32')), 'float32')).dataSync()[0],
+  );
 }
 
 export function correctFlags(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D): boolean[] {
@@ -203,7 +218,10 @@ export function trainTinyNet({ numClasses = 4, n = 48, steps = 40, seed = 1, siz
     });
   const opt = tf.train.adam(0.01);
   for (let s = 0; s < steps; s++) {
-    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(tf.oneHot(train.y, numClasses), model(train.x)) as tf.Scalar, true);
+    const loss = opt.minimize(
+      () => tf.losses.softmaxCrossEntropy(tf.oneHot(train.y, numClasses), model(train.x)) as tf.Scalar,
+      true,
+    );
     loss?.dispose();
   }
   opt.dispose();
@@ -219,7 +237,10 @@ export function trainTinyNet({ numClasses = 4, n = 48, steps = 40, seed = 1, siz
 
 /** A copy of `model` whose input gradient is exactly zero (identity forward, zero backward). */
 export function zeroGradientModel(model: LogitsFn): LogitsFn {
-  const block = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const block = tf.customGrad(((x: tf.Tensor) => ({
+    value: tf.clone(x),
+    gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (x) => model(block(x) as tf.Tensor4D);
 }
 
@@ -256,7 +277,17 @@ export interface LinearProblem {
  * the [0,1] box computed exactly; for L2 choose points far from the box (`range`) so the unconstrained
  * answer m > eps * ||w_y - w_o||_2 holds.
  */
-export function linearProblem({ k, n, eps, seed, norm = 'Linf', shape = [4, 4, 1], range = [0, 1], gap = 0.05, block }: {
+export function linearProblem({
+  k,
+  n,
+  eps,
+  seed,
+  norm = 'Linf',
+  shape = [4, 4, 1],
+  range = [0, 1],
+  gap = 0.05,
+  block,
+}: {
   block?: number;
   k: number;
   n: number;
@@ -281,7 +312,8 @@ export function linearProblem({ k, n, eps, seed, norm = 'Linf', shape = [4, 4, 1
       const ch = p % c;
       const j = Math.floor(p / c) % wd;
       const i = Math.floor(p / (c * wd));
-      const src = e * d + ((Math.floor(i / block) * block * wd + Math.floor(j / block) * block) * c + ch) % (h * wd * c);
+      const src =
+        e * d + (((Math.floor(i / block) * block * wd + Math.floor(j / block) * block) * c + ch) % (h * wd * c));
       return Math.min(range[1], Math.max(range[0], coarse[src] + 0.02 * (rng.next() - 0.5)));
     });
   }
@@ -328,7 +360,11 @@ export function linearProblem({ k, n, eps, seed, norm = 'Linf', shape = [4, 4, 1
 }
 
 /** Largest per-example perturbation norm and whether every value stays in [0,1]. */
-export function perturbationStats(x: tf.Tensor4D, xAdv: tf.Tensor4D, norm: 'Linf' | 'L2'): { max: number; inBox: boolean } {
+export function perturbationStats(
+  x: tf.Tensor4D,
+  xAdv: tf.Tensor4D,
+  norm: 'Linf' | 'L2',
+): { max: number; inBox: boolean } {
   return tf.tidy(() => {
     const d = tf.reshape(tf.sub(xAdv, x), [x.shape[0], -1]);
     const per = norm === 'Linf' ? tf.max(tf.abs(d), 1) : tf.sqrt(tf.sum(tf.square(d), 1));

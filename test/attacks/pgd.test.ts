@@ -6,7 +6,15 @@ import { pgd, projectToBall } from '../../attacks/pgd.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
 import { checkPerturbation, emptyStats } from '../../harness/evaluate/perturbation-check.ts';
 import { useCpuBackend } from '../support/tf.ts';
-import { accuracy, countCorrect, correctFlags, linearProblem, perturbationStats, trainTinyNet, type TinyNet } from './fixtures.ts';
+import {
+  accuracy,
+  countCorrect,
+  correctFlags,
+  linearProblem,
+  perturbationStats,
+  trainTinyNet,
+  type TinyNet,
+} from './fixtures.ts';
 
 // A fixed linear classifier on 4x4 images: class 0 likes the left half bright, class 1 the right half.
 let W: tf.Tensor2D;
@@ -92,7 +100,10 @@ describe('PGD', () => {
 
   it('lowers the accuracy of a small trained network, Linf and L2, within the threat model', () => {
     expect(accuracy(net.model, net.x, net.y)).toBeGreaterThan(0.9);
-    for (const [norm, eps] of [['Linf', 0.08], ['L2', 0.6]] as const) {
+    for (const [norm, eps] of [
+      ['Linf', 0.08],
+      ['L2', 0.6],
+    ] as const) {
       const { xAdv } = pgd({ norm, eps, alpha: eps / 4, steps: 10 }).run(net.model, net.x, net.y, 0);
       const s = perturbationStats(net.x, xAdv, norm);
       expect(s.max).toBeLessThanOrEqual(eps * (1 + 1e-5));
@@ -170,7 +181,12 @@ describe('PGD', () => {
   });
 
   it('does not leak tensors across calls', () => {
-    for (const attack of [pgd({ eps: 0.05, alpha: 0.01, steps: 2, restarts: 2 }), pgd({ norm: 'L2', eps: 0.3, alpha: 0.1, steps: 2, restarts: 2, loss: 'dlr' }), cw({ steps: 2 }), fgsm()]) {
+    for (const attack of [
+      pgd({ eps: 0.05, alpha: 0.01, steps: 2, restarts: 2 }),
+      pgd({ norm: 'L2', eps: 0.3, alpha: 0.1, steps: 2, restarts: 2, loss: 'dlr' }),
+      cw({ steps: 2 }),
+      fgsm(),
+    ]) {
       attack.run(net.model, net.x, net.y, 0).xAdv.dispose();
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) attack.run(net.model, net.x, net.y, i).xAdv.dispose();

@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { square, squareP } from '../../attacks/square.ts';
 import { useCpuBackend } from '../support/tf.ts';
-import { accuracy, correctFlags, exactMinLinf, linearProblem, perturbationStats, trainTinyNet, zeroGradientModel, type TinyNet } from './fixtures.ts';
+import {
+  accuracy,
+  correctFlags,
+  exactMinLinf,
+  linearProblem,
+  perturbationStats,
+  trainTinyNet,
+  zeroGradientModel,
+  type TinyNet,
+} from './fixtures.ts';
 
 let net: TinyNet;
 
@@ -15,10 +24,28 @@ afterAll(() => net.dispose());
 
 describe('Square', () => {
   it('has the reference defaults and p schedule', () => {
-    expect(square().options).toMatchObject({ norm: 'Linf', eps: 8 / 255, nQueries: 5000, pInit: 0.8, restarts: 1, loss: 'margin', rescaleSchedule: false, fullCoverage: false });
+    expect(square().options).toMatchObject({
+      norm: 'Linf',
+      eps: 8 / 255,
+      nQueries: 5000,
+      pInit: 0.8,
+      restarts: 1,
+      loss: 'margin',
+      rescaleSchedule: false,
+      fullCoverage: false,
+    });
     const p = (it: number) => squareP(0.8, it, 5000, false);
-    expect([p(0), p(10), p(11), p(50), p(51), p(200), p(201), p(500), p(501)]).toEqual([0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1, 0.05]);
-    expect([p(1001), p(2001), p(4001), p(6001), p(8001), p(20000)]).toEqual([0.8 / 32, 0.8 / 64, 0.8 / 128, 0.8 / 256, 0.8 / 512, 0.8 / 512]);
+    expect([p(0), p(10), p(11), p(50), p(51), p(200), p(201), p(500), p(501)]).toEqual([
+      0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1, 0.05,
+    ]);
+    expect([p(1001), p(2001), p(4001), p(6001), p(8001), p(20000)]).toEqual([
+      0.8 / 32,
+      0.8 / 64,
+      0.8 / 128,
+      0.8 / 256,
+      0.8 / 512,
+      0.8 / 512,
+    ]);
     // Rescaled: the schedule is written for 10,000 queries.
     expect(squareP(0.8, 500, 1000, true)).toBe(0.8 / 128);
     expect(() => square({ pInit: 2 })).toThrow(/pInit/);

@@ -17,11 +17,15 @@ const cluster = join(root, 'harness/cluster');
 
 /** `npx rftbench <cmd> --a x --b` (or `node harness/cli/rftbench.mjs <cmd> …`) occurrences in a text. */
 function commandLines(text: string): { command: string; flags: string[] }[] {
-  return [...text.matchAll(/(?:npx rftbench|rftbench\.mjs) ([a-z]+)([^\n"]*)/g)].map((m) => ({ command: m[1], flags: [...m[2].matchAll(/(--[a-z-]+)/g)].map((f) => f[1]) }));
+  return [...text.matchAll(/(?:npx rftbench|rftbench\.mjs) ([a-z]+)([^\n"]*)/g)].map((m) => ({
+    command: m[1],
+    flags: [...m[2].matchAll(/(--[a-z-]+)/g)].map((f) => f[1]),
+  }));
 }
 
 async function usageOf(command: string): Promise<string> {
-  return ((await import(join(root, 'harness/cli/commands', `${command}.ts`))) as { default: { usage: string } }).default.usage;
+  return ((await import(join(root, 'harness/cli/commands', `${command}.ts`))) as { default: { usage: string } }).default
+    .usage;
 }
 
 describe('cluster files', () => {
@@ -70,12 +74,16 @@ describe('Slurm jobs stop and requeue gracefully', () => {
       expect(text, f).toMatch(/^#SBATCH --requeue$/m);
       // npx neither forwards SIGTERM to rftbench nor hands back its exit status: rftbench runs under the wrapper.
       expect(text, f).not.toMatch(/npx rftbench/);
-      expect(text, f).toMatch(/^exec bash harness\/cluster\/slurm\/forward-term\.sh node harness\/cli\/rftbench\.mjs [a-z]+ /m);
+      expect(text, f).toMatch(
+        /^exec bash harness\/cluster\/slurm\/forward-term\.sh node harness\/cli\/rftbench\.mjs [a-z]+ /m,
+      );
     }
   });
 
   /** Runs forward-term.sh around a node child with a fake `scontrol` on PATH; SIGTERM to the wrapper after the child is up. */
-  async function underWrapper(childExit: number): Promise<{ status: number | null; scontrol: string; childLog: string }> {
+  async function underWrapper(
+    childExit: number,
+  ): Promise<{ status: number | null; scontrol: string; childLog: string }> {
     const dir = mkdtempSync(join(tmpdir(), 'rftbench-slurm-'));
     try {
       writeFileSync(join(dir, 'scontrol'), `#!/bin/sh\necho "$@" >> "${dir}/scontrol.log"\n`);

@@ -18,18 +18,38 @@ beforeAll(() => useBackend('cpu'));
 afterAll(() => releaseBackend());
 
 /** A 1-channel 4x4 image with pixel (r, c) = 10 r + c + 1, so every position is recognisable. */
-const gray4: DataSplit = { images: Uint8Array.from({ length: 16 }, (_, i) => 10 * Math.floor(i / 4) + (i % 4) + 1), labels: Int32Array.of(0), n: 1, shape: [4, 4, 1] };
+const gray4: DataSplit = {
+  images: Uint8Array.from({ length: 16 }, (_, i) => 10 * Math.floor(i / 4) + (i % 4) + 1),
+  labels: Int32Array.of(0),
+  n: 1,
+  shape: [4, 4, 1],
+};
 
 /** The batch's pixels back on the uint8 grid, one row of the image per array. */
 function rows(pixels: Float32Array, h: number, w: number, c = 1): number[][] {
-  return Array.from({ length: h }, (_, r) => Array.from(pixels.subarray(r * w * c, (r + 1) * w * c), (v) => Math.round(v * 255)));
+  return Array.from({ length: h }, (_, r) =>
+    Array.from(pixels.subarray(r * w * c, (r + 1) * w * c), (v) => Math.round(v * 255)),
+  );
 }
 
-const view = (v: Partial<ExampleView>): ExampleView => ({ top: 0, left: 0, height: 4, width: 4, flip: false, pad: 'zero', ...v });
+const view = (v: Partial<ExampleView>): ExampleView => ({
+  top: 0,
+  left: 0,
+  height: 4,
+  width: 4,
+  flip: false,
+  pad: 'zero',
+  ...v,
+});
 
 function randomSplit(n: number, shape: [number, number, number], seed: number): DataSplit {
   const rng = new Rng(seed);
-  return { images: Uint8Array.from({ length: n * shape[0] * shape[1] * shape[2] }, () => rng.int(256)), labels: new Int32Array(n), n, shape };
+  return {
+    images: Uint8Array.from({ length: n * shape[0] * shape[1] * shape[2] }, () => rng.int(256)),
+    labels: new Int32Array(n),
+    n,
+    shape,
+  };
 }
 
 describe('resampleBatch', () => {
@@ -62,20 +82,39 @@ describe('resampleBatch', () => {
   it('resizes with half-pixel centres, clamped at the edges, rounded to the uint8 grid', () => {
     // 2 -> 4 px: outputs sit at source positions -0.25, 0.25, 0.75, 1.25 (pixel centres at 0 and 1).
     const two: DataSplit = { images: Uint8Array.of(0, 255), labels: Int32Array.of(0), n: 1, shape: [1, 2, 1] };
-    const out = resampleBatch(two, [0], [{ top: 0, left: 0, height: 1, width: 2, flip: false, pad: 'zero' }], [1, 4, 1]);
+    const out = resampleBatch(
+      two,
+      [0],
+      [{ top: 0, left: 0, height: 1, width: 2, flip: false, pad: 'zero' }],
+      [1, 4, 1],
+    );
     expect(rows(out, 1, 4)).toEqual([[0, 64, 191, 255]]); // 0.25 * 255 = 63.75, 0.75 * 255 = 191.25
   });
 
   it('resizes an RGB image exactly as resize.ts resizeBilinear does, up and down, and repeats one channel into three', () => {
     const rgb = randomSplit(2, [8, 6, 3], 1);
-    for (const [oh, ow] of [[20, 15], [3, 5], [8, 6]] as const) {
-      const out = resampleBatch(rgb, [1], [{ top: 0, left: 0, height: 8, width: 6, flip: false, pad: 'zero' }], [oh, ow, 3]);
+    for (const [oh, ow] of [
+      [20, 15],
+      [3, 5],
+      [8, 6],
+    ] as const) {
+      const out = resampleBatch(
+        rgb,
+        [1],
+        [{ top: 0, left: 0, height: 8, width: 6, flip: false, pad: 'zero' }],
+        [oh, ow, 3],
+      );
       const ref = resizeBilinear({ width: 6, height: 8, data: rgb.images.subarray(144, 288) }, ow, oh).data;
       expect(Array.from(out, (v) => Math.round(v * 255))).toEqual([...ref]);
       expect(Array.from(out)).toEqual(Array.from(ref, (v) => Math.fround(v / 255)));
     }
     const gray = randomSplit(1, [5, 5, 1], 2);
-    const out = resampleBatch(gray, [0], [{ top: 0, left: 0, height: 5, width: 5, flip: false, pad: 'zero' }], [9, 9, 3]);
+    const out = resampleBatch(
+      gray,
+      [0],
+      [{ top: 0, left: 0, height: 5, width: 5, flip: false, pad: 'zero' }],
+      [9, 9, 3],
+    );
     const tripled = Uint8Array.from({ length: 75 }, (_, i) => gray.images[Math.floor(i / 3)]);
     const ref = resizeBilinear({ width: 5, height: 5, data: tripled }, 9, 9).data;
     expect(Array.from(out, (v) => Math.round(v * 255))).toEqual([...ref]);
@@ -88,7 +127,12 @@ describe('resampleBatch', () => {
     for (let r = 0; r < 6; r++) padded.set(img.images.subarray(r * 18, (r + 1) * 18), ((r + pad) * 10 + pad) * 3);
     const region = crop({ width: 10, height: 10, data: padded }, 1, 3, 6, 8); // columns 1..6, rows 3..8 (padded coordinates)
     const ref = resizeBilinear(region, 13, 13).data;
-    const out = resampleBatch(img, [0], [{ top: 3 - pad, left: 1 - pad, height: 6, width: 6, flip: false, pad: 'zero' }], [13, 13, 3]);
+    const out = resampleBatch(
+      img,
+      [0],
+      [{ top: 3 - pad, left: 1 - pad, height: 6, width: 6, flip: false, pad: 'zero' }],
+      [13, 13, 3],
+    );
     expect(Array.from(out, (v) => Math.round(v * 255))).toEqual([...ref]);
   });
 });
@@ -108,7 +152,8 @@ describe('the augmentation draws', () => {
     const all = pipelinePixels(s, [0, 1, 2, 3, 4, 5], 0)!;
     const per = 8 * 8 * 3;
     const reversed = pipelinePixels(s, [5, 4, 3, 2, 1, 0], 0)!;
-    for (let i = 0; i < 6; i++) expect(reversed.subarray((5 - i) * per, (6 - i) * per)).toEqual(all.subarray(i * per, (i + 1) * per));
+    for (let i = 0; i < 6; i++)
+      expect(reversed.subarray((5 - i) * per, (6 - i) * per)).toEqual(all.subarray(i * per, (i + 1) * per));
     expect(pipelinePixels(s, [0, 1, 2, 3, 4, 5], 0)).toEqual(all);
     const next = pipelinePixels(s, [0, 1, 2, 3, 4, 5], 1)!;
     expect(next).not.toEqual(all);
@@ -163,7 +208,12 @@ describe('the augmentation draws', () => {
     }
     // No region fits (scale 1 at ratio 4): the centred crop of the widest allowed ratio.
     const wide = AugmentSchema.parse({ randomResizedCrop: { size: 8, scale: [1, 1], ratio: [4, 4] } });
-    expect(augmentView(wide, [16, 16, 3], exampleRng(0, 0, 0))).toMatchObject({ top: 6, left: 0, height: 4, width: 16 });
+    expect(augmentView(wide, [16, 16, 3], exampleRng(0, 0, 0))).toMatchObject({
+      top: 6,
+      left: 0,
+      height: 4,
+      width: 16,
+    });
   });
 
   it('toBatch makes training batches at the model size and evaluation batches resized only', () => {
@@ -182,10 +232,15 @@ describe('the augmentation draws', () => {
   });
 
   it('the schema refuses a crop beside a random-resized-crop, an empty augmentation and reversed ranges, naming the field', () => {
-    const issues = (v: unknown) => AugmentSchema.safeParse(v).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
-    expect(issues({ crop: { size: 8, padding: 1 }, randomResizedCrop: { size: 8 } })).toEqual(['randomResizedCrop: give crop or randomResizedCrop, not both']);
+    const issues = (v: unknown) =>
+      AugmentSchema.safeParse(v).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(issues({ crop: { size: 8, padding: 1 }, randomResizedCrop: { size: 8 } })).toEqual([
+      'randomResizedCrop: give crop or randomResizedCrop, not both',
+    ]);
     expect(issues({})[0]).toMatch(/needs crop, randomResizedCrop or flip/);
-    expect(issues({ randomResizedCrop: { size: 8, scale: [0.9, 0.1] } })[0]).toMatch(/^randomResizedCrop.scale: must be \[min, max\]/);
+    expect(issues({ randomResizedCrop: { size: 8, scale: [0.9, 0.1] } })[0]).toMatch(
+      /^randomResizedCrop.scale: must be \[min, max\]/,
+    );
     expect(issues({ crop: { size: 8, padding: 1, mode: 'edge' } })[0]).toMatch(/^crop.mode/);
     expect(AugmentSchema.parse({ crop: { size: 8, padding: 1 } }).crop!.mode).toBe('zero');
   });

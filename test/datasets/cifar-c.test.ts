@@ -30,7 +30,15 @@ describe('NPY reader', () => {
 
   it('reads a row range from disk without reading the rest', () => {
     const file = join(dir, 'rows.npy');
-    writeFileSync(file, writeNpy('|u1', [4, 2, 2], Uint8Array.from({ length: 16 }, (_, i) => i), 2));
+    writeFileSync(
+      file,
+      writeNpy(
+        '|u1',
+        [4, 2, 2],
+        Uint8Array.from({ length: 16 }, (_, i) => i),
+        2,
+      ),
+    );
     const { header, bytes } = readNpyRows(file, 1, 2);
     expect(header.shape).toEqual([4, 2, 2]);
     expect(Array.from(bytes)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
@@ -38,12 +46,21 @@ describe('NPY reader', () => {
 
   it('names the file and the problem on bad input', () => {
     const good = writeNpy('|u1', [2, 3], Uint8Array.from([1, 2, 3, 4, 5, 6]));
-    expect(() => parseNpy(good.subarray(0, good.length - 2), 'cut.npy')).toThrow('cut.npy: truncated: shape (2, 3) needs 6 data bytes, the file has 4');
+    expect(() => parseNpy(good.subarray(0, good.length - 2), 'cut.npy')).toThrow(
+      'cut.npy: truncated: shape (2, 3) needs 6 data bytes, the file has 4',
+    );
     expect(() => parseNpy(good.subarray(0, 30), 'head.npy')).toThrow(/^head\.npy: truncated \.npy header/);
-    expect(() => parseNpy(Buffer.from('PK\x03\x04 not numpy'), 'zip.npy')).toThrow('zip.npy: not a .npy file (bad magic)');
-    const fortran = Buffer.from(good.toString('latin1').replace("'fortran_order': False", "'fortran_order': True "), 'latin1');
+    expect(() => parseNpy(Buffer.from('PK\x03\x04 not numpy'), 'zip.npy')).toThrow(
+      'zip.npy: not a .npy file (bad magic)',
+    );
+    const fortran = Buffer.from(
+      good.toString('latin1').replace("'fortran_order': False", "'fortran_order': True "),
+      'latin1',
+    );
     expect(() => parseNpy(fortran, 'f.npy')).toThrow('f.npy: Fortran-order arrays are not supported');
-    expect(() => parseNpy(writeNpy('<c16', [1], new Uint8Array(16)), 'c.npy')).toThrow("c.npy: unsupported dtype '<c16'");
+    expect(() => parseNpy(writeNpy('<c16', [1], new Uint8Array(16)), 'c.npy')).toThrow(
+      "c.npy: unsupported dtype '<c16'",
+    );
     const file = join(dir, 'short.npy');
     writeFileSync(file, good.subarray(0, good.length - 1));
     expect(() => readNpyRows(file, 0, 1)).toThrow(`${file}: truncated: shape (2, 3) needs`);
@@ -83,7 +100,9 @@ describe('CIFAR-10-C loader', () => {
     expect(ds.version).toBe('cifar10-c-npy-56bf5dce/gaussian_noise-1');
     const s = await ds.load('test');
     expect(s.images[0]).toBe(0);
-    await expect(ds.load('train')).rejects.toThrow("cifar10-c: corrupted sets have only a test split (train on 'cifar10')");
+    await expect(ds.load('train')).rejects.toThrow(
+      "cifar10-c: corrupted sets have only a test split (train on 'cifar10')",
+    );
     const half = getDataset('cifar10-c:gaussian_noise:2[0-4]', { dataDir: data, download: false });
     expect(half.classNames).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer']);
     const h = await half.load('test');
@@ -93,13 +112,19 @@ describe('CIFAR-10-C loader', () => {
   });
 
   it('unknown corruption, bad severity, missing file, no selection', async () => {
-    expect(() => getDataset('cifar10-c:gausian_noise:3')).toThrow(/Unknown cifar10-c corruption 'gausian_noise'\. Did you mean: gaussian_noise/);
+    expect(() => getDataset('cifar10-c:gausian_noise:3')).toThrow(
+      /Unknown cifar10-c corruption 'gausian_noise'\. Did you mean: gaussian_noise/,
+    );
     expect(() => getDataset('cifar10-c:fog:6')).toThrow('cifar10-c: severity 6 is not one of 1, 2, 3, 4, 5');
     expect(() => getDataset('svhn:fog:1')).toThrow(/only corrupted sets .* take ':<corruption>:<severity>'/);
     const ds = cifar10c({ dataDir: data, download: false });
     await expect(ds.loadCorrupted('snow', 1)).rejects.toThrow(`cifar10-c: missing ${join(folder, 'snow.npy')}`);
-    await expect(ds.load('test')).rejects.toThrow("cifar10-c: choose a corruption and severity, e.g. 'cifar10-c:gaussian_noise:3'");
-    await expect(cifar10c({ dataDir: join(dir, 'none'), download: false }).loadCorrupted('fog', 1)).rejects.toThrow(/cifar10-c: .*CIFAR-10-C does not exist and downloads are off/);
+    await expect(ds.load('test')).rejects.toThrow(
+      "cifar10-c: choose a corruption and severity, e.g. 'cifar10-c:gaussian_noise:3'",
+    );
+    await expect(cifar10c({ dataDir: join(dir, 'none'), download: false }).loadCorrupted('fog', 1)).rejects.toThrow(
+      /cifar10-c: .*CIFAR-10-C does not exist and downloads are off/,
+    );
   });
 
   it('a truncated corruption file names the file', async () => {
@@ -108,6 +133,8 @@ describe('CIFAR-10-C loader', () => {
     const full = writeNpy('|u1', [5 * per, 32, 32, 3], images);
     writeFileSync(join(bad, 'contrast.npy'), full.subarray(0, full.length - 3072));
     writeFileSync(join(bad, 'labels.npy'), writeNpy('|u1', [5 * per], Uint8Array.from(labels)));
-    await expect(cifar10c({ dataDir: join(dir, 'bad'), download: false }).loadCorrupted('contrast', 1)).rejects.toThrow(`cifar10-c: ${join(bad, 'contrast.npy')}: truncated`);
+    await expect(cifar10c({ dataDir: join(dir, 'bad'), download: false }).loadCorrupted('contrast', 1)).rejects.toThrow(
+      `cifar10-c: ${join(bad, 'contrast.npy')}: truncated`,
+    );
   });
 });

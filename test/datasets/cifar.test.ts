@@ -19,7 +19,8 @@ describe('CIFAR binary format', () => {
   });
 
   it('reads CIFAR-100 records with coarse and fine labels', () => {
-    const rec = (coarse: number, fine: number, v: number) => Uint8Array.from([coarse, fine, ...new Array(3072).fill(v)]);
+    const rec = (coarse: number, fine: number, v: number) =>
+      Uint8Array.from([coarse, fine, ...new Array(3072).fill(v)]);
     const bytes = Uint8Array.from([...rec(4, 30, 1), ...rec(19, 99, 2)]);
     const r = parseCifarBinary(bytes, 2, 'x.bin');
     expect(Array.from(r.labels[0])).toEqual([4, 19]);
@@ -29,7 +30,9 @@ describe('CIFAR binary format', () => {
 
   it('names the file when the bytes are not whole records', () => {
     const bytes = readFileSync(REAL).subarray(0, 5000);
-    expect(() => parseCifarBinary(bytes, 1, 'cut.bin')).toThrow('cut.bin: 5000 bytes is not a whole number of 3073-byte CIFAR records');
+    expect(() => parseCifarBinary(bytes, 1, 'cut.bin')).toThrow(
+      'cut.bin: 5000 bytes is not a whole number of 3073-byte CIFAR records',
+    );
   });
 });
 
@@ -49,10 +52,14 @@ describe('CIFAR-10 loader on a local folder', () => {
   });
 
   it('says which folder is missing when downloads are off, and which file is missing', async () => {
-    await expect(cifar100({ dataDir: join(dir, 'none'), download: false }).load('test')).rejects.toThrow(/cifar100: .*cifar-100-binary does not exist and downloads are off/);
+    await expect(cifar100({ dataDir: join(dir, 'none'), download: false }).load('test')).rejects.toThrow(
+      /cifar100: .*cifar-100-binary does not exist and downloads are off/,
+    );
     const folder = join(dir, 'partial', 'cifar10', 'cifar-10-batches-bin');
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, 'test_batch.bin'), readFileSync(REAL));
-    await expect(cifar10({ dataDir: join(dir, 'partial'), download: false }).load('train')).rejects.toThrow(/missing .*data_batch_1\.bin/);
+    await expect(cifar10({ dataDir: join(dir, 'partial'), download: false }).load('train')).rejects.toThrow(
+      /missing .*data_batch_1\.bin/,
+    );
   });
 });

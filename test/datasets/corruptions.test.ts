@@ -41,7 +41,11 @@ const NOT_MONOTONE = new Set(['saturate', 'glass_blur', 'elastic_transform', 'sp
 // The real frost textures are not ours to commit (datasets/corruptions/frost-textures.ts): the tests make five in
 // the same formats and sizes (three PNG, two JPEG), a smooth seeded pattern, and pass their checksums.
 const FROST_SIZES: [string, number, number][] = [
-  ['frost1.png', 900, 600], ['frost2.png', 560, 315], ['frost3.png', 560, 315], ['frost4.jpg', 525, 350], ['frost5.jpg', 660, 495],
+  ['frost1.png', 900, 600],
+  ['frost2.png', 560, 315],
+  ['frost3.png', 560, 315],
+  ['frost4.jpg', 525, 350],
+  ['frost5.jpg', 660, 495],
 ];
 const frostDir = join(dir, 'frost');
 
@@ -53,7 +57,8 @@ async function makeFrostTextures(): Promise<FrostFile[]> {
     const rgb = new Uint8Array(w * h * 3);
     const [fx, fy] = [rng.next() * 0.05, rng.next() * 0.05];
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) rgb.fill(Math.round(127 + 120 * Math.sin(fx * x) * Math.cos(fy * y)), (y * w + x) * 3, (y * w + x + 1) * 3);
+      for (let x = 0; x < w; x++)
+        rgb.fill(Math.round(127 + 120 * Math.sin(fx * x) * Math.cos(fy * y)), (y * w + x) * 3, (y * w + x + 1) * 3);
     }
     const bytes = name.endsWith('.png') ? writePng(w, h, rgb) : await writeJpeg(w, h, rgb);
     writeFileSync(join(frostDir, name), bytes);
@@ -97,7 +102,8 @@ describe('corruptions on real CIFAR-10 images', () => {
         expect(total, `${name} severity ${s} changes the image`).toBeGreaterThan(0);
         change.push(total);
       }
-      if (!NOT_MONOTONE.has(name)) expect(change[4], `${name}: severity 5 distorts more than 1`).toBeGreaterThan(change[0]);
+      if (!NOT_MONOTONE.has(name))
+        expect(change[4], `${name}: severity 5 distorts more than 1`).toBeGreaterThan(change[0]);
     }
   });
 
@@ -115,23 +121,39 @@ describe('corruptions on real CIFAR-10 images', () => {
       const a = corrupt(name, image(0), [32, 32, 3], s, new Rng(0));
       const b = corrupt(name, image(7), [32, 32, 3], s, new Rng(0));
       // Within one grey level (float32 vs float64 rounding before truncation), as REFERENCE.md measures.
-      Array.from(a.subarray(0, 8)).forEach((v, i) => expect(Math.abs(v - first[i]), `${name} ${s} byte ${i}`).toBeLessThanOrEqual(1));
-      Array.from(b.subarray(500, 506)).forEach((v, i) => expect(Math.abs(v - at500[i]), `${name} ${s} byte ${500 + i}`).toBeLessThanOrEqual(1));
+      Array.from(a.subarray(0, 8)).forEach((v, i) =>
+        expect(Math.abs(v - first[i]), `${name} ${s} byte ${i}`).toBeLessThanOrEqual(1),
+      );
+      Array.from(b.subarray(500, 506)).forEach((v, i) =>
+        expect(Math.abs(v - at500[i]), `${name} ${s} byte ${500 + i}`).toBeLessThanOrEqual(1),
+      );
     }
   });
 
   it('name the bad input', () => {
-    expect(() => corrupt('fogg', image(0), [32, 32, 3], 1, new Rng(0))).toThrow(/unknown or not yet implemented corruption 'fogg'/);
+    expect(() => corrupt('fogg', image(0), [32, 32, 3], 1, new Rng(0))).toThrow(
+      /unknown or not yet implemented corruption 'fogg'/,
+    );
     expect(() => corrupt('fog', image(0), [32, 32, 3], 6, new Rng(0))).toThrow(/severity must be 1..5/);
     expect(() => corrupt('fog', image(0), [32, 32, 2], 1, new Rng(0))).toThrow(/1 or 3 channels/);
     expect(() => corrupt('frost', image(0), [32, 32, 3], 1, new Rng(0))).toThrow(/no textures loaded/);
   });
 
   it('reads the frost textures from a folder (checked by sha256) and names a missing or changed one', async () => {
-    expect(frost.map((t) => [t.w, t.h])).toEqual([[180, 120], [112, 63], [112, 63], [105, 70], [132, 99]]);
+    expect(frost.map((t) => [t.w, t.h])).toEqual([
+      [180, 120],
+      [112, 63],
+      [112, 63],
+      [105, 70],
+      [132, 99],
+    ]);
     const changed = frostFiles.map((f, i) => (i === 3 ? { ...f, sha256: '0'.repeat(64) } : f));
-    await expect(frostTextures(0.2, { frostDir, files: changed, download: false })).rejects.toThrow(/frost4\.jpg has sha256 [0-9a-f]{64}, expected 0{64}/);
-    await expect(frostTextures(0.2, { frostDir: join(dir, 'no-frost'), download: false })).rejects.toThrow(/no-frost\/frost1\.png is missing; put frost1\.png … frost5\.jpg in/);
+    await expect(frostTextures(0.2, { frostDir, files: changed, download: false })).rejects.toThrow(
+      /frost4\.jpg has sha256 [0-9a-f]{64}, expected 0{64}/,
+    );
+    await expect(frostTextures(0.2, { frostDir: join(dir, 'no-frost'), download: false })).rejects.toThrow(
+      /no-frost\/frost1\.png is missing; put frost1\.png … frost5\.jpg in/,
+    );
   });
 });
 

@@ -15,7 +15,11 @@ const dir = mkdtempSync(join(tmpdir(), 'rftbench-dscli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function rftbench(...args: string[]) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', 'datasets', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RFTBENCH_DATA: join(dir, 'env-data') } });
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', 'datasets', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, RFTBENCH_DATA: join(dir, 'env-data') },
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -38,7 +42,8 @@ describe('rftbench datasets', () => {
   it('list shows every dataset with classes, input size, download size and state', () => {
     const r = rftbench('list', '--data', data);
     expect(r.status).toBe(0);
-    for (const id of ['svhn', 'gtsrb', 'caltech256', 'tiny-imagenet', 'cifar10-c', 'cifar100-c', 'tiny-imagenet-c']) expect(r.out).toMatch(new RegExp(`^${id}\\s`, 'm'));
+    for (const id of ['svhn', 'gtsrb', 'caltech256', 'tiny-imagenet', 'cifar10-c', 'cifar100-c', 'tiny-imagenet-c'])
+      expect(r.out).toMatch(new RegExp(`^${id}\\s`, 'm'));
     expect(r.out).toMatch(/^svhn\s+10 classes\s+32x32x3\s+246\.3 MB\s+files present/m);
     expect(r.out).toMatch(/^cifar10-c\s+10 classes\s+32x32x3\s+2\.92 GB\s+not downloaded/m);
     expect(r.out).toContain(`data root: ${data}`);
@@ -70,7 +75,12 @@ describe('rftbench datasets', () => {
     writeFileSync(cached, bytes);
     const bad = rftbench('verify', 'svhn', '--data', data);
     expect(bad.status).toBe(1);
-    expect(bad.out).toMatch(new RegExp(`^MISMATCH cache  ${cached.replace(/[.]/g, '\\.')}\\n\\s+sha256 is [0-9a-f]{64}, the index says [0-9a-f]{64}`, 'm'));
+    expect(bad.out).toMatch(
+      new RegExp(
+        `^MISMATCH cache  ${cached.replace(/[.]/g, '\\.')}\\n\\s+sha256 is [0-9a-f]{64}, the index says [0-9a-f]{64}`,
+        'm',
+      ),
+    );
     expect(bad.out).toContain('svhn: 1 of 4 checks FAILED');
   });
 
@@ -81,7 +91,9 @@ describe('rftbench datasets', () => {
     // A file in the dataset folder under the archive's name counts as downloaded: verify checks it.
     const r = rftbench('verify', 'svhn', '--data', other);
     expect(r.status).toBe(1);
-    expect(r.out).toMatch(/^MISMATCH source .*test_32x32\.mat\n\s+md5 is [0-9a-f]{32}, expected eb5a983be6a315427106f1b164d9cef3/m);
+    expect(r.out).toMatch(
+      /^MISMATCH source .*test_32x32\.mat\n\s+md5 is [0-9a-f]{32}, expected eb5a983be6a315427106f1b164d9cef3/m,
+    );
   });
 
   it('fetch from an unreachable mirror fails naming the URL; bad subcommands and ids are usage errors', () => {

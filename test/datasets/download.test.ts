@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backoffDelayMs, ChecksumError, digest, downloadToFile, downloadVerified, type DownloadOptions } from '../../datasets/download.ts';
+import {
+  backoffDelayMs,
+  ChecksumError,
+  digest,
+  downloadToFile,
+  downloadVerified,
+  type DownloadOptions,
+} from '../../datasets/download.ts';
 import { bypassesProxy, proxyFor } from '../../datasets/proxy-env.ts';
 import { serveFlaky, type FlakyServer } from '../support/flaky-server.ts';
 import { serveProxy } from '../support/proxy-server.ts';
@@ -102,24 +109,34 @@ describe('downloadToFile', () => {
     const dest = join(dir, 'f.bin');
     const err = await downloadToFile(`${server.url}/f.bin`, dest, sha, fast).catch((e: Error) => e);
     expect(err).toBeInstanceOf(ChecksumError);
-    expect((err as Error).message).toContain(`download ${server.url}/f.bin: sha256 is ${digest(other, 'sha256')}, expected ${sha.hex}`);
+    expect((err as Error).message).toContain(
+      `download ${server.url}/f.bin: sha256 is ${digest(other, 'sha256')}, expected ${sha.hex}`,
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a 404 fails at once, naming the URL', async () => {
     server = await serveFlaky('/f.bin', body, []);
     const url = `${server.url}/nope.bin`;
-    await expect(downloadToFile(url, join(dir, 'nope.bin'), sha, fast)).rejects.toThrow(`download ${url}: HTTP 404 Not Found`);
+    await expect(downloadToFile(url, join(dir, 'nope.bin'), sha, fast)).rejects.toThrow(
+      `download ${url}: HTTP 404 Not Found`,
+    );
     expect(server.requests).toHaveLength(1);
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('gives up after the retries, keeps the partial file for the next call, which resumes it', async () => {
-    server = await serveFlaky('/f.bin', body, [{ kind: 'drop', bytes: 20_000 }, { kind: 'drop', bytes: 20_000 }, { kind: 'status', status: 503 }]);
+    server = await serveFlaky('/f.bin', body, [
+      { kind: 'drop', bytes: 20_000 },
+      { kind: 'drop', bytes: 20_000 },
+      { kind: 'status', status: 503 },
+    ]);
     const url = `${server.url}/f.bin`;
     const dest = join(dir, 'f.bin');
     await expect(downloadToFile(url, dest, sha, { ...fast, retries: 2 })).rejects.toThrow(
-      new RegExp(`^download ${url}: HTTP 503 Service Unavailable \\(gave up after 3 attempts; 40\\.0 kB kept in ${dest}\\.partial`),
+      new RegExp(
+        `^download ${url}: HTTP 503 Service Unavailable \\(gave up after 3 attempts; 40\\.0 kB kept in ${dest}\\.partial`,
+      ),
     );
     expect(readdirSync(dir)).toEqual(['f.bin.partial']);
     await downloadToFile(url, dest, sha, fast);
@@ -130,8 +147,14 @@ describe('downloadToFile', () => {
   it('reports progress as plain lines with bytes, rate and ETA', async () => {
     server = await serveFlaky('/f.bin', body, []);
     const lines: string[] = [];
-    await downloadToFile(`${server.url}/f.bin`, join(dir, 'f.bin'), sha, { ...fast, progressIntervalMs: 0, log: (l) => lines.push(l) });
-    expect(lines.some((l) => /f\.bin: [\d.]+ kB of 200\.0 kB \(\d+%\), [\d.]+ [kMG]?B\/s, ETA \d+s$/.test(l))).toBe(true);
+    await downloadToFile(`${server.url}/f.bin`, join(dir, 'f.bin'), sha, {
+      ...fast,
+      progressIntervalMs: 0,
+      log: (l) => lines.push(l),
+    });
+    expect(lines.some((l) => /f\.bin: [\d.]+ kB of 200\.0 kB \(\d+%\), [\d.]+ [kMG]?B\/s, ETA \d+s$/.test(l))).toBe(
+      true,
+    );
     expect(lines.at(-1)).toMatch(/f\.bin: 200\.0 kB in \d+s$/);
   });
 
@@ -146,10 +169,15 @@ describe('downloadToFile', () => {
 
   it('downloadVerified returns the bytes and checks the decompressed checksum when asked', async () => {
     server = await serveFlaky('/f.bin', body, [{ kind: 'drop', bytes: 5000 }]);
-    const bytes = await downloadVerified(`${server.url}/f.bin`, join(dir, 'f.bin'), { algorithm: 'md5', hex: digest(body.subarray(1), 'md5'), ofDecompressed: true }, {
-      ...fast,
-      decompress: (b) => b.subarray(1),
-    });
+    const bytes = await downloadVerified(
+      `${server.url}/f.bin`,
+      join(dir, 'f.bin'),
+      { algorithm: 'md5', hex: digest(body.subarray(1), 'md5'), ofDecompressed: true },
+      {
+        ...fast,
+        decompress: (b) => b.subarray(1),
+      },
+    );
     expect(Buffer.from(bytes).equals(Buffer.from(body))).toBe(true);
   });
 });
@@ -163,7 +191,10 @@ describe('proxies', () => {
       await downloadToFile(url, join(dir, 'a.bin'), sha, { ...fast, env: { HTTP_PROXY: proxy.url } });
       expect(proxy.seen).toEqual([`GET ${url}`, `GET ${url}`]);
       expect(server.requests.map((r) => r.range)).toEqual([undefined, 'bytes=60000-']);
-      await downloadToFile(url, join(dir, 'b.bin'), sha, { ...fast, env: { http_proxy: proxy.url, no_proxy: 'example.com, 127.0.0.1' } });
+      await downloadToFile(url, join(dir, 'b.bin'), sha, {
+        ...fast,
+        env: { http_proxy: proxy.url, no_proxy: 'example.com, 127.0.0.1' },
+      });
       expect(proxy.seen).toHaveLength(2);
     } finally {
       await proxy.close();
@@ -176,7 +207,11 @@ describe('proxies', () => {
     const proxy = await serveProxy();
     try {
       const dest = join(dir, 'f.bin');
-      await downloadToFile(`${server.url}/f.bin`, dest, sha, { ...fast, ca: tls.cert, env: { HTTPS_PROXY: proxy.url } });
+      await downloadToFile(`${server.url}/f.bin`, dest, sha, {
+        ...fast,
+        ca: tls.cert,
+        env: { HTTPS_PROXY: proxy.url },
+      });
       const authority = server.url.replace('https://', '');
       expect(proxy.seen).toEqual([`CONNECT ${authority}`, `CONNECT ${authority}`]);
       expect(server.requests.map((r) => r.range)).toEqual([undefined, 'bytes=80000-']);
@@ -193,8 +228,15 @@ describe('proxies', () => {
     try {
       const proxyUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
       await expect(
-        downloadToFile('https://example.invalid/f.bin', join(dir, 'f.bin'), sha, { ...fast, connectTimeoutMs: 200, retries: 1, env: { HTTPS_PROXY: proxyUrl } }),
-      ).rejects.toThrow(/^download https:\/\/example\.invalid\/f\.bin: .*no tunnel through proxy 127\.0\.0\.1:\d+ within 0\.2 s/);
+        downloadToFile('https://example.invalid/f.bin', join(dir, 'f.bin'), sha, {
+          ...fast,
+          connectTimeoutMs: 200,
+          retries: 1,
+          env: { HTTPS_PROXY: proxyUrl },
+        }),
+      ).rejects.toThrow(
+        /^download https:\/\/example\.invalid\/f\.bin: .*no tunnel through proxy 127\.0\.0\.1:\d+ within 0\.2 s/,
+      );
     } finally {
       for (const s of held) s.destroy();
       await new Promise<void>((r) => silent.close(() => r()));
@@ -212,7 +254,9 @@ describe('proxies', () => {
     expect(bypassesProxy(u('http://h:8080/x'), { NO_PROXY: 'h:9090' })).toBe(false);
     expect(bypassesProxy(u('http://h:8080/x'), { no_proxy: 'h:8080' })).toBe(true);
     expect(bypassesProxy(u('http://anything/x'), { NO_PROXY: '*' })).toBe(true);
-    expect(() => proxyFor(u('http://a.org/'), { HTTP_PROXY: 'http://[bad' })).toThrow(/HTTP_PROXY='http:\/\/\[bad' is not a proxy URL/);
+    expect(() => proxyFor(u('http://a.org/'), { HTTP_PROXY: 'http://[bad' })).toThrow(
+      /HTTP_PROXY='http:\/\/\[bad' is not a proxy URL/,
+    );
   });
 
   it('backs off exponentially on a fixed jitter schedule, capped', () => {

@@ -37,7 +37,9 @@ describe('IDX format', () => {
 
   it('names the file and the problem on bad input', () => {
     expect(() => parseIdx(Buffer.from([1, 2, 3, 4]), 'bad.idx')).toThrow('bad.idx: not an IDX file (bad magic)');
-    expect(() => parseIdx(idx([3, 2], [1, 2, 3]), 'short.idx')).toThrow('short.idx: IDX data has 3 bytes but dimensions [3, 2] need 6');
+    expect(() => parseIdx(idx([3, 2], [1, 2, 3]), 'short.idx')).toThrow(
+      'short.idx: IDX data has 3 bytes but dimensions [3, 2] need 6',
+    );
     expect(() => parseIdx(Buffer.from([0x1f, 0x8b, 0, 0]), 'broken.gz')).toThrow(/broken.gz: corrupt gzip stream/);
   });
 });
@@ -78,8 +80,16 @@ describe('batching', () => {
     const seen = [...batchIndices(10, { batchSize: 4, rng: new Rng(3) })].flatMap((b) => Array.from(b));
     expect(seen.slice().sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     expect([...batchIndices(10, { batchSize: 4, rng: new Rng(3) })].flatMap((b) => Array.from(b))).toEqual(seen);
-    expect([...batchIndices(10, { batchSize: 4, limit: 6 })].map((b) => Array.from(b))).toEqual([[0, 1, 2, 3], [4, 5]]);
-    const split = { images: Uint8Array.from([0, 255, 51, 102]), labels: Int32Array.from([1, 0]), n: 2, shape: [1, 2, 1] as const };
+    expect([...batchIndices(10, { batchSize: 4, limit: 6 })].map((b) => Array.from(b))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5],
+    ]);
+    const split = {
+      images: Uint8Array.from([0, 255, 51, 102]),
+      labels: Int32Array.from([1, 0]),
+      n: 2,
+      shape: [1, 2, 1] as const,
+    };
     const { x, y } = toBatch(split, [1, 0]);
     expect(Array.from(x.dataSync())).toEqual([0.2, 0.4, 0, 1].map((v) => Math.fround(v)));
     expect(Array.from(y.dataSync())).toEqual([0, 1]);
@@ -109,9 +119,13 @@ describe('verified downloads (local server on 127.0.0.1)', () => {
   it('writes the file only after its checksum matches; leaves nothing on failure', async () => {
     const dest = join(dir, 'dl', 'file.bin');
     const checksum = { algorithm: 'md5' as const, hex: digest(good, 'md5') };
-    await expect(downloadVerified(`${base}/corrupt`, dest, checksum)).rejects.toThrow(/\/corrupt: md5 is [0-9a-f]+, expected/);
+    await expect(downloadVerified(`${base}/corrupt`, dest, checksum)).rejects.toThrow(
+      /\/corrupt: md5 is [0-9a-f]+, expected/,
+    );
     expect(existsSync(dest)).toBe(false);
-    await expect(downloadVerified(`${base}/cut`, dest, checksum, { retries: 1, retryDelayMs: () => 0 })).rejects.toThrow(/\/cut/);
+    await expect(
+      downloadVerified(`${base}/cut`, dest, checksum, { retries: 1, retryDelayMs: () => 0 }),
+    ).rejects.toThrow(/\/cut/);
     expect(existsSync(dest)).toBe(false);
     await expect(downloadVerified(`${base}/missing`, dest, checksum)).rejects.toThrow(/HTTP 404/);
     await downloadVerified(`${base}/good`, dest, checksum);

@@ -28,10 +28,18 @@ describe('PPM reader', () => {
 
   it('names the file and the problem on bad input', () => {
     const good = writePpm(4, 4, new Uint8Array(48));
-    expect(() => parsePpm(good.subarray(0, good.length - 5), 'cut.ppm')).toThrow('cut.ppm: truncated: 4x4 PPM needs 48 pixel bytes, the file has 43');
-    expect(() => parsePpm(Buffer.from('P3\n1 1\n255\n0 0 0'), 'ascii.ppm')).toThrow("ascii.ppm: not a binary PPM (magic is not 'P6')");
-    expect(() => parsePpm(Buffer.from('P6\n4 '), 'head.ppm')).toThrow('head.ppm: truncated or malformed PPM header (no height)');
-    expect(() => parsePpm(Buffer.from('P6\n1 1\n65535\n'), 'deep.ppm')).toThrow('deep.ppm: PPM maxval 65535 is not 1..255');
+    expect(() => parsePpm(good.subarray(0, good.length - 5), 'cut.ppm')).toThrow(
+      'cut.ppm: truncated: 4x4 PPM needs 48 pixel bytes, the file has 43',
+    );
+    expect(() => parsePpm(Buffer.from('P3\n1 1\n255\n0 0 0'), 'ascii.ppm')).toThrow(
+      "ascii.ppm: not a binary PPM (magic is not 'P6')",
+    );
+    expect(() => parsePpm(Buffer.from('P6\n4 '), 'head.ppm')).toThrow(
+      'head.ppm: truncated or malformed PPM header (no height)',
+    );
+    expect(() => parsePpm(Buffer.from('P6\n1 1\n65535\n'), 'deep.ppm')).toThrow(
+      'deep.ppm: PPM maxval 65535 is not 1..255',
+    );
   });
 });
 
@@ -68,7 +76,10 @@ function writeTree(root: string, perClass: number[], testLabels: number[]): void
       const w = 30 + 3 * k;
       const h = 28 + 2 * k;
       const box: [number, number, number, number] = [5, 6, w - 5, h - 4];
-      writeFileSync(join(folder, `00000_0000${k}.ppm`), writePpm(w, h, boxImage(w, h, box, colour(c), [128, 128, 128])));
+      writeFileSync(
+        join(folder, `00000_0000${k}.ppm`),
+        writePpm(w, h, boxImage(w, h, box, colour(c), [128, 128, 128])),
+      );
       lines.push(`00000_0000${k}.ppm;${w};${h};${box.join(';')};${c}`);
     }
     writeFileSync(join(folder, `GT-${name}.csv`), `${lines.join('\r\n')}\r\n`);
@@ -100,7 +111,8 @@ describe('GTSRB loader', () => {
     for (let i = 0; i < train.n; i++) {
       const img = train.images.subarray(i * 3072, (i + 1) * 3072);
       const c = train.labels[i];
-      for (let p = 0; p < 1024; p++) expect([img[3 * p], img[3 * p + 1], img[3 * p + 2]]).toEqual([20 + c * 50, 200 - c * 40, 7 * c]);
+      for (let p = 0; p < 1024; p++)
+        expect([img[3 * p], img[3 * p + 1], img[3 * p + 2]]).toEqual([20 + c * 50, 200 - c * 40, 7 * c]);
     }
     const test = await ds.load('test');
     expect(Array.from(test.labels)).toEqual([1, 0, 1]);
@@ -110,8 +122,12 @@ describe('GTSRB loader', () => {
   it('CSV problems name the file and line', () => {
     expect(() => parseGtsrbCsv('Filename;Width\nx.ppm;3\n', 'a.csv')).toThrow("a.csv: header has no 'Roi.X1' column");
     const header = 'Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId';
-    expect(() => parseGtsrbCsv(`${header}\nx.ppm;30;30;5;5;xx;25;1\n`, 'b.csv')).toThrow("b.csv: line 2 is malformed ('x.ppm;30;30;5;5;xx;25;1')");
-    expect(() => parseGtsrbCsv(`${header}\nx.ppm;30;30;5;5;25;25;43\n`, 'c.csv')).toThrow('c.csv: line 2: ClassId 43 is not 0..42');
+    expect(() => parseGtsrbCsv(`${header}\nx.ppm;30;30;5;5;xx;25;1\n`, 'b.csv')).toThrow(
+      "b.csv: line 2 is malformed ('x.ppm;30;30;5;5;xx;25;1')",
+    );
+    expect(() => parseGtsrbCsv(`${header}\nx.ppm;30;30;5;5;25;25;43\n`, 'c.csv')).toThrow(
+      'c.csv: line 2: ClassId 43 is not 0..42',
+    );
     expect(GTSRB_CLASSES).toHaveLength(43);
   });
 
@@ -120,7 +136,9 @@ describe('GTSRB loader', () => {
     writeTree(join(bad, 'gtsrb'), [1], [0]);
     const ppm = join(bad, 'gtsrb', 'GTSRB', 'Final_Test', 'Images', '00000.ppm');
     writeFileSync(ppm, readFileSync(ppm).subarray(0, 100));
-    await expect(gtsrb({ dataDir: bad, download: false }).load('test')).rejects.toThrow(`${ppm}: truncated: 53x54 PPM needs`);
+    await expect(gtsrb({ dataDir: bad, download: false }).load('test')).rejects.toThrow(
+      `${ppm}: truncated: 53x54 PPM needs`,
+    );
     rmSync(join(bad, 'gtsrb', 'GT-final_test.csv'));
     await expect(gtsrb({ dataDir: bad, download: false }).load('test')).rejects.toThrow(
       `gtsrb: ${join(bad, 'gtsrb', 'GT-final_test.csv')} does not exist and downloads are off (put the files of https://sid.erda.dk/`,
@@ -133,7 +151,9 @@ describe('GTSRB loader', () => {
     const server = await serveFiles({ '/GTSRB_Final_Test_GT.zip': zip, '/GTSRB_Final_Test_Images.zip': zip });
     try {
       const root = join(dir, 'dl');
-      await expect(gtsrb({ dataDir: root, mirror: server.url }).load('test')).rejects.toThrow(/md5 is [0-9a-f]{32}, expected c7e4e6327067d32654124b0fe9e82185/);
+      await expect(gtsrb({ dataDir: root, mirror: server.url }).load('test')).rejects.toThrow(
+        /md5 is [0-9a-f]{32}, expected c7e4e6327067d32654124b0fe9e82185/,
+      );
       expect(readdirSync(join(root, 'gtsrb'))).toEqual([]);
     } finally {
       await server.close();
@@ -150,14 +170,25 @@ describe('download + zip extraction (ensureFiles)', () => {
   ]);
   const source = (hex: string): DatasetSource => ({
     folderName: 'zipped',
-    files: [{ name: 'pack.zip', url: 'https://example.invalid/pack.zip', checksum: { algorithm: 'sha256', hex }, archive: 'zip', provides: ['pack'] }],
+    files: [
+      {
+        name: 'pack.zip',
+        url: 'https://example.invalid/pack.zip',
+        checksum: { algorithm: 'sha256', hex },
+        archive: 'zip',
+        provides: ['pack'],
+      },
+    ],
   });
 
   it('downloads, verifies, extracts only what the file provides', async () => {
     const server = await serveFiles({ '/pack.zip': zip });
     try {
       const root = join(dir, 'zip-ok');
-      const folder = await ensureFiles('zipped', source(digest(zip, 'sha256')), ['pack/a.txt'], { dataDir: root, mirror: server.url });
+      const folder = await ensureFiles('zipped', source(digest(zip, 'sha256')), ['pack/a.txt'], {
+        dataDir: root,
+        mirror: server.url,
+      });
       expect(readFileSync(join(folder, 'pack', 'a.txt'), 'utf8')).toBe('alpha');
       expect(readFileSync(join(folder, 'pack', 'sub', 'b.bin'))).toEqual(Buffer.alloc(5000, 3));
       expect(readdirSync(folder).sort()).toEqual(['pack', 'pack.zip']);
@@ -174,7 +205,10 @@ describe('download + zip extraction (ensureFiles)', () => {
     try {
       const root = join(dir, 'zip-twice');
       const src = source(digest(zip, 'sha256'));
-      await Promise.all([ensureFiles('zipped', src, ['pack/a.txt'], { dataDir: root, mirror: server.url }), ensureFiles('zipped', src, ['pack/sub'], { dataDir: root, mirror: server.url })]);
+      await Promise.all([
+        ensureFiles('zipped', src, ['pack/a.txt'], { dataDir: root, mirror: server.url }),
+        ensureFiles('zipped', src, ['pack/sub'], { dataDir: root, mirror: server.url }),
+      ]);
       expect(server.requests).toEqual(['/pack.zip']);
     } finally {
       await server.close();
@@ -190,7 +224,9 @@ describe('download + zip extraction (ensureFiles)', () => {
       const root = join(dir, 'zip-cut');
       const url = `http://127.0.0.1:${(cutter.address() as { port: number }).port}`;
       vi.stubEnv('RFTBENCH_DOWNLOAD_RETRIES', '0'); // this server cuts every attempt: fail at once
-      await expect(ensureFiles('zipped', source(digest(zip, 'sha256')), ['pack'], { dataDir: root, mirror: url })).rejects.toThrow(`download ${url}/pack.zip`);
+      await expect(
+        ensureFiles('zipped', source(digest(zip, 'sha256')), ['pack'], { dataDir: root, mirror: url }),
+      ).rejects.toThrow(`download ${url}/pack.zip`);
       // Nothing extracted, nothing in place; the bytes received are kept for the next attempt to resume.
       expect(readdirSync(join(root, 'zipped'))).toEqual(['pack.zip.partial']);
     } finally {
@@ -204,9 +240,9 @@ describe('download + zip extraction (ensureFiles)', () => {
     const server = await serveFiles({ '/pack.zip': broken });
     try {
       const root = join(dir, 'zip-bad');
-      await expect(ensureFiles('zipped', source(digest(broken, 'sha256')), ['pack'], { dataDir: root, mirror: server.url })).rejects.toThrow(
-        `${join(root, 'zipped', 'pack.zip')}: cannot extract`,
-      );
+      await expect(
+        ensureFiles('zipped', source(digest(broken, 'sha256')), ['pack'], { dataDir: root, mirror: server.url }),
+      ).rejects.toThrow(`${join(root, 'zipped', 'pack.zip')}: cannot extract`);
       expect(readdirSync(join(root, 'zipped'))).toEqual(['pack.zip']);
     } finally {
       await server.close();
@@ -225,15 +261,28 @@ describe('download + tar extraction (ensureFiles)', () => {
     const cut = good.subarray(0, Math.floor(good.length / 2));
     const source = (bytes: Uint8Array): DatasetSource => ({
       folderName: 'tarred',
-      files: [{ name: 'top.tar.gz', url: 'https://example.invalid/top.tar.gz', checksum: { algorithm: 'md5', hex: digest(bytes, 'md5') }, archive: 'tar', provides: ['top'] }],
+      files: [
+        {
+          name: 'top.tar.gz',
+          url: 'https://example.invalid/top.tar.gz',
+          checksum: { algorithm: 'md5', hex: digest(bytes, 'md5') },
+          archive: 'tar',
+          provides: ['top'],
+        },
+      ],
     });
     const server = await serveFiles({ '/top.tar.gz': good });
     const bad = await serveFiles({ '/top.tar.gz': cut });
     try {
-      const folder = await ensureFiles('tarred', source(good), ['top/inner/x.bin'], { dataDir: join(dir, 'tar-ok'), mirror: server.url });
+      const folder = await ensureFiles('tarred', source(good), ['top/inner/x.bin'], {
+        dataDir: join(dir, 'tar-ok'),
+        mirror: server.url,
+      });
       expect(readFileSync(join(folder, 'top', 'inner', 'x.bin'))).toEqual(Buffer.alloc(20000, 7));
       const root = join(dir, 'tar-bad');
-      await expect(ensureFiles('tarred', source(cut), ['top'], { dataDir: root, mirror: bad.url })).rejects.toThrow(`${join(root, 'tarred', 'top.tar.gz')}: cannot extract`);
+      await expect(ensureFiles('tarred', source(cut), ['top'], { dataDir: root, mirror: bad.url })).rejects.toThrow(
+        `${join(root, 'tarred', 'top.tar.gz')}: cannot extract`,
+      );
       expect(readdirSync(join(root, 'tarred'))).toEqual(['top.tar.gz']);
     } finally {
       await server.close();

@@ -31,13 +31,16 @@ describe('JPEG decoding', () => {
     expect([rgb.width, rgb.height, rgb.data.length]).toEqual([16, 8, 16 * 8 * 3]);
     expect(near(rgb.data, [200, 40, 90])).toBe(true);
     const gray = await decodeJpeg(await writeJpeg(8, 8, solid(8, 8, [120, 0, 0]), { gray: true }), 'g.jpg');
-    for (let p = 0; p < 64; p++) expect([gray.data[3 * p + 1], gray.data[3 * p + 2]]).toEqual([gray.data[3 * p], gray.data[3 * p]]);
+    for (let p = 0; p < 64; p++)
+      expect([gray.data[3 * p + 1], gray.data[3 * p + 2]]).toEqual([gray.data[3 * p], gray.data[3 * p]]);
     expect(near(gray.data, [120, 120, 120], 2)).toBe(true);
   });
 
   it('names the file on a truncated or non-JPEG file', async () => {
     const jpg = await writeJpeg(16, 16, solid(16, 16, [1, 2, 3]));
-    await expect(decodeJpeg(jpg.subarray(0, jpg.length / 2), 'half.jpg')).rejects.toThrow(/^half\.jpg: (truncated JPEG|cannot decode JPEG)/);
+    await expect(decodeJpeg(jpg.subarray(0, jpg.length / 2), 'half.jpg')).rejects.toThrow(
+      /^half\.jpg: (truncated JPEG|cannot decode JPEG)/,
+    );
     await expect(decodeJpeg(Buffer.from('GIF89a....'), 'x.jpg')).rejects.toThrow('x.jpg: not a JPEG file (bad magic)');
     // The codec still works after an error.
     expect((await decodeJpeg(jpg, 'ok.jpg')).width).toBe(16);
@@ -48,12 +51,20 @@ describe('Caltech-256', () => {
   const data = join(dir, 'caltech');
   const root = join(data, 'caltech256', '256_ObjectCategories');
   beforeAll(async () => {
-    const classes: [string, number, number][] = [['001.ak47', 5, 0], ['002.american-flag', 4, 1], ['003.backpack', 6, 2], ['257.clutter', 3, 256]];
+    const classes: [string, number, number][] = [
+      ['001.ak47', 5, 0],
+      ['002.american-flag', 4, 1],
+      ['003.backpack', 6, 2],
+      ['257.clutter', 3, 256],
+    ];
     for (const [name, count, label] of classes) {
       mkdirSync(join(root, name), { recursive: true });
       for (let k = 0; k < count; k++) {
         // Non-square sizes: centre crop then resize.
-        writeFileSync(join(root, name, `${name.slice(0, 3)}_${String(k + 1).padStart(4, '0')}.jpg`), await writeJpeg(40 + 4 * k, 24, solid(40 + 4 * k, 24, colour(label))));
+        writeFileSync(
+          join(root, name, `${name.slice(0, 3)}_${String(k + 1).padStart(4, '0')}.jpg`),
+          await writeJpeg(40 + 4 * k, 24, solid(40 + 4 * k, 24, colour(label))),
+        );
       }
     }
     writeFileSync(join(root, '002.american-flag', 'RENAME2'), 'stray');
@@ -79,14 +90,20 @@ describe('Caltech-256', () => {
     expect(train.n).toBe(6);
     for (let i = 0; i < train.n; i++) expect(near(train.images.subarray(i * 768), colour(train.labels[i]))).toBe(true);
 
-    const withClutter = caltech256({ dataDir: data, download: false }, { size: 16, trainPerClass: 2, includeClutter: true });
+    const withClutter = caltech256(
+      { dataDir: data, download: false },
+      { size: 16, trainPerClass: 2, includeClutter: true },
+    );
     expect(withClutter.classNames).toHaveLength(257);
     expect(withClutter.classNames[256]).toBe('clutter');
     expect(Array.from((await withClutter.load('train')).labels)).toEqual([0, 0, 1, 1, 2, 2, 256, 256]);
   });
 
   it('the default id is registered and its class splits parse', () => {
-    expect(getDataset('caltech256[0-1]', { dataDir: data, download: false }).classNames).toEqual(['ak47', 'american-flag']);
+    expect(getDataset('caltech256[0-1]', { dataDir: data, download: false }).classNames).toEqual([
+      'ak47',
+      'american-flag',
+    ]);
   });
 });
 
@@ -97,20 +114,41 @@ describe('Tiny-ImageNet and Tiny-ImageNet-C', () => {
   beforeAll(async () => {
     mkdirSync(join(root, 'val', 'images'), { recursive: true });
     writeFileSync(join(root, 'wnids.txt'), `${wnids.join('\n')}\n`);
-    writeFileSync(join(root, 'words.txt'), 'n01\tgoldfish, Carassius auratus\nn02\tsalamander\nn03\tbullfrog\nn99\tunused\n');
+    writeFileSync(
+      join(root, 'words.txt'),
+      'n01\tgoldfish, Carassius auratus\nn02\tsalamander\nn03\tbullfrog\nn99\tunused\n',
+    );
     for (const w of wnids) {
       const label = [...wnids].sort().indexOf(w);
       mkdirSync(join(root, 'train', w, 'images'), { recursive: true });
-      for (let k = 0; k < 2; k++) writeFileSync(join(root, 'train', w, 'images', `${w}_${k}.JPEG`), await writeJpeg(64, 64, solid(64, 64, colour(label)), { gray: w === 'n03' && k === 1 }));
+      for (let k = 0; k < 2; k++)
+        writeFileSync(
+          join(root, 'train', w, 'images', `${w}_${k}.JPEG`),
+          await writeJpeg(64, 64, solid(64, 64, colour(label)), { gray: w === 'n03' && k === 1 }),
+        );
     }
-    const val = [['val_0.JPEG', 'n03'], ['val_1.JPEG', 'n01'], ['val_2.JPEG', 'n02']];
+    const val = [
+      ['val_0.JPEG', 'n03'],
+      ['val_1.JPEG', 'n01'],
+      ['val_2.JPEG', 'n02'],
+    ];
     writeFileSync(join(root, 'val', 'val_annotations.txt'), val.map(([f, w]) => `${f}\t${w}\t0\t0\t63\t63`).join('\n'));
-    for (const [f, w] of val) writeFileSync(join(root, 'val', 'images', f), await writeJpeg(64, 64, solid(64, 64, colour(['n01', 'n02', 'n03'].indexOf(w)))));
-    for (const [c, s] of [['gaussian_noise', 3], ['fog', 1]] as const) {
+    for (const [f, w] of val)
+      writeFileSync(
+        join(root, 'val', 'images', f),
+        await writeJpeg(64, 64, solid(64, 64, colour(['n01', 'n02', 'n03'].indexOf(w)))),
+      );
+    for (const [c, s] of [
+      ['gaussian_noise', 3],
+      ['fog', 1],
+    ] as const) {
       for (const w of ['n01', 'n03']) {
         const folder = join(data, 'tiny-imagenet-c', 'Tiny-ImageNet-C', c, String(s), w);
         mkdirSync(folder, { recursive: true });
-        writeFileSync(join(folder, 'a.JPEG'), await writeJpeg(64, 64, solid(64, 64, colour(['n01', 'n02', 'n03'].indexOf(w)))));
+        writeFileSync(
+          join(folder, 'a.JPEG'),
+          await writeJpeg(64, 64, solid(64, 64, colour(['n01', 'n02', 'n03'].indexOf(w)))),
+        );
       }
     }
   });
@@ -135,10 +173,17 @@ describe('Tiny-ImageNet and Tiny-ImageNet-C', () => {
     const s = await ds.load('test');
     expect(Array.from(s.labels)).toEqual([0, 2]);
     const lines: string[] = [];
-    const again = await tinyImagenetC({ dataDir: data, download: false, log: (l) => lines.push(l) }).loadCorrupted('gaussian_noise', 3);
-    expect(lines[0]).toMatch(/^cache: gaussian_noise-3 from .*tiny-imagenet-c\/cache\/tiny-imagenet-c-jpeg-v1\/gaussian_noise-3\.u8$/);
+    const again = await tinyImagenetC({ dataDir: data, download: false, log: (l) => lines.push(l) }).loadCorrupted(
+      'gaussian_noise',
+      3,
+    );
+    expect(lines[0]).toMatch(
+      /^cache: gaussian_noise-3 from .*tiny-imagenet-c\/cache\/tiny-imagenet-c-jpeg-v1\/gaussian_noise-3\.u8$/,
+    );
     expect(Buffer.from(again.images).equals(Buffer.from(s.images))).toBe(true);
-    await expect(tinyImagenetC({ dataDir: data, download: false }).loadCorrupted('fog', 2)).rejects.toThrow(/tiny-imagenet-c: missing .*Tiny-ImageNet-C\/fog\/2$/);
+    await expect(tinyImagenetC({ dataDir: data, download: false }).loadCorrupted('fog', 2)).rejects.toThrow(
+      /tiny-imagenet-c: missing .*Tiny-ImageNet-C\/fog\/2$/,
+    );
   });
 
   it('a truncated JPEG fails naming it, and no cache entry is written', async () => {
@@ -150,10 +195,14 @@ describe('Tiny-ImageNet and Tiny-ImageNet-C', () => {
     const jpg = readFileSync(join(root, 'val', 'images', 'val_0.JPEG'));
     const file = join(broot, 'val', 'images', 'val_0.JPEG');
     writeFileSync(file, jpg.subarray(0, Math.floor(jpg.length / 2)));
-    await expect(tinyImagenet({ dataDir: bad, download: false }).load('test')).rejects.toThrow(new RegExp(`^${file}: (truncated JPEG|cannot decode)`));
+    await expect(tinyImagenet({ dataDir: bad, download: false }).load('test')).rejects.toThrow(
+      new RegExp(`^${file}: (truncated JPEG|cannot decode)`),
+    );
     const { existsSync } = await import('node:fs');
     expect(existsSync(join(bad, 'tiny-imagenet', 'cache'))).toBe(false);
     writeFileSync(join(broot, 'val', 'val_annotations.txt'), 'val_0.JPEG\tn77\t0\t0\t1\t1\n');
-    await expect(tinyImagenet({ dataDir: bad, download: false }).load('test')).rejects.toThrow(/val_annotations\.txt line 1: unknown wnid 'n77'/);
+    await expect(tinyImagenet({ dataDir: bad, download: false }).load('test')).rejects.toThrow(
+      /val_annotations\.txt line 1: unknown wnid 'n77'/,
+    );
   });
 });

@@ -21,13 +21,23 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** NHWC pixels that differ in every index, so any transposition error shows. */
 function pattern(n: number, h: number, w: number, c: number): Uint8Array {
   const out = new Uint8Array(n * h * w * c);
-  for (let i = 0; i < n; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) {
-    out[((i * h + y) * w + x) * c + k] = (i * 61 + y * 7 + x * 13 + k * 101) % 256;
-  }
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < c; k++) {
+          out[((i * h + y) * w + x) * c + k] = (i * 61 + y * 7 + x * 13 + k * 101) % 256;
+        }
   return out;
 }
 
-function svhnMat(n: number, h: number, w: number, labels: number[], compress: boolean, labelStorage: 'uint8' | 'double' = 'double'): { bytes: Buffer; nhwc: Uint8Array } {
+function svhnMat(
+  n: number,
+  h: number,
+  w: number,
+  labels: number[],
+  compress: boolean,
+  labelStorage: 'uint8' | 'double' = 'double',
+): { bytes: Buffer; nhwc: Uint8Array } {
   const nhwc = pattern(n, h, w, 3);
   const bytes = writeMatV5(
     [
@@ -42,11 +52,17 @@ function svhnMat(n: number, h: number, w: number, labels: number[], compress: bo
 describe('MAT v5 reader', () => {
   it('reads uncompressed and miCOMPRESSED files alike: names, classes, dims, values', () => {
     for (const compress of [false, true]) {
-      const vars = parseMatV5(writeMatV5([
-        { name: 'a', className: 'double', dims: [2, 3], values: [1, 2, 3, 4, 5, 6.5] },
-        { name: 'long_name', className: 'uint8', dims: [1, 5], values: [9, 8, 7, 6, 5] },
-        { name: 'q', className: 'double', storage: 'uint8', dims: [1, 2], values: [10, 3] },
-      ], { compress }), 'x.mat');
+      const vars = parseMatV5(
+        writeMatV5(
+          [
+            { name: 'a', className: 'double', dims: [2, 3], values: [1, 2, 3, 4, 5, 6.5] },
+            { name: 'long_name', className: 'uint8', dims: [1, 5], values: [9, 8, 7, 6, 5] },
+            { name: 'q', className: 'double', storage: 'uint8', dims: [1, 2], values: [10, 3] },
+          ],
+          { compress },
+        ),
+        'x.mat',
+      );
       expect([...vars.keys()]).toEqual(['a', 'long_name', 'q']);
       expect(vars.get('a')!.className).toBe('double');
       expect(vars.get('a')!.dims).toEqual([2, 3]);
@@ -55,7 +71,10 @@ describe('MAT v5 reader', () => {
       expect(Array.from(vars.get('q')!.data)).toEqual([10, 3]);
     }
     // Bytes at an odd offset inside a larger buffer (as file reads can give): doubles must still read.
-    const odd = Buffer.concat([Buffer.alloc(1), writeMatV5([{ name: 'd', className: 'double', dims: [1, 2], values: [0.25, -3] }])]).subarray(1);
+    const odd = Buffer.concat([
+      Buffer.alloc(1),
+      writeMatV5([{ name: 'd', className: 'double', dims: [1, 2], values: [0.25, -3] }]),
+    ]).subarray(1);
     expect(Array.from(parseMatV5(odd, 'odd.mat').get('d')!.data)).toEqual([0.25, -3]);
   });
 
@@ -73,8 +92,12 @@ describe('MAT v5 reader', () => {
 
   it('names the file and the problem on bad input', () => {
     const { bytes } = svhnMat(2, 4, 4, [1, 2], false);
-    expect(() => parseMatV5(bytes.subarray(0, 100), 'short.mat')).toThrow('short.mat: truncated MAT header (100 of 128 bytes)');
-    expect(() => parseMatV5(bytes.subarray(0, bytes.length - 50), 'cut.mat')).toThrow(/^cut\.mat: truncated: element at byte \d+ declares \d+ bytes, only \d+ remain/);
+    expect(() => parseMatV5(bytes.subarray(0, 100), 'short.mat')).toThrow(
+      'short.mat: truncated MAT header (100 of 128 bytes)',
+    );
+    expect(() => parseMatV5(bytes.subarray(0, bytes.length - 50), 'cut.mat')).toThrow(
+      /^cut\.mat: truncated: element at byte \d+ declares \d+ bytes, only \d+ remain/,
+    );
     const wrong = Buffer.from(bytes);
     wrong.write('HELLO', 0, 'latin1');
     expect(() => parseMatV5(wrong, 'wrong.mat')).toThrow('wrong.mat: not a MATLAB v5 MAT-file (bad header)');
@@ -86,7 +109,9 @@ describe('MAT v5 reader', () => {
     expect(() => parseMatV5(z, 'z.mat')).toThrow(/^z\.mat: corrupt compressed element at byte 128/);
     const noY = writeMatV5([{ name: 'X', className: 'uint8', dims: [1, 1, 3, 1], values: [1, 2, 3] }]);
     expect(() => svhnFromMat(noY, 'noy.mat')).toThrow("noy.mat: no variable 'y' (found: X)");
-    expect(() => svhnFromMat(svhnMat(2, 4, 4, [1, 11], false).bytes, 'lab.mat')).toThrow('lab.mat: label 11 at index 1 is not 0..10');
+    expect(() => svhnFromMat(svhnMat(2, 4, 4, [1, 11], false).bytes, 'lab.mat')).toThrow(
+      'lab.mat: label 11 at index 1 is not 0..10',
+    );
   });
 });
 
@@ -122,7 +147,9 @@ describe('SVHN loader', () => {
     writeFileSync(cache.data, readFileSync(cache.data).subarray(0, 1000));
     const rebuilt: string[] = [];
     const third = await svhn({ dataDir: data, download: false, log: (l) => rebuilt.push(l) }).load('test');
-    expect(rebuilt[0]).toBe(`cache: rebuilding test (${cache.data} has 1000 bytes, the index says ${6 * 3072 + 6 * 4})`);
+    expect(rebuilt[0]).toBe(
+      `cache: rebuilding test (${cache.data} has 1000 bytes, the index says ${6 * 3072 + 6 * 4})`,
+    );
     expect(Buffer.from(third.images).equals(Buffer.from(nhwc))).toBe(true);
     expect(readdirSync(cache.dir).sort()).toEqual(['test.json', 'test.u8']); // no temporary files left
   });
@@ -135,14 +162,18 @@ describe('SVHN loader', () => {
     const lines: string[] = [];
     const again = await svhn({ dataDir: data, download: false, log: (l) => lines.push(l) }).load('train');
     expect(again.n).toBe(2);
-    expect(lines[0]).toMatch(/^cache: rebuilding train \(source .*train_32x32\.mat changed since the cache was built\)/);
+    expect(lines[0]).toMatch(
+      /^cache: rebuilding train \(source .*train_32x32\.mat changed since the cache was built\)/,
+    );
   });
 
   it('a truncated file fails naming it, and nothing is written to the cache', async () => {
     const bad = join(dir, 'bad');
     mkdirSync(join(bad, 'svhn'), { recursive: true });
     writeFileSync(join(bad, 'svhn', 'test_32x32.mat'), testMat.subarray(0, testMat.length - 200));
-    await expect(svhn({ dataDir: bad, download: false }).load('test')).rejects.toThrow(`${join(bad, 'svhn', 'test_32x32.mat')}: truncated`);
+    await expect(svhn({ dataDir: bad, download: false }).load('test')).rejects.toThrow(
+      `${join(bad, 'svhn', 'test_32x32.mat')}: truncated`,
+    );
     expect(existsSync(join(bad, 'svhn', 'cache'))).toBe(false);
   });
 
@@ -157,7 +188,9 @@ describe('SVHN loader', () => {
     try {
       const root = join(dir, 'dl');
       await expect(svhn({ dataDir: root, mirror: server.url }).load('test')).rejects.toThrow(
-        new RegExp(`download ${server.url}/test_32x32\\.mat: md5 is [0-9a-f]{32}, expected eb5a983be6a315427106f1b164d9cef3`),
+        new RegExp(
+          `download ${server.url}/test_32x32\\.mat: md5 is [0-9a-f]{32}, expected eb5a983be6a315427106f1b164d9cef3`,
+        ),
       );
       expect(server.requests).toEqual(['/test_32x32.mat']);
       expect(readdirSync(join(root, 'svhn'))).toEqual([]);

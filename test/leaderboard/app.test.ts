@@ -41,22 +41,58 @@ async function html(path: string, status = 200): Promise<string> {
   return res.text();
 }
 /** Method ids of the leaderboard's rows, in page order. */
-const rowOrder = (page: string) => [...page.matchAll(/<tr data-rank="?[^ ]*"? data-method="([^"]+)"|<tr data-method="([^"]+)"/g)].map((m) => m[1] ?? m[2]);
+const rowOrder = (page: string) =>
+  [...page.matchAll(/<tr data-rank="?[^ ]*"? data-method="([^"]+)"|<tr data-method="([^"]+)"/g)].map(
+    (m) => m[1] ?? m[2],
+  );
 
 function smallMetric(name: string, value: number, details: Record<string, unknown> = {}): NewMetric {
   return { name, value, n: 100, ciLow: Math.max(0, value - 0.1), ciHigh: Math.min(1, value + 0.1), details };
 }
 
 /** A second store for cases the fixture does not cover; cells written through recordCell. */
-function smallStore(name: string, cells: { id: string; methodId: string; taskId?: string; status?: 'completed' | 'failed'; error?: string; metrics: NewMetric[] }[]): Store {
+function smallStore(
+  name: string,
+  cells: {
+    id: string;
+    methodId: string;
+    taskId?: string;
+    status?: 'completed' | 'failed';
+    error?: string;
+    metrics: NewMetric[];
+  }[],
+): Store {
   const store = Store.open(join(dir, name));
-  store.startRun({ id: 'r', suite: 's', tier: 'quick', command: 'test', startedAt: 1, status: 'completed', commit: 'c', backend: 'wasm', environment: {} });
+  store.startRun({
+    id: 'r',
+    suite: 's',
+    tier: 'quick',
+    command: 'test',
+    startedAt: 1,
+    status: 'completed',
+    commit: 'c',
+    backend: 'wasm',
+    environment: {},
+  });
   for (const c of cells) {
     store.recordCell(
       {
-        id: c.id, suite: 's', tier: 'quick', taskId: c.taskId ?? 'toy/linf-8', methodId: c.methodId, seed: 0, status: c.status ?? 'completed',
-        error: c.error, runId: 'r', spec: { task: { threat: { norm: 'Linf', eps: 8 / 255 } }, method: { id: c.methodId, config: {} } },
-        provenance: { backend: 'wasm' }, artifacts: {}, startedAt: 1, finishedAt: 2, trainSeconds: 10, evalSeconds: 5,
+        id: c.id,
+        suite: 's',
+        tier: 'quick',
+        taskId: c.taskId ?? 'toy/linf-8',
+        methodId: c.methodId,
+        seed: 0,
+        status: c.status ?? 'completed',
+        error: c.error,
+        runId: 'r',
+        spec: { task: { threat: { norm: 'Linf', eps: 8 / 255 } }, method: { id: c.methodId, config: {} } },
+        provenance: { backend: 'wasm' },
+        artifacts: {},
+        startedAt: 1,
+        finishedAt: 2,
+        trainSeconds: 10,
+        evalSeconds: 5,
       },
       c.metrics,
     );
@@ -70,7 +106,14 @@ describe('home and task leaderboards', () => {
     expect(page).toContain(TASK_A);
     expect(page).toContain(TASK_B);
     expect(page).toContain('2025-06-02');
-    const { tasks } = await json<{ tasks: { taskId: string; best: { methodId: string; robust: number }; robustMetric: string; lastFinishedAt: number }[] }>('/api/tasks');
+    const { tasks } = await json<{
+      tasks: {
+        taskId: string;
+        best: { methodId: string; robust: number };
+        robustMetric: string;
+        lastFinishedAt: number;
+      }[];
+    }>('/api/tasks');
     expect(tasks.map((t) => t.taskId)).toEqual([TASK_B, TASK_A]);
     for (const t of tasks) {
       expect(t.robustMetric).toBe('autoattack');
@@ -100,7 +143,9 @@ describe('home and task leaderboards', () => {
     expect(rift.cost!.unit).toBe('CPU');
     const twins = a.rows.find((r) => r.methodId === 'twins-bn')!;
     expect(twins.seeds).toEqual([0, 1]);
-    expect(twins.failed).toEqual([{ seed: 2, cellId: fx.failedCellId, error: 'diverged at epoch 2, step 14: loss is NaN' }]);
+    expect(twins.failed).toEqual([
+      { seed: 2, cellId: fx.failedCellId, error: 'diverged at epoch 2, step 14: loss is NaN' },
+    ]);
     // Entries the store describes get their title; undescribed ids show as themselves.
     expect(a.rows.find((r) => r.methodId === 'at')!.title).toBe('Adversarial fine-tuning (PGD-AT)');
     expect(rift).toMatchObject({ title: 'RiFT (robust critical fine-tuning)', registered: true });
@@ -146,7 +191,9 @@ describe('home and task leaderboards', () => {
   it('sorts server-side with ?sort=&dir= and marks the sorted column', async () => {
     const byClean = ['standard', 'twins-bn', 'rift', 'at'];
     expect((await json<Board>(`/api/task/${enc(TASK_A)}?sort=clean`)).rows.map((r) => r.methodId)).toEqual(byClean);
-    expect((await json<Board>(`/api/task/${enc(TASK_A)}?sort=clean&dir=asc`)).rows.map((r) => r.methodId)).toEqual([...byClean].reverse());
+    expect((await json<Board>(`/api/task/${enc(TASK_A)}?sort=clean&dir=asc`)).rows.map((r) => r.methodId)).toEqual(
+      [...byClean].reverse(),
+    );
     expect((await json<Board>(`/api/task/${enc(TASK_A)}?sort=cost`)).rows[0].methodId).toBe('standard');
     const page = await html(`/task/${enc(TASK_A)}?sort=clean&dir=desc`);
     expect(rowOrder(page)).toEqual(byClean);
@@ -176,7 +223,11 @@ describe('CSV and JSON API', () => {
       ['/api/tasks?format=csv', 'task_id,tier,suites', 2],
       ['/api/methods?format=csv', 'id,title,registered', methodCount],
       ['/api/method/at?format=csv', 'task_id,tier,rank,of', 2],
-      [`/api/cell/${fx.ids.get(cellKey(TASK_A, 'rift', 0))}?format=csv`, 'cell_id,task_id,method_id,seed,metric,value', 83],
+      [
+        `/api/cell/${fx.ids.get(cellKey(TASK_A, 'rift', 0))}?format=csv`,
+        'cell_id,task_id,method_id,seed,metric,value',
+        83,
+      ],
       ['/api/compare?a=at&b=rift&format=csv', 'task_id,tier,metric,a:at,a_std,b:rift', 16],
     ];
     for (const [path, header, rows] of cases) {
@@ -199,7 +250,10 @@ describe('CSV and JSON API', () => {
     const at = await json<MethodDetail>('/api/method/at');
     expect(at.paper?.url).toBe('https://arxiv.org/abs/1706.06083');
     expect(at.defaults).toMatchObject({ lr: 0.01, momentum: 0.9, schedule: 'cosine' });
-    expect(at.results.map((r) => [r.taskId, r.row.rank, r.of])).toEqual([[TASK_B, 3, 4], [TASK_A, 3, 4]]);
+    expect(at.results.map((r) => [r.taskId, r.row.rank, r.of])).toEqual([
+      [TASK_B, 3, 4],
+      [TASK_A, 3, 4],
+    ]);
     const cell = await json<CellDetail>(`/api/cell/${fx.ids.get(cellKey(TASK_B, 'rift', 1))}`);
     expect(cell).toMatchObject({ methodId: 'rift', seed: 1, status: 'completed', cost: { unit: 'GPU' } });
     expect(cell.metrics).toHaveLength(83);
@@ -212,9 +266,20 @@ describe('CSV and JSON API', () => {
   });
 
   it('publishes an OpenAPI document listing every API route', async () => {
-    const doc = await json<{ openapi: string; paths: Record<string, { get: { parameters?: { name: string; schema: { enum?: string[] } }[] } }> }>('/api/openapi.json');
+    const doc = await json<{
+      openapi: string;
+      paths: Record<string, { get: { parameters?: { name: string; schema: { enum?: string[] } }[] } }>;
+    }>('/api/openapi.json');
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/cell/{id}', '/api/compare', '/api/method/{id}', '/api/methods', '/api/papers/{taskId}', '/api/task/{taskId}', '/api/tasks']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/cell/{id}',
+      '/api/compare',
+      '/api/method/{id}',
+      '/api/methods',
+      '/api/papers/{taskId}',
+      '/api/task/{taskId}',
+      '/api/tasks',
+    ]);
     const params = doc.paths['/api/task/{taskId}'].get.parameters!;
     expect(params.map((p) => p.name).sort()).toEqual(['dir', 'format', 'sort', 'taskId', 'tier']);
     expect(params.find((p) => p.name === 'sort')!.schema.enum).toContain('autoattack');
@@ -235,10 +300,24 @@ describe('pages', () => {
 
   it('shows a run page: provenance, per-attack breakdown, corruption table, curves, RiFT criticality', async () => {
     const page = await html(`/cell/${fx.ids.get(cellKey(TASK_A, 'rift', 0))}`);
-    for (const text of ['Per-attack breakdown', 'after APGD-CE', 'after Square', 'Provenance', 'tensorflow', 'wasm', 'sourceSha256', 'Training curves', 'RiFT module criticality', 'layer2.1.conv2']) {
+    for (const text of [
+      'Per-attack breakdown',
+      'after APGD-CE',
+      'after Square',
+      'Provenance',
+      'tensorflow',
+      'wasm',
+      'sourceSha256',
+      'Training curves',
+      'RiFT module criticality',
+      'layer2.1.conv2',
+    ]) {
       expect(page, text).toContain(text);
     }
-    const corruption = page.slice(page.indexOf('id="corruptions"'), page.indexOf('</table>', page.indexOf('id="corruptions"')));
+    const corruption = page.slice(
+      page.indexOf('id="corruptions"'),
+      page.indexOf('</table>', page.indexOf('id="corruptions"')),
+    );
     expect(corruption.match(/<tr>/g)).toHaveLength(16); // header + 15 corruptions
     expect(corruption).toContain('severity 5');
     expect(page.match(/<polyline/g)?.length).toBe(2); // loss and acc
@@ -272,7 +351,10 @@ describe('errors and security', () => {
       const res = await get(path);
       expect(res.status, path).toBe(400);
       const body = (await res.json()) as { error: string; issues: { param: string }[] };
-      expect(body.issues.map((i) => i.param), path).toEqual([param]);
+      expect(
+        body.issues.map((i) => i.param),
+        path,
+      ).toEqual([param]);
       expect(body.error).toContain(`'${param}'`);
     }
     expect(await html('/compare?a=at', 400)).toContain('&#39;b&#39;');
@@ -285,7 +367,13 @@ describe('errors and security', () => {
     await html('/method/no-such-method', 404);
     await html('/nowhere', 404);
     expect(await html('/compare?a=at&b=nothing', 404)).toContain('parameter &#39;b&#39;');
-    for (const path of ['/api/task/no-such%2Flinf-8', '/api/cell/0000000000000000', '/api/method/nope', '/api/compare?a=nope&b=at', '/api/nowhere']) {
+    for (const path of [
+      '/api/task/no-such%2Flinf-8',
+      '/api/cell/0000000000000000',
+      '/api/method/nope',
+      '/api/compare?a=nope&b=at',
+      '/api/nowhere',
+    ]) {
       const res = await get(path);
       expect(res.status, path).toBe(404);
       expect(((await res.json()) as { error: string }).error).toBeTruthy();
@@ -295,13 +383,25 @@ describe('errors and security', () => {
   it('escapes every stored string in pages, and defuses formulas in CSV', async () => {
     const evil = '<script>alert(1)</script>';
     const store = smallStore('evil.db', [
-      { id: 'e1', methodId: evil, metrics: [smallMetric('clean', 0.5), smallMetric('pgd', 0.2, { flags: ['<img src=x onerror=alert(2)>'] })] },
+      {
+        id: 'e1',
+        methodId: evil,
+        metrics: [smallMetric('clean', 0.5), smallMetric('pgd', 0.2, { flags: ['<img src=x onerror=alert(2)>'] })],
+      },
       { id: 'e2', methodId: '=HYPERLINK("http://x")', metrics: [smallMetric('clean', 0.4), smallMetric('pgd', 0.1)] },
       { id: 'e3', methodId: 'at', status: 'failed', error: `boom ${evil}`, metrics: [] },
     ]);
     const evilApp = createApp(store);
     try {
-      const pages = ['/', '/task/toy/linf-8', `/method/${enc(evil)}`, '/cell/e1', '/cell/e3', '/methods', `/compare?a=${enc(evil)}&b=e2`];
+      const pages = [
+        '/',
+        '/task/toy/linf-8',
+        `/method/${enc(evil)}`,
+        '/cell/e1',
+        '/cell/e3',
+        '/methods',
+        `/compare?a=${enc(evil)}&b=e2`,
+      ];
       for (const path of pages) {
         const res = await evilApp.request(path);
         expect(res.status, path).toBe(200);
@@ -337,24 +437,44 @@ describe('errors and security', () => {
     expect(((await open.json()) as { error: string }).error).toMatch(/without a token/);
     const guarded = createApp(fx.store, { token: 's3cret' });
     expect((await guarded.request('/api/submit', { method: 'POST' })).status).toBe(401);
-    expect((await guarded.request('/api/submit', { method: 'POST', headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect(
+      (await guarded.request('/api/submit', { method: 'POST', headers: { Authorization: 'Bearer wrong' } })).status,
+    ).toBe(401);
     // Past the guard: a server without a writable store takes no submissions.
-    const passed = await guarded.request('/api/submit', { method: 'POST', headers: { Authorization: 'Bearer s3cret' } });
+    const passed = await guarded.request('/api/submit', {
+      method: 'POST',
+      headers: { Authorization: 'Bearer s3cret' },
+    });
     expect(passed.status).toBe(503);
     // Other methods on the read routes are not routes at all.
     expect((await get(`/api/task/${enc(TASK_A)}`, { method: 'POST' })).status).toBe(404);
   });
 
   it('shows new results on the next request (the cache follows the store)', async () => {
-    const store = smallStore('live.db', [{ id: 'l1', methodId: 'at', metrics: [smallMetric('clean', 0.7), smallMetric('pgd', 0.3)] }]);
+    const store = smallStore('live.db', [
+      { id: 'l1', methodId: 'at', metrics: [smallMetric('clean', 0.7), smallMetric('pgd', 0.3)] },
+    ]);
     const live = createApp(store);
     try {
       const first = (await (await live.request('/api/task/toy%2Flinf-8')).json()) as Board;
       expect(first.rows).toHaveLength(1);
       store.recordCell(
         {
-          id: 'l2', suite: 's', tier: 'quick', taskId: 'toy/linf-8', methodId: 'standard', seed: 0, status: 'completed', runId: 'r',
-          spec: {}, provenance: {}, artifacts: {}, startedAt: 3, finishedAt: 4, trainSeconds: 1, evalSeconds: 1,
+          id: 'l2',
+          suite: 's',
+          tier: 'quick',
+          taskId: 'toy/linf-8',
+          methodId: 'standard',
+          seed: 0,
+          status: 'completed',
+          runId: 'r',
+          spec: {},
+          provenance: {},
+          artifacts: {},
+          startedAt: 3,
+          finishedAt: 4,
+          trainSeconds: 1,
+          evalSeconds: 1,
         },
         [smallMetric('clean', 0.9), smallMetric('pgd', 0.05)],
       );

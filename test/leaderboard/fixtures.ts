@@ -26,12 +26,28 @@ export const METHOD_IDS = ['standard', 'at', 'twins-bn', 'rift'] as const;
 export const SEEDS = [0, 1] as const;
 
 export const CORRUPTIONS = [
-  'gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'glass_blur', 'motion_blur', 'zoom_blur', 'snow',
-  'frost', 'fog', 'brightness', 'contrast', 'elastic_transform', 'pixelate', 'jpeg_compression',
+  'gaussian_noise',
+  'shot_noise',
+  'impulse_noise',
+  'defocus_blur',
+  'glass_blur',
+  'motion_blur',
+  'zoom_blur',
+  'snow',
+  'frost',
+  'fog',
+  'brightness',
+  'contrast',
+  'elastic_transform',
+  'pixelate',
+  'jpeg_compression',
 ] as const;
 
 /** Mean accuracies per task and method (seeds are this ± a symmetric jitter, so means are exact). */
-export const BASE: Record<string, Record<(typeof METHOD_IDS)[number], { clean: number; pgd: number; autoattack: number; corruption: number }>> = {
+export const BASE: Record<
+  string,
+  Record<(typeof METHOD_IDS)[number], { clean: number; pgd: number; autoattack: number; corruption: number }>
+> = {
   [TASK_A]: {
     standard: { clean: 0.912, pgd: 0.052, autoattack: 0.02, corruption: 0.7 },
     at: { clean: 0.8, pgd: 0.462, autoattack: 0.42, corruption: 0.66 },
@@ -76,8 +92,15 @@ export const SUITE_A: SuiteInput = {
     {
       id: TASK_A,
       source: {
-        dataset: 'fashion-mnist[0-4]', arch: 'small-resnet', recipe: 'fgsm-rs', threat: { norm: 'Linf', eps: EPS_8 },
-        stepSize: 1.25 * EPS_8, epochs: 2, batchSize: 128, maxTrainExamples: 12000, lr: 0.1,
+        dataset: 'fashion-mnist[0-4]',
+        arch: 'small-resnet',
+        recipe: 'fgsm-rs',
+        threat: { norm: 'Linf', eps: EPS_8 },
+        stepSize: 1.25 * EPS_8,
+        epochs: 2,
+        batchSize: 128,
+        maxTrainExamples: 12000,
+        lr: 0.1,
       },
       target: 'fashion-mnist[5-9]',
       threat: { norm: 'Linf', eps: EPS_8 },
@@ -95,8 +118,13 @@ export const SUITE_B: SuiteInput = {
     {
       id: TASK_B,
       source: {
-        dataset: 'cifar10[0-4]', arch: 'resnet18', recipe: 'at', threat: { norm: 'Linf', eps: EPS_8 },
-        stepSize: 2 / 255, epochs: 30, lr: 0.1,
+        dataset: 'cifar10[0-4]',
+        arch: 'resnet18',
+        recipe: 'at',
+        threat: { norm: 'Linf', eps: EPS_8 },
+        stepSize: 2 / 255,
+        epochs: 30,
+        lr: 0.1,
       },
       target: 'cifar10[5-9]',
       threat: { norm: 'Linf', eps: EPS_8 },
@@ -113,17 +141,38 @@ function metric(name: string, value: number, n: number, details: Record<string, 
 }
 
 /** The metrics the harness writes for one completed cell. */
-export function metricsFor(taskId: string, methodId: (typeof METHOD_IDS)[number], seed: number, n: number, flags: string[] = []): NewMetric[] {
+export function metricsFor(
+  taskId: string,
+  methodId: (typeof METHOD_IDS)[number],
+  seed: number,
+  n: number,
+  flags: string[] = [],
+): NewMetric[] {
   const base = BASE[taskId][methodId];
   const j = (seed % 2 === 0 ? 1 : -1) * 0.006;
   const aa = Math.max(0, base.autoattack + j);
   const out: NewMetric[] = [
     metric('clean', base.clean + j, n),
     metric('pgd', Math.max(0, base.pgd + j), n, {
-      attack: 'pgd', norm: 'Linf', eps: EPS_8, steps: 20, stepSize: EPS_8 / 4, restarts: 1,
-      maxPerturbation: flags.length ? EPS_8 * 1.02 : EPS_8, nanCount: 0, outOfBoxCount: 0, flags,
+      attack: 'pgd',
+      norm: 'Linf',
+      eps: EPS_8,
+      steps: 20,
+      stepSize: EPS_8 / 4,
+      restarts: 1,
+      maxPerturbation: flags.length ? EPS_8 * 1.02 : EPS_8,
+      nanCount: 0,
+      outOfBoxCount: 0,
+      flags,
     }),
-    metric('autoattack', aa, n, { version: 'standard', norm: 'Linf', eps: EPS_8, maxPerturbation: EPS_8, nanCount: 0, flags: [] }),
+    metric('autoattack', aa, n, {
+      version: 'standard',
+      norm: 'Linf',
+      eps: EPS_8,
+      maxPerturbation: EPS_8,
+      nanCount: 0,
+      flags: [],
+    }),
     metric('autoattack/apgd-ce', aa + 0.03, n),
     metric('autoattack/apgd-t', aa + 0.012, n),
     metric('autoattack/fab-t', aa + 0.004, n),
@@ -175,9 +224,26 @@ function curvesFor(epochs: number, methodId: string, seed: number): Record<strin
 }
 
 function riftArtifact(seed: number): Record<string, unknown> {
-  const modules = ['conv1', 'layer1.0.conv1', 'layer1.0.conv2', 'layer2.0.conv1', 'layer2.0.conv2', 'layer2.1.conv2', 'layer3.0.conv1', 'layer3.1.conv2', 'fc'];
-  const criticality = Object.fromEntries(modules.map((m, i) => [m, Number((0.02 + ((i * 37 + seed * 11) % 23) / 100).toFixed(3))]));
-  return { criticality, module: 'layer2.1.conv2', alpha: 0.3, rule: 'least robust-critical module: smallest loss increase under weight perturbation' };
+  const modules = [
+    'conv1',
+    'layer1.0.conv1',
+    'layer1.0.conv2',
+    'layer2.0.conv1',
+    'layer2.0.conv2',
+    'layer2.1.conv2',
+    'layer3.0.conv1',
+    'layer3.1.conv2',
+    'fc',
+  ];
+  const criticality = Object.fromEntries(
+    modules.map((m, i) => [m, Number((0.02 + ((i * 37 + seed * 11) % 23) / 100).toFixed(3))]),
+  );
+  return {
+    criticality,
+    module: 'layer2.1.conv2',
+    alpha: 0.3,
+    rule: 'least robust-critical module: smallest loss increase under weight perturbation',
+  };
 }
 
 export interface Fixture {
@@ -206,8 +272,14 @@ export function buildFixtureStore(path: string): Fixture {
     const gpu = suite.tier.id === 'standard';
     const runId = `run-${suite.id}`;
     store.startRun({
-      id: runId, suite: suite.id, tier: suite.tier.id, command: `rftbench run --suite ${suite.id}`, startedAt: clock,
-      status: 'running', commit: '43726ac5e0f1d2c3b4a5968778695a4b3c2d1e0f', backend: gpu ? 'tensorflow-gpu' : 'wasm',
+      id: runId,
+      suite: suite.id,
+      tier: suite.tier.id,
+      command: `rftbench run --suite ${suite.id}`,
+      startedAt: clock,
+      status: 'running',
+      commit: '43726ac5e0f1d2c3b4a5968778695a4b3c2d1e0f',
+      backend: gpu ? 'tensorflow-gpu' : 'wasm',
       environment: { node: 'v20.20.2' },
     });
     for (const cell of expandSuite(suite)) {
@@ -220,11 +292,24 @@ export function buildFixtureStore(path: string): Fixture {
       clock += (trainSeconds + evalSeconds) * 1000;
       store.recordCell(
         {
-          id: cell.id, suite: suite.id, tier: suite.tier.id, taskId: task.id, methodId, seed, status: 'completed', runId,
+          id: cell.id,
+          suite: suite.id,
+          tier: suite.tier.id,
+          taskId: task.id,
+          methodId,
+          seed,
+          status: 'completed',
+          runId,
           spec: cell.spec as unknown as Record<string, unknown>,
           provenance: provenanceFor(cell, gpu),
-          artifacts: { curves: curvesFor(suite.tier.budget.epochs, methodId, seed), ...(methodId === 'rift' ? { rift: riftArtifact(seed) } : {}) },
-          startedAt, finishedAt: clock, trainSeconds, evalSeconds,
+          artifacts: {
+            curves: curvesFor(suite.tier.budget.epochs, methodId, seed),
+            ...(methodId === 'rift' ? { rift: riftArtifact(seed) } : {}),
+          },
+          startedAt,
+          finishedAt: clock,
+          trainSeconds,
+          evalSeconds,
           verification: task.id === TASK_B && methodId === 'rift' ? 'self-reported' : 'measured',
         },
         metricsFor(task.id, methodId, seed, suite.tier.evaluation.n, flagged ? ['over-eps:3'] : []),
@@ -238,9 +323,22 @@ export function buildFixtureStore(path: string): Fixture {
   const failed = expandSuite(parseSuite({ ...SUITE_A, methods: [methods[2]], seeds: [2] }))[0];
   store.recordCell(
     {
-      id: failed.id, suite: 'quick', tier: 'quick', taskId: TASK_A, methodId: 'twins-bn', seed: 2, status: 'failed',
-      error: 'diverged at epoch 2, step 14: loss is NaN', runId: 'run-quick', spec: failed.spec as unknown as Record<string, unknown>,
-      provenance: provenanceFor(failed, false), artifacts: {}, startedAt: clock, finishedAt: clock + 30_000, trainSeconds: 0, evalSeconds: 0,
+      id: failed.id,
+      suite: 'quick',
+      tier: 'quick',
+      taskId: TASK_A,
+      methodId: 'twins-bn',
+      seed: 2,
+      status: 'failed',
+      error: 'diverged at epoch 2, step 14: loss is NaN',
+      runId: 'run-quick',
+      spec: failed.spec as unknown as Record<string, unknown>,
+      provenance: provenanceFor(failed, false),
+      artifacts: {},
+      startedAt: clock,
+      finishedAt: clock + 30_000,
+      trainSeconds: 0,
+      evalSeconds: 0,
     },
     [],
   );

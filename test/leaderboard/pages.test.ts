@@ -14,7 +14,8 @@ import { EXPECTED_ORDER, TASK_A, buildFixtureStore } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`test/leaderboard/pages.test.ts: skipped, ${CHROMIUM} is missing (apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(`test/leaderboard/pages.test.ts: skipped, ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
@@ -29,7 +30,14 @@ describe.skipIf(!hasChromium)('leaderboard in Chromium', () => {
     server = await startServer({ dbPath: join(dir, 'fixture.db'), port: 0, hostname: '127.0.0.1' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -39,7 +47,8 @@ describe.skipIf(!hasChromium)('leaderboard in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const order = (page: Page) => page.locator('#leaderboard tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-method')));
+  const order = (page: Page) =>
+    page.locator('#leaderboard tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-method')));
 
   it('serves on 127.0.0.1', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

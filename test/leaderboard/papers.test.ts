@@ -41,7 +41,11 @@ function planted(task: string, method: string, seed: number): { clean: number; p
   // Caltech: TWINS' advantage flips sign from seed to seed.
   if (task === CALTECH && method.startsWith('twins')) {
     const flip = [0.03, -0.03, 0.01][seed];
-    return { clean: base[method.replace('twins-', '')].clean + flip, pgd: b.pgd, autoattack: base[method.replace('twins-', '')].autoattack + flip };
+    return {
+      clean: base[method.replace('twins-', '')].clean + flip,
+      pgd: b.pgd,
+      autoattack: base[method.replace('twins-', '')].autoattack + flip,
+    };
   }
   return { clean: b.clean + s, pgd: b.pgd + s, autoattack: b.autoattack + s };
 }
@@ -51,15 +55,37 @@ let store: Store;
 beforeAll(() => {
   store = Store.open(join(dir, 'papers.db'));
   const suite = loadSuite('twins');
-  store.startRun({ id: 'run-twins', suite: 'twins', tier: 'standard', command: 'test', startedAt: 1, status: 'running', commit: 'x', backend: 'wasm', environment: {} });
+  store.startRun({
+    id: 'run-twins',
+    suite: 'twins',
+    tier: 'standard',
+    command: 'test',
+    startedAt: 1,
+    status: 'running',
+    commit: 'x',
+    backend: 'wasm',
+    environment: {},
+  });
   for (const cell of expandSuite(suite)) {
     const { task, method, seed } = cell.spec;
     const v = planted(task.id, method.id, seed);
     store.recordCell(
       {
-        id: cell.id, suite: 'twins', tier: 'standard', taskId: task.id, methodId: method.id, seed, status: 'completed', runId: 'run-twins',
-        spec: cell.spec as unknown as Record<string, unknown>, provenance: { backend: 'wasm' }, artifacts: {},
-        startedAt: 1, finishedAt: 2, trainSeconds: 1, evalSeconds: 1,
+        id: cell.id,
+        suite: 'twins',
+        tier: 'standard',
+        taskId: task.id,
+        methodId: method.id,
+        seed,
+        status: 'completed',
+        runId: 'run-twins',
+        spec: cell.spec as unknown as Record<string, unknown>,
+        provenance: { backend: 'wasm' },
+        artifacts: {},
+        startedAt: 1,
+        finishedAt: 2,
+        trainSeconds: 1,
+        evalSeconds: 1,
       },
       [metric('clean', v.clean), metric('pgd', v.pgd), metric('autoattack', v.autoattack)],
     );
@@ -84,7 +110,13 @@ describe('papers beside the board', () => {
     const claim = (p: Papers) => p.claims.find((c) => c.id === 'twins-beats-at-and-trades')!;
     expect(claim(c10).verdict).toBe('supported');
     const first = claim(c10).comparisons[0];
-    expect(first).toMatchObject({ better: 'twins-at', than: 'at', metric: 'clean', seeds: [0, 1, 2], verdict: 'supported' });
+    expect(first).toMatchObject({
+      better: 'twins-at',
+      than: 'at',
+      metric: 'clean',
+      seeds: [0, 1, 2],
+      verdict: 'supported',
+    });
     // Every seed differs by exactly 2 points: the interval is the point.
     for (const d of first.diffs) expect(d).toBeCloseTo(2, 9);
     expect(first.mean).toBeCloseTo(2, 9);
@@ -124,7 +156,7 @@ describe('papers beside the board', () => {
   it('shows both on the task page', async () => {
     const res = await createApp(store).request(`http://localhost/task/${encodeURIComponent(C10)}`);
     const html = await res.text();
-    expect(html).toMatch(/<table id="reported">[^]*Measured[^]*Reported[^]*86\.33%/);
+    expect(html).toMatch(/<table id="reported">[\s\S]*Measured[\s\S]*Reported[\s\S]*86\.33%/);
     expect(html).toMatch(/data-claim="twins-beats-at-and-trades" data-verdict="supported"/);
   });
 

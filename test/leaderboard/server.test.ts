@@ -12,7 +12,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('startServer', () => {
   it('refuses a missing store with a message saying what to do', async () => {
-    await expect(startServer({ dbPath: join(dir, 'none.db'), port: 0 })).rejects.toThrow(/no results store at .*none\.db; run a suite first/);
+    await expect(startServer({ dbPath: join(dir, 'none.db'), port: 0 })).rejects.toThrow(
+      /no results store at .*none\.db; run a suite first/,
+    );
   });
 
   it('serves the store read-only on 127.0.0.1, sees new results, and closes', async () => {
@@ -23,17 +25,42 @@ describe('startServer', () => {
       const res = await fetch(`${server.url}/task/${TASK_A}`);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('<table class="sortable" id="leaderboard">');
-      const before = ((await (await fetch(`${server.url}/api/methods`)).json()) as { methods: { id: string }[] }).methods.length;
+      const before = ((await (await fetch(`${server.url}/api/methods`)).json()) as { methods: { id: string }[] })
+        .methods.length;
       // The harness writes through its own connection while the site serves.
-      fx.store.startRun({ id: 'late', suite: 'quick', tier: 'quick', command: 'test', startedAt: 1, status: 'completed', commit: 'c', backend: 'wasm', environment: {} });
+      fx.store.startRun({
+        id: 'late',
+        suite: 'quick',
+        tier: 'quick',
+        command: 'test',
+        startedAt: 1,
+        status: 'completed',
+        commit: 'c',
+        backend: 'wasm',
+        environment: {},
+      });
       fx.store.recordCell(
         {
-          id: 'late-cell', suite: 'quick', tier: 'quick', taskId: TASK_A, methodId: 'late-method', seed: 0, status: 'completed', runId: 'late',
-          spec: {}, provenance: {}, artifacts: {}, startedAt: 1, finishedAt: 2, trainSeconds: 1, evalSeconds: 1,
+          id: 'late-cell',
+          suite: 'quick',
+          tier: 'quick',
+          taskId: TASK_A,
+          methodId: 'late-method',
+          seed: 0,
+          status: 'completed',
+          runId: 'late',
+          spec: {},
+          provenance: {},
+          artifacts: {},
+          startedAt: 1,
+          finishedAt: 2,
+          trainSeconds: 1,
+          evalSeconds: 1,
         },
         [{ name: 'clean', value: 0.5, n: 10, ciLow: 0.2, ciHigh: 0.8, details: {} }],
       );
-      const after = ((await (await fetch(`${server.url}/api/methods`)).json()) as { methods: { id: string }[] }).methods;
+      const after = ((await (await fetch(`${server.url}/api/methods`)).json()) as { methods: { id: string }[] })
+        .methods;
       expect(after.length).toBe(before + 1);
       expect(after.map((m) => m.id)).toContain('late-method');
     } finally {
@@ -62,6 +89,8 @@ describe('loadcheck', () => {
     } finally {
       await server.close();
     }
-    await expect(loadCheck('http://example.com/', { requests: 1, concurrency: 1, maxSeconds: 1 })).rejects.toThrow(/only loopback/);
+    await expect(loadCheck('http://example.com/', { requests: 1, concurrency: 1, maxSeconds: 1 })).rejects.toThrow(
+      /only loopback/,
+    );
   });
 });

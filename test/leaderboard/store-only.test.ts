@@ -33,8 +33,14 @@ afterAll(() => {
 function traced(script: string, env: Record<string, string> = {}): { out: string; modules: string[] } {
   const trace = join(dir, `trace-${Math.random().toString(36).slice(2)}.txt`);
   const args = ['--import', 'tsx', '--import', './test/support/trace-modules.mjs', '--input-type=module', '-e', script];
-  const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env, RFTBENCH_TRACE_MODULES: trace } });
-  const modules = [...new Set(readFileSync(trace, 'utf8').split('\n').filter(Boolean))].map((m) => m.replace(/^file:\/\//, ''));
+  const out = execFileSync(process.execPath, args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env, RFTBENCH_TRACE_MODULES: trace },
+  });
+  const modules = [...new Set(readFileSync(trace, 'utf8').split('\n').filter(Boolean))].map((m) =>
+    m.replace(/^file:\/\//, ''),
+  );
   return { out, modules };
 }
 
@@ -43,8 +49,17 @@ const h1 = (html: string) => /<h1>([^<]*)<\/h1>/.exec(html)?.[1] ?? null;
 describe('the server process', () => {
   it('serves every kind of page without loading tfjs, the method registry or any tensor code', () => {
     const paths = [
-      '/', '/methods', '/method/rift', '/method/twins-bn', `/task/${enc(TASK_A)}`, `/cell/${fx.ids.get(cellKey(TASK_A, 'rift', 0))}`,
-      '/compare?a=at&b=rift', '/api/methods', '/api/method/at', `/api/task/${enc(TASK_A)}`, '/changes',
+      '/',
+      '/methods',
+      '/method/rift',
+      '/method/twins-bn',
+      `/task/${enc(TASK_A)}`,
+      `/cell/${fx.ids.get(cellKey(TASK_A, 'rift', 0))}`,
+      '/compare?a=at&b=rift',
+      '/api/methods',
+      '/api/method/at',
+      `/api/task/${enc(TASK_A)}`,
+      '/changes',
     ];
     const script = `
       const { startServer } = await import('./leaderboard/server.ts');
@@ -64,9 +79,16 @@ describe('the server process', () => {
     expect(h1(pages['/method/rift'].body)).toBe('RiFT (robust critical fine-tuning)');
     expect(pages['/methods'].body).toContain('Adversarial fine-tuning (PGD-AT)');
 
-    const inRepo = modules.filter((m) => m.startsWith(`${root}/`) && !m.includes('/node_modules/')).map((m) => m.slice(root.length + 1));
+    const inRepo = modules
+      .filter((m) => m.startsWith(`${root}/`) && !m.includes('/node_modules/'))
+      .map((m) => m.slice(root.length + 1));
     // The trace saw the site itself (so an empty trace cannot pass).
-    const site = ['leaderboard/server.ts', 'leaderboard/app.tsx', 'leaderboard/read/leaderboard.ts', 'results/store.ts'];
+    const site = [
+      'leaderboard/server.ts',
+      'leaderboard/app.tsx',
+      'leaderboard/read/leaderboard.ts',
+      'results/store.ts',
+    ];
     expect(inRepo).toEqual(expect.arrayContaining(site));
     expect(modules.filter((m) => m.includes('@tensorflow/'))).toEqual([]);
     expect(inRepo.filter((m) => m === 'methods/registry.ts' || m === 'methods/define.ts')).toEqual([]);
@@ -84,16 +106,41 @@ describe('the server process', () => {
 });
 
 describe('method info from the store', () => {
-  it("a methods row gives the method its title, paper and config table on every page; without one, its id", async () => {
+  it('a methods row gives the method its title, paper and config table on every page; without one, its id', async () => {
     const store = Store.open(join(dir, 'described.db'));
     try {
-      store.startRun({ id: 'r', suite: 's', tier: 'quick', command: 'test', startedAt: 1, status: 'completed', commit: 'c', backend: 'wasm', environment: {} });
-      for (const [id, methodId, clean] of [['d1', 'my-method', 0.8], ['d2', 'plain-id', 0.7]] as const) {
+      store.startRun({
+        id: 'r',
+        suite: 's',
+        tier: 'quick',
+        command: 'test',
+        startedAt: 1,
+        status: 'completed',
+        commit: 'c',
+        backend: 'wasm',
+        environment: {},
+      });
+      for (const [id, methodId, clean] of [
+        ['d1', 'my-method', 0.8],
+        ['d2', 'plain-id', 0.7],
+      ] as const) {
         store.recordCell(
           {
-            id, suite: 's', tier: 'quick', taskId: 'toy/linf-8', methodId, seed: 0, status: 'completed', runId: 'r',
+            id,
+            suite: 's',
+            tier: 'quick',
+            taskId: 'toy/linf-8',
+            methodId,
+            seed: 0,
+            status: 'completed',
+            runId: 'r',
             spec: { task: { threat: { norm: 'Linf', eps: 8 / 255 } }, method: { id: methodId, config: {} } },
-            provenance: { backend: 'wasm' }, artifacts: {}, startedAt: 1, finishedAt: 2, trainSeconds: 1, evalSeconds: 1,
+            provenance: { backend: 'wasm' },
+            artifacts: {},
+            startedAt: 1,
+            finishedAt: 2,
+            trainSeconds: 1,
+            evalSeconds: 1,
           },
           [
             { name: 'clean', value: clean, n: 100, ciLow: clean - 0.1, ciHigh: clean + 0.1, details: {} },
@@ -103,8 +150,12 @@ describe('method info from the store', () => {
       }
       putMethodInfos(store, [
         {
-          id: 'my-method', title: 'My Method (from the store)', description: 'Described by the run that wrote it.',
-          origin: 'registry', updatedAt: 1, paper: { title: 'A paper', url: 'https://example.org/paper', venue: 'ICML 2026' },
+          id: 'my-method',
+          title: 'My Method (from the store)',
+          description: 'Described by the run that wrote it.',
+          origin: 'registry',
+          updatedAt: 1,
+          paper: { title: 'A paper', url: 'https://example.org/paper', venue: 'ICML 2026' },
           configSchema: { type: 'object', properties: { lr: { type: 'number', default: 0.05, exclusiveMinimum: 0 } } },
           defaults: { lr: 0.05 },
         },
@@ -146,7 +197,16 @@ describe('method info from the store', () => {
     try {
       expect(store.hasTable('methods')).toBe(false);
       const app = createApp(store);
-      for (const p of ['/', '/methods', '/method/at', '/method/rift', '/task/toy%2Flinf-8', '/cell/o1', '/compare?a=at&b=rift', '/api/methods']) {
+      for (const p of [
+        '/',
+        '/methods',
+        '/method/at',
+        '/method/rift',
+        '/task/toy%2Flinf-8',
+        '/cell/o1',
+        '/compare?a=at&b=rift',
+        '/api/methods',
+      ]) {
         expect((await app.request(`http://localhost${p}`)).status, p).toBe(200);
       }
       expect(h1(await (await app.request('/method/rift')).text())).toBe('rift');

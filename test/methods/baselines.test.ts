@@ -28,7 +28,10 @@ beforeAll(async () => {
   await initBackend();
   const ds = syntheticDataset({ trainSize: 64, testSize: 16 });
   train = await ds.load('train');
-  source = buildModel({ arch: 'small-resnet', numClasses: 4, inputShape: ds.inputShape, mean: ds.mean, std: ds.std }, 3).eval();
+  source = buildModel(
+    { arch: 'small-resnet', numClasses: 4, inputShape: ds.inputShape, mean: ds.mean, std: ds.std },
+    3,
+  ).eval();
 });
 
 afterAll(async () => {
@@ -40,7 +43,10 @@ function snapshot(m: Classifier): Map<string, number[]> {
   return new Map([...m.namedParameters(), ...m.namedBuffers()].map(([n, v]) => [n, Array.from(v.dataSync())]));
 }
 
-async function fineTune(id: string, config: Record<string, unknown> = {}): Promise<{ before: Map<string, number[]>; after: Map<string, number[]>; model: Classifier }> {
+async function fineTune(
+  id: string,
+  config: Record<string, unknown> = {},
+): Promise<{ before: Map<string, number[]>; after: Map<string, number[]>; model: Classifier }> {
   const entry = (await methods.get(id)) as MethodEntry;
   const model = withFreshHead(source, 4, 11);
   const before = snapshot(model);
@@ -67,7 +73,8 @@ async function fineTune(id: string, config: Record<string, unknown> = {}): Promi
   return { before, after: snapshot(out), model: out };
 }
 
-const changed = (a: Map<string, number[]>, b: Map<string, number[]>) => [...a.keys()].filter((k) => a.get(k)!.some((v, i) => v !== b.get(k)![i]));
+const changed = (a: Map<string, number[]>, b: Map<string, number[]>) =>
+  [...a.keys()].filter((k) => a.get(k)!.some((v, i) => v !== b.get(k)![i]));
 
 describe('baseline method entries', () => {
   it('linear-probe changes only the head; backbone weights and BN statistics are bit-identical', async () => {
@@ -86,7 +93,9 @@ describe('baseline method entries', () => {
   });
 
   it('rejects a k larger than the network', async () => {
-    await expect(fineTune('partial', { k: 99 })).rejects.toThrow(/small-resnet has 5 blocks \(head included\); k must be 1\.\.5, got 99/);
+    await expect(fineTune('partial', { k: 99 })).rejects.toThrow(
+      /small-resnet has 5 blocks \(head included\); k must be 1\.\.5, got 99/,
+    );
   });
 
   it("LwF's feature penalty is zero at the source weights and its gradient is finite there", () => {
@@ -95,7 +104,14 @@ describe('baseline method entries', () => {
     const d = tf.tidy(() => featureDistance(model.features(x), source.features(x)).dataSync()[0]);
     expect(d).toBeLessThan(1e-5);
     const [name, w] = model.namedParameters()[0];
-    const { grads } = tf.variableGrads(() => featureDistance(model.features(x), tf.tidy(() => source.features(x))), [w]);
+    const { grads } = tf.variableGrads(
+      () =>
+        featureDistance(
+          model.features(x),
+          tf.tidy(() => source.features(x)),
+        ),
+      [w],
+    );
     expect(Array.from(grads[w.name].dataSync()).every(Number.isFinite), name).toBe(true);
     tf.dispose([x, grads[w.name]]);
     model.dispose();

@@ -34,9 +34,18 @@ const recipe = (fdm?: { k: number; lambda: number }): SourceRecipe =>
 
 async function run(config: Record<string, unknown>, sourceRecipe?: SourceRecipe, seed = 0) {
   const artifacts: Record<string, unknown> = {};
-  const { entry, ctx } = await makeContext(fx, 'cartl', { config: { lr: 0.05, ...config }, sourceRecipe, artifacts, seed });
+  const { entry, ctx } = await makeContext(fx, 'cartl', {
+    config: { lr: 0.05, ...config },
+    sourceRecipe,
+    artifacts,
+    seed,
+  });
   const model = await entry.fineTune(ctx as never);
-  return { model, artifacts, cartl: artifacts.cartl as { k: number; beta: number; neftLayers: string[]; betaFrom: string } };
+  return {
+    model,
+    artifacts,
+    cartl: artifacts.cartl as { k: number; beta: number; neftLayers: string[]; betaFrom: string },
+  };
 }
 
 const sigma = (w: tf.Tensor) => {
@@ -45,7 +54,7 @@ const sigma = (w: tf.Tensor) => {
 };
 
 describe('cartl', () => {
-  it("on an FDM source: k and beta = 0.4 from the recipe, frozen blocks bit-identical, NEFT layers at spectral norm beta", async () => {
+  it('on an FDM source: k and beta = 0.4 from the recipe, frozen blocks bit-identical, NEFT layers at spectral norm beta', async () => {
     const src = snapshot(fx.source);
     const { model, cartl } = await run({}, recipe({ k: 2, lambda: 0.005 }));
     expect(cartl.k).toBe(2);
@@ -61,12 +70,16 @@ describe('cartl', () => {
       expect(Math.abs(sigma(v) - 0.4) / 0.4, name).toBeLessThan(0.01);
     }
     // The frozen part is not normalised.
-    expect(Math.abs(sigma(model.namedParameters().find(([n]) => n === 'layer1.0.conv1.weight')![1]) - 0.4)).toBeGreaterThan(0.05);
+    expect(
+      Math.abs(sigma(model.namedParameters().find(([n]) => n === 'layer1.0.conv1.weight')![1]) - 0.4),
+    ).toBeGreaterThan(0.05);
     model.dispose();
   });
 
   it('on a plain source: beta 0.6 by default, k required', async () => {
-    await expect(run({}, recipe())).rejects.toThrow('cartl: config.k is required when the source was not pre-trained with FDM');
+    await expect(run({}, recipe())).rejects.toThrow(
+      'cartl: config.k is required when the source was not pre-trained with FDM',
+    );
     const { model, cartl } = await run({ k: 1 }, recipe());
     expect(cartl.beta).toBe(0.6);
     expect(cartl.betaFrom).toBe('plain source default');
@@ -95,6 +108,8 @@ describe('cartl', () => {
     b.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(changedKeys(sa, sb)).toEqual([]);
-    await expect(run({ k: 3, lr: 1e30, schedule: 'constant' }, recipe())).rejects.toThrow(/^diverged at epoch 1, step \d+/);
+    await expect(run({ k: 3, lr: 1e30, schedule: 'constant' }, recipe())).rejects.toThrow(
+      /^diverged at epoch 1, step \d+/,
+    );
   });
 });

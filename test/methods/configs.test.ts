@@ -15,10 +15,20 @@ const NEW = ['twins-at', 'twins-trades', 'cartl', 'rift'];
 describe('new method entries in the protocol', () => {
   it.each(NEW)('%s: an unknown or ill-typed config key fails with its path', async (id) => {
     const smoke = loadSuite('smoke');
-    await expect(resolveMethods({ ...smoke, methods: [{ id: 'standard', config: {} }, { id, config: { lrr: 0.1 } }] })).rejects.toThrow(
+    await expect(
+      resolveMethods({
+        ...smoke,
+        methods: [
+          { id: 'standard', config: {} },
+          { id, config: { lrr: 0.1 } },
+        ],
+      }),
+    ).rejects.toThrow(
       new RegExp(`bad config for method '${id}'[\\s\\S]*methods\\[1\\]\\.config\\.\\(root\\): Unrecognized key: "lrr"`),
     );
-    await expect(resolveMethods({ ...smoke, methods: [{ id, config: { lr: 'fast' } }] })).rejects.toThrow(/methods\[0\]\.config\.lr: Invalid input: expected number, received string/);
+    await expect(resolveMethods({ ...smoke, methods: [{ id, config: { lr: 'fast' } }] })).rejects.toThrow(
+      /methods\[0\]\.config\.lr: Invalid input: expected number, received string/,
+    );
     const { suite } = await resolveMethods({ ...smoke, methods: [{ id, config: {} }] });
     expect(suite.methods[0].config.momentum).toBe(0.9);
   });
@@ -51,13 +61,18 @@ describe('new method entries in the protocol', () => {
     expect(fdm.map((c) => c.spec.method.id)).toEqual(['cartl']);
     expect(fdm[0].spec.task.source).toMatchObject({ recipe: 'at-fdm' });
     expect('methods' in fdm[0].spec.task).toBe(false);
-    const unrestricted = expandSuite({ ...(await resolveMethods(quick)).suite, tasks: quick.tasks.map(({ methods: _m, ...t }) => t) });
+    const unrestricted = expandSuite({
+      ...(await resolveMethods(quick)).suite,
+      tasks: quick.tasks.map(({ methods: _m, ...t }) => t),
+    });
     expect(unrestricted.filter((c) => cells.some((d) => d.id === c.id))).toHaveLength(cells.length);
   });
 
   it('a task naming a method the suite lacks fails with the path', () => {
     const smoke = JSON.parse(JSON.stringify(loadSuite('smoke')));
     smoke.tasks[0].methods = ['standard', 'cartll'];
-    expect(() => parseSuite(smoke, 's.json')).toThrow(/tasks\.0\.methods\.1: method 'cartll' is not in the suite's methods/);
+    expect(() => parseSuite(smoke, 's.json')).toThrow(
+      /tasks\.0\.methods\.1: method 'cartll' is not in the suite's methods/,
+    );
   });
 });

@@ -24,7 +24,10 @@ export interface Fixture {
 
 export async function makeFixture({ trainSize = 64, testSize = 32, seed = 3 } = {}): Promise<Fixture> {
   const ds = syntheticDataset({ trainSize, testSize });
-  const source = buildModel({ arch: 'small-resnet', numClasses: 4, inputShape: ds.inputShape, mean: ds.mean, std: ds.std }, seed).eval();
+  const source = buildModel(
+    { arch: 'small-resnet', numClasses: 4, inputShape: ds.inputShape, mean: ds.mean, std: ds.std },
+    seed,
+  ).eval();
   source.setTrainable(() => true, false);
   return { train: await ds.load('train'), test: await ds.load('test'), source };
 }
@@ -42,7 +45,11 @@ export interface ContextOptions {
   artifacts?: Record<string, unknown>;
 }
 
-export async function makeContext(fx: Fixture, id: string, o: ContextOptions = {}): Promise<{ entry: MethodEntry; ctx: FineTuneContext<unknown> }> {
+export async function makeContext(
+  fx: Fixture,
+  id: string,
+  o: ContextOptions = {},
+): Promise<{ entry: MethodEntry; ctx: FineTuneContext<unknown> }> {
   const entry = (await methods.get(id)) as MethodEntry;
   const rng = new Rng(o.seed ?? 0);
   const attack = trainingAttack({ norm: 'Linf', eps: EPS, stepSize: EPS / 2, steps: 2, randomStart: true });
@@ -74,7 +81,10 @@ export async function makeContext(fx: Fixture, id: string, o: ContextOptions = {
 }
 
 /** Every parameter and buffer as plain numbers, by tree name. */
-export function snapshot(m: { namedParameters(): [string, { dataSync(): ArrayLike<number> }][]; namedBuffers(): [string, { dataSync(): ArrayLike<number> }][] }): Map<string, number[]> {
+export function snapshot(m: {
+  namedParameters(): [string, { dataSync(): ArrayLike<number> }][];
+  namedBuffers(): [string, { dataSync(): ArrayLike<number> }][];
+}): Map<string, number[]> {
   return new Map([...m.namedParameters(), ...m.namedBuffers()].map(([n, v]) => [n, Array.from(v.dataSync())]));
 }
 

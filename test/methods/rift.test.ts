@@ -9,7 +9,12 @@ import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import { pgd } from '../../attacks/pgd.ts';
 import { initBackend, shutdownBackend } from '../../harness/tensor/backend.ts';
 import { interpolateState, selectAlpha } from '../../methods/rift/interpolate.ts';
-import { criticalityCandidates, moduleRobustCriticality, setLoss, type AdversarialSet } from '../../methods/rift/mrc.ts';
+import {
+  criticalityCandidates,
+  moduleRobustCriticality,
+  setLoss,
+  type AdversarialSet,
+} from '../../methods/rift/mrc.ts';
 import { flipCrop } from '../../methods/rift/augment.ts';
 import { Rng } from '../../harness/rng.ts';
 import { changedKeys, EPS, makeContext, makeFixture, snapshot, type Fixture } from './context.ts';
@@ -34,13 +39,32 @@ afterAll(async () => {
   await shutdownBackend();
 });
 
-const SMALL = { holdout: 16, mrcExamples: 24, mrcAttackSteps: 2, mrcEpochs: 2, selectAttackSteps: 2, atLr: 0.05, lr: 0.01 };
+const SMALL = {
+  holdout: 16,
+  mrcExamples: 24,
+  mrcAttackSteps: 2,
+  mrcEpochs: 2,
+  selectAttackSteps: 2,
+  atLr: 0.05,
+  lr: 0.01,
+};
 
 describe('rift', () => {
   it('MRC >= 0, realised by a perturbation within the radius; the model is restored bit for bit; no leaks', () => {
     const before = snapshot(fx.source);
     const names = criticalityCandidates(fx.source);
-    expect(names).toEqual(['conv1', 'layer1.0.conv1', 'layer1.0.conv2', 'layer2.0.conv1', 'layer2.0.conv2', 'layer2.0.shortcut.0', 'layer3.0.conv1', 'layer3.0.conv2', 'layer3.0.shortcut.0', 'linear']);
+    expect(names).toEqual([
+      'conv1',
+      'layer1.0.conv1',
+      'layer1.0.conv2',
+      'layer2.0.conv1',
+      'layer2.0.conv2',
+      'layer2.0.shortcut.0',
+      'layer3.0.conv1',
+      'layer3.0.conv2',
+      'layer3.0.shortcut.0',
+      'linear',
+    ]);
     const opts = { epochs: 3, lr: 1, radius: 0.1 };
     moduleRobustCriticality(fx.source, 'linear', set, opts);
     const tensors = tf.memory().numTensors;
@@ -69,8 +93,14 @@ describe('rift', () => {
 
   it('interpolation is bit-exact at alpha 0 and 1, linear between', () => {
     const at = fx.source.stateDict();
-    const ft: Record<string, tf.Tensor> = Object.fromEntries(Object.entries(at).map(([k, v]) => [k, v.dtype === 'float32' ? tf.add(v, tf.randomNormal(v.shape, 0, 1, 'float32', 9)) : v.clone()]));
-    const flat = (s: Record<string, tf.Tensor>) => new Map(Object.entries(s).map(([k, v]) => [k, Array.from(v.dataSync())]));
+    const ft: Record<string, tf.Tensor> = Object.fromEntries(
+      Object.entries(at).map(([k, v]) => [
+        k,
+        v.dtype === 'float32' ? tf.add(v, tf.randomNormal(v.shape, 0, 1, 'float32', 9)) : v.clone(),
+      ]),
+    );
+    const flat = (s: Record<string, tf.Tensor>) =>
+      new Map(Object.entries(s).map(([k, v]) => [k, Array.from(v.dataSync())]));
     const [s0, s1, sh] = [0, 1, 0.3].map((a) => interpolateState(at, ft, a));
     expect(changedKeys(flat(at), flat(s0))).toEqual([]);
     expect(changedKeys(flat(ft), flat(s1))).toEqual([]);
@@ -115,7 +145,17 @@ describe('rift', () => {
         },
       });
       const model = await entry.fineTune(ctx as never);
-      return { model, stages, rift: artifacts.rift as { criticality: Record<string, number>; module: string; alpha: number; alphas: { alpha: number }[]; rule: string } };
+      return {
+        model,
+        stages,
+        rift: artifacts.rift as {
+          criticality: Record<string, number>;
+          module: string;
+          alpha: number;
+          alphas: { alpha: number }[];
+          rule: string;
+        },
+      };
     };
     const first = await run(2);
     const { rift, stages } = first;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchNorm2d } from '../../harness/nn/batchnorm.ts';
+import type { BatchNorm2d } from '../../harness/nn/batchnorm.ts';
 import { initBackend, shutdownBackend } from '../../harness/tensor/backend.ts';
 import { TwinBatchNorm } from '../../methods/twins/twin-batchnorm.ts';
 import { halves } from '../../methods/twins/twins-fine-tune.ts';
@@ -29,7 +29,13 @@ async function run(id: string, config: Record<string, unknown> = {}, extra: { se
     config,
     seed: extra.seed,
     onCurve: () => during.push(snapshot(ctx.model)),
-    onAdversarial: (m) => wingsAtAttack.push(m.namedModules().filter(([, t]) => t instanceof TwinBatchNorm).map(([, t]) => (t as TwinBatchNorm).wing)),
+    onAdversarial: (m) =>
+      wingsAtAttack.push(
+        m
+          .namedModules()
+          .filter(([, t]) => t instanceof TwinBatchNorm)
+          .map(([, t]) => (t as TwinBatchNorm).wing),
+      ),
   });
   const model = await entry.fineTune(ctx as never);
   return { model, during, wingsAtAttack };
@@ -73,7 +79,9 @@ describe('TWINS', () => {
       const prefix = k.slice(0, -'.running_mean'.length);
       for (const buf of ['running_mean', 'running_var']) {
         expect(mid.get(`${prefix}.frozen.${buf}`), `${prefix}.frozen.${buf}`).toEqual(src.get(`${prefix}.${buf}`));
-        expect(mid.get(`${prefix}.adaptive.${buf}`), `${prefix}.adaptive.${buf}`).not.toEqual(src.get(`${prefix}.${buf}`));
+        expect(mid.get(`${prefix}.adaptive.${buf}`), `${prefix}.adaptive.${buf}`).not.toEqual(
+          src.get(`${prefix}.${buf}`),
+        );
       }
       expect(mid.get(`${prefix}.frozen.weight`)).not.toEqual(src.get(`${prefix}.weight`));
     }
@@ -83,7 +91,8 @@ describe('TWINS', () => {
     // The result is the source's layout with the adaptive wings as plain BatchNorms.
     const after = snapshot(model);
     expect([...after.keys()].sort()).toEqual([...src.keys()].sort());
-    for (const k of bnNames) expect(after.get(k)).toEqual(mid.get(k.replace('.running_mean', '.adaptive.running_mean')));
+    for (const k of bnNames)
+      expect(after.get(k)).toEqual(mid.get(k.replace('.running_mean', '.adaptive.running_mean')));
     expect(model.namedModules().some(([, m]) => m instanceof TwinBatchNorm)).toBe(false);
     model.dispose();
   });
@@ -110,7 +119,9 @@ describe('TWINS', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(changedKeys(a, b)).toEqual([]);
     expect(changedKeys(sourceState(), a)).toContain('conv1.weight');
-    expect(first.during[0].get('layer1.0.bn1.frozen.running_var')).toEqual(sourceState().get('layer1.0.bn1.running_var'));
+    expect(first.during[0].get('layer1.0.bn1.frozen.running_var')).toEqual(
+      sourceState().get('layer1.0.bn1.running_var'),
+    );
   });
 
   it('a NaN loss fails with where it diverged', async () => {

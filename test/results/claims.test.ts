@@ -7,7 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimCell, heartbeat, listClaims, recordedRunIds, releaseClaim, type ClaimOwner } from '../../results/claims.ts';
+import {
+  claimCell,
+  heartbeat,
+  listClaims,
+  recordedRunIds,
+  releaseClaim,
+  type ClaimOwner,
+} from '../../results/claims.ts';
 import { Store, type NewCell } from '../../results/store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-claims-'));
@@ -26,7 +33,17 @@ beforeEach(() => {
   a = Store.open(path);
   b = Store.open(path);
   for (const o of [A, B, C]) {
-    a.startRun({ id: o.runId, suite: 's', tier: 'smoke', command: 'rftbench run', startedAt: 1, status: 'running', commit: 'c', backend: 'cpu', environment: {} });
+    a.startRun({
+      id: o.runId,
+      suite: 's',
+      tier: 'smoke',
+      command: 'rftbench run',
+      startedAt: 1,
+      status: 'running',
+      commit: 'c',
+      backend: 'cpu',
+      environment: {},
+    });
   }
 });
 afterEach(() => {
@@ -35,15 +52,32 @@ afterEach(() => {
 });
 
 const cell = (id: string, runId: string): NewCell => ({
-  id, suite: 's', tier: 'smoke', taskId: 't', methodId: 'm', seed: 0, status: 'completed', runId, spec: {}, provenance: {},
-  artifacts: {}, startedAt: 1, finishedAt: 2, trainSeconds: 0, evalSeconds: 0,
+  id,
+  suite: 's',
+  tier: 'smoke',
+  taskId: 't',
+  methodId: 'm',
+  seed: 0,
+  status: 'completed',
+  runId,
+  spec: {},
+  provenance: {},
+  artifacts: {},
+  startedAt: 1,
+  finishedAt: 2,
+  trainSeconds: 0,
+  evalSeconds: 0,
 });
 
 describe('cell claims', () => {
   it('a claimed cell cannot be claimed by another live run; its owner may claim it again', () => {
     expect(claimCell(a, 'x', undefined, A, { alive })).toEqual({ claimed: true, tookOver: undefined });
     const other = claimCell(b, 'x', undefined, B, { alive });
-    expect(other).toMatchObject({ claimed: false, reason: 'claimed', holder: { runId: 'run-a', pid: 101, host: 'node-1' } });
+    expect(other).toMatchObject({
+      claimed: false,
+      reason: 'claimed',
+      holder: { runId: 'run-a', pid: 101, host: 'node-1' },
+    });
     expect(claimCell(a, 'x', undefined, A, { alive }).claimed).toBe(true);
     expect(listClaims(b).map((c) => [c.cellId, c.runId])).toEqual([['x', 'run-a']]);
   });
@@ -60,7 +94,10 @@ describe('cell claims', () => {
     expect(claimCell(a, 'x', undefined, A, { alive, now: 1_000_000 + 60_000, expiryMs: 120_000 }).claimed).toBe(false);
     heartbeat(b, 'run-c', 1_100_000);
     expect(claimCell(a, 'x', undefined, A, { alive, now: 1_100_000 + 119_000, expiryMs: 120_000 }).claimed).toBe(false);
-    expect(claimCell(a, 'x', undefined, A, { alive, now: 1_100_000 + 121_000, expiryMs: 120_000 })).toMatchObject({ claimed: true, tookOver: { runId: 'run-c' } });
+    expect(claimCell(a, 'x', undefined, A, { alive, now: 1_100_000 + 121_000, expiryMs: 120_000 })).toMatchObject({
+      claimed: true,
+      tookOver: { runId: 'run-c' },
+    });
   });
 
   it('a claim whose run has ended (interrupted, completed) no longer holds', () => {

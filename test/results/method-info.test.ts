@@ -22,7 +22,14 @@ const dir = mkdtempSync(join(tmpdir(), 'rftbench-methods-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const row = (id: string, title: string, origin: NewMethodInfo['origin'], updatedAt = 1): NewMethodInfo => ({
-  id, title, description: `${title}, described`, paper: null, configSchema: { type: 'object' }, defaults: {}, origin, updatedAt,
+  id,
+  title,
+  description: `${title}, described`,
+  paper: null,
+  configSchema: { type: 'object' },
+  defaults: {},
+  origin,
+  updatedAt,
 });
 
 /** A valid bundle of one completed cell for entry `id` (its cell id hashed from its spec, its file's sha256). */
@@ -35,18 +42,37 @@ function bundle(id: string, title: string) {
         format: 'rftbench-submission/1',
         createdAt: '2026-01-01T00:00:00Z',
         entry: {
-          id, title, description: 'a submitted entry', paper: { title: 'Its paper', url: 'https://example.org/p' }, file: 'entry.ts',
+          id,
+          title,
+          description: 'a submitted entry',
+          paper: { title: 'Its paper', url: 'https://example.org/p' },
+          file: 'entry.ts',
           sha256: sha256Hex(text),
-          sources: { repo: '', entry: 'mine/entry.ts', files: [{ path: 'mine/entry.ts', sha256: sha256Hex(text), bytes: text.length, text }] },
-          configSchema: { type: 'object', properties: { lr: { type: 'number', default: 0.1 } } }, defaults: { lr: 0.1 },
+          sources: {
+            repo: '',
+            entry: 'mine/entry.ts',
+            files: [{ path: 'mine/entry.ts', sha256: sha256Hex(text), bytes: text.length, text }],
+          },
+          configSchema: { type: 'object', properties: { lr: { type: 'number', default: 0.1 } } },
+          defaults: { lr: 0.1 },
         },
         suite: loadSuite('smoke'),
         checks: { deterministic: true, leakedTensors: 0, budgetSecondsPerCell: 60, slowestCellSeconds: 1 },
         environment: { commit: 'c', backend: 'wasm' },
         cells: [
           {
-            id: hashOf(spec), taskId: 'synthetic-transfer/linf-8', methodId: id, seed: 0, status: 'completed', spec, provenance: {},
-            artifacts: {}, startedAt: 1, finishedAt: 2, trainSeconds: 1, evalSeconds: 1,
+            id: hashOf(spec),
+            taskId: 'synthetic-transfer/linf-8',
+            methodId: id,
+            seed: 0,
+            status: 'completed',
+            spec,
+            provenance: {},
+            artifacts: {},
+            startedAt: 1,
+            finishedAt: 2,
+            trainSeconds: 1,
+            evalSeconds: 1,
             metrics: [{ name: 'clean', value: 0.5, n: 10, ciLow: 0.2, ciHigh: 0.8, details: {} }],
           },
         ],
@@ -65,7 +91,10 @@ describe('the methods table', () => {
       expect(getMethodInfo(store, 'at')).toMatchObject({ title: 'PGD-AT', origin: 'registry', updatedAt: 1 });
       expect(getMethodInfo(store, 'mine')).toMatchObject({ title: 'Mine v2', origin: 'submission' });
       // The registry's entry, once it has that id, is the description.
-      putMethodInfos(store, [row('mine', 'Mine (registered)', 'registry', 3), row('at', 'PGD-AT, retitled', 'registry', 3)]);
+      putMethodInfos(store, [
+        row('mine', 'Mine (registered)', 'registry', 3),
+        row('at', 'PGD-AT, retitled', 'registry', 3),
+      ]);
       expect(listMethodInfos(store).map((m) => [m.id, m.title, m.origin])).toEqual([
         ['at', 'PGD-AT, retitled', 'registry'],
         ['mine', 'Mine (registered)', 'registry'],
@@ -81,9 +110,14 @@ describe('the methods table', () => {
     try {
       ingestSubmission(store, bundle('my-entry', 'My entry'), 5);
       expect(getMethodInfo(store, 'my-entry')).toEqual({
-        id: 'my-entry', title: 'My entry', description: 'a submitted entry', paper: { title: 'Its paper', url: 'https://example.org/p' },
-        configSchema: { type: 'object', properties: { lr: { type: 'number', default: 0.1 } } }, defaults: { lr: 0.1 },
-        origin: 'submission', updatedAt: 5,
+        id: 'my-entry',
+        title: 'My entry',
+        description: 'a submitted entry',
+        paper: { title: 'Its paper', url: 'https://example.org/p' },
+        configSchema: { type: 'object', properties: { lr: { type: 'number', default: 0.1 } } },
+        defaults: { lr: 0.1 },
+        origin: 'submission',
+        updatedAt: 5,
       });
       putMethodInfos(store, [row('standard', 'Standard fine-tuning', 'registry')]);
       ingestSubmission(store, bundle('standard', 'Not the real standard'), 6);
@@ -140,13 +174,19 @@ describe('the methods table', () => {
     oldStore(path, []);
     const sqlite = new Database(path, { readonly: true });
     try {
-      const tables = (sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+      const tables = (
+        sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+      ).map((t) => t.name);
       expect(tables).toEqual(expect.arrayContaining(['runs', 'cells', 'metrics']));
       expect(tables).not.toContain('methods');
       const applied = sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number };
       const folder = join(import.meta.dirname, '../../results/migrations');
-      const sqlFiles = readdirSync(folder).filter((f) => f.endsWith('.sql')).sort();
-      const methodsAt = sqlFiles.findIndex((f) => readFileSync(join(folder, f), 'utf8').includes('CREATE TABLE `methods`'));
+      const sqlFiles = readdirSync(folder)
+        .filter((f) => f.endsWith('.sql'))
+        .sort();
+      const methodsAt = sqlFiles.findIndex((f) =>
+        readFileSync(join(folder, f), 'utf8').includes('CREATE TABLE `methods`'),
+      );
       expect(methodsAt).toBeGreaterThan(0);
       expect(applied.n).toBe(methodsAt);
     } finally {

@@ -20,29 +20,61 @@ beforeEach(() => {
   path = join(dir, `store-${n++}.db`);
   store = Store.open(path);
   store.startRun({
-    id: 'run-1', suite: 'quick', tier: 'quick', command: 'rftbench run', startedAt: 1, status: 'running',
-    commit: 'abc', backend: 'wasm', environment: {},
+    id: 'run-1',
+    suite: 'quick',
+    tier: 'quick',
+    command: 'rftbench run',
+    startedAt: 1,
+    status: 'running',
+    commit: 'abc',
+    backend: 'wasm',
+    environment: {},
   });
 });
 afterEach(() => store.close());
 
 function cell(id: string, over: Partial<NewCell> = {}): NewCell {
   return {
-    id, suite: 'quick', tier: 'quick', taskId: 'fmnist-transfer/linf-8', methodId: 'at', seed: 0, status: 'completed',
-    runId: 'run-1', spec: { seed: 0 }, provenance: { backend: 'wasm' }, artifacts: {}, startedAt: 10, finishedAt: 20,
-    trainSeconds: 5, evalSeconds: 1, ...over,
+    id,
+    suite: 'quick',
+    tier: 'quick',
+    taskId: 'fmnist-transfer/linf-8',
+    methodId: 'at',
+    seed: 0,
+    status: 'completed',
+    runId: 'run-1',
+    spec: { seed: 0 },
+    provenance: { backend: 'wasm' },
+    artifacts: {},
+    startedAt: 10,
+    finishedAt: 20,
+    trainSeconds: 5,
+    evalSeconds: 1,
+    ...over,
   };
 }
 
-const m = (name: string, value = 0.5): NewMetric => ({ name, value, n: 100, ciLow: value - 0.1, ciHigh: value + 0.1, details: {} });
+const m = (name: string, value = 0.5): NewMetric => ({
+  name,
+  value,
+  n: 100,
+  ciLow: value - 0.1,
+  ciHigh: value + 0.1,
+  details: {},
+});
 
 describe('Store', () => {
   it('applies the migrations to a new file', () => {
     const raw = new Database(path, { readonly: true });
     try {
-      const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => (r as { name: string }).name);
+      const tables = raw
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .all()
+        .map((r) => (r as { name: string }).name);
       expect(tables).toEqual(expect.arrayContaining(['cells', 'metrics', 'runs', 'sources', '__drizzle_migrations']));
-      expect((raw.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n).toBeGreaterThan(0);
+      expect((raw.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }).n).toBeGreaterThan(
+        0,
+      );
     } finally {
       raw.close();
     }
@@ -55,7 +87,10 @@ describe('Store', () => {
 
   it('writes a cell and its metrics together, and a failing insert leaves nothing', () => {
     store.recordCell(cell('ok'), [m('clean', 0.9), m('pgd', 0.4)]);
-    expect(store.getCell('ok')?.metrics.map((x) => [x.name, x.value])).toEqual([['clean', 0.9], ['pgd', 0.4]]);
+    expect(store.getCell('ok')?.metrics.map((x) => [x.name, x.value])).toEqual([
+      ['clean', 0.9],
+      ['pgd', 0.4],
+    ]);
     // Two metrics with the same name violate the (cell, name) key after the cell row went in.
     expect(() => store.recordCell(cell('bad'), [m('clean'), m('clean')])).toThrow();
     expect(store.getCell('bad')).toBeUndefined();
@@ -77,7 +112,10 @@ describe('Store', () => {
     const got = store.getCell('f')!;
     expect(got.status).toBe('completed');
     expect(got.error).toBeNull();
-    expect(got.metrics.map((x) => [x.name, x.value])).toEqual([['clean', 0.8], ['pgd', 0.3]]);
+    expect(got.metrics.map((x) => [x.name, x.value])).toEqual([
+      ['clean', 0.8],
+      ['pgd', 0.3],
+    ]);
   });
 
   it('filters listCells by suite, task, method and status, oldest first', () => {
@@ -93,12 +131,36 @@ describe('Store', () => {
   });
 
   it('summarises tasks and methods for the leaderboard, and loads only the metrics asked for', () => {
-    store.recordCell(cell('a', { finishedAt: 30 }), [m('clean'), m('corruption/fog/1'), m('autoattack/apgd-ce'), m('autoattack')]);
+    store.recordCell(cell('a', { finishedAt: 30 }), [
+      m('clean'),
+      m('corruption/fog/1'),
+      m('autoattack/apgd-ce'),
+      m('autoattack'),
+    ]);
     store.recordCell(cell('b', { methodId: 'standard', tier: 'smoke', finishedAt: 50 }), [m('clean')]);
-    store.recordCell(cell('c', { methodId: 'twins-at', status: 'failed', error: 'x', suite: 'nightly', finishedAt: 40 }), []);
+    store.recordCell(
+      cell('c', { methodId: 'twins-at', status: 'failed', error: 'x', suite: 'nightly', finishedAt: 40 }),
+      [],
+    );
     expect(store.listTaskTiers()).toEqual([
-      { taskId: 'fmnist-transfer/linf-8', tier: 'quick', cells: 2, completed: 1, methods: 2, suites: ['nightly', 'quick'], lastFinishedAt: 40 },
-      { taskId: 'fmnist-transfer/linf-8', tier: 'smoke', cells: 1, completed: 1, methods: 1, suites: ['quick'], lastFinishedAt: 50 },
+      {
+        taskId: 'fmnist-transfer/linf-8',
+        tier: 'quick',
+        cells: 2,
+        completed: 1,
+        methods: 2,
+        suites: ['nightly', 'quick'],
+        lastFinishedAt: 40,
+      },
+      {
+        taskId: 'fmnist-transfer/linf-8',
+        tier: 'smoke',
+        cells: 1,
+        completed: 1,
+        methods: 1,
+        suites: ['quick'],
+        lastFinishedAt: 50,
+      },
     ]);
     expect(store.listMethodIds()).toEqual(['at', 'standard', 'twins-at']);
     expect(store.queryCells({ tier: 'quick' }).map((c) => c.id)).toEqual(['a', 'c']);

@@ -30,7 +30,12 @@ export interface FlakyServer {
   close(): Promise<void>;
 }
 
-export async function serveFlaky(path: string, body: Uint8Array, script: Behaviour[], tls?: { key: Buffer; cert: Buffer }): Promise<FlakyServer> {
+export async function serveFlaky(
+  path: string,
+  body: Uint8Array,
+  script: Behaviour[],
+  tls?: { key: Buffer; cert: Buffer },
+): Promise<FlakyServer> {
   const requests: Request[] = [];
   const sockets = new Set<Socket>();
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -43,7 +48,10 @@ export async function serveFlaky(path: string, body: Uint8Array, script: Behavio
     const start = m && b.kind !== 'ignore-range' ? Number(m[1]) : 0;
     if (m && b.kind !== 'ignore-range') {
       if (start >= whole.length) return void res.writeHead(416, { 'content-range': `bytes */${whole.length}` }).end();
-      res.writeHead(206, { 'content-length': String(whole.length - start), 'content-range': `bytes ${start}-${whole.length - 1}/${whole.length}` });
+      res.writeHead(206, {
+        'content-length': String(whole.length - start),
+        'content-range': `bytes ${start}-${whole.length - 1}/${whole.length}`,
+      });
     } else {
       res.writeHead(200, { 'content-length': String(whole.length) });
     }

@@ -5,12 +5,19 @@
 import { crc32, deflateRawSync } from 'node:zlib';
 
 /** A width x height RGB image filled with `outside`, with the box x1..x2, y1..y2 (inclusive) filled with `inside`. */
-export function boxImage(width: number, height: number, box: [number, number, number, number], inside: number[], outside: number[]): Uint8Array {
+export function boxImage(
+  width: number,
+  height: number,
+  box: [number, number, number, number],
+  inside: number[],
+  outside: number[],
+): Uint8Array {
   const rgb = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const c = x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3] ? inside : outside;
-    rgb.set(c, (y * width + x) * 3);
-  }
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const c = x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3] ? inside : outside;
+      rgb.set(c, (y * width + x) * 3);
+    }
   return rgb;
 }
 

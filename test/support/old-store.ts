@@ -22,8 +22,12 @@ export interface OldCell {
 }
 
 export function oldStore(path: string, cells: readonly OldCell[]): void {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-  const cut = journal.entries.findIndex((e) => readFileSync(join(MIGRATIONS, `${e.tag}.sql`), 'utf8').includes('CREATE TABLE `methods`'));
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta', '_journal.json'), 'utf8')) as {
+    entries: { tag: string }[];
+  };
+  const cut = journal.entries.findIndex((e) =>
+    readFileSync(join(MIGRATIONS, `${e.tag}.sql`), 'utf8').includes('CREATE TABLE `methods`'),
+  );
   if (cut < 0) throw new Error(`old-store: no migration in ${MIGRATIONS} creates the methods table`);
   const folder = mkdtempSync(join(tmpdir(), 'rftbench-old-migrations-'));
   const sqlite = new Database(path);
@@ -36,17 +40,39 @@ export function oldStore(path: string, cells: readonly OldCell[]): void {
     migrate(db, { migrationsFolder: folder });
     db.insert(schema.runs)
       .values({
-        id: 'old-run', suite: 's', tier: 'quick', command: 'rftbench run', startedAt: 1, status: 'completed', commit: 'c',
-        backend: 'wasm', environment: {},
+        id: 'old-run',
+        suite: 's',
+        tier: 'quick',
+        command: 'rftbench run',
+        startedAt: 1,
+        status: 'completed',
+        commit: 'c',
+        backend: 'wasm',
+        environment: {},
       })
       .run();
     for (const c of cells) {
       const taskId = c.taskId ?? 'toy/linf-8';
       db.insert(schema.cells)
         .values({
-          id: c.id, suite: 's', tier: 'quick', taskId, methodId: c.methodId, seed: 0, status: 'completed', runId: 'old-run',
-          spec: { task: { id: taskId, threat: { norm: 'Linf', eps: 8 / 255 } }, method: { id: c.methodId, config: {} } },
-          provenance: { backend: 'wasm' }, artifacts: {}, startedAt: 1, finishedAt: 2, trainSeconds: 10, evalSeconds: 5,
+          id: c.id,
+          suite: 's',
+          tier: 'quick',
+          taskId,
+          methodId: c.methodId,
+          seed: 0,
+          status: 'completed',
+          runId: 'old-run',
+          spec: {
+            task: { id: taskId, threat: { norm: 'Linf', eps: 8 / 255 } },
+            method: { id: c.methodId, config: {} },
+          },
+          provenance: { backend: 'wasm' },
+          artifacts: {},
+          startedAt: 1,
+          finishedAt: 2,
+          trainSeconds: 10,
+          evalSeconds: 5,
         })
         .run();
       for (const [name, value] of Object.entries(c.metrics ?? {})) {

@@ -14,7 +14,20 @@ for (let i = 0; i < 100; i++) {
   for (let c = 0; c < 3; c++) for (let p = 0; p < 1024; p++) hwc[p * 3 + c] = rec[c * 1024 + p];
   imgs.push(hwc);
 }
-const RANDOM = new Set(['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'glass_blur', 'fog', 'elastic_transform', 'frost', 'motion_blur', 'snow', 'jpeg_compression', 'spatter']);
+const RANDOM = new Set([
+  'gaussian_noise',
+  'shot_noise',
+  'impulse_noise',
+  'speckle_noise',
+  'glass_blur',
+  'fog',
+  'elastic_transform',
+  'frost',
+  'motion_blur',
+  'snow',
+  'jpeg_compression',
+  'spatter',
+]);
 // Frost textures from RFTBENCH_FROST_DIR or <data>/frost; never downloaded here.
 const jpeg = await jpegCodec();
 const frost = await frostTextures(0.2, { download: false });
@@ -24,7 +37,10 @@ for (const name of IMPLEMENTED_CORRUPTIONS) {
   for (let s = 1; s <= 5; s++) {
     const ref = readFileSync(`${process.argv[3]}/${name}_${s}.bin`);
     const rng = new Rng(s);
-    let maxDiff = 0, same = 0, oursChange = 0, refChange = 0;
+    let maxDiff = 0,
+      same = 0,
+      oursChange = 0,
+      refChange = 0;
     imgs.forEach((img, i) => {
       const ours = corrupt(name, img, [32, 32, 3], s, rng, { frost, jpeg });
       for (let p = 0; p < 3072; p++) {
@@ -37,8 +53,14 @@ for (const name of IMPLEMENTED_CORRUPTIONS) {
       }
     });
     const n = 100 * 3072;
-    cells.push(RANDOM.has(name) ? `${(oursChange / n).toFixed(2)} / ${(refChange / n).toFixed(2)}` : `${maxDiff} (${((100 * same) / n).toFixed(1)}%)`);
+    cells.push(
+      RANDOM.has(name)
+        ? `${(oursChange / n).toFixed(2)} / ${(refChange / n).toFixed(2)}`
+        : `${maxDiff} (${((100 * same) / n).toFixed(1)}%)`,
+    );
   }
-  rows.push(`| ${name} | ${RANDOM.has(name) ? 'mean abs change, ours / reference' : 'max abs diff (identical bytes)'} | ${cells.join(' | ')} |`);
+  rows.push(
+    `| ${name} | ${RANDOM.has(name) ? 'mean abs change, ours / reference' : 'max abs diff (identical bytes)'} | ${cells.join(' | ')} |`,
+  );
 }
 console.log(rows.join('\n'));

@@ -13,8 +13,24 @@ export class TorchDtype {
   constructor(readonly name: string) {}
 }
 
-const TORCH_DTYPES = ['float32', 'float', 'float16', 'half', 'bfloat16', 'float64', 'double', 'int64', 'long',
-  'int32', 'int', 'int16', 'short', 'int8', 'uint8', 'bool'];
+const TORCH_DTYPES = [
+  'float32',
+  'float',
+  'float16',
+  'half',
+  'bfloat16',
+  'float64',
+  'double',
+  'int64',
+  'long',
+  'int32',
+  'int',
+  'int16',
+  'short',
+  'int8',
+  'uint8',
+  'bool',
+];
 
 /** numpy.dtype('<i8')-style value; BUILD sets the byte order. */
 class NumpyDtype {
@@ -59,7 +75,11 @@ export class StorageView {
 function rebuildTensor(args: unknown[], made: TorchTensor[]): TorchTensor {
   const [storage, offset, size, stride, requiresGrad] = args;
   const base =
-    storage instanceof StorageView ? storage : storage instanceof TorchStorage ? new StorageView(storage, 0) : undefined;
+    storage instanceof StorageView
+      ? storage
+      : storage instanceof TorchStorage
+        ? new StorageView(storage, 0)
+        : undefined;
   if (!base) throw new Error(`expects a storage, got a ${describe(storage)}`);
   if (typeof offset !== 'number') throw new Error(`storage offset is a ${describe(offset)}`);
   const shape = ints(size, 'size');
@@ -92,7 +112,9 @@ export function torchGlobals(made: TorchTensor[]): (module: string, name: string
   fn('builtins.slice', (args) => ({ $slice: args }));
   fn('_codecs.encode', ([text, encoding]) => {
     if (typeof text !== 'string') throw new Error(`expects a string, got a ${describe(text)}`);
-    const e = String(encoding ?? 'utf-8').toLowerCase().replace('_', '-');
+    const e = String(encoding ?? 'utf-8')
+      .toLowerCase()
+      .replace('_', '-');
     if (e === 'latin1' || e === 'latin-1' || e === 'iso-8859-1') return latin1Bytes(text);
     if (e === 'utf-8' || e === 'utf8') return new Uint8Array(Buffer.from(text, 'utf8'));
     throw new Error(`encoding ${JSON.stringify(encoding)} is not read`);

@@ -50,7 +50,6 @@ export interface Unpickled {
   placeholders: string[];
 }
 
-const MARK = Symbol('mark');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
 
@@ -159,7 +158,8 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   };
   const setItems = (target: unknown, kv: unknown[]) => {
     if (kv.length % 2) fail('SETITEMS with an odd number of items');
-    const map = target instanceof Map ? target : target instanceof Placeholder ? (target.items ??= new Map()) : undefined;
+    const map =
+      target instanceof Map ? target : target instanceof Placeholder ? (target.items ??= new Map()) : undefined;
     if (!map) fail(`SETITEM on a ${describe(target)}`);
     for (let i = 0; i < kv.length; i += 2) map!.set(kv[i], kv[i + 1]);
   };
@@ -211,7 +211,8 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x89: // NEWFALSE
         stack.push(false);
         break;
-      case 0x49: { // INT (protocol 0; "01"/"00" are True/False)
+      case 0x49: {
+        // INT (protocol 0; "01"/"00" are True/False)
         const s = line();
         if (s === '01' || s === '00') stack.push(s === '01');
         else stack.push(parseDecimal(s) ?? fail(`bad INT ${JSON.stringify(s)}`));
@@ -226,7 +227,8 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x4d: // BININT2
         stack.push(u16());
         break;
-      case 0x4c: { // LONG (protocol 0, trailing L)
+      case 0x4c: {
+        // LONG (protocol 0, trailing L)
         const s = line().replace(/L$/, '');
         stack.push(parseDecimal(s) ?? fail(`bad LONG ${JSON.stringify(s)}`));
         break;
@@ -234,13 +236,15 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x8a: // LONG1
         stack.push(intFromBytes(take(u8())));
         break;
-      case 0x8b: { // LONG4
+      case 0x8b: {
+        // LONG4
         const n = i32();
         if (n < 0) fail('LONG4 with a negative length');
         stack.push(intFromBytes(take(n)));
         break;
       }
-      case 0x46: { // FLOAT (protocol 0)
+      case 0x46: {
+        // FLOAT (protocol 0)
         const s = line();
         const x = Number(s);
         if (Number.isNaN(x) && !/nan/i.test(s)) fail(`bad FLOAT ${JSON.stringify(s)}`);
@@ -267,7 +271,8 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x53: // STRING (protocol 0 quoted Python 2 str)
         stack.push(unquote(line()) ?? fail('bad STRING'));
         break;
-      case 0x54: { // BINSTRING (Python 2 str): read as latin-1 text, as pickle's encoding='latin1' does
+      case 0x54: {
+        // BINSTRING (Python 2 str): read as latin-1 text, as pickle's encoding='latin1' does
         const n = i32();
         if (n < 0) fail('BINSTRING with a negative length');
         stack.push(latin1.decode(take(n)));
@@ -295,12 +300,14 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x85: // TUPLE1
         stack.push([pop()]);
         break;
-      case 0x86: { // TUPLE2
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         stack.push([pop(), b]);
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         stack.push([pop(), b, c]);
@@ -312,12 +319,14 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x6c: // LIST
         stack.push(popMark());
         break;
-      case 0x61: { // APPEND
+      case 0x61: {
+        // APPEND
         const x = pop();
         append(top(), [x]);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         append(top(), items);
         break;
@@ -325,19 +334,22 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x7d: // EMPTY_DICT
         stack.push(new Map());
         break;
-      case 0x64: { // DICT
+      case 0x64: {
+        // DICT
         const map = new Map();
         setItems(map, popMark());
         stack.push(map);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const value = pop();
         const key = pop();
         setItems(top(), [key, value]);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const kv = popMark();
         setItems(top(), kv);
         break;
@@ -345,7 +357,8 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x8f: // EMPTY_SET
         stack.push(new Set());
         break;
-      case 0x90: { // ADDITEMS
+      case 0x90: {
+        // ADDITEMS
         const items = popMark();
         addItems(top(), items);
         break;
@@ -353,48 +366,56 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x91: // FROZENSET
         stack.push(new Set(popMark()));
         break;
-      case 0x63: { // GLOBAL
+      case 0x63: {
+        // GLOBAL
         const module = line();
         stack.push(global(module, line()));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
         stack.push(global(module as string, name as string));
         break;
       }
-      case 0x69: { // INST (protocol 0): class from the line, arguments from the mark
+      case 0x69: {
+        // INST (protocol 0): class from the line, arguments from the mark
         const module = line();
         const cls = global(module, line());
         stack.push(call(cls, popMark()));
         break;
       }
-      case 0x6f: { // OBJ (protocol 1): class and arguments from the mark
+      case 0x6f: {
+        // OBJ (protocol 1): class and arguments from the mark
         const items = popMark();
         if (!items.length) fail('OBJ without a class');
         stack.push(call(items[0], items.slice(1)));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         stack.push(call(pop(), args));
         break;
       }
-      case 0x81: { // NEWOBJ: cls.__new__(cls, *args), treated like a call
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args), treated like a call
         const args = pop();
         stack.push(call(pop(), args));
         break;
       }
-      case 0x92: { // NEWOBJ_EX: keyword arguments are kept as a trailing Map
+      case 0x92: {
+        // NEWOBJ_EX: keyword arguments are kept as a trailing Map
         const kwargs = pop();
         const args = pop();
         const cls = pop();
         stack.push(call(cls, Array.isArray(args) ? [...args, kwargs] : args));
         break;
       }
-      case 0x62: { // BUILD
+      case 0x62: {
+        // BUILD
         const state = pop();
         const obj = top();
         stack[stack.length - 1] = build(obj, state);

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { DTYPE_BYTES } from '../dtypes.ts';
 import { torchGlobals, StorageView } from './globals.ts';
 import { describe, Placeholder, unpickle } from './pickle.ts';
-import { checkTensor, TorchStorage, TorchStorageType, TorchTensor } from './tensor.ts';
+import { checkTensor, TorchStorage, TorchStorageType, type TorchTensor } from './tensor.ts';
 import { isZip, readZip, type ZipArchive } from './zip.ts';
 
 export { TorchTensor } from './tensor.ts';
@@ -185,4 +185,3 @@ function readLegacyFormat(bytes: Uint8Array, file: string): Loaded {
   const placeholders = [...new Set([header, protocol, sysInfo, main, keys].flatMap((p) => p.placeholders))];
   return { root: main.value, placeholders };
 }
-

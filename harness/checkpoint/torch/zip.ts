@@ -128,7 +128,9 @@ function readEntry(
   let data = bytes.subarray(start, end);
   if (entry.method === 8) data = inflateRawSync(data);
   else if (entry.method !== 0) {
-    throw new Error(`${file}: zip entry ${name} uses compression method ${entry.method} (only stored and deflate read)`);
+    throw new Error(
+      `${file}: zip entry ${name} uses compression method ${entry.method} (only stored and deflate read)`,
+    );
   }
   if (data.length !== entry.size) {
     throw new Error(`${file}: zip entry ${name} has ${data.length} bytes, its header says ${entry.size}`);

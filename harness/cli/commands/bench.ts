@@ -11,7 +11,12 @@ import { intFlag, parseFlags } from '../command.ts';
 import { initBackend } from '../../tensor/backend.ts';
 import { benchModelSteps, MODEL_CASES, type ThroughputRow } from '../../bench/model-steps.ts';
 import { benchDatasetFormats, type FormatRow } from '../../bench/dataset-formats.ts';
-import { REFERENCE_CASE, REFERENCE_TASK, saveThroughput, savedReferenceThroughput } from '../../bench/saved-throughput.ts';
+import {
+  REFERENCE_CASE,
+  REFERENCE_TASK,
+  saveThroughput,
+  savedReferenceThroughput,
+} from '../../bench/saved-throughput.ts';
 import { benchAugmentation, trainingStepFor, type AugmentSpeedRow } from '../../bench/augment-speed.ts';
 
 function printFormatRows(rows: FormatRow[]): void {
@@ -43,7 +48,9 @@ function printRows(rows: ThroughputRow[]): void {
 /** The augmentation rows beside the training step their batches feed (ResNet-50 at 224: carried over by MACs). */
 function printAugmentRows(rows: AugmentSpeedRow[], resnet18PerSecond: number | undefined): void {
   const steps = resnet18PerSecond === undefined ? undefined : trainingStepFor(rows, resnet18PerSecond);
-  console.log('\nBatch pipeline (toBatch with the protocol augmentation, one thread), batches of ' + (rows[0]?.batch ?? 0) + ':');
+  console.log(
+    `\nBatch pipeline (toBatch with the protocol augmentation, one thread), batches of ${rows[0]?.batch ?? 0}:`,
+  );
   console.table(
     rows.map((r) => ({
       transform: r.transform,
@@ -53,8 +60,12 @@ function printAugmentRows(rows: AugmentSpeedRow[], resnet18PerSecond: number | u
       'train step images/s': steps ? Number(steps.get(r.feeds)!.toFixed(1)) : '-',
     })),
   );
-  if (!steps) console.log('  (no ResNet-18 training step measured on this backend: run rftbench bench for the comparison)');
-  else console.log('  train step: ResNet-18 32x32 as measured here; ResNet-50 224 carried over by multiply-adds (an estimate)');
+  if (!steps)
+    console.log('  (no ResNet-18 training step measured on this backend: run rftbench bench for the comparison)');
+  else
+    console.log(
+      '  train step: ResNet-18 32x32 as measured here; ResNet-50 224 carried over by multiply-adds (an estimate)',
+    );
 }
 
 function printCorruptionRows(rows: CorruptionSpeedRow[]): void {
@@ -110,7 +121,10 @@ Example: npm run bench`,
     if (values['augment-only']) {
       const augment = await benchAugmentation({ time: Math.min(time, 1000) });
       const saved = savedReferenceThroughput(info.name)?.imagesPerSecond;
-      if (values.json) console.log(JSON.stringify({ environment: info, augmentation: augment, resnet18TrainStep: saved ?? null }, null, 2));
+      if (values.json)
+        console.log(
+          JSON.stringify({ environment: info, augmentation: augment, resnet18TrainStep: saved ?? null }, null, 2),
+        );
       else printAugmentRows(augment, saved);
       return 0;
     }
@@ -118,13 +132,20 @@ Example: npm run bench`,
       const { benchPeer } = await import('../../bench/peer.ts');
       const cases = MODEL_CASES.map((c) => ({ ...c, batch: batch ?? c.batch }));
       const peer = await benchPeer(info.name, info.threads, cases, { time });
-      if (values.json) console.log(JSON.stringify({ environment: info, torch: peer.torch, skipped: peer.skipped, peer: peer.rows }, null, 2));
+      if (values.json)
+        console.log(
+          JSON.stringify({ environment: info, torch: peer.torch, skipped: peer.skipped, peer: peer.rows }, null, 2),
+        );
       else {
-        console.log(`ours: ${info.name}, ${info.threads} threads; PyTorch ${peer.torch ?? '(skipped)'}, ${info.threads} threads`);
+        console.log(
+          `ours: ${info.name}, ${info.threads} threads; PyTorch ${peer.torch ?? '(skipped)'}, ${info.threads} threads`,
+        );
         if (peer.skipped) console.log(`PyTorch skipped: ${peer.skipped}`);
         for (const r of peer.rows) {
           const t = r.torchImagesPerSecond === null ? '-' : r.torchImagesPerSecond.toFixed(1);
-          console.log(`  ${r.model.padEnd(22)} batch ${String(r.batch).padStart(3)}  ${r.task.padEnd(10)}  ours ${r.oursImagesPerSecond.toFixed(1).padStart(8)}  torch ${t.padStart(8)}  ratio ${r.ratio === null ? '-' : r.ratio.toFixed(2)}`);
+          console.log(
+            `  ${r.model.padEnd(22)} batch ${String(r.batch).padStart(3)}  ${r.task.padEnd(10)}  ours ${r.oursImagesPerSecond.toFixed(1).padStart(8)}  torch ${t.padStart(8)}  ratio ${r.ratio === null ? '-' : r.ratio.toFixed(2)}`,
+          );
         }
       }
       return 0;
@@ -133,15 +154,23 @@ Example: npm run bench`,
       const { benchEvaluationWorkers } = await import('../../bench/eval-workers.ts');
       const { evaluationWorkers } = await import('../../evaluate/workers/attack-pool.ts');
       const cases = MODEL_CASES.map((c) => ({ ...c, batch: batch ?? c.batch }));
-      const evalRows = await benchEvaluationWorkers(cases, { workers: Math.max(2, evaluationWorkers()), threads: info.threads });
+      const evalRows = await benchEvaluationWorkers(cases, {
+        workers: Math.max(2, evaluationWorkers()),
+        threads: info.threads,
+      });
       if (values.json) console.log(JSON.stringify({ environment: info, evaluationWorkers: evalRows }, null, 2));
       else {
         console.log('PGD-10 evaluation (Linf 8/255), images/s:');
-        for (const r of evalRows) console.log(`  ${r.model.padEnd(22)} ${r.mode.padEnd(32)} ${r.imagesPerSecond.toFixed(1).padStart(8)}  ${r.points} points  same results: ${r.sameResults ? 'yes' : 'NO'}`);
+        for (const r of evalRows)
+          console.log(
+            `  ${r.model.padEnd(22)} ${r.mode.padEnd(32)} ${r.imagesPerSecond.toFixed(1).padStart(8)}  ${r.points} points  same results: ${r.sameResults ? 'yes' : 'NO'}`,
+          );
       }
       return 0;
     }
-    console.error(`bench: ${info.name} with ${info.threads} threads; custom kernels: ${info.customKernels.join(', ') || 'none'}`);
+    console.error(
+      `bench: ${info.name} with ${info.threads} threads; custom kernels: ${info.customKernels.join(', ') || 'none'}`,
+    );
     rows.push(...(await benchModelSteps(info.name, MODEL_CASES, { batch, time })));
     // Kept for `rftbench run --dry-run --estimate` (hours from this machine's throughput).
     console.error(`bench: throughput saved to ${saveThroughput(rows, { backend: info.name, threads: info.threads })}`);
@@ -162,15 +191,31 @@ Example: npm run bench`,
     const formats = await benchDatasetFormats({ time: Math.min(time, 1000) });
     const corruptions = await benchCorruptions({ time: Math.min(time, 300) });
     if (values.json) {
-      const all = { environment: info, throughput: rows, augmentation: augment, attackCost: attackRows, kernels: kernelRows, datasetFormats: formats, corruptions };
+      const all = {
+        environment: info,
+        throughput: rows,
+        augmentation: augment,
+        attackCost: attackRows,
+        kernels: kernelRows,
+        datasetFormats: formats,
+        corruptions,
+      };
       console.log(JSON.stringify(all, null, 2));
       return 0;
     }
     printRows(rows);
-    const resnet18 = rows.find((r) => r.backend === info.name && r.model === REFERENCE_CASE.name && r.task === REFERENCE_TASK);
+    const resnet18 = rows.find(
+      (r) => r.backend === info.name && r.model === REFERENCE_CASE.name && r.task === REFERENCE_TASK,
+    );
     printAugmentRows(augment, resnet18?.imagesPerSecond);
     console.log('\nAttack cost per iteration, relative to one forward+backward on the same batch:');
-    console.table(attackRows.map((r) => ({ ...r, msPerIteration: Number(r.msPerIteration.toFixed(1)), relativeToGradient: Number(r.relativeToGradient.toFixed(2)) })));
+    console.table(
+      attackRows.map((r) => ({
+        ...r,
+        msPerIteration: Number(r.msPerIteration.toFixed(1)),
+        relativeToGradient: Number(r.relativeToGradient.toFixed(2)),
+      })),
+    );
     if (kernelRows.length) console.table(kernelRows);
     printFormatRows(formats);
     printCorruptionRows(corruptions);

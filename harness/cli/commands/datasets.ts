@@ -22,7 +22,12 @@ function diskState(ds: Dataset, opts: LoadOptions): string {
   const cached = ds.folder ? listCacheEntries(ds.folder).filter((e) => e.meta.version === ds.version).length : 0;
   const states = fileStates(ds.source, opts);
   const present = states.filter((s) => s.provided).length;
-  const files = present === states.length ? 'files present' : present > 0 ? `${present}/${states.length} files present` : 'not downloaded';
+  const files =
+    present === states.length
+      ? 'files present'
+      : present > 0
+        ? `${present}/${states.length} files present`
+        : 'not downloaded';
   return cached ? `${files}, ${cached} split(s) cached` : files;
 }
 
@@ -33,21 +38,36 @@ function downloadSize(ds: Dataset): string {
 }
 
 function printInfo(ds: Dataset, opts: LoadOptions): void {
-  const names = ds.classNames.length > 12 ? `${ds.classNames.slice(0, 12).join(', ')}, ... (${ds.classNames.length})` : ds.classNames.join(', ');
+  const names =
+    ds.classNames.length > 12
+      ? `${ds.classNames.slice(0, 12).join(', ')}, ... (${ds.classNames.length})`
+      : ds.classNames.join(', ');
   console.log(`${ds.id}\n  version  ${ds.version}\n  input    ${ds.inputShape.join('x')}\n  classes  ${names}`);
   if (isCorruptionDataset(ds)) {
-    console.log(`  clean    ${ds.clean}\n  corruptions ${ds.corruptions.join(', ')}\n  extra    ${ds.extraCorruptions.join(', ') || '-'}\n  severities ${ds.severities.join(', ')}`);
-    if (!ds.selected) console.log(`  select one split as ${ds.id}:<corruption>:<severity>, e.g. ${ds.id}:${ds.corruptions[0]}:3`);
+    console.log(
+      `  clean    ${ds.clean}\n  corruptions ${ds.corruptions.join(', ')}\n  extra    ${ds.extraCorruptions.join(', ') || '-'}\n  severities ${ds.severities.join(', ')}`,
+    );
+    if (!ds.selected)
+      console.log(`  select one split as ${ds.id}:<corruption>:<severity>, e.g. ${ds.id}:${ds.corruptions[0]}:3`);
   }
   if (ds.folder) console.log(`  folder   ${ds.folder}`);
   for (const s of ds.source ? fileStates(ds.source, opts) : []) {
     const expected = s.file.bytes ? `, ${mb(s.file.bytes)}` : '';
-    const state = s.size !== undefined ? `present (${s.size} bytes; \`verify\` checks it)` : s.provided ? 'not downloaded; its contents are present' : 'absent';
-    console.log(`  file     ${s.file.name}: ${state}\n           ${sourceUrl(s.file, opts)} (${s.file.checksum.algorithm} ${s.file.checksum.hex}${expected})`);
+    const state =
+      s.size !== undefined
+        ? `present (${s.size} bytes; \`verify\` checks it)`
+        : s.provided
+          ? 'not downloaded; its contents are present'
+          : 'absent';
+    console.log(
+      `  file     ${s.file.name}: ${state}\n           ${sourceUrl(s.file, opts)} (${s.file.checksum.algorithm} ${s.file.checksum.hex}${expected})`,
+    );
   }
   for (const e of ds.folder ? listCacheEntries(ds.folder) : []) {
     const current = e.meta.version === ds.version ? '' : ` (other version ${e.meta.version})`;
-    console.log(`  cache    ${e.meta.split}: ${e.meta.n} images, ${mb(e.meta.imageBytes + e.meta.labelBytes)} in ${e.data}${current}`);
+    console.log(
+      `  cache    ${e.meta.split}: ${e.meta.n} images, ${mb(e.meta.imageBytes + e.meta.labelBytes)} in ${e.data}${current}`,
+    );
   }
 }
 
@@ -81,15 +101,25 @@ Example: rftbench datasets fetch svhn && rftbench datasets verify svhn`,
       const opts = { dataDir: values.data };
       const rows = datasetIds().map((d) => {
         const ds = getDataset(d, opts);
-        return { id: d, classes: ds.classNames.length, input: ds.inputShape.join('x'), download: downloadSize(ds), state: diskState(ds, opts), version: ds.version };
+        return {
+          id: d,
+          classes: ds.classNames.length,
+          input: ds.inputShape.join('x'),
+          download: downloadSize(ds),
+          state: diskState(ds, opts),
+          version: ds.version,
+        };
       });
       for (const r of rows) {
-        console.log(`${r.id.padEnd(16)} ${String(r.classes).padStart(3)} classes  ${r.input.padEnd(8)} ${r.download.padStart(9)}  ${r.state.padEnd(34)} ${r.version}`);
+        console.log(
+          `${r.id.padEnd(16)} ${String(r.classes).padStart(3)} classes  ${r.input.padEnd(8)} ${r.download.padStart(9)}  ${r.state.padEnd(34)} ${r.version}`,
+        );
       }
       console.log(`\ndata root: ${dataRoot(opts)}`);
       return 0;
     }
-    if (!['info', 'fetch', 'verify'].includes(sub)) throw new UsageError(`unknown subcommand '${sub}' (list | info | fetch | verify)`);
+    if (!['info', 'fetch', 'verify'].includes(sub))
+      throw new UsageError(`unknown subcommand '${sub}' (list | info | fetch | verify)`);
     if (!id) throw new UsageError(`datasets ${sub} needs an ID`);
     if (sub === 'info') {
       const opts: LoadOptions = { dataDir: values.data, download: false };
@@ -111,9 +141,14 @@ Example: rftbench datasets fetch svhn && rftbench datasets verify svhn`,
       for (const split of splits) {
         const t0 = performance.now();
         const s = await ds.load(split);
-        console.log(`${ds.id} ${split}: ${s.n} images ${s.shape.join('x')} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+        console.log(
+          `${ds.id} ${split}: ${s.n} images ${s.shape.join('x')} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+        );
       }
-      if (isCorruptionDataset(ds) && !ds.selected) console.log(`${ds.id}: files in place; splits are decoded on first use (${ds.corruptions.length} corruptions x ${ds.severities.length} severities)`);
+      if (isCorruptionDataset(ds) && !ds.selected)
+        console.log(
+          `${ds.id}: files in place; splits are decoded on first use (${ds.corruptions.length} corruptions x ${ds.severities.length} severities)`,
+        );
       console.log(`${ds.id}: ${ds.folder ?? 'generated, nothing to fetch'}`);
       return 0;
     }
@@ -124,7 +159,10 @@ Example: rftbench datasets fetch svhn && rftbench datasets verify svhn`,
       console.log(`${ds.id}: nothing downloaded or cached under ${ds.folder ?? dataRoot(opts)}`);
       return 0;
     }
-    for (const r of rows) console.log(`${r.state === 'ok' ? 'ok      ' : r.state === 'absent' ? 'absent  ' : 'MISMATCH'} ${r.kind.padEnd(6)} ${r.path}\n         ${r.detail}`);
+    for (const r of rows)
+      console.log(
+        `${r.state === 'ok' ? 'ok      ' : r.state === 'absent' ? 'absent  ' : 'MISMATCH'} ${r.kind.padEnd(6)} ${r.path}\n         ${r.detail}`,
+      );
     const bad = rows.filter((r) => r.state === 'mismatch').length;
     console.log(bad ? `${ds.id}: ${bad} of ${rows.length} checks FAILED` : `${ds.id}: all present files verified`);
     return bad ? 1 : 0;

@@ -26,8 +26,11 @@ Example: rftbench env --json`,
       console.log(JSON.stringify({ ...env, attempts: info.attempts }, null, 2));
       return 0;
     }
-    console.log(`backend      ${env.backend} (tfjs ${env.tfjsVersion}, ${env.threads} thread${env.threads === 1 ? '' : 's'}, SIMD ${env.simd ? 'on' : 'off'})`);
-    for (const a of info.attempts) console.log(`  ${a.ok ? 'loaded ' : 'skipped'} ${a.name}${a.reason ? `: ${a.reason}` : ''}`);
+    console.log(
+      `backend      ${env.backend} (tfjs ${env.tfjsVersion}, ${env.threads} thread${env.threads === 1 ? '' : 's'}, SIMD ${env.simd ? 'on' : 'off'})`,
+    );
+    for (const a of info.attempts)
+      console.log(`  ${a.ok ? 'loaded ' : 'skipped'} ${a.name}${a.reason ? `: ${a.reason}` : ''}`);
     if (env.customKernels.length) console.log(`kernels      ${env.customKernels.join(', ')} (registered by rftbench)`);
     if (env.nativeKernels) console.log(`native       ${env.nativeKernels}`);
     console.log(`harness      ${env.harness} @ ${env.commit}`);

@@ -26,7 +26,11 @@ import { UsageError, intFlag, parseFlags } from '../command.ts';
 import { parseAttack, parseEps } from './eval.ts';
 
 /** What to run: the tier's whole evaluation, clean accuracy alone, AutoAttack, or one attack. */
-type Mode = { kind: 'protocol' } | { kind: 'clean' } | { kind: 'autoattack'; version?: string } | { kind: 'attack'; id: string };
+type Mode =
+  | { kind: 'protocol' }
+  | { kind: 'clean' }
+  | { kind: 'autoattack'; version?: string }
+  | { kind: 'attack'; id: string };
 
 function parseMode(text: string | undefined): Mode {
   if (text === undefined || text === 'protocol') return { kind: 'protocol' };
@@ -58,7 +62,13 @@ interface EvaluateContext {
   log: (line: string) => void;
 }
 
-async function evaluate(model: Classifier, mode: Mode, s: Settings, cell: CellSpec, ctx: EvaluateContext): Promise<Evaluated> {
+async function evaluate(
+  model: Classifier,
+  mode: Mode,
+  s: Settings,
+  cell: CellSpec,
+  ctx: EvaluateContext,
+): Promise<Evaluated> {
   const tier: Tier = cell.tier;
   const loaded = await getDataset(cell.task.target, { dataDir: ctx.dataDir }).load('test');
   // The test images as the cell saw them (the task's resize and channel rules, batch by batch, as in run-cell).
@@ -66,11 +76,15 @@ async function evaluate(model: Classifier, mode: Mode, s: Settings, cell: CellSp
   const { test } = adaptTaskInputs(cell.task, model.spec.inputShape, { train: loaded, test: loaded }, cell.seed);
   const { threat, seed, log } = { ...s, ...ctx };
   const size = { n: s.n, batchSize: s.batchSize };
-  const run = (evaluation: EvaluationConfig, extra: { corruptions?: { dataset: string; load: { dataDir?: string } }; autoattack?: { seed: number } } = {}) =>
-    evaluateRobustness(model, test, { threat, evaluation, seed, log, ...extra });
+  const run = (
+    evaluation: EvaluationConfig,
+    extra: { corruptions?: { dataset: string; load: { dataDir?: string } }; autoattack?: { seed: number } } = {},
+  ) => evaluateRobustness(model, test, { threat, evaluation, seed, log, ...extra });
   if (mode.kind === 'protocol') {
     const evaluation = { ...tier.evaluation, ...size };
-    const corruptions = cell.task.corruptions ? { dataset: cell.task.corruptions, load: { dataDir: ctx.dataDir } } : undefined;
+    const corruptions = cell.task.corruptions
+      ? { dataset: cell.task.corruptions, load: { dataDir: ctx.dataDir } }
+      : undefined;
     return { metrics: await run(evaluation, { corruptions }), details: { evaluation } };
   }
   if (mode.kind === 'clean') return { metrics: await run(size), details: {} };
@@ -80,7 +94,10 @@ async function evaluate(model: Classifier, mode: Mode, s: Settings, cell: CellSp
     const asked = mode.version || !tierAa ? { version: mode.version ?? 'standard', ...size } : { ...tierAa, ...size };
     const config = AutoAttackEvaluationSchema.parse(asked);
     // The seed is AutoAttack's own here (settingsOf derived it from the cell's as the cell's run did).
-    return { metrics: await run({ ...size, autoattack: config }, { autoattack: { seed } }), details: { autoattack: config } };
+    return {
+      metrics: await run({ ...size, autoattack: config }, { autoattack: { seed } }),
+      details: { autoattack: config },
+    };
   }
   const spec = mode.id === 'pgd' ? resolvePgd(threat, tier.evaluation.pgd) : { id: mode.id, options: { ...threat } };
   return { metrics: await run({ ...size, attack: spec }), details: { attack: spec } };
@@ -97,7 +114,11 @@ function settingsOf(cell: CellSpec, mode: Mode, values: Record<string, string | 
   const aa = cell.tier.evaluation.autoattack;
   const isAa = mode.kind === 'autoattack';
   const n = intFlag(flag('n'), '--n', isAa && aa ? aa.n : cell.tier.evaluation.n);
-  const batchSize = intFlag(flag('batch-size'), '--batch-size', isAa && aa ? aa.batchSize : cell.tier.evaluation.batchSize);
+  const batchSize = intFlag(
+    flag('batch-size'),
+    '--batch-size',
+    isAa && aa ? aa.batchSize : cell.tier.evaluation.batchSize,
+  );
   // The cell's AutoAttack ran with a seed derived from the cell's; use the same one so the numbers can match.
   const seed = intFlag(flag('seed'), '--seed', isAa ? autoAttackSeed(cell.seed) : cell.seed);
   if (n < 1 || batchSize < 1) throw new UsageError('--n and --batch-size must be at least 1');
@@ -120,7 +141,9 @@ function comparison(m: MetricValue, r: EvaluationMetric | undefined): string {
 function requireCompleted<C extends CellRow>(cell: C | undefined, id: string, db: string): C {
   if (!cell) throw new Error(`--cell ${id}: no such cell in ${db}`);
   if (cell.status !== 'completed') {
-    throw new Error(`--cell ${id}: the cell failed (${cell.error ?? 'no reason recorded'}); it has no model to evaluate`);
+    throw new Error(
+      `--cell ${id}: the cell failed (${cell.error ?? 'no reason recorded'}); it has no model to evaluate`,
+    );
   }
   return cell;
 }
@@ -149,7 +172,9 @@ export async function evalCell(argv: string[]): Promise<number> {
     const settings = settingsOf(spec, mode, values);
     const row = store.getModel(cell.id);
     if (!row) {
-      throw new Error(`--cell ${cell.id}: the cell kept no model (it ran with --keep-models none, or before models were kept)`);
+      throw new Error(
+        `--cell ${cell.id}: the cell kept no model (it ran with --keep-models none, or before models were kept)`,
+      );
     }
     const file = readKeptModel(row);
     const backend = await initBackend();
@@ -159,7 +184,9 @@ export async function evalCell(argv: string[]): Promise<number> {
       model.eval();
       const log = (line: string) => console.error(line);
       const { threat, n } = settings;
-      log(`cell ${cell.id} (${cell.taskId} · ${cell.methodId} · seed ${cell.seed}): ${modeLabel(mode)} on ${spec.task.target}`);
+      log(
+        `cell ${cell.id} (${cell.taskId} · ${cell.methodId} · seed ${cell.seed}): ${modeLabel(mode)} on ${spec.task.target}`,
+      );
       log(`  first ${n} test points, ${threat.norm} eps ${threat.eps.toFixed(5)}`);
       const { metrics, details } = await evaluate(model, mode, settings, spec, { dataDir: values.data, log });
       const dataset = getDataset(spec.task.target, { dataDir: values.data });
@@ -170,12 +197,17 @@ export async function evalCell(argv: string[]): Promise<number> {
         settings: { ...settings, dataset: spec.task.target, ...details } as Record<string, unknown>,
         metrics,
         modelSha256: file.sha256,
-        provenance: { ...describeEnvironment(backend), datasetVersion: dataset.version } as unknown as Record<string, unknown>,
+        provenance: { ...describeEnvironment(backend), datasetVersion: dataset.version } as unknown as Record<
+          string,
+          unknown
+        >,
         createdAt: Date.now(),
       };
       store.recordEvaluation(evaluation);
       if (values.json) {
-        console.log(JSON.stringify({ ...evaluation, recorded: metrics.map((m) => recorded(cell, m) ?? null) }, null, 2));
+        console.log(
+          JSON.stringify({ ...evaluation, recorded: metrics.map((m) => recorded(cell, m) ?? null) }, null, 2),
+        );
       } else {
         console.log(`cell ${cell.id}, model ${row.path} (sha256 ${file.sha256.slice(0, 12)} checked)`);
         for (const m of metrics) {

@@ -19,16 +19,19 @@ import { EXTERNAL_MODEL_FLAGS, EXTERNAL_MODEL_USAGE, modelFromFlags } from '../m
 export function parseEps(text: string): number {
   const m = /^\s*([0-9.]+)\s*(?:\/\s*([0-9.]+))?\s*$/.exec(text);
   const v = m ? Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2])) : NaN;
-  if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--eps must be a positive number or fraction like 8/255, got '${text}'`);
+  if (!Number.isFinite(v) || v <= 0)
+    throw new UsageError(`--eps must be a positive number or fraction like 8/255, got '${text}'`);
   return v;
 }
 
 /** `autoattack`, `autoattack:plus`, `apgd-ce`, `pgd`, ... */
 export function parseAttack(text: string): { id: string; version?: string } {
   const [id, version, ...rest] = text.split(':');
-  if (rest.length || (version !== undefined && id !== 'autoattack')) throw new UsageError(`--attack: only autoattack takes a version (autoattack:standard|plus|rand), got '${text}'`);
+  if (rest.length || (version !== undefined && id !== 'autoattack'))
+    throw new UsageError(`--attack: only autoattack takes a version (autoattack:standard|plus|rand), got '${text}'`);
   if (!attacks.has(id)) throw new UsageError(`--attack: ${new UnknownIdError('attack', id, attacks.ids()).message}`);
-  if (version !== undefined && !['standard', 'plus', 'rand'].includes(version)) throw new UsageError(`--attack: unknown AutoAttack version '${version}' (standard, plus, rand)`);
+  if (version !== undefined && !['standard', 'plus', 'rand'].includes(version))
+    throw new UsageError(`--attack: unknown AutoAttack version '${version}' (standard, plus, rand)`);
   return { id, version };
 }
 
@@ -36,11 +39,16 @@ export function parseAttack(text: string): { id: string; version?: string } {
 function byComponent(metrics: MetricValue[]): MetricValue[] {
   const after = metrics
     .filter((m) => m.name.startsWith('autoattack/'))
-    .map((m) => ({ ...m, name: `after ${m.name.slice('autoattack/'.length)}`, details: { correct: m.details.correct } }));
+    .map((m) => ({
+      ...m,
+      name: `after ${m.name.slice('autoattack/'.length)}`,
+      details: { correct: m.details.correct },
+    }));
   return [...metrics.filter((m) => m.name === 'clean'), ...after, ...metrics.filter((m) => m.name === 'autoattack')];
 }
 
-const pct = (m: MetricValue) => `${(m.value * 100).toFixed(2)}% [${(m.ciLow * 100).toFixed(1)}, ${(m.ciHigh * 100).toFixed(1)}]`;
+const pct = (m: MetricValue) =>
+  `${(m.value * 100).toFixed(2)}% [${(m.ciLow * 100).toFixed(1)}, ${(m.ciHigh * 100).toFixed(1)}]`;
 
 const command: Command = {
   name: 'eval',
@@ -69,7 +77,8 @@ ${EVAL_CELL_USAGE}
 Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --dataset fashion-mnist[0-4] --attack autoattack --eps 8/255 --n 500`,
   async run(argv) {
     // --cell: a stored cell's kept model, with the cell's defaults (eval-cell.ts).
-    if (argv.some((a) => a === '--cell' || a.startsWith('--cell='))) return (await import('./eval-cell.ts')).evalCell(argv);
+    if (argv.some((a) => a === '--cell' || a.startsWith('--cell=')))
+      return (await import('./eval-cell.ts')).evalCell(argv);
     const { values } = parseFlags(argv, {
       model: { type: 'string' },
       dataset: { type: 'string' },
@@ -86,8 +95,12 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
     });
     if (!values.model) throw new UsageError('--model is required');
     if (!values.dataset) throw new UsageError('--dataset is required');
-    if (values.norm !== 'Linf' && values.norm !== 'L2') throw new UsageError(`--norm must be Linf or L2, got '${values.norm}'`);
-    const threat: Threat = { norm: values.norm, eps: values.eps ? parseEps(values.eps) : values.norm === 'Linf' ? 8 / 255 : 0.5 };
+    if (values.norm !== 'Linf' && values.norm !== 'L2')
+      throw new UsageError(`--norm must be Linf or L2, got '${values.norm}'`);
+    const threat: Threat = {
+      norm: values.norm,
+      eps: values.eps ? parseEps(values.eps) : values.norm === 'Linf' ? 8 / 255 : 0.5,
+    };
     const attack = parseAttack(values.attack);
     const n = intFlag(values.n, '--n', 1000);
     const batchSize = intFlag(values['batch-size'], '--batch-size', 250);
@@ -98,10 +111,14 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
     const { spec } = source;
     const dataset = getDataset(values.dataset, { dataDir: values.data });
     if (dataset.classNames.length !== spec.numClasses) {
-      throw new Error(`--dataset ${values.dataset} has ${dataset.classNames.length} classes but the model in ${values.model} has ${spec.numClasses}`);
+      throw new Error(
+        `--dataset ${values.dataset} has ${dataset.classNames.length} classes but the model in ${values.model} has ${spec.numClasses}`,
+      );
     }
     if (dataset.inputShape.join('x') !== spec.inputShape.join('x')) {
-      throw new Error(`--dataset ${values.dataset} has ${dataset.inputShape.join('x')} images but the model in ${values.model} takes ${spec.inputShape.join('x')}`);
+      throw new Error(
+        `--dataset ${values.dataset} has ${dataset.inputShape.join('x')} images but the model in ${values.model} takes ${spec.inputShape.join('x')}`,
+      );
     }
     await initBackend();
     for (const line of source.describe) console.error(line);
@@ -112,18 +129,52 @@ Example: rftbench eval --model ~/.cache/rftbench/sources/ab12.safetensors --data
       const log = (line: string) => console.error(line);
       const evaluation: EvaluationConfig =
         attack.id === 'autoattack'
-          ? { n: count, batchSize, autoattack: AutoAttackEvaluationSchema.parse({ version: attack.version ?? 'standard', n: count, batchSize }) }
+          ? {
+              n: count,
+              batchSize,
+              autoattack: AutoAttackEvaluationSchema.parse({
+                version: attack.version ?? 'standard',
+                n: count,
+                batchSize,
+              }),
+            }
           : { n: count, batchSize, attack: { id: attack.id, options: { norm: threat.norm, eps: threat.eps } } };
       // --seed is the attack's own seed (AutoAttack's too), not an evaluation seed to derive it from.
-      const evaluated = await evaluateRobustness(model, test, { threat, evaluation, seed, log, autoattack: { seed, state: values.state } });
+      const evaluated = await evaluateRobustness(model, test, {
+        threat,
+        evaluation,
+        seed,
+        log,
+        autoattack: { seed, state: values.state },
+      });
       const metrics = attack.id === 'autoattack' ? byComponent(evaluated) : evaluated;
       if (values.json) {
-        console.log(JSON.stringify({ model: values.model, sha256: source.sha256, dataset: dataset.id, datasetVersion: dataset.version, threat, n: count, seed, metrics }, null, 2));
+        console.log(
+          JSON.stringify(
+            {
+              model: values.model,
+              sha256: source.sha256,
+              dataset: dataset.id,
+              datasetVersion: dataset.version,
+              threat,
+              n: count,
+              seed,
+              metrics,
+            },
+            null,
+            2,
+          ),
+        );
       } else {
-        console.log(`${values.model}  on ${values.dataset} (first ${count} test points), ${threat.norm} eps ${threat.eps.toFixed(5)}`);
+        console.log(
+          `${values.model}  on ${values.dataset} (first ${count} test points), ${threat.norm} eps ${threat.eps.toFixed(5)}`,
+        );
         for (const m of metrics) console.log(`  ${m.name.padEnd(18)} ${pct(m)}`);
         const last = metrics[metrics.length - 1].details;
-        const flags = [...((last.flags as string[]) ?? []), ...(((last.sanityFlags as { message: string }[]) ?? []).map((f) => f.message))];
+        const flags = [
+          ...((last.flags as string[]) ?? []),
+          ...((last.sanityFlags as { message: string }[]) ?? []).map((f) => f.message),
+        ];
         for (const f of flags) console.log(`  warning: ${f}`);
       }
       return 0;

@@ -33,7 +33,9 @@ Example: rftbench export --db results/rftbench.db --format csv --out results.csv
       console.error(`exported ${cells.length} cells from ${values.db} to ${values.out} (${values.format})`);
     } else {
       // Wait for the write: the CLI exits right after, and a pipe may not have taken it all yet.
-      await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        process.stdout.write(text, (err) => (err ? reject(err) : resolve())),
+      );
     }
     return 0;
   },

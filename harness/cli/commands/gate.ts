@@ -55,7 +55,10 @@ Example: rftbench gate --suite smoke --baseline results/baselines/smoke.json`,
     });
     if (!values.baseline) throw new UsageError('--baseline is required');
     if (values['no-run'] && !values.db) throw new UsageError('--no-run needs --db (the store to read)');
-    const options = { z: numberFlag(values.z, '--z', GATE_DEFAULTS.z), minDrop: numberFlag(values['min-drop'], '--min-drop', GATE_DEFAULTS.minDrop) };
+    const options = {
+      z: numberFlag(values.z, '--z', GATE_DEFAULTS.z),
+      minDrop: numberFlag(values['min-drop'], '--min-drop', GATE_DEFAULTS.minDrop),
+    };
     const suite = (await resolveMethods(loadSuite(values.suite))).suite;
     // Read the baseline before any work, so a bad file fails in a second, not after the run.
     const baseline = values.update ? undefined : readRecordsFile(values.baseline);
@@ -66,11 +69,21 @@ Example: rftbench gate --suite smoke --baseline results/baselines/smoke.json`,
     const store = Store.open(values.db ?? join(scratch!, 'gate.db'));
     try {
       // A scratch store is thrown away after the comparison: keep no models for it.
-      if (!values['no-run']) await runSuite({ suite, store, command: ['rftbench', 'gate', ...argv].join(' '), dataDir: values.data, keepModels: scratch ? 'none' : 'all' });
+      if (!values['no-run'])
+        await runSuite({
+          suite,
+          store,
+          command: ['rftbench', 'gate', ...argv].join(' '),
+          dataDir: values.data,
+          keepModels: scratch ? 'none' : 'all',
+        });
       const current = suiteRecords(store, suite);
       if (values.update) {
         const bad = current.records.filter((r) => r.status !== 'completed');
-        if (bad.length) throw new Error(`--update: ${bad.length} cells did not complete (${bad.map((r) => `${r.methodId}/seed ${r.seed}: ${r.status}`).join('; ')}); the baseline was not written`);
+        if (bad.length)
+          throw new Error(
+            `--update: ${bad.length} cells did not complete (${bad.map((r) => `${r.methodId}/seed ${r.seed}: ${r.status}`).join('; ')}); the baseline was not written`,
+          );
         writeRecordsFile(values.baseline, current);
         console.log(`baseline written: ${values.baseline} (${current.records.length} cells)`);
         return 0;

@@ -30,7 +30,8 @@ export function probeLogits(model: Classifier, source: string): number[][] {
       throw new Error(`${source}: the forward pass gave logits of shape [${logits.shape}], expected [${expected}]`);
     }
     const rows = logits.arraySync();
-    if (rows.flat().some((v) => !Number.isFinite(v))) throw new Error(`${source}: the forward pass gave non-finite logits`);
+    if (rows.flat().some((v) => !Number.isFinite(v)))
+      throw new Error(`${source}: the forward pass gave non-finite logits`);
     return rows;
   } finally {
     logits.dispose();
@@ -55,7 +56,8 @@ Example: rftbench import imagenet_linf_4.pt --arch resnet50 --out ~/models/madry
     if (!input) throw new UsageError('FILE (the checkpoint to import) is required');
     if (!values.arch) throw new UsageError('--arch is required (the zoo architecture of the checkpoint)');
     if (!values.out) throw new UsageError('--out is required (the .safetensors file to write)');
-    if (!values.out.endsWith('.safetensors')) throw new UsageError(`--out must end in .safetensors, got '${values.out}'`);
+    if (!values.out.endsWith('.safetensors'))
+      throw new UsageError(`--out must end in .safetensors, got '${values.out}'`);
     if (resolve(values.out) === resolve(input)) throw new UsageError('--out must differ from FILE (the input is kept)');
     const opts = externalModelOptions(values)!;
 

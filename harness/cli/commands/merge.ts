@@ -18,7 +18,9 @@ Example: rftbench merge results/shards/*.db --into results/rftbench.db`,
     if (!values.into) throw new UsageError('--into is required');
     if (positionals.length === 0) throw new UsageError('give at least one input store');
     const r = mergeStores(positionals, values.into);
-    console.log(`merged ${r.inputs} stores into ${values.into}: ${r.cells} cells (${r.duplicates} duplicates resolved, ${r.replacedFailed} failed cells replaced by completed ones), ${r.runs} runs, ${r.sources} sources`);
+    console.log(
+      `merged ${r.inputs} stores into ${values.into}: ${r.cells} cells (${r.duplicates} duplicates resolved, ${r.replacedFailed} failed cells replaced by completed ones), ${r.runs} runs, ${r.sources} sources`,
+    );
     return 0;
   },
 };

@@ -27,20 +27,34 @@ Example: rftbench methods show at`,
     // The same JSON Schema the store keeps for the site (run/method-info.ts).
     const schema = describeMethod(e).configSchema ?? {};
     if (values.json) {
-      console.log(JSON.stringify({ id: e.id, title: e.title, paper: e.paper, description: e.description, config: schema }, null, 2));
+      console.log(
+        JSON.stringify(
+          { id: e.id, title: e.title, paper: e.paper, description: e.description, config: schema },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     console.log(`${e.id}: ${e.title}`);
     if (e.paper) console.log(`paper: ${e.paper.title}${e.paper.venue ? ` (${e.paper.venue})` : ''} ${e.paper.url}`);
     console.log(`\n${e.description}\n\nconfig:`);
-    const props = (schema as { properties?: Record<string, { type?: string; default?: unknown; description?: string; enum?: unknown[] }> }).properties ?? {};
+    const props =
+      (
+        schema as {
+          properties?: Record<string, { type?: string; default?: unknown; description?: string; enum?: unknown[] }>;
+        }
+      ).properties ?? {};
     const required = new Set((schema as { required?: string[] }).required ?? []);
     const typeOf = (p: { type?: string; enum?: unknown[] }) => (p.enum ? p.enum.join(' | ') : (p.type ?? ''));
     const keyWidth = Math.max(14, ...Object.keys(props).map((k) => k.length + 1));
     const typeWidth = Math.max(20, ...Object.values(props).map((p) => typeOf(p).length + 1));
     for (const [key, p] of Object.entries(props)) {
-      const dflt = p.default !== undefined ? `default ${JSON.stringify(p.default)}` : required.has(key) ? 'required' : 'optional';
-      console.log(`  ${key.padEnd(keyWidth)} ${typeOf(p).padEnd(typeWidth)} ${dflt}${p.description ? `  ${p.description}` : ''}`);
+      const dflt =
+        p.default !== undefined ? `default ${JSON.stringify(p.default)}` : required.has(key) ? 'required' : 'optional';
+      console.log(
+        `  ${key.padEnd(keyWidth)} ${typeOf(p).padEnd(typeWidth)} ${dflt}${p.description ? `  ${p.description}` : ''}`,
+      );
     }
     return 0;
   },

@@ -80,15 +80,33 @@ Example: rftbench nightly --suite standard`,
     checkForce(values.force, expandSuite(suite));
     // Read a baseline before any work, so a bad file fails in a second, not after the run.
     const baselineFile = values.baseline ? readRecordsFile(values.baseline) : undefined;
-    if (baselineFile && baselineFile.suite !== suite.id) throw new Error(`${values.baseline}: baseline is for suite '${baselineFile.suite}', not '${suite.id}'`);
+    if (baselineFile && baselineFile.suite !== suite.id)
+      throw new Error(`${values.baseline}: baseline is for suite '${baselineFile.suite}', not '${suite.id}'`);
     const night = join(values.out, values.date);
     const command = ['rftbench', 'nightly', ...argv].join(' ');
     const store = Store.open(values.db ?? join(values.out, 'store.db'));
     try {
       if (!values['no-run']) {
-        await runSuite({ suite, store, command, dataDir: values.data, keepModels, night: values.date, force: values.force });
-        const verified = await verifySubmissions(store, { dataDir: values.data, log: processLogger().line, keepModels, night: values.date, command });
-        for (const v of verified) console.log(`submission ${v.runId} (${v.entryId}): ${v.error ? `not re-run: ${v.error}` : `${v.summaries.filter((s) => s.status === 'completed').length} cells measured`}`);
+        await runSuite({
+          suite,
+          store,
+          command,
+          dataDir: values.data,
+          keepModels,
+          night: values.date,
+          force: values.force,
+        });
+        const verified = await verifySubmissions(store, {
+          dataDir: values.data,
+          log: processLogger().line,
+          keepModels,
+          night: values.date,
+          command,
+        });
+        for (const v of verified)
+          console.log(
+            `submission ${v.runId} (${v.entryId}): ${v.error ? `not re-run: ${v.error}` : `${v.summaries.filter((s) => s.status === 'completed').length} cells measured`}`,
+          );
       }
       const records = suiteRecords(store, suite);
       writeRecordsFile(join(night, 'records.json'), records);
@@ -106,8 +124,13 @@ Example: rftbench nightly --suite standard`,
       });
       writeFileAtomic(join(night, 'report.md'), report);
       if (previous) console.log(formatGateTable(rows));
-      for (const r of rows.filter(isFailing)) console.log(`${r.verdict.toUpperCase()}: cell ${r.cellId} (${r.taskId} · ${r.methodId} · seed ${r.seed}) ${r.metric}`);
-      console.log(`night ${values.date}: store ${store.path}, records ${join(night, 'records.json')}, report ${join(night, 'report.md')}`);
+      for (const r of rows.filter(isFailing))
+        console.log(
+          `${r.verdict.toUpperCase()}: cell ${r.cellId} (${r.taskId} · ${r.methodId} · seed ${r.seed}) ${r.metric}`,
+        );
+      console.log(
+        `night ${values.date}: store ${store.path}, records ${join(night, 'records.json')}, report ${join(night, 'report.md')}`,
+      );
       const failedCells = records.records.filter((r) => r.status !== 'completed').length;
       return rows.some(isFailing) || failedCells ? 1 : 0;
     } finally {
@@ -120,7 +143,12 @@ Example: rftbench nightly --suite standard`,
  * What tonight is held to: `--baseline`, else the previous night in the store's history, else (a store that
  * starts tonight beside nights of the old per-night layout) the previous night's exported records.
  */
-function baseline(store: Store, suite: Parameters<typeof previousNightRecords>[1], values: { baseline?: string; out: string; date: string }, file?: RecordsFile) {
+function baseline(
+  store: Store,
+  suite: Parameters<typeof previousNightRecords>[1],
+  values: { baseline?: string; out: string; date: string },
+  file?: RecordsFile,
+) {
   if (file) return { records: file, label: values.baseline! };
   const prev = previousNightRecords(store, suite, values.date);
   if (prev) return { records: prev.records, label: prev.night };

@@ -16,17 +16,25 @@ const RECIPES = ['at', 'fgsm-rs', 'trades', 'at-fdm'] as const;
 function numberFlag(value: string | undefined, flag: string, integer = false): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got '${value}'`);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got '${value}'`);
   return n;
 }
 
-function recipeOverride(v: { recipe?: string; k?: string; lambda?: string; beta?: string; steps?: string }): RecipeOverride | undefined {
+function recipeOverride(v: {
+  recipe?: string;
+  k?: string;
+  lambda?: string;
+  beta?: string;
+  steps?: string;
+}): RecipeOverride | undefined {
   if (v.recipe === undefined) {
     const stray = (['k', 'lambda', 'beta', 'steps'] as const).find((f) => v[f] !== undefined);
     if (stray) throw new UsageError(`--${stray} needs --recipe`);
     return undefined;
   }
-  if (!(RECIPES as readonly string[]).includes(v.recipe)) throw new UsageError(`--recipe must be one of ${RECIPES.join(', ')}, got '${v.recipe}'`);
+  if (!(RECIPES as readonly string[]).includes(v.recipe))
+    throw new UsageError(`--recipe must be one of ${RECIPES.join(', ')}, got '${v.recipe}'`);
   return {
     recipe: v.recipe as RecipeOverride['recipe'],
     k: numberFlag(v.k, '--k', true),
@@ -75,7 +83,10 @@ Example: rftbench pretrain --suite quick --recipe at-fdm --k 2 --lambda 0.005`,
     const override = recipeOverride(values);
     // Validate every override before any (long) pre-training starts.
     // A published checkpoint has no recipe to override: it is downloaded, verified and converted as it is.
-    const sources = suite.tasks.map((t) => ({ task: t, source: override && !isExternalSource(t.source) ? overrideRecipe(t.source, override) : t.source }));
+    const sources = suite.tasks.map((t) => ({
+      task: t,
+      source: override && !isExternalSource(t.source) ? overrideRecipe(t.source, override) : t.source,
+    }));
     const environment = describeEnvironment(await initBackend());
     const store = Store.open(values.db);
     const uninstallStop = installStopSignals(() => process.exit(EXIT_INTERRUPTED));
@@ -85,11 +96,20 @@ Example: rftbench pretrain --suite quick --recipe at-fdm --k 2 --lambda 0.005`,
         const key = JSON.stringify(source);
         if (seen.has(key)) continue;
         seen.add(key);
-        const h = await ensureTaskSource(source, { store, environment, dataDir: values.data, force: values.force, training, log: (m) => console.error(m) });
+        const h = await ensureTaskSource(source, {
+          store,
+          environment,
+          dataDir: values.data,
+          force: values.force,
+          training,
+          log: (m) => console.error(m),
+        });
         const metric = (name: string) => h.metadata.metrics.find((m) => m.name === name);
         const fmt = (name: string) => {
           const m = metric(name);
-          return m ? `${(m.value * 100).toFixed(1)}% [${(m.ciLow * 100).toFixed(1)}, ${(m.ciHigh * 100).toFixed(1)}] on ${m.n}` : '-';
+          return m
+            ? `${(m.value * 100).toFixed(1)}% [${(m.ciLow * 100).toFixed(1)}, ${(m.ciHigh * 100).toFixed(1)}] on ${m.n}`
+            : '-';
         };
         console.log(`${task.id}  source ${h.id}  clean ${fmt('clean')}  PGD ${fmt('pgd')}\n  ${h.path}`);
       }

@@ -22,7 +22,8 @@ export const estimateOptions = {
 function parseThroughput(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--throughput: '${raw}' is not a positive number of images per second`);
+  if (!Number.isFinite(v) || v <= 0)
+    throw new UsageError(`--throughput: '${raw}' is not a positive number of images per second`);
   return v;
 }
 
@@ -30,7 +31,10 @@ function parseThroughput(raw: string | undefined): number | undefined {
 export function protocolSettingsLines(suite: Suite): string[] {
   const protocol = protocolOfSuite(suite.id);
   if (!protocol) return [];
-  return [`cited settings of the ${protocol} protocol (harness/protocol/papers/settings.ts):`, ...describeProtocolSettings(protocol)];
+  return [
+    `cited settings of the ${protocol} protocol (harness/protocol/papers/settings.ts):`,
+    ...describeProtocolSettings(protocol),
+  ];
 }
 
 /** The estimate's lines, or [] without --estimate. Throws a usage error for --estimate without --dry-run. */
@@ -50,7 +54,11 @@ export async function estimateLines(
   if (given !== undefined) throughput = { imagesPerSecond: given, basis: '--throughput' };
   else {
     const saved = savedReferenceThroughput(info.name, flags.dataDir);
-    if (saved) throughput = { imagesPerSecond: saved.imagesPerSecond, basis: `rftbench bench on ${info.name}, ${saved.threads} threads, ${saved.savedAt}, ${saved.path}` };
+    if (saved)
+      throughput = {
+        imagesPerSecond: saved.imagesPerSecond,
+        basis: `rftbench bench on ${info.name}, ${saved.threads} threads, ${saved.savedAt}, ${saved.path}`,
+      };
   }
   return formatEstimate(estimateSuite(suite, cells, throughput));
 }

@@ -64,12 +64,18 @@ Example: rftbench run --suite quick`,
     const resolved = await resolveMethods(suite); // validate everything before the store is opened
     const cells = shardCells(expandSuite(resolved.suite), shard);
     checkForce(values.force, cells);
-    const flags = { estimate: values.estimate, throughput: values.throughput, dryRun: values['dry-run'], dataDir: values.data };
+    const flags = {
+      estimate: values.estimate,
+      throughput: values.throughput,
+      dryRun: values['dry-run'],
+      dataDir: values.data,
+    };
     const estimate = await estimateLines(resolved.suite, cells, flags);
     if (values['dry-run']) {
       if (!values.estimate) console.log(JSON.stringify(resolved.suite, null, 2));
       console.error(describeShard(shard));
-      for (const c of cells) console.error(`cell ${c.id}  ${c.spec.task.id} · ${c.spec.method.id} · seed ${c.spec.seed}`);
+      for (const c of cells)
+        console.error(`cell ${c.id}  ${c.spec.task.id} · ${c.spec.method.id} · seed ${c.spec.seed}`);
       for (const line of protocolSettingsLines(resolved.suite)) console.error(line);
       for (const line of estimate) console.log(line);
       return 0;
@@ -93,7 +99,9 @@ Example: rftbench run --suite quick`,
         const src = store.getSource(sourceId(task.source));
         if (!src) continue;
         const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
-        console.log(`source of ${task.id}: ${describeTaskSource(task.source)}, clean ${pct(src.cleanAcc)}, PGD ${pct(src.robustAcc)}`);
+        console.log(
+          `source of ${task.id}: ${describeTaskSource(task.source)}, clean ${pct(src.cleanAcc)}, PGD ${pct(src.robustAcc)}`,
+        );
       }
       console.log(`\nresults in ${store.path}`);
       return summaries.some((s) => s.status === 'failed') ? 1 : 0;

@@ -24,7 +24,11 @@ into DIR/sources/external/<file> once (offline: put the file there by hand) and 
     for (const entry of CATALOG) {
       const s = ExternalSourceSchema.parse(entry.source);
       const file = checkpointFileName(s.checkpoint);
-      const here = existsSync(join(folder, file)) ? (pins[s.checkpoint.url!] ? 'here, pinned' : 'here') : 'not downloaded';
+      const here = existsSync(join(folder, file))
+        ? pins[s.checkpoint.url!]
+          ? 'here, pinned'
+          : 'here'
+        : 'not downloaded';
       console.log(`${entry.id.padEnd(48)} ${entry.title}`);
       console.log(`${''.padEnd(48)} ${s.arch}, ${s.inputShape.join('x')}, ${s.numClasses} classes; ${file}: ${here}`);
       console.log(`${''.padEnd(48)} ${s.citation}`);

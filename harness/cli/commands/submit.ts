@@ -58,7 +58,8 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
     const keepModels = parseKeepModels(values['keep-models']);
     const [file] = positionals;
     if (!file) throw new UsageError('the entry file is required: rftbench submit ENTRY.ts');
-    if (!['smoke', 'quick', 'standard'].includes(values.tier)) throw new UsageError(`--tier must be smoke, quick or standard, got '${values.tier}'`);
+    if (!['smoke', 'quick', 'standard'].includes(values.tier))
+      throw new UsageError(`--tier must be smoke, quick or standard, got '${values.tier}'`);
     const token = values.token ?? process.env.RFTBENCH_TOKEN;
     if (values.to && !token) throw new UsageError('--to needs --token (or RFTBENCH_TOKEN)');
     if (values.to) {
@@ -73,14 +74,18 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
     // The entry's own files go into the bundle (size-limited): checked now, before minutes of running.
     const sources = collectEntrySources(loaded.path);
     const { entry } = loaded;
-    console.error(`entry ${entry.id} (${basename(loaded.path)}, sha256 ${loaded.sha256.slice(0, 12)}): checking on the smoke tier`);
+    console.error(
+      `entry ${entry.id} (${basename(loaded.path)}, sha256 ${loaded.sha256.slice(0, 12)}): checking on the smoke tier`,
+    );
     const environment = describeEnvironment(await initBackend());
     const checks = await checkEntry(entry, { dataDir: values.data, log });
     if (checks.problems.length) {
       console.error(`submission refused:\n${checks.problems.map((p) => `  - ${p}`).join('\n')}`);
       return 1;
     }
-    console.error(`checks passed: deterministic, no leaked tensors, slowest smoke cell ${checks.slowestCellSeconds.toFixed(1)} s`);
+    console.error(
+      `checks passed: deterministic, no leaked tensors, slowest smoke cell ${checks.slowestCellSeconds.toFixed(1)} s`,
+    );
 
     // Cell ids hash the resolved config (defaults filled in), as the runner computes them.
     const suite = (await resolveMethods(suiteFor(loadSuite(values.tier), entry), new Map([[entry.id, entry]]))).suite;
@@ -90,10 +95,21 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
     try {
       const store = Store.open(join(scratch, 'submission.db'));
       try {
-        const summaries = await runSuite({ suite, store, command: `rftbench submit ${file}`, dataDir: values.data, log, extraEntries: new Map([[entry.id, entry]]), entryFiles: new Map([[entry.id, loaded.path]]), keepModels });
+        const summaries = await runSuite({
+          suite,
+          store,
+          command: `rftbench submit ${file}`,
+          dataDir: values.data,
+          log,
+          extraEntries: new Map([[entry.id, entry]]),
+          entryFiles: new Map([[entry.id, loaded.path]]),
+          keepModels,
+        });
         const slow = summaries.filter((s) => s.seconds > budget);
         if (slow.length) {
-          console.error(`submission refused: ${slow.length} cells exceeded the ${suite.tier.id} tier's budget of ${budget} s per cell (slowest ${Math.max(...slow.map((s) => s.seconds)).toFixed(0)} s)`);
+          console.error(
+            `submission refused: ${slow.length} cells exceeded the ${suite.tier.id} tier's budget of ${budget} s per cell (slowest ${Math.max(...slow.map((s) => s.seconds)).toFixed(0)} s)`,
+          );
           return 1;
         }
         const cells = expandSuite(suite).map((c) => {
@@ -112,7 +128,14 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
             finishedAt: r.finishedAt,
             trainSeconds: r.trainSeconds,
             evalSeconds: r.evalSeconds,
-            metrics: r.metrics.map((m) => ({ name: m.name, value: m.value, n: m.n, ciLow: m.ciLow, ciHigh: m.ciHigh, details: m.details })),
+            metrics: r.metrics.map((m) => ({
+              name: m.name,
+              value: m.value,
+              n: m.n,
+              ciLow: m.ciLow,
+              ciHigh: m.ciHigh,
+              details: m.details,
+            })),
           };
         });
         // Parsing our own bundle checks it exactly as a server will (ids re-derived from specs).
@@ -121,9 +144,20 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
             JSON.stringify({
               format: 'rftbench-submission/1',
               createdAt: new Date().toISOString(),
-              entry: { ...describeMethod(entry), paper: entry.paper, file: basename(loaded.path), sha256: loaded.sha256, sources },
+              entry: {
+                ...describeMethod(entry),
+                paper: entry.paper,
+                file: basename(loaded.path),
+                sha256: loaded.sha256,
+                sources,
+              },
               suite,
-              checks: { deterministic: checks.deterministic, leakedTensors: checks.leakedTensors, budgetSecondsPerCell: budget, slowestCellSeconds: Math.max(...summaries.map((s) => s.seconds)) },
+              checks: {
+                deterministic: checks.deterministic,
+                leakedTensors: checks.leakedTensors,
+                budgetSecondsPerCell: budget,
+                slowestCellSeconds: Math.max(...summaries.map((s) => s.seconds)),
+              },
               environment,
               cells,
             }),
@@ -138,10 +172,16 @@ Example: rftbench submit my-method.ts --tier quick --to https://board.example.or
     }
     const out = values.out ?? join('results', 'submissions', `${entry.id}-${loaded.sha256.slice(0, 12)}.json`);
     writeJsonAtomic(out, bundle);
-    console.log(`bundle written: ${out} (${bundle.cells.length} cells, ${bundle.cells.filter((c) => c.status === 'completed').length} completed)`);
+    console.log(
+      `bundle written: ${out} (${bundle.cells.length} cells, ${bundle.cells.filter((c) => c.status === 'completed').length} completed)`,
+    );
     if (values.to) {
       const url = new URL('/api/submit', values.to).toString();
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(bundle) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(bundle),
+      });
       const text = await res.text();
       if (!res.ok) {
         console.error(`${url} refused the submission: HTTP ${res.status} ${text}`);

@@ -16,7 +16,17 @@ export function attackPoints(ctx: MetricContext): { points: number; batches: num
 /** Clean and robust accuracy under `spec` on the evaluation's points, in the pool's workers when there is one. */
 export async function scoreAttack(ctx: MetricContext, spec: AttackSpec): Promise<AttackAccuracy> {
   const { evaluation, threat, seed, pool, onBatch, log } = ctx;
-  const r = await attackAccuracyInWorkers(ctx.model, ctx.test, { n: evaluation.n, batchSize: evaluation.batchSize, attack: spec, threat, seed, workers: 1, pool, onBatch, log });
+  const r = await attackAccuracyInWorkers(ctx.model, ctx.test, {
+    n: evaluation.n,
+    batchSize: evaluation.batchSize,
+    attack: spec,
+    threat,
+    seed,
+    workers: 1,
+    pool,
+    onBatch,
+    log,
+  });
   ctx.robustFlags.set(spec.id, r.robustFlags);
   return r;
 }
@@ -28,7 +38,12 @@ export const runner: MetricRunner = {
     const spec = ctx.evaluation.attack!;
     const attack = createAttack(spec.id, spec.options);
     const r = await scoreAttack(ctx, spec);
-    const details = { attack: attack.id, options: attack.options, maxPerturbation: r.stats.maxPerturbation, flags: perturbationFlags(r.stats) };
+    const details = {
+      attack: attack.id,
+      options: attack.options,
+      maxPerturbation: r.stats.maxPerturbation,
+      flags: perturbationFlags(r.stats),
+    };
     return [accuracyMetric('clean', r.clean, r.n), accuracyMetric(spec.id, r.robust, r.n, details)];
   },
 };

@@ -19,7 +19,15 @@ export const runner: MetricRunner = {
     const seed = ctx.autoattack?.seed ?? autoAttackSeed(ctx.seed);
     const { threat, log, pool } = ctx;
     const pgdRobust = ctx.robustFlags.get('pgd');
-    const aa = await evaluateAutoAttack(ctx.logits, ctx.test, { threat, config, seed, state: ctx.autoattack?.state, log, pgdRobust, pool });
+    const aa = await evaluateAutoAttack(ctx.logits, ctx.test, {
+      threat,
+      config,
+      seed,
+      state: ctx.autoattack?.state,
+      log,
+      pgdRobust,
+      pool,
+    });
     const alone = !ctx.evaluation.pgd && !ctx.evaluation.attack;
     const n = aa.metric.n;
     const clean = alone ? [accuracyMetric('clean', Math.round(aa.report.cleanAccuracy * n), n)] : [];

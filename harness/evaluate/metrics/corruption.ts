@@ -8,7 +8,15 @@ export const runner: MetricRunner = {
     const c = ctx.evaluation.corruptions!;
     const { dataset, load } = ctx.corruptions!;
     // The -C images are the test images corrupted: they go through the test split's resize too.
-    const options = { dataset, n: c.n, batchSize: c.batchSize, only: c.only, load, log: ctx.log, pipeline: ctx.test.pipeline };
+    const options = {
+      dataset,
+      n: c.n,
+      batchSize: c.batchSize,
+      only: c.only,
+      load,
+      log: ctx.log,
+      pipeline: ctx.test.pipeline,
+    };
     return evaluateCorruptions(ctx.logits, options);
   },
 };

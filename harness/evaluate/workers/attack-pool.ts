@@ -10,7 +10,12 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { AutoAttackBatchRunner, AutoAttackVersion, BatchDone, ComponentOverrides } from '../../../attacks/autoattack.ts';
+import type {
+  AutoAttackBatchRunner,
+  AutoAttackVersion,
+  BatchDone,
+  ComponentOverrides,
+} from '../../../attacks/autoattack.ts';
 import { createAttack } from '../../../attacks/registry.ts';
 import type { Norm } from '../../../attacks/types.ts';
 import { batchIndices } from '../../../datasets/batches.ts';
@@ -53,18 +58,28 @@ export function rebuildReason(model: Classifier): string | undefined {
     return `the zoo cannot build ${model.spec.arch}: ${(err as Error).message}`;
   }
   try {
-    const shape = (m: Classifier) => [...m.namedModules().map(([name, mod]) => `${name}:${mod.constructor.name}`), ...tensorsOf(m).map(([name, t]) => `${name}:${t.dtype}[${t.shape}]`)];
+    const shape = (m: Classifier) => [
+      ...m.namedModules().map(([name, mod]) => `${name}:${mod.constructor.name}`),
+      ...tensorsOf(m).map(([name, t]) => `${name}:${t.dtype}[${t.shape}]`),
+    ];
     const a = shape(model);
     const b = shape(fresh);
     const differs = a.length !== b.length || a.some((s, i) => s !== b[i]);
-    return differs ? `its modules differ from the zoo's ${model.spec.arch} (a method changed the architecture)` : undefined;
+    return differs
+      ? `its modules differ from the zoo's ${model.spec.arch} (a method changed the architecture)`
+      : undefined;
   } finally {
     fresh.dispose();
   }
 }
 
 function weightsOf(model: Classifier): WeightsEntry[] {
-  return tensorsOf(model).map(([name, t]) => ({ name, shape: [...t.shape], dtype: t.dtype === 'int32' ? 'int32' : 'float32', data: t.dataSync().slice() as Float32Array | Int32Array }));
+  return tensorsOf(model).map(([name, t]) => ({
+    name,
+    shape: [...t.shape],
+    dtype: t.dtype === 'int32' ? 'int32' : 'float32',
+    data: t.dataSync().slice() as Float32Array | Int32Array,
+  }));
 }
 
 /** The first n test points only: workers get a copy of just what they score (and its resize, to batch as here). */
@@ -184,7 +199,12 @@ export class EvaluationPool {
  * A pool of `workers` threads holding `model` and the first n test points, or undefined (with the reason
  * through `log`) when evaluation stays in this thread: one worker asked for, or a model the zoo cannot rebuild.
  */
-export async function openEvaluationPool(model: Classifier, test: DataSplit, n: number, opts: { workers: number; threadsPerWorker?: number; log?: (line: string) => void }): Promise<EvaluationPool | undefined> {
+export async function openEvaluationPool(
+  model: Classifier,
+  test: DataSplit,
+  n: number,
+  opts: { workers: number; threadsPerWorker?: number; log?: (line: string) => void },
+): Promise<EvaluationPool | undefined> {
   if (opts.workers <= 1) return undefined;
   const reason = rebuildReason(model);
   if (reason) {
@@ -192,7 +212,13 @@ export async function openEvaluationPool(model: Classifier, test: DataSplit, n: 
     return undefined;
   }
   const threads = opts.threadsPerWorker ?? 1;
-  const init: ToWorker = { type: 'init', spec: model.spec, weights: weightsOf(model), test: headOf(test, Math.min(n, test.n)), threads };
+  const init: ToWorker = {
+    type: 'init',
+    spec: model.spec,
+    weights: weightsOf(model),
+    test: headOf(test, Math.min(n, test.n)),
+    threads,
+  };
   const workers = idle.splice(0, opts.workers);
   while (workers.length < opts.workers) workers.push(new PoolWorker());
   const pool = new EvaluationPool(workers);
@@ -223,10 +249,22 @@ export interface PoolOptions {
 }
 
 /** Clean and robust accuracy of `opts.attack` on the first n points, in worker threads where possible. */
-export async function attackAccuracyInWorkers(model: Classifier, test: DataSplit, opts: PoolOptions): Promise<AttackAccuracy> {
+export async function attackAccuracyInWorkers(
+  model: Classifier,
+  test: DataSplit,
+  opts: PoolOptions,
+): Promise<AttackAccuracy> {
   const n = Math.min(opts.n, test.n);
-  const batches = [...batchIndices(n, { batchSize: opts.batchSize })].map((idx, batchNo) => ({ batchNo, start: idx[0], end: idx[0] + idx.length }));
-  const pool = opts.pool ?? (batches.length > 1 ? await openEvaluationPool(model, test, n, { ...opts, workers: Math.min(opts.workers, batches.length) }) : undefined);
+  const batches = [...batchIndices(n, { batchSize: opts.batchSize })].map((idx, batchNo) => ({
+    batchNo,
+    start: idx[0],
+    end: idx[0] + idx.length,
+  }));
+  const pool =
+    opts.pool ??
+    (batches.length > 1
+      ? await openEvaluationPool(model, test, n, { ...opts, workers: Math.min(opts.workers, batches.length) })
+      : undefined);
   if (!pool) {
     const attack = createAttack(opts.attack.id, opts.attack.options);
     return attackAccuracy((x) => model.forward(x), test, { ...opts, attack });
@@ -257,9 +295,15 @@ export async function attackAccuracyInWorkers(model: Classifier, test: DataSplit
 }
 
 /** AutoAttack's batches of one component, `pool.size` at a time, in the pool's workers. */
-export function autoAttackRunner(pool: EvaluationPool, config: { version: AutoAttackVersion; norm: Norm; eps: number; overrides?: ComponentOverrides }): AutoAttackBatchRunner {
+export function autoAttackRunner(
+  pool: EvaluationPool,
+  config: { version: AutoAttackVersion; norm: Norm; eps: number; overrides?: ComponentOverrides },
+): AutoAttackBatchRunner {
   return {
     width: pool.size,
-    run: (name, jobs) => settleAll(jobs.map((j) => pool.attackPoints({ kind: 'autoattack-component', name, ...config }, j.points, j.seed))),
+    run: (name, jobs) =>
+      settleAll(
+        jobs.map((j) => pool.attackPoints({ kind: 'autoattack-component', name, ...config }, j.points, j.seed)),
+      ),
   };
 }

@@ -28,7 +28,10 @@ function attackOf(recipe: AttackRecipe): Attack {
   const key = JSON.stringify(recipe);
   let a = attacks.get(key);
   if (!a) {
-    a = recipe.kind === 'registry' ? createAttack(recipe.id, recipe.options) : componentAttack(recipe.name, recipe.version, recipe.norm, recipe.eps, recipe.overrides);
+    a =
+      recipe.kind === 'registry'
+        ? createAttack(recipe.id, recipe.options)
+        : componentAttack(recipe.name, recipe.version, recipe.norm, recipe.eps, recipe.overrides);
     attacks.set(key, a);
   }
   return a;
@@ -62,7 +65,14 @@ async function handle(m: ToWorker): Promise<FromWorker> {
       const s = loaded();
       const idx = Int32Array.from({ length: m.end - m.start }, (_, i) => m.start + i);
       const stats = emptyStats();
-      const b = attackBatch(s.logits, s.test, idx, m.batchNo, { attack: attackOf(m.attack), threat: m.threat, seed: m.seed }, stats);
+      const b = attackBatch(
+        s.logits,
+        s.test,
+        idx,
+        m.batchNo,
+        { attack: attackOf(m.attack), threat: m.threat, seed: m.seed },
+        stats,
+      );
       return { type: 'scored', ...b, stats };
     }
     case 'attack-points': {
@@ -70,7 +80,12 @@ async function handle(m: ToWorker): Promise<FromWorker> {
       const { x, y } = toBatch(s.test, m.points);
       const result = attackOf(m.attack).run(s.logits, x, y, m.seed);
       try {
-        return { type: 'attacked', pred: predict(s.logits, result.xAdv), xAdv: result.xAdv.dataSync() as Float32Array, notes: result.notes };
+        return {
+          type: 'attacked',
+          pred: predict(s.logits, result.xAdv),
+          xAdv: result.xAdv.dataSync() as Float32Array,
+          notes: result.notes,
+        };
       } finally {
         tf.dispose([x, y, result.xAdv]);
       }

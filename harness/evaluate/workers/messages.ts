@@ -12,7 +12,14 @@ export type { AttackSpec } from '../../protocol/attack-specs.ts';
 /** How a worker makes an attack: from the registry, or as one of AutoAttack's components. */
 export type AttackRecipe =
   | ({ readonly kind: 'registry' } & AttackSpec)
-  | { readonly kind: 'autoattack-component'; readonly name: Component; readonly version: AutoAttackVersion; readonly norm: Norm; readonly eps: number; readonly overrides?: ComponentOverrides };
+  | {
+      readonly kind: 'autoattack-component';
+      readonly name: Component;
+      readonly version: AutoAttackVersion;
+      readonly norm: Norm;
+      readonly eps: number;
+      readonly overrides?: ComponentOverrides;
+    };
 
 export interface WeightsEntry {
   name: string;

@@ -30,7 +30,12 @@ export default defineMetricPlugin({
   id: 'autoattack',
   alsoComputes: ['clean'],
   metrics: [
-    { name: 'autoattack', label: 'AutoAttack', details: AutoAttackDetailsSchema, column: { label: 'AutoAttack', order: 30 } },
+    {
+      name: 'autoattack',
+      label: 'AutoAttack',
+      details: AutoAttackDetailsSchema,
+      column: { label: 'AutoAttack', order: 30 },
+    },
     { name: 'autoattack/', label: 'AutoAttack component', details: AutoAttackComponentDetailsSchema },
   ],
   runner: () => import('../../evaluate/metrics/autoattack.ts').then((m) => m.runner),

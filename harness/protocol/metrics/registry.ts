@@ -22,7 +22,8 @@ export function registerMetricPlugin(plugin: MetricPlugin): void {
   if (PLUGINS.some((p) => p.id === plugin.id)) throw new Error(`metric plug-in '${plugin.id}' is already registered`);
   for (const m of plugin.metrics) {
     const taken = metricDefinition(m.name);
-    if (taken) throw new Error(`metric plug-in '${plugin.id}': metric '${m.name}' is already defined ('${taken.name}')`);
+    if (taken)
+      throw new Error(`metric plug-in '${plugin.id}': metric '${m.name}' is already defined ('${taken.name}')`);
   }
   PLUGINS.push(plugin);
 }
@@ -34,7 +35,10 @@ export function unregisterMetricPlugin(id: string): void {
 }
 
 /** The definition of a stored metric name: its own, or its family's (`autoattack/apgd-ce` → `autoattack/`). */
-export function metricDefinition(name: string, among: readonly MetricDefinition[] = PLUGINS.flatMap((p) => p.metrics)): MetricDefinition | undefined {
+export function metricDefinition(
+  name: string,
+  among: readonly MetricDefinition[] = PLUGINS.flatMap((p) => p.metrics),
+): MetricDefinition | undefined {
   return among.find((m) => m.name === name) ?? among.find((m) => m.name.endsWith('/') && name.startsWith(m.name));
 }
 
@@ -49,7 +53,9 @@ export function checkMetricDetails(name: string, details: Record<string, unknown
   const definition = shared ? metricDefinition(name) : own;
   const r = definition?.details.safeParse(details);
   if (!r || r.success) return;
-  throw new Error(`metric '${name}': invalid details\n${r.error.issues.map((i) => `  details.${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  throw new Error(
+    `metric '${name}': invalid details\n${r.error.issues.map((i) => `  details.${i.path.join('.')}: ${i.message}`).join('\n')}`,
+  );
 }
 
 export interface BoardColumn extends MetricColumn {
@@ -67,7 +73,9 @@ export const boardMetricNames = (): string[] => boardColumns().map((c) => c.name
 
 /** Stored metric names in the order pages list them: board columns, AutoAttack's components after its number. */
 export function metricOrder(): string[] {
-  return boardMetricNames().flatMap((n) => (n === 'autoattack' ? [n, ...COMPONENTS.map((c) => `autoattack/${c}`)] : [n]));
+  return boardMetricNames().flatMap((n) =>
+    n === 'autoattack' ? [n, ...COMPONENTS.map((c) => `autoattack/${c}`)] : [n],
+  );
 }
 
 /** How pages label a stored metric name. */

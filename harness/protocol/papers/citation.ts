@@ -61,11 +61,17 @@ export type Citation = z.infer<typeof CitationSchema>;
 export const inPaper = (paper: PaperId, where: string): Citation => ({ paper, where });
 
 /** A citation of the official repository of `paper` (its commit is in REPOS). */
-export const inRepo = (paper: PaperId, path: string, lines: string): Citation => ({ repo: REPOS[paper].repo, path, lines });
+export const inRepo = (paper: PaperId, path: string, lines: string): Citation => ({
+  repo: REPOS[paper].repo,
+  path,
+  lines,
+});
 
 /** One line of text for a citation (reports, the site). */
 export function formatCitation(c: Citation): string {
   if ('paper' in c) return `${PAPERS[c.paper].title} (${PAPERS[c.paper].venue}), ${c.where}`;
-  const commit = Object.values(REPOS).find((r) => r.repo === c.repo)?.commit.slice(0, 7);
+  const commit = Object.values(REPOS)
+    .find((r) => r.repo === c.repo)
+    ?.commit.slice(0, 7);
   return `${c.repo}@${commit} ${c.path}:${c.lines}`;
 }

@@ -63,7 +63,7 @@ export const CLAIMS: readonly Claim[] = [
     statement:
       '"RiFT can significantly improve both generalization and out-of-distribution robustness by around 1.5% ' +
       'while maintaining or even slightly enhancing adversarial robustness": higher clean and -C mean accuracy ' +
-      "than its own AT model, and AutoAttack accuracy within 1 point of it (we read \"maintaining\" as at most 1 " +
+      'than its own AT model, and AutoAttack accuracy within 1 point of it (we read "maintaining" as at most 1 ' +
       'point either way; the paper measures robustness with PGD-10, the worst of three runs).',
     citation: inPaper('rift', 'abstract'),
     comparisons: [
@@ -78,7 +78,7 @@ export const CLAIMS: readonly Claim[] = [
     paper: 'cartl',
     statement:
       '"Target models fine-tuned with CARTL inherit superior robustness from the source model in all cases": ' +
-      "higher robust accuracy than Vanilla (fine-tuning the last k blocks, our `partial`) and LwF on the same source.",
+      'higher robust accuracy than Vanilla (fine-tuning the last k blocks, our `partial`) and LwF on the same source.',
     citation: inPaper('cartl', 'slides, "Evaluations": LwF / Vanilla / CARTL table'),
     comparisons: [
       { better: 'cartl', than: 'partial', metric: 'pgd', direction: 'greater' },
@@ -118,9 +118,19 @@ const fmt = (x: number) => (Math.abs(x) < 0.005 ? '0.00' : x.toFixed(2));
 /** One comparison: mean paired difference (points) and its 95% t interval, against the claimed direction. */
 export function judgeComparison(comparison: Comparison, diffs: readonly number[]): ComparisonJudgement {
   const bad = diffs.findIndex((d) => !Number.isFinite(d));
-  if (bad >= 0) throw new Error(`judgeClaim: ${label(comparison)}: seed ${bad} difference is ${diffs[bad]}, not a finite number`);
+  if (bad >= 0)
+    throw new Error(`judgeClaim: ${label(comparison)}: seed ${bad} difference is ${diffs[bad]}, not a finite number`);
   const n = diffs.length;
-  const none = { comparison, n, sd: null, df: null, tCritical: null, ciLow: null, ciHigh: null, verdict: 'inconclusive' as const };
+  const none = {
+    comparison,
+    n,
+    sd: null,
+    df: null,
+    tCritical: null,
+    ciLow: null,
+    ciHigh: null,
+    verdict: 'inconclusive' as const,
+  };
   if (n === 0) return { ...none, mean: null, reason: `${label(comparison)}: no seeds` };
   const mean = diffs.reduce((a, b) => a + b, 0) / n;
   if (n === 1) return { ...none, mean, reason: `${label(comparison)}: 1 seed; a confidence interval needs at least 2` };
@@ -135,7 +145,12 @@ export function judgeComparison(comparison: Comparison, diffs: readonly number[]
   if (comparison.direction === 'greater') {
     const m = comparison.margin ?? 0;
     verdict = ciLow > m ? 'supported' : ciHigh < m ? 'contradicted' : 'inconclusive';
-    why = verdict === 'supported' ? `CI above ${fmt(m)}` : verdict === 'contradicted' ? `CI below ${fmt(m)}` : `CI contains ${fmt(m)}`;
+    why =
+      verdict === 'supported'
+        ? `CI above ${fmt(m)}`
+        : verdict === 'contradicted'
+          ? `CI below ${fmt(m)}`
+          : `CI contains ${fmt(m)}`;
   } else {
     const m = comparison.margin as number;
     const inside = ciLow >= -m && ciHigh <= m;
@@ -144,7 +159,18 @@ export function judgeComparison(comparison: Comparison, diffs: readonly number[]
     const band = `[-${fmt(m)}, ${fmt(m)}]`;
     why = inside ? `CI inside ${band}` : outside ? `CI entirely outside ${band}` : `CI crosses +-${fmt(m)}`;
   }
-  return { comparison, n, mean, sd, df, tCritical, ciLow, ciHigh, verdict, reason: `${label(comparison)}: ${ci}; ${why}` };
+  return {
+    comparison,
+    n,
+    mean,
+    sd,
+    df,
+    tCritical,
+    ciLow,
+    ciHigh,
+    verdict,
+    reason: `${label(comparison)}: ${ci}; ${why}`,
+  };
 }
 
 /**

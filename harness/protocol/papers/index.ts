@@ -17,7 +17,13 @@ export {
   type ProtocolId,
   type PublishedResult,
 } from './published.ts';
-export { PROTOCOL_SETTINGS, ProtocolSettingsSchema, SettingSchema, type ProtocolSettings, type Setting } from './settings.ts';
+export {
+  PROTOCOL_SETTINGS,
+  ProtocolSettingsSchema,
+  SettingSchema,
+  type ProtocolSettings,
+  type Setting,
+} from './settings.ts';
 export {
   CLAIMS,
   ClaimSchema,
@@ -81,13 +87,16 @@ export function checkConsistency(
       }
     }
     if (p.sourceCatalogId !== null && !catalog.has(p.sourceCatalogId)) {
-      problems.push(`settings '${p.protocol}': sourceCatalogId '${p.sourceCatalogId}' is not in harness/pretrain/catalog.ts`);
+      problems.push(
+        `settings '${p.protocol}': sourceCatalogId '${p.sourceCatalogId}' is not in harness/pretrain/catalog.ts`,
+      );
     }
   }
   for (const c of data.claims) {
     c.comparisons.forEach((x, j) => {
       const at = `claim '${c.id}' comparisons[${j}]`;
-      for (const id of [x.better, x.than]) if (!methods.has(id)) problems.push(`${at}: method '${id}' is not in methods/registry.ts`);
+      for (const id of [x.better, x.than])
+        if (!methods.has(id)) problems.push(`${at}: method '${id}' is not in methods/registry.ts`);
       if (!metrics.has(x.metric)) problems.push(`${at}: metric '${x.metric}' is not a metric the harness stores`);
     });
   }

@@ -67,7 +67,11 @@ type Row = Omit<PublishedResult, 'metric' | 'value' | 'attack'>;
 const notes = (list: string[]): { note?: string } => (list.length ? { note: list.join('; ') } : {});
 
 /** One row per (metric, value) pair of a printed row. */
-function printed(common: Row, values: readonly [PaperMetric, number][], attack?: PublishedResult['attack']): PublishedResult[] {
+function printed(
+  common: Row,
+  values: readonly [PaperMetric, number][],
+  attack?: PublishedResult['attack'],
+): PublishedResult[] {
   return values.map(([metric, value]) => ({ ...common, metric, value, ...(metric === 'pgd' ? { attack } : {}) }));
 }
 
@@ -81,7 +85,11 @@ function printed(common: Row, values: readonly [PaperMetric, number][], attack?:
 // like-for-like reading is TWINS-TRADES, but the table does not confirm it, so its methodId stays null.
 const AUTOLORA_T2 = inRepo('autolora', 'Finetuning_Methods/AutoLoRa/README.md', '55-59');
 const AUTOLORA_PGD10 = { steps: 10, stepSize: 2 / 255 }; // src/argument.py 20-27 of its high-resolution code
-const autoLoraRows = (target: string, datasetId: string | null, cols: [number, number, number][]): PublishedResult[] => {
+const autoLoraRows = (
+  target: string,
+  datasetId: string | null,
+  cols: [number, number, number][],
+): PublishedResult[] => {
   const methods = [
     { method: 'Vanilla RFT', methodId: 'trades', notes: [] },
     { method: 'TWINS', methodId: null, notes: ['the table does not say TWINS-AT or TWINS-TRADES'] },
@@ -108,7 +116,11 @@ const autoLoraRows = (target: string, datasetId: string | null, cols: [number, n
         citation: AUTOLORA_T2,
         ...notes([...m.notes, ...(datasetId === 'caltech256' ? [caltech] : [])]),
       },
-      [['clean', sa[i]], ['pgd', pgd[i]], ['autoattack', aa[i]]],
+      [
+        ['clean', sa[i]],
+        ['pgd', pgd[i]],
+        ['autoattack', aa[i]],
+      ],
       AUTOLORA_PGD10,
     ),
   );
@@ -116,12 +128,36 @@ const autoLoraRows = (target: string, datasetId: string | null, cols: [number, n
 
 const AUTOLORA_TABLE_2: PublishedResult[] = [
   // rows: SA, PGD-10, AA; columns: vanilla RFT, TWINS, AutoLoRa
-  ...autoLoraRows('CIFAR-10', 'cifar10', [[86.33, 86.5, 86.93], [56.51, 56.77, 57.16], [51.67, 51.73, 52.0]]),
-  ...autoLoraRows('CIFAR-100', 'cifar100', [[63.25, 65.52, 66.2], [33.25, 33.79, 35.25], [28.26, 28.37, 29.5]]),
-  ...autoLoraRows('DTD-57', null, [[52.99, 54.22, 53.35], [27.36, 28.94, 30.21], [23.35, 23.88, 25.59]]),
-  ...autoLoraRows('DOG-120', null, [[62.68, 63.64, 62.33], [24.87, 24.98, 25.32], [12.73, 14.41, 17.44]]),
-  ...autoLoraRows('CUB-200', null, [[57.27, 63.58, 62.78], [28.37, 29.6, 31.07], [23.09, 23.71, 24.4]]),
-  ...autoLoraRows('Caltech-256', 'caltech256', [[66.78, 69.41, 69.85], [47.76, 47.79, 47.82], [42.17, 42.27, 42.63]]),
+  ...autoLoraRows('CIFAR-10', 'cifar10', [
+    [86.33, 86.5, 86.93],
+    [56.51, 56.77, 57.16],
+    [51.67, 51.73, 52.0],
+  ]),
+  ...autoLoraRows('CIFAR-100', 'cifar100', [
+    [63.25, 65.52, 66.2],
+    [33.25, 33.79, 35.25],
+    [28.26, 28.37, 29.5],
+  ]),
+  ...autoLoraRows('DTD-57', null, [
+    [52.99, 54.22, 53.35],
+    [27.36, 28.94, 30.21],
+    [23.35, 23.88, 25.59],
+  ]),
+  ...autoLoraRows('DOG-120', null, [
+    [62.68, 63.64, 62.33],
+    [24.87, 24.98, 25.32],
+    [12.73, 14.41, 17.44],
+  ]),
+  ...autoLoraRows('CUB-200', null, [
+    [57.27, 63.58, 62.78],
+    [28.37, 29.6, 31.07],
+    [23.09, 23.71, 24.4],
+  ]),
+  ...autoLoraRows('Caltech-256', 'caltech256', [
+    [66.78, 69.41, 69.85],
+    [47.76, 47.79, 47.82],
+    [42.17, 42.27, 42.63],
+  ]),
 ];
 
 // --- RiFT Tables 1 and 2: AT (or TRADES, MART, AWP, SCORE) vs the same model after RiFT -------------------
@@ -137,7 +173,10 @@ const AUTOLORA_TABLE_2: PublishedResult[] = [
 // The base row ("AT") is the adversarially trained model RiFT fine-tunes (PGD-10, 110 epochs, lr 0.1 decayed at
 // 100 and 105, the best robust epoch): our `at`, which stands in for it on a transfer task (methods/rift/rift.ts).
 const RIFT_WHERE = (table: string) =>
-  inPaper('rift', `${table}, ICCV 2023 version (read in a text conversion of the CVF paper; no stored arXiv page showed it)`);
+  inPaper(
+    'rift',
+    `${table}, ICCV 2023 version (read in a text conversion of the CVF paper; no stored arXiv page showed it)`,
+  );
 const RIFT_PGD10 = { steps: 10, stepSize: 2 / 225, restarts: 3 };
 const RIFT_TARGETS = [
   { target: 'CIFAR10', datasetId: 'cifar10' },
@@ -147,7 +186,15 @@ const RIFT_TARGETS = [
 
 /** One printed row: Std, OOD, Adv per target, in the table's column order. */
 function riftRow(
-  p: { table: string; where: string; arch: string; method: string; methodId: string | null; source: string; note?: string },
+  p: {
+    table: string;
+    where: string;
+    arch: string;
+    method: string;
+    methodId: string | null;
+    source: string;
+    note?: string;
+  },
   values: readonly number[],
 ): PublishedResult[] {
   return RIFT_TARGETS.slice(0, values.length / 3).flatMap((t, i) =>
@@ -167,7 +214,11 @@ function riftRow(
         citation: RIFT_WHERE(p.where),
         ...(p.note ? { note: p.note } : {}),
       },
-      [['clean', values[3 * i]], ['corruption', values[3 * i + 1]], ['pgd', values[3 * i + 2]]],
+      [
+        ['clean', values[3 * i]],
+        ['corruption', values[3 * i + 1]],
+        ['pgd', values[3 * i + 2]],
+      ],
       RIFT_PGD10,
     ),
   );
@@ -176,14 +227,29 @@ function riftRow(
 const RIFT_T1 = 'RiFT (Zhu et al., 2023) Table 1';
 const rift1 = (arch: string, at: number[], rift: number[]): PublishedResult[] => {
   const common = { table: RIFT_T1, where: 'Table 1', arch, source: 'PGD-10 adversarially trained' };
-  return [...riftRow({ ...common, method: 'AT', methodId: 'at' }, at), ...riftRow({ ...common, method: 'AT+RiFT', methodId: 'rift' }, rift)];
+  return [
+    ...riftRow({ ...common, method: 'AT', methodId: 'at' }, at),
+    ...riftRow({ ...common, method: 'AT+RiFT', methodId: 'rift' }, rift),
+  ];
 };
 
 // columns: CIFAR10 Std, OOD, Adv; CIFAR100 Std, OOD, Adv; Tiny-ImageNet Std, OOD, Adv
 const RIFT_TABLE_1: PublishedResult[] = [
-  ...rift1('ResNet18', [81.46, 73.56, 53.63, 57.1, 46.43, 30.15, 49.1, 27.68, 23.28], [83.44, 75.69, 53.65, 58.74, 48.06, 30.17, 50.61, 28.73, 23.34]),
-  ...rift1('ResNet34', [84.23, 75.37, 55.31, 58.67, 48.24, 30.5, 50.96, 27.91, 24.27], [85.41, 77.15, 55.34, 60.88, 49.97, 30.58, 52.54, 30.07, 24.37]),
-  ...rift1('WRN34-10', [87.41, 78.75, 55.4, 62.35, 50.61, 31.66, 52.78, 31.81, 26.07], [87.89, 79.31, 55.41, 64.56, 52.69, 31.64, 55.31, 33.86, 26.17]),
+  ...rift1(
+    'ResNet18',
+    [81.46, 73.56, 53.63, 57.1, 46.43, 30.15, 49.1, 27.68, 23.28],
+    [83.44, 75.69, 53.65, 58.74, 48.06, 30.17, 50.61, 28.73, 23.34],
+  ),
+  ...rift1(
+    'ResNet34',
+    [84.23, 75.37, 55.31, 58.67, 48.24, 30.5, 50.96, 27.91, 24.27],
+    [85.41, 77.15, 55.34, 60.88, 49.97, 30.58, 52.54, 30.07, 24.37],
+  ),
+  ...rift1(
+    'WRN34-10',
+    [87.41, 78.75, 55.4, 62.35, 50.61, 31.66, 52.78, 31.81, 26.07],
+    [87.89, 79.31, 55.41, 64.56, 52.69, 31.64, 55.31, 33.86, 26.17],
+  ),
 ];
 
 // Table 2: ResNet18 trained with another AT method, then RiFT, on CIFAR10 and CIFAR100 (Section 5.4). TRADES is
@@ -193,8 +259,19 @@ const RIFT_T2 = 'RiFT (Zhu et al., 2023) Table 2';
 const rift2 = (base: string, baseId: string | null, plain: number[], withRift: number[]): PublishedResult[] => {
   const common = { table: RIFT_T2, where: 'Table 2', arch: 'ResNet18', source: `${base} adversarially trained` };
   return [
-    ...riftRow({ ...common, method: base, methodId: baseId, ...(baseId ? {} : { note: 'not implemented here' }) }, plain),
-    ...riftRow({ ...common, method: `${base}+RiFT`, methodId: null, note: `RiFT applied to a ${base} model; our rift starts from PGD-AT` }, withRift),
+    ...riftRow(
+      { ...common, method: base, methodId: baseId, ...(baseId ? {} : { note: 'not implemented here' }) },
+      plain,
+    ),
+    ...riftRow(
+      {
+        ...common,
+        method: `${base}+RiFT`,
+        methodId: null,
+        note: `RiFT applied to a ${base} model; our rift starts from PGD-AT`,
+      },
+      withRift,
+    ),
   ];
 };
 
@@ -212,9 +289,27 @@ const RIFT_TABLE_2: PublishedResult[] = [
 const CARTL_PGD100 = { steps: 100, stepSize: 2 / 255 };
 const CARTL_PGD_NOTE = 'attack not printed on the slides; LinfPGD-100 is what the official scripts evaluate with';
 
-function cartlRow(p: Omit<Row, 'protocol' | 'paper' | 'threat' | 'sourceCatalogId'>, acc: number, rob: number): PublishedResult[] {
-  const common: Row = { protocol: 'cartl', paper: 'cartl', sourceCatalogId: null, threat: LINF_8, note: CARTL_PGD_NOTE, ...p };
-  return printed(common, [['clean', acc], ['pgd', rob]], CARTL_PGD100);
+function cartlRow(
+  p: Omit<Row, 'protocol' | 'paper' | 'threat' | 'sourceCatalogId'>,
+  acc: number,
+  rob: number,
+): PublishedResult[] {
+  const common: Row = {
+    protocol: 'cartl',
+    paper: 'cartl',
+    sourceCatalogId: null,
+    threat: LINF_8,
+    note: CARTL_PGD_NOTE,
+    ...p,
+  };
+  return printed(
+    common,
+    [
+      ['clean', acc],
+      ['pgd', rob],
+    ],
+    CARTL_PGD100,
+  );
 }
 
 const CARTL_MAIN_WHERE = inPaper('cartl', 'slides, "Evaluations": LwF / Vanilla / CARTL table (source, target, arch.)');
@@ -245,7 +340,10 @@ const CARTL_MAIN: PublishedResult[] = [
 ];
 
 // Ablation, CIFAR-100 -> CIFAR-10, Case-k = the last k blocks fine-tuned.
-const CARTL_ABLATION_WHERE = inPaper('cartl', 'slides, "Evaluations": Source / Transfer ablation table, CIFAR-100 -> CIFAR-10');
+const CARTL_ABLATION_WHERE = inPaper(
+  'cartl',
+  'slides, "Evaluations": Source / Transfer ablation table, CIFAR-100 -> CIFAR-10',
+);
 const cartlAblation = (k: number, v: number[]): PublishedResult[] =>
   [
     { method: 'AT source, TL', methodId: 'partial', source: 'CIFAR-100, AT' },
@@ -339,23 +437,30 @@ const CARTL_BN: PublishedResult[] = [
 ];
 
 /** Every published number, validated when this module loads (a typo fails at import, naming the row). */
-const ALL_ROWS = [...AUTOLORA_TABLE_2, ...RIFT_TABLE_1, ...RIFT_TABLE_2, ...CARTL_MAIN, ...CARTL_ABLATION, ...CARTL_GRID, ...CARTL_BN];
-export const PUBLISHED_RESULTS: readonly PublishedResult[] = ALL_ROWS.map(
-  (row, i) => {
-    const r = PublishedResultSchema.safeParse(row);
-    if (!r.success) {
-      const issues = r.error.issues.map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`).join('; ');
-      throw new Error(`published.ts: row ${i} (${row.table}, ${row.target}, ${row.method}, ${row.metric}): ${issues}`);
-    }
-    return r.data;
-  },
-);
+const ALL_ROWS = [
+  ...AUTOLORA_TABLE_2,
+  ...RIFT_TABLE_1,
+  ...RIFT_TABLE_2,
+  ...CARTL_MAIN,
+  ...CARTL_ABLATION,
+  ...CARTL_GRID,
+  ...CARTL_BN,
+];
+export const PUBLISHED_RESULTS: readonly PublishedResult[] = ALL_ROWS.map((row, i) => {
+  const r = PublishedResultSchema.safeParse(row);
+  if (!r.success) {
+    const issues = r.error.issues.map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`).join('; ');
+    throw new Error(`published.ts: row ${i} (${row.table}, ${row.target}, ${row.method}, ${row.metric}): ${issues}`);
+  }
+  return r.data;
+});
 
 /** Tables we looked for and could not read, so none of their numbers is above. */
 export const MISSING_TABLES: readonly { protocol: ProtocolId; table: string; why: string }[] = [
   {
     protocol: 'twins',
-    table: "TWINS (Liu et al., CVPR 2023) main tables: TWINS-AT / TWINS-TRADES vs AT / TRADES fine-tuning, clean and AA",
+    table:
+      'TWINS (Liu et al., CVPR 2023) main tables: TWINS-AT / TWINS-TRADES vs AT / TRADES fine-tuning, clean and AA',
     why:
       'the official repository has no result tables (README only); the stored pages on 2303.11135 (tomesphere, ' +
       'arxivlens, liner, paperswithcode) show only the abstract and summaries, no ar5iv or LaTeX copy of the paper ' +
@@ -363,7 +468,8 @@ export const MISSING_TABLES: readonly { protocol: ProtocolId; table: string; why
   },
   {
     protocol: 'rift',
-    table: 'RiFT (Zhu et al., ICCV 2023) AutoAttack results ("our method maintains its efficacy even when attacked by AutoAttack", Section 5.1)',
+    table:
+      'RiFT (Zhu et al., ICCV 2023) AutoAttack results ("our method maintains its efficacy even when attacked by AutoAttack", Section 5.1)',
     why:
       'the paper text read here prints no AutoAttack number (Tables 1-4 use PGD-10); the numbers behind that ' +
       'sentence (appendix or supplementary material) were in no stored text. Tables 1 and 2 (clean, -C, PGD-10) are above',

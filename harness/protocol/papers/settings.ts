@@ -70,7 +70,7 @@ const TWINS: ProtocolSettings = {
     'CIFAR: random crop 32 with zero padding 4 + horizontal flip; high-res: resize 256, random-resized-crop 224 ' +
       '+ flip, test resize 256 + centre crop 224',
     tw(TW_AT, '331-335'),
-    'high-res lines: TWINS_high_res_data/train-TWINS-AT.py 332-354. Ours: each task\'s augment, for every method; ' +
+    "high-res lines: TWINS_high_res_data/train-TWINS-AT.py 332-354. Ours: each task's augment, for every method; " +
       'Caltech-256 crops from our 64 px images and is evaluated resized to 224 (no centre crop)',
   ),
   optimizer: s('SGD', tw(TW_AT, '55-57')),
@@ -99,7 +99,7 @@ const TWINS: ProtocolSettings = {
   ),
   evaluation: {
     pgd: s(
-      'PGD-10 with the training attack\'s eps and step, no random start, the whole test set',
+      "PGD-10 with the training attack's eps and step, no random start, the whole test set",
       tw(TW_AT, '200-236'),
       'ours: PGD-20 step eps/4 with random start (standard tier)',
     ),

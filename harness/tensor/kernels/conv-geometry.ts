@@ -30,9 +30,15 @@ export function unitDilation(d: ConvAttrs['dilations']): boolean {
   return d === undefined || d === 1 || (Array.isArray(d) && d[0] === 1 && d[1] === 1);
 }
 
-export function convGeometry(kernel: string, xShape: readonly number[], filterShape: readonly number[], a: ConvAttrs): ConvGeometry {
+export function convGeometry(
+  kernel: string,
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  a: ConvAttrs,
+): ConvGeometry {
   if (a.dataFormat === 'NCHW') throw new Error(`${kernel} (wasm): only NHWC is supported`);
-  if (!unitDilation(a.dilations)) throw new Error(`${kernel} (wasm): only dilation 1 is supported, got ${JSON.stringify(a.dilations)}`);
+  if (!unitDilation(a.dilations))
+    throw new Error(`${kernel} (wasm): only dilation 1 is supported, got ${JSON.stringify(a.dilations)}`);
   const info = backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],

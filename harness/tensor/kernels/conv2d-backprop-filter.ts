@@ -20,7 +20,15 @@ import { call, heapFloats, heapOffset, Temps, type WasmBackend } from './wasm-in
 const CHUNK_FLOATS = 1 << 17;
 
 /** out (+)= colsᵀ · dy over the output pixels of images img0..img1. */
-function accumulateChunk(b: WasmBackend, out: TensorInfo, x: TensorInfo, dy: TensorInfo, g: ConvGeometry, img0: number, img1: number): void {
+function accumulateChunk(
+  b: WasmBackend,
+  out: TensorInfo,
+  x: TensorInfo,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  img0: number,
+  img1: number,
+): void {
   const pixels = (img1 - img0) * g.oh * g.ow;
   const temps = new Temps(b);
   try {
@@ -50,7 +58,13 @@ export const conv2dBackpropFilterConfig: KernelConfig = {
     const out = b.makeOutput([g.kh, g.kw, g.ci, g.co], 'float32');
     const native = nativeKernels();
     if (native && nonEmpty(g)) {
-      native.conv2dBackpropFilter(heapFloats(b), heapOffset(b, x), heapOffset(b, dy), heapOffset(b, out), geometryArray(g));
+      native.conv2dBackpropFilter(
+        heapFloats(b),
+        heapOffset(b, x),
+        heapOffset(b, dy),
+        heapOffset(b, out),
+        geometryArray(g),
+      );
       return out;
     }
     if (g.n * perImage === 0) {
@@ -62,7 +76,8 @@ export const conv2dBackpropFilterConfig: KernelConfig = {
     const chunks = Math.ceil((g.n * perImage * g.co) / CHUNK_FLOATS);
     const perChunk = Math.ceil(g.n / chunks);
     try {
-      for (let img0 = 0; img0 < g.n; img0 += perChunk) accumulateChunk(b, out, x, dy, g, img0, Math.min(g.n, img0 + perChunk));
+      for (let img0 = 0; img0 < g.n; img0 += perChunk)
+        accumulateChunk(b, out, x, dy, g, img0, Math.min(g.n, img0 + perChunk));
     } catch (err) {
       b.disposeData(out.dataId);
       throw err;

@@ -34,11 +34,27 @@ function classAxis(r: number, k: number, s: number, pad: number, inSize: number,
   const count = Math.floor((inSize - 1 + pad - r) / s) - q0 + 1;
   const before = taps - 1 - q0;
   const after = q0 + count - outSize;
-  return { taps, q0, count, padBefore: Math.max(0, before), padAfter: Math.max(0, after), cropBefore: Math.max(0, -before), cropAfter: Math.max(0, -after) };
+  return {
+    taps,
+    q0,
+    count,
+    padBefore: Math.max(0, before),
+    padAfter: Math.max(0, after),
+    cropBefore: Math.max(0, -before),
+    cropAfter: Math.max(0, -after),
+  };
 }
 
 /** Sub-filter [ty, tx, co, ci]: taps (ry + s·j, rx + s·i) in reverse order, each [ci, co] block transposed. */
-function subFilter(b: WasmBackend, filter: TensorInfo, g: ConvGeometry, ry: number, rx: number, ty: number, tx: number): TensorInfo {
+function subFilter(
+  b: WasmBackend,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  ry: number,
+  rx: number,
+  ty: number,
+  tx: number,
+): TensorInfo {
   const { kw, ci, co, sh, sw } = g;
   const out = b.makeOutput([ty, tx, co, ci], 'float32');
   const copy3d = copy3dFor(b);
@@ -48,41 +64,89 @@ function subFilter(b: WasmBackend, filter: TensorInfo, g: ConvGeometry, ry: numb
     for (let i = 0; i < tx; i++) {
       const ky = ry + sh * (ty - 1 - j);
       const kx = rx + sw * (tx - 1 - i);
-      copy3d(dst + 4 * (j * tx + i) * co * ci, src + 4 * (ky * kw + kx) * ci * co, 1, co, ci, 0, 4 * ci, 4, 0, 4, 4 * co);
+      copy3d(
+        dst + 4 * (j * tx + i) * co * ci,
+        src + 4 * (ky * kw + kx) * ci * co,
+        1,
+        co,
+        ci,
+        0,
+        4 * ci,
+        4,
+        0,
+        4,
+        4 * co,
+      );
     }
   }
   return out;
 }
 
 /** The stride-1 convolution giving one residue class of dx: [n, y.count, x.count, ci]. */
-function classConv(b: WasmBackend, temps: Temps, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry, ry: number, rx: number, y: ClassAxis, x: ClassAxis): TensorInfo {
+function classConv(
+  b: WasmBackend,
+  temps: Temps,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  ry: number,
+  rx: number,
+  y: ClassAxis,
+  x: ClassAxis,
+): TensorInfo {
   const f = temps.add(subFilter(b, filter, g, ry, rx, y.taps, x.taps));
   let input = dy;
   if (y.cropBefore || y.cropAfter || x.cropBefore || x.cropAfter) {
     const size = [g.n, g.oh - y.cropBefore - y.cropAfter, g.ow - x.cropBefore - x.cropAfter, g.co];
     input = temps.add(call('Slice', b, { x: dy }, { begin: [0, y.cropBefore, x.cropBefore, 0], size }));
   }
-  return call('Conv2D', b, { x: input, filter: f }, {
-    strides: [1, 1],
-    pad: [
-      [0, 0],
-      [y.padBefore, y.padAfter],
-      [x.padBefore, x.padAfter],
-      [0, 0],
-    ],
-    dataFormat: 'NHWC',
-    dilations: [1, 1],
-  });
+  return call(
+    'Conv2D',
+    b,
+    { x: input, filter: f },
+    {
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [y.padBefore, y.padAfter],
+        [x.padBefore, x.padAfter],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+    },
+  );
 }
 
 /** Copies one residue class [n, y.count, x.count, ci] into its rows and columns of dx. */
-function interleave(b: WasmBackend, dx: TensorInfo, part: TensorInfo, g: ConvGeometry, ry: number, rx: number, y: ClassAxis, x: ClassAxis): void {
+function interleave(
+  b: WasmBackend,
+  dx: TensorInfo,
+  part: TensorInfo,
+  g: ConvGeometry,
+  ry: number,
+  rx: number,
+  y: ClassAxis,
+  x: ClassAxis,
+): void {
   const { n, h, w, ci, sh, sw } = g;
   const copy3d = copy3dFor(b);
   const dst = heapOffset(b, dx) + 4 * ((sh * y.q0 + ry - g.top) * w + sw * x.q0 + rx - g.left) * ci;
   const src = heapOffset(b, part);
   for (let img = 0; img < n; img++) {
-    copy3d(dst + 4 * img * h * w * ci, src + 4 * img * y.count * x.count * ci, y.count, x.count, ci, 4 * sh * w * ci, 4 * sw * ci, 4, 4 * x.count * ci, 4 * ci, 4);
+    copy3d(
+      dst + 4 * img * h * w * ci,
+      src + 4 * img * y.count * x.count * ci,
+      y.count,
+      x.count,
+      ci,
+      4 * sh * w * ci,
+      4 * sw * ci,
+      4,
+      4 * x.count * ci,
+      4 * ci,
+      4,
+    );
   }
 }
 
@@ -97,7 +161,13 @@ export const conv2dBackpropInputConfig: KernelConfig = {
     const native = nativeKernels();
     if (native && nonEmpty(g)) {
       const dx = b.makeOutput([g.n, g.h, g.w, g.ci], 'float32');
-      native.conv2dBackpropInput(heapFloats(b), heapOffset(b, dy), heapOffset(b, filter), heapOffset(b, dx), geometryArray(g));
+      native.conv2dBackpropInput(
+        heapFloats(b),
+        heapOffset(b, dy),
+        heapOffset(b, filter),
+        heapOffset(b, dx),
+        geometryArray(g),
+      );
       return dx;
     }
     const { n, h, w, ci, sh, sw } = g;
@@ -109,7 +179,11 @@ export const conv2dBackpropInputConfig: KernelConfig = {
       for (let rx = 0; rx < sw; rx++) {
         const x = classAxis(rx, g.kw, sw, g.left, w, g.ow);
         if (x.count <= 0) continue;
-        const empty = y.taps === 0 || x.taps === 0 || g.oh - y.cropBefore - y.cropAfter <= 0 || g.ow - x.cropBefore - x.cropAfter <= 0;
+        const empty =
+          y.taps === 0 ||
+          x.taps === 0 ||
+          g.oh - y.cropBefore - y.cropAfter <= 0 ||
+          g.ow - x.cropBefore - x.cropAfter <= 0;
         if (empty || n === 0 || g.co === 0) someZero = true;
         else classes.push({ ry, rx, y, x });
       }
@@ -124,7 +198,8 @@ export const conv2dBackpropInputConfig: KernelConfig = {
       const dx = b.makeOutput([n, h, w, ci], 'float32');
       try {
         if (someZero) b.typedArrayFromHeap(dx).fill(0);
-        for (const { ry, rx, y, x } of classes) interleave(b, dx, temps.add(classConv(b, temps, dy, filter, g, ry, rx, y, x)), g, ry, rx, y, x);
+        for (const { ry, rx, y, x } of classes)
+          interleave(b, dx, temps.add(classConv(b, temps, dy, filter, g, ry, rx, y, x)), g, ry, rx, y, x);
       } catch (err) {
         b.disposeData(dx.dataId);
         throw err;

@@ -17,7 +17,8 @@ export const conv2dConfig: KernelConfig = {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const a = args.attrs as unknown as ConvAttrs;
     const native = nativeKernels();
-    if (!native || a.dataFormat === 'NCHW' || !unitDilation(a.dilations) || x.dtype !== 'float32') return stockKernel('Conv2D').kernelFunc(args);
+    if (!native || a.dataFormat === 'NCHW' || !unitDilation(a.dilations) || x.dtype !== 'float32')
+      return stockKernel('Conv2D').kernelFunc(args);
     const g = convGeometry('Conv2D', x.shape, filter.shape, a);
     if (!nonEmpty(g)) return stockKernel('Conv2D').kernelFunc(args);
     const b = args.backend as unknown as WasmBackend;

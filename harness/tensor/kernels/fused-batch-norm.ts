@@ -8,7 +8,12 @@ import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core'
 import { call, stockKernel, stockSetup, Temps, type WasmBackend } from './wasm-internals.ts';
 
 /** Values of a per-channel parameter (size C or 1), or undefined when it has another size. */
-function perChannel(b: WasmBackend, t: TensorInfo | undefined, channels: number, fallback: number): ((c: number) => number) | undefined {
+function perChannel(
+  b: WasmBackend,
+  t: TensorInfo | undefined,
+  channels: number,
+  fallback: number,
+): ((c: number) => number) | undefined {
   if (!t) return () => fallback;
   const size = util.sizeFromShape(t.shape);
   if (t.dtype !== 'float32' || (size !== channels && size !== 1)) return undefined;
@@ -21,7 +26,9 @@ export const fusedBatchNormConfig: KernelConfig = {
   backendName: 'wasm',
   setupFunc: stockSetup('FusedBatchNorm'),
   kernelFunc: (args) => {
-    const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined> & { x: TensorInfo };
+    const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined> & {
+      x: TensorInfo;
+    };
     const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
     const b = args.backend as unknown as WasmBackend;
     const channels = x.shape[x.shape.length - 1];
@@ -42,7 +49,12 @@ export const fusedBatchNormConfig: KernelConfig = {
         a[i] = s(i) / Math.sqrt(v(i) + varianceEpsilon);
         c[i] = o(i) - m(i) * a[i];
       }
-      return call('FusedDepthwiseConv2D', b, { x, filter, bias }, { strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC', activation: 'linear' });
+      return call(
+        'FusedDepthwiseConv2D',
+        b,
+        { x, filter, bias },
+        { strides: [1, 1], pad: 'valid', dilations: [1, 1], dataFormat: 'NHWC', activation: 'linear' },
+      );
     } finally {
       temps.dispose();
     }

@@ -34,5 +34,15 @@ const cast: KernelFunc = (args) => {
   return stockKernel('Cast').kernelFunc(args);
 };
 
-export const identityConfig: KernelConfig = { kernelName: 'Identity', backendName: 'wasm', kernelFunc: identity, setupFunc: stockSetup('Identity') };
-export const castConfig: KernelConfig = { kernelName: 'Cast', backendName: 'wasm', kernelFunc: cast, setupFunc: stockSetup('Cast') };
+export const identityConfig: KernelConfig = {
+  kernelName: 'Identity',
+  backendName: 'wasm',
+  kernelFunc: identity,
+  setupFunc: stockSetup('Identity'),
+};
+export const castConfig: KernelConfig = {
+  kernelName: 'Cast',
+  backendName: 'wasm',
+  kernelFunc: cast,
+  setupFunc: stockSetup('Cast'),
+};

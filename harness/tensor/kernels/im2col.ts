@@ -10,12 +10,23 @@ import { validRange, type ConvGeometry } from './conv-geometry.ts';
 import { stridedCopyFor } from './strided-copy.ts';
 import { heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
 
-function scalarIm2colT(b: WasmBackend, cols: TensorInfo, x: TensorInfo, g: ConvGeometry, img0: number, img1: number): void {
+function scalarIm2colT(
+  b: WasmBackend,
+  cols: TensorInfo,
+  x: TensorInfo,
+  g: ConvGeometry,
+  img0: number,
+  img1: number,
+): void {
   const { h, w, ci, kh, kw, sh, sw, oh, ow, top, left } = g;
   const { copy3d } = stridedCopyFor(b);
   const pixels = (img1 - img0) * oh * ow;
   // Zero only when some tap falls in the padding; valid taps overwrite everything else.
-  const padded = validRange(0, sh, top, h, oh)[0] > 0 || validRange(kh - 1, sh, top, h, oh)[1] < oh || validRange(0, sw, left, w, ow)[0] > 0 || validRange(kw - 1, sw, left, w, ow)[1] < ow;
+  const padded =
+    validRange(0, sh, top, h, oh)[0] > 0 ||
+    validRange(kh - 1, sh, top, h, oh)[1] < oh ||
+    validRange(0, sw, left, w, ow)[0] > 0 ||
+    validRange(kw - 1, sw, left, w, ow)[1] < ow;
   if (padded) b.typedArrayFromHeap(cols).fill(0);
   const dst = heapOffset(b, cols);
   const src = heapOffset(b, x);
@@ -45,7 +56,14 @@ function scalarIm2colT(b: WasmBackend, cols: TensorInfo, x: TensorInfo, g: ConvG
   }
 }
 
-function simdIm2colT(b: WasmBackend, cols: TensorInfo, x: TensorInfo, g: ConvGeometry, img0: number, img1: number): void {
+function simdIm2colT(
+  b: WasmBackend,
+  cols: TensorInfo,
+  x: TensorInfo,
+  g: ConvGeometry,
+  img0: number,
+  img1: number,
+): void {
   const { h, w, ci, kh, kw, sh, sw, oh, ow, top, left } = g;
   const { copy3d, transpose4x4 } = stridedCopyFor(b);
   const images = img1 - img0;
@@ -60,7 +78,19 @@ function simdIm2colT(b: WasmBackend, cols: TensorInfo, x: TensorInfo, g: ConvGeo
       const xPad = temps.add(b.makeOutput([images, hp, wp, ci], 'float32'));
       b.typedArrayFromHeap(xPad).fill(0);
       src = heapOffset(b, xPad);
-      copy3d(src + 4 * (top * wp + left) * ci, heapOffset(b, x) + 4 * img0 * h * w * ci, images, h, w * ci, 4 * hp * wp * ci, 4 * wp * ci, 4, 4 * h * w * ci, 4 * w * ci, 4);
+      copy3d(
+        src + 4 * (top * wp + left) * ci,
+        heapOffset(b, x) + 4 * img0 * h * w * ci,
+        images,
+        h,
+        w * ci,
+        4 * hp * wp * ci,
+        4 * wp * ci,
+        4,
+        4 * h * w * ci,
+        4 * w * ci,
+        4,
+      );
     }
     const dst = heapOffset(b, cols);
     for (let ky = 0; ky < kh; ky++) {
@@ -86,7 +116,14 @@ function simdIm2colT(b: WasmBackend, cols: TensorInfo, x: TensorInfo, g: ConvGeo
 }
 
 /** Fills colsᵀ [kh·kw·ci, (img1 − img0)·oh·ow] from x. */
-export function im2colTransposed(b: WasmBackend, cols: TensorInfo, x: TensorInfo, g: ConvGeometry, img0: number, img1: number): void {
+export function im2colTransposed(
+  b: WasmBackend,
+  cols: TensorInfo,
+  x: TensorInfo,
+  g: ConvGeometry,
+  img0: number,
+  img1: number,
+): void {
   if (g.ci % 4 === 0 && g.ow % 4 === 0) simdIm2colT(b, cols, x, g, img0, img1);
   else scalarIm2colT(b, cols, x, g, img0, img1);
 }

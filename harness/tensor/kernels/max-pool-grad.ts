@@ -21,8 +21,26 @@ export const maxPoolGradConfig: KernelConfig = {
   kernelFunc: ({ inputs, backend, attrs }) => {
     const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
     const a = attrs as unknown as Attrs;
-    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
-    const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    const {
+      batchSize: n,
+      inHeight: h,
+      inWidth: w,
+      inChannels: c,
+      outHeight: oh,
+      outWidth: ow,
+      strideHeight: sh,
+      strideWidth: sw,
+      filterHeight: fh,
+      filterWidth: fw,
+    } = info;
     const { top, left } = info.padInfo;
     const b = backend as unknown as WasmBackend;
     const out = b.makeOutput(input.shape, 'float32');

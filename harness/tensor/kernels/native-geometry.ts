@@ -11,5 +11,14 @@ export function geometryArray(g: ConvGeometry): Int32Array {
  * padding without a rounding mode give fractional output sizes; both stay on the wasm kernels.
  */
 export function nonEmpty(g: ConvGeometry): boolean {
-  return Object.values(g).every((v) => Number.isInteger(v)) && g.n > 0 && g.h > 0 && g.w > 0 && g.ci > 0 && g.co > 0 && g.oh > 0 && g.ow > 0;
+  return (
+    Object.values(g).every((v) => Number.isInteger(v)) &&
+    g.n > 0 &&
+    g.h > 0 &&
+    g.w > 0 &&
+    g.ci > 0 &&
+    g.co > 0 &&
+    g.oh > 0 &&
+    g.ow > 0
+  );
 }

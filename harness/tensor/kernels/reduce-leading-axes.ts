@@ -14,7 +14,9 @@ const GROUP = 256;
 
 /** How many leading axes `axis` names, if it names exactly axes 0..k-1 (k < rank); else 0. */
 function leadingAxes(axis: number | number[], rank: number): number {
-  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort(
+    (p, q) => p - q,
+  );
   if (axes.length === 0 || axes.length >= rank) return 0;
   return axes.every((a, i) => a === i) ? axes.length : 0;
 }
@@ -36,7 +38,9 @@ function reduceLeading(name: 'Sum' | 'Mean'): KernelFunc {
       const sums = new Float64Array(cols);
       if (groups > 0) {
         const view = temps.alias(x, [1, groups, GROUP, cols]);
-        const means = temps.add(call('AvgPool', b, { x: view }, { filterSize: [1, GROUP], strides: [1, GROUP], pad: 'valid' }));
+        const means = temps.add(
+          call('AvgPool', b, { x: view }, { filterSize: [1, GROUP], strides: [1, GROUP], pad: 'valid' }),
+        );
         const m = b.typedArrayFromHeap(means);
         for (let i = 0; i < m.length; i++) sums[i % cols] += m[i] * GROUP;
       }
@@ -54,5 +58,15 @@ function reduceLeading(name: 'Sum' | 'Mean'): KernelFunc {
   };
 }
 
-export const sumConfig: KernelConfig = { kernelName: 'Sum', backendName: 'wasm', kernelFunc: reduceLeading('Sum'), setupFunc: stockSetup('Sum') };
-export const meanConfig: KernelConfig = { kernelName: 'Mean', backendName: 'wasm', kernelFunc: reduceLeading('Mean'), setupFunc: stockSetup('Mean') };
+export const sumConfig: KernelConfig = {
+  kernelName: 'Sum',
+  backendName: 'wasm',
+  kernelFunc: reduceLeading('Sum'),
+  setupFunc: stockSetup('Sum'),
+};
+export const meanConfig: KernelConfig = {
+  kernelName: 'Mean',
+  backendName: 'wasm',
+  kernelFunc: reduceLeading('Mean'),
+  setupFunc: stockSetup('Mean'),
+};

@@ -70,7 +70,15 @@ function copy3dBody(): number[] {
   const [DST, SRC, N0, N1, N2, DS0, DS1, DS2, SS0, SS1, SS2] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const [D1, S1, I1, D2, S2, I2] = [11, 12, 13, 14, 15, 16];
   const element = [...get(D2), ...get(S2), ...f32Load, ...f32Store];
-  const scalarRow = [...get(D1), ...set(D2), ...get(S1), ...set(S2), ...get(N2), ...set(I2), ...loop(element, bump(D2, DS2), bump(S2, SS2), countDown(I2), continueIfNonZero)];
+  const scalarRow = [
+    ...get(D1),
+    ...set(D2),
+    ...get(S1),
+    ...set(S2),
+    ...get(N2),
+    ...set(I2),
+    ...loop(element, bump(D2, DS2), bump(S2, SS2), countDown(I2), continueIfNonZero),
+  ];
   // Contiguous on both sides: one memory.copy per row.
   const contiguous = [...get(DS2), ...i32(4), op.eq, ...get(SS2), ...i32(4), op.eq, op.and];
   const rowCopy = [...get(D1), ...get(S1), ...get(N2), ...i32(4), op.mul, ...memoryCopy];
@@ -95,8 +103,20 @@ function transpose4x4Body(): number[] {
   const [D1, S1, I1, D2, S2, I2, ADDR, STEP] = [9, 10, 11, 12, 13, 14, 15, 16];
   const [R0, R1, R2, R3, T0, T1, T2, T3] = [17, 18, 19, 20, 21, 22, 23, 24];
   const load = (r: number) => [...get(ADDR), ...v128Load, ...set(r), ...bump(ADDR, SPIX)];
-  const mix = (t: number, a: number, b: number, lanes: [number, number, number, number]) => [...get(a), ...get(b), ...shuffleLanes(lanes), ...set(t)];
-  const store = (a: number, b: number, lanes: [number, number, number, number]) => [...get(ADDR), ...get(a), ...get(b), ...shuffleLanes(lanes), ...v128Store, ...bump(ADDR, DCH)];
+  const mix = (t: number, a: number, b: number, lanes: [number, number, number, number]) => [
+    ...get(a),
+    ...get(b),
+    ...shuffleLanes(lanes),
+    ...set(t),
+  ];
+  const store = (a: number, b: number, lanes: [number, number, number, number]) => [
+    ...get(ADDR),
+    ...get(a),
+    ...get(b),
+    ...shuffleLanes(lanes),
+    ...v128Store,
+    ...bump(ADDR, DCH),
+  ];
   const block = [
     ...get(S2),
     ...set(ADDR),

@@ -36,10 +36,22 @@ export const memoryCopy = [0xfc, 10, 0, 0];
 export const v128Load = [0xfd, 0x00, 2, 0];
 export const v128Store = [0xfd, 0x0b, 2, 0];
 /** i8x16.shuffle taking four 32-bit lanes (0-3: first operand, 4-7: second). */
-export const shuffleLanes = (lanes: [number, number, number, number]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
+export const shuffleLanes = (lanes: [number, number, number, number]) => [
+  0xfd,
+  0x0d,
+  ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
+];
 
 export const loop = (...body: number[][]) => [0x03, 0x40, ...body.flat(), 0x0b];
-export const ifElse = (cond: number[], then: number[], otherwise: number[]) => [...cond, 0x04, 0x40, ...then, 0x05, ...otherwise, 0x0b];
+export const ifElse = (cond: number[], then: number[], otherwise: number[]) => [
+  ...cond,
+  0x04,
+  0x40,
+  ...then,
+  0x05,
+  ...otherwise,
+  0x0b,
+];
 /** Branch to the innermost enclosing loop's start when the top of the stack is non-zero. */
 export const continueIfNonZero = [0x0d, 0];
 /** local += step (another local) */
@@ -54,7 +66,10 @@ export function funcBody(locals: [number, number][], code: number[]): number[] {
 }
 
 /** A module importing `env.memory` (shared or not) and exporting the given functions, all of type (i32 × params) -> (). */
-export function moduleBytes(shared: boolean, functions: { name: string; params: number; body: number[] }[]): Uint8Array {
+export function moduleBytes(
+  shared: boolean,
+  functions: { name: string; params: number; body: number[] }[],
+): Uint8Array {
   // A shared memory import must declare a maximum; the threaded build's is 4 GiB (65536 pages).
   const limits = shared ? [0x03, ...u32(1), ...u32(65536)] : [0x00, ...u32(1)];
   return new Uint8Array([

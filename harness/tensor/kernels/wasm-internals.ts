@@ -63,7 +63,12 @@ export function stockSetup(name: string): KernelConfig['setupFunc'] {
 }
 
 /** Runs a wasm kernel (ours if we replaced it) and returns its single output. */
-export function call(name: string, backend: unknown, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+export function call(
+  name: string,
+  backend: unknown,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
   const k = getKernel(name, 'wasm');
   if (!k) throw new Error(`wasm kernel ${name} is not registered`);
   const out = k.kernelFunc({ inputs, backend: backend as never, attrs });

@@ -12,14 +12,34 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Byte offsets into `heap`; geometry as geometryArray() lays it out; threads split the batch. */
-type NativeKernel = (heap: Float32Array, a: number, b: number, out: number, geometry: Int32Array, threads: number) => void;
+type NativeKernel = (
+  heap: Float32Array,
+  a: number,
+  b: number,
+  out: number,
+  geometry: Int32Array,
+  threads: number,
+) => void;
 
 interface NativeModule {
   conv2d: NativeKernel;
   conv2dBackpropInput: NativeKernel;
   conv2dBackpropFilter: NativeKernel;
-  batchNormTrain(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, eps: number, threads: number): void;
-  batchNormTrainGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, threads: number): void;
+  batchNormTrain(
+    heap: Float32Array,
+    offsets: Float64Array,
+    pixels: number,
+    channels: number,
+    eps: number,
+    threads: number,
+  ): void;
+  batchNormTrainGrad(
+    heap: Float32Array,
+    offsets: Float64Array,
+    pixels: number,
+    channels: number,
+    threads: number,
+  ): void;
   info(): { config: string; core: string };
 }
 
@@ -52,7 +72,10 @@ let bound: NativeKernels | undefined;
 function load(): { module?: NativeModule; reason?: string } {
   if (loaded) return loaded;
   if (!existsSync(BINARY)) {
-    loaded = { reason: 'not built (needs OpenBLAS headers at npm install: apt-get install libopenblas-dev, then node harness/tensor/native/build.mjs or npm ci)' };
+    loaded = {
+      reason:
+        'not built (needs OpenBLAS headers at npm install: apt-get install libopenblas-dev, then node harness/tensor/native/build.mjs or npm ci)',
+    };
   } else {
     try {
       loaded = { module: createRequire(import.meta.url)(BINARY) as NativeModule };
@@ -72,8 +95,10 @@ export function nativeKernels(): NativeKernels | undefined {
     conv2d: (heap, a, b, out, g) => m.conv2d(heap, a, b, out, g, threads),
     conv2dBackpropInput: (heap, a, b, out, g) => m.conv2dBackpropInput(heap, a, b, out, g, threads),
     conv2dBackpropFilter: (heap, a, b, out, g) => m.conv2dBackpropFilter(heap, a, b, out, g, threads),
-    batchNormTrain: (heap, offsets, pixels, channels, eps) => m.batchNormTrain(heap, offsets, pixels, channels, eps, threads),
-    batchNormTrainGrad: (heap, offsets, pixels, channels) => m.batchNormTrainGrad(heap, offsets, pixels, channels, threads),
+    batchNormTrain: (heap, offsets, pixels, channels, eps) =>
+      m.batchNormTrain(heap, offsets, pixels, channels, eps, threads),
+    batchNormTrainGrad: (heap, offsets, pixels, channels) =>
+      m.batchNormTrainGrad(heap, offsets, pixels, channels, threads),
   };
   return bound;
 }

@@ -27,10 +27,13 @@ describe('format writers round-trip through the loaders', () => {
     const [n, h, w, c] = [2, 3, 4, 3];
     const nhwc = ramp(n * h * w * c);
     for (const compress of [false, true]) {
-      const file = writeMatV5([
-        { name: 'X', className: 'uint8', dims: [h, w, c, n], values: toColumnMajor(nhwc, n, h, w, c) },
-        { name: 'y', className: 'double', storage: 'uint8', dims: [n, 1], values: [10, 3] },
-      ], { compress });
+      const file = writeMatV5(
+        [
+          { name: 'X', className: 'uint8', dims: [h, w, c, n], values: toColumnMajor(nhwc, n, h, w, c) },
+          { name: 'y', className: 'double', storage: 'uint8', dims: [n, 1], values: [10, 3] },
+        ],
+        { compress },
+      );
       const vars = parseMatV5(file, 'x.mat');
       const X = vars.get('X')!;
       expect(X.dims).toEqual([h, w, c, n]);

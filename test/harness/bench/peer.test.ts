@@ -4,7 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { torchSteps } from '../../../harness/bench/peer.ts';
 import type { ModelCase } from '../../../harness/bench/model-steps.ts';
 
-const tiny: ModelCase = { name: 'tiny', batch: 4, spec: { arch: 'small-resnet', numClasses: 3, inputShape: [8, 8, 1], mean: [0.5], std: [0.25] } };
+const tiny: ModelCase = {
+  name: 'tiny',
+  batch: 4,
+  spec: { arch: 'small-resnet', numClasses: 3, inputShape: [8, 8, 1], mean: [0.5], std: [0.25] },
+};
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 const saved = process.env.RFTBENCH_PYTHON;
 afterEach(() => {
@@ -20,9 +24,13 @@ describe('bench:peer, PyTorch side', () => {
     expect(r.skipped).toMatch(/PyTorch is not available to \/nonexistent\/python3/);
   });
 
-  it.runIf(hasTorch)('times a training step, a PGD step and inference of the same architecture', () => {
-    const r = torchSteps([tiny], 1, 0.05);
-    expect(r.skipped).toBeUndefined();
-    for (const task of ['train step', 'PGD step', 'inference']) expect(r.rows[`tiny|${task}`]).toBeGreaterThan(0);
-  }, 60_000);
+  it.runIf(hasTorch)(
+    'times a training step, a PGD step and inference of the same architecture',
+    () => {
+      const r = torchSteps([tiny], 1, 0.05);
+      expect(r.skipped).toBeUndefined();
+      for (const task of ['train step', 'PGD step', 'inference']) expect(r.rows[`tiny|${task}`]).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 });

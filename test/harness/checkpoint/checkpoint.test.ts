@@ -15,7 +15,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const spec: ModelSpec = { arch: 'small-resnet', numClasses: 4, inputShape: [8, 8, 1], mean: [0.5], std: [0.25] };
 
 function values(m: ReturnType<typeof buildModel>): Record<string, number[]> {
-  return Object.fromEntries([...m.namedParameters(), ...m.namedBuffers()].map(([n, v]) => [n, Array.from(v.dataSync())]));
+  return Object.fromEntries(
+    [...m.namedParameters(), ...m.namedBuffers()].map(([n, v]) => [n, Array.from(v.dataSync())]),
+  );
 }
 
 describe('safetensors checkpoints', () => {
@@ -35,7 +37,10 @@ describe('safetensors checkpoints', () => {
     // Element [o=2, i=0, h=1, w=2] on disk equals HWIO [1, 2, 0, 2] in memory.
     const disk = file.tensors.get('conv1.weight')!;
     const onDisk = new Float32Array(new Uint8Array(disk.data).buffer)[((2 * 1 + 0) * 3 + 1) * 3 + 2];
-    const inMemory = a.namedParameters().find(([n]) => n === 'conv1.weight')![1].dataSync()[((1 * 3 + 2) * 1 + 0) * 16 + 2];
+    const inMemory = a
+      .namedParameters()
+      .find(([n]) => n === 'conv1.weight')![1]
+      .dataSync()[((1 * 3 + 2) * 1 + 0) * 16 + 2];
     expect(onDisk).toBe(inMemory);
 
     const b = buildModel(spec, 99);

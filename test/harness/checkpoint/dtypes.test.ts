@@ -21,7 +21,9 @@ const floats = (t: SafeTensor) => Array.from(new Float32Array(new Uint8Array(t.d
 
 describe('dtype conversions', () => {
   it('f16 → f32 is exact, subnormals, infinities and NaN included', () => {
-    const got = Array.from(f16ToF32(u16(0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x8000, 0x7c00, 0xfc00, 0x3555)));
+    const got = Array.from(
+      f16ToF32(u16(0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x8000, 0x7c00, 0xfc00, 0x3555)),
+    );
     expect(got.slice(0, 9)).toEqual([1, -2, 65504, 2 ** -24, 1023 * 2 ** -24, 2 ** -14, -0, Infinity, -Infinity]);
     expect(got[9]).toBe(Math.fround(0.333251953125));
     expect(f16ToF32(u16(0x7e00))[0]).toBeNaN();
@@ -35,7 +37,11 @@ describe('dtype conversions', () => {
   });
 
   it('every integer and bool dtype becomes I64; reads unaligned data', () => {
-    const i32: SafeTensor = { dtype: 'I32', shape: [2], data: new Uint8Array(Int32Array.from([-5, 2 ** 31 - 1]).buffer) };
+    const i32: SafeTensor = {
+      dtype: 'I32',
+      shape: [2],
+      data: new Uint8Array(Int32Array.from([-5, 2 ** 31 - 1]).buffer),
+    };
     expect(Array.from(new BigInt64Array(toStandardDtype(i32).data.buffer))).toEqual([-5n, 2147483647n]);
     const bool: SafeTensor = { dtype: 'BOOL', shape: [3], data: Uint8Array.from([1, 0, 1]) };
     expect(toStandardDtype(bool)).toMatchObject({ dtype: 'I64', shape: [3] });

@@ -51,7 +51,9 @@ const cases: [string, string, ExternalModelOptions][] = [
 
 describe('loadExternalModel on PyTorch-made fixtures', () => {
   it('covers every fixture file that logits.json names', () => {
-    const named = Object.values(expected.models).flatMap((m) => m.files).sort();
+    const named = Object.values(expected.models)
+      .flatMap((m) => m.files)
+      .sort();
     expect(cases.map(([, file]) => file).sort()).toEqual(named);
   });
 
@@ -81,15 +83,25 @@ describe('loadExternalModel on PyTorch-made fixtures', () => {
   it('defaults: input 224x224 for resnet50, 32x32 otherwise; mean 0 and std 1 without a normaliser', () => {
     const r50 = loadExternalModel(join(fixtures, 'resnet50_w8.zip.pt'), { arch: 'resnet50' });
     expect(r50.spec.inputShape).toEqual([224, 224, 3]);
-    expect([r50.spec.mean, r50.spec.std]).toEqual([[0, 0, 0], [1, 1, 1]]);
+    expect([r50.spec.mean, r50.spec.std]).toEqual([
+      [0, 0, 0],
+      [1, 1, 1],
+    ]);
     r50.model.dispose();
-    const r18 = loadExternalModel(join(fixtures, 'cifar_resnet18_w8.zip.pt'), { arch: 'resnet18', numClasses: 10, width: 8 });
+    const r18 = loadExternalModel(join(fixtures, 'cifar_resnet18_w8.zip.pt'), {
+      arch: 'resnet18',
+      numClasses: 10,
+      width: 8,
+    });
     expect(r18.spec.inputShape).toEqual([32, 32, 3]);
     r18.model.dispose();
   });
 
   it('adds no width to the spec when the file has the arch default width', () => {
-    const native = buildModel({ arch: 'small-resnet', numClasses: 3, inputShape: [8, 8, 1], mean: [0.5], std: [0.25] }, 1);
+    const native = buildModel(
+      { arch: 'small-resnet', numClasses: 3, inputShape: [8, 8, 1], mean: [0.5], std: [0.25] },
+      1,
+    );
     const path = join(dir, 'small.safetensors');
     saveCheckpoint(path, native, {});
     const { model, spec } = loadExternalModel(path, { arch: 'small-resnet', inputShape: [8, 8, 1] });
@@ -131,8 +143,12 @@ describe('loadExternalModel on PyTorch-made fixtures', () => {
     const pt = join(fixtures, 'cifar_resnet18_w8.zip.pt');
     expect(() => loadExternalModel(pt, { arch: 'resnet19' })).toThrow(/resnet19.*Did you mean.*resnet18/s);
     expect(() => loadExternalModel(pt, { arch: 'wrn-28-10', width: 8 })).toThrow(/--width: wrn-28-10 takes no width/);
-    expect(() => loadExternalModel(pt, { arch: 'resnet18', mean: [0.5, 0.5] })).toThrow(`--mean: 2 values for a model with 3 input channels (${pt})`);
-    expect(() => loadExternalModel(pt, { arch: 'resnet18', numClasses: 5 })).toThrow(/linear\.weight: expected shape \[5, 64\], got \[10, 64\]/);
+    expect(() => loadExternalModel(pt, { arch: 'resnet18', mean: [0.5, 0.5] })).toThrow(
+      `--mean: 2 values for a model with 3 input channels (${pt})`,
+    );
+    expect(() => loadExternalModel(pt, { arch: 'resnet18', numClasses: 5 })).toThrow(
+      /linear\.weight: expected shape \[5, 64\], got \[10, 64\]/,
+    );
     expect(() => loadExternalModel(join(dir, 'nope.pt'), { arch: 'resnet18' })).toThrow(join(dir, 'nope.pt'));
   });
 });

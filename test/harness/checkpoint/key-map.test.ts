@@ -23,7 +23,14 @@ import { useCpuBackend } from '../../support/tf.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-keymap-'));
 const FILE = '/models/robust.pt';
-const spec: ModelSpec = { arch: 'resnet18', numClasses: 10, inputShape: [16, 16, 3], mean: [0, 0, 0], std: [1, 1, 1], width: 8 };
+const spec: ModelSpec = {
+  arch: 'resnet18',
+  numClasses: 10,
+  inputShape: [16, 16, 3],
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  width: 8,
+};
 let original: Classifier;
 let tensors: Map<string, SafeTensor>;
 let input: tf.Tensor4D;
@@ -105,7 +112,9 @@ describe('mapStateDictKeys', () => {
       { prefix: 'attacker.normalize.', keys: 2, reason: 'a copy of normalizer.new_mean / normalizer.new_std' },
       { prefix: 'attacker.model.', keys: tensors.size, reason: "MadryLab's attacker copy, equal to model.*" },
     ]);
-    expect(describeMapping(mapped.report).join('\n')).toMatch(/input normalisation from normalizer\.new_mean \/ normalizer\.new_std: mean \[0\.4914/);
+    expect(describeMapping(mapped.report).join('\n')).toMatch(
+      /input normalisation from normalizer\.new_mean \/ normalizer\.new_std: mean \[0\.4914/,
+    );
     expect(loadAndCompare(mapped)).toBe(0);
   });
 
@@ -123,7 +132,9 @@ describe('mapStateDictKeys', () => {
     expect(() => mapStateDictKeys(madry(fewer), FILE)).toThrow(`${FILE}: attacker.model.* is not a copy of model.*`);
     const other = madry();
     other.set('module.attacker.normalize.new_std', f32([1, 1, 1], [3, 1, 1]));
-    expect(() => mapStateDictKeys(other, FILE)).toThrow(/attacker\.normalize\.new_mean \/ attacker\.normalize\.new_std differ from normalizer/);
+    expect(() => mapStateDictKeys(other, FILE)).toThrow(
+      /attacker\.normalize\.new_mean \/ attacker\.normalize\.new_std differ from normalizer/,
+    );
   });
 
   it('takes normalize.mean/std as the normaliser too', () => {
@@ -145,19 +156,31 @@ describe('mapStateDictKeys', () => {
       { from: 'fc.', to: 'linear.', keys: 2, rule: 'user' },
     ]);
     expect(loadAndCompare(mapped)).toBe(0);
-    expect(() => mapStateDictKeys(wrapped, FILE, { 'head.': 'linear.' })).toThrow(`${FILE}: key map rule 'head.=linear.' (--map) matches no key`);
-    expect(() => mapStateDictKeys(tensors, FILE, { 'layer1.0.': 'layer1.1.' })).toThrow(/maps both 'layer1\.0\.\S+' and 'layer1\.1\.\S+' to/);
+    expect(() => mapStateDictKeys(wrapped, FILE, { 'head.': 'linear.' })).toThrow(
+      `${FILE}: key map rule 'head.=linear.' (--map) matches no key`,
+    );
+    expect(() => mapStateDictKeys(tensors, FILE, { 'layer1.0.': 'layer1.1.' })).toThrow(
+      /maps both 'layer1\.0\.\S+' and 'layer1\.1\.\S+' to/,
+    );
   });
 
   it('drops the prefixes it is told to (a module registered but never run), and names one that matches nothing', () => {
     // RobustBench's sub_block1: a copy of block1 the network registers but never runs.
-    const extra = [...tensors].filter(([k]) => k.startsWith('layer1.')).map(([k, t]) => [`sub_block1.${k}`, t] as const);
+    const extra = [...tensors]
+      .filter(([k]) => k.startsWith('layer1.'))
+      .map(([k, t]) => [`sub_block1.${k}`, t] as const);
     const file = new Map([...tensors, ...extra]);
     expect(() => loadAndCompare(mapStateDictKeys(file, FILE))).toThrow(/sub_block1\./);
     const mapped = mapStateDictKeys(file, FILE, {}, ['sub_block1.']);
-    expect(mapped.report.dropped).toContainEqual({ prefix: 'sub_block1.', keys: extra.length, reason: expect.stringMatching(/--drop/) });
+    expect(mapped.report.dropped).toContainEqual({
+      prefix: 'sub_block1.',
+      keys: extra.length,
+      reason: expect.stringMatching(/--drop/),
+    });
     expect(loadAndCompare(mapped)).toBe(0);
-    expect(() => mapStateDictKeys(tensors, FILE, {}, ['sub_block1.'])).toThrow(`${FILE}: --drop 'sub_block1.' matches no key`);
+    expect(() => mapStateDictKeys(tensors, FILE, {}, ['sub_block1.'])).toThrow(
+      `${FILE}: --drop 'sub_block1.' matches no key`,
+    );
   });
 
   it('parses FROM=TO rules, TO may be empty', () => {
@@ -175,7 +198,11 @@ describe('loadMappedStateDict', () => {
     broken.set('layer9.0.conv1.weight', f32([1], [1]));
     broken.set('linear.weight', f32(Array(5 * 64).fill(0), [5, 64]));
     const fresh = buildModel(spec, 99);
-    const before = fresh.namedParameters().find(([n]) => n === 'conv1.weight')![1].dataSync().slice();
+    const before = fresh
+      .namedParameters()
+      .find(([n]) => n === 'conv1.weight')![1]
+      .dataSync()
+      .slice();
     try {
       let error: unknown;
       try {
@@ -192,7 +219,12 @@ describe('loadMappedStateDict', () => {
         `${FILE}: missing keys: layer2.0.bn1.running_var; unexpected keys: layer9.0.conv1.weight; ` +
           'linear.weight: expected shape [10, 64], got [5, 64]',
       );
-      expect(fresh.namedParameters().find(([n]) => n === 'conv1.weight')![1].dataSync()).toEqual(before);
+      expect(
+        fresh
+          .namedParameters()
+          .find(([n]) => n === 'conv1.weight')![1]
+          .dataSync(),
+      ).toEqual(before);
     } finally {
       fresh.dispose();
     }
@@ -202,7 +234,11 @@ describe('loadMappedStateDict', () => {
     const old = new Map([...tensors].filter(([k]) => !k.endsWith('num_batches_tracked')));
     const mapped = mapStateDictKeys(old, FILE);
     expect(loadAndCompare(mapped)).toBe(0);
-    expect(mapped.report.filled).toHaveLength([...tensors.keys()].filter((k) => k.endsWith('num_batches_tracked')).length);
-    expect(describeMapping(mapped.report).join('\n')).toMatch(/set to 0 \(absent from the file\): 20 num_batches_tracked buffers/);
+    expect(mapped.report.filled).toHaveLength(
+      [...tensors.keys()].filter((k) => k.endsWith('num_batches_tracked')).length,
+    );
+    expect(describeMapping(mapped.report).join('\n')).toMatch(
+      /set to 0 \(absent from the file\): 20 num_batches_tracked buffers/,
+    );
   });
 });

@@ -94,7 +94,9 @@ describe('PyTorch checkpoints made by torch 1.13', () => {
     const mean = f.tensors.get('module.normalizer.new_mean')!;
     expect(mean.shape).toEqual([3, 1, 1]);
     expect(floats(mean)).toEqual([0.4914, 0.4822, 0.4465].map(Math.fround));
-    expect(floats(f.tensors.get('module.attacker.normalize.new_std')!)).toEqual([0.2023, 0.1994, 0.201].map(Math.fround));
+    expect(floats(f.tensors.get('module.attacker.normalize.new_std')!)).toEqual(
+      [0.2023, 0.1994, 0.201].map(Math.fround),
+    );
     const model = [...f.tensors.keys()].filter((k) => k.startsWith('module.model.'));
     expect(model).toHaveLength(122);
     for (const k of model) {
@@ -157,11 +159,29 @@ describe('files that try to run code', () => {
   it('keeps unknown globals beside a state dict as inert data and reports them', () => {
     const payload = join(dir, 'pwned');
     const main = pickle(
-      P.emptyDict, P.mark,
-      P.str('args'), P.global('argparse', 'Namespace'), P.emptyTuple, P.reduce,
-      P.emptyDict, P.mark, P.str('lr'), P.float(0.1), P.setitems, P.build,
-      P.str('hook'), P.global('os', 'system'), P.str(`touch ${payload}`), P.tuple1, P.reduce,
-      P.str('state_dict'), P.emptyDict, P.mark, P.str('w'), tensorPickle('k0', 4, [2, 2], [1, 2]), P.setitems,
+      P.emptyDict,
+      P.mark,
+      P.str('args'),
+      P.global('argparse', 'Namespace'),
+      P.emptyTuple,
+      P.reduce,
+      P.emptyDict,
+      P.mark,
+      P.str('lr'),
+      P.float(0.1),
+      P.setitems,
+      P.build,
+      P.str('hook'),
+      P.global('os', 'system'),
+      P.str(`touch ${payload}`),
+      P.tuple1,
+      P.reduce,
+      P.str('state_dict'),
+      P.emptyDict,
+      P.mark,
+      P.str('w'),
+      tensorPickle('k0', 4, [2, 2], [1, 2]),
+      P.setitems,
       P.setitems,
     );
     const path = write('namespace.legacy.pt', legacyFile(main, [{ key: 'k0', values: [1, 2, 3, 4] }]));
@@ -237,7 +257,9 @@ describe('broken files fail clearly, naming the file and what is wrong', () => {
     const text = write('notes.pt', new TextEncoder().encode('hello, this is not a checkpoint'));
     expect(() => readStateDictFile(text)).toThrow(`${text}: not a checkpoint rftbench reads`);
     const plainPickle = write('plain.pkl', pickle(P.emptyDict));
-    expect(() => readStateDictFile(plainPickle)).toThrow(`${plainPickle}: not a PyTorch checkpoint (wrong magic number`);
+    expect(() => readStateDictFile(plainPickle)).toThrow(
+      `${plainPickle}: not a PyTorch checkpoint (wrong magic number`,
+    );
   });
 
   it('a storage type rftbench does not read', () => {
@@ -258,7 +280,9 @@ describe('broken files fail clearly, naming the file and what is wrong', () => {
   it('a legacy storage whose element count disagrees with its tensors', () => {
     const main = pickle(P.emptyDict, P.mark, P.str('w'), tensorPickle('k0', 5, [4], [1]), P.setitems);
     const path = write('count.pt', legacyFile(main, [{ key: 'k0', values: [1, 2, 3, 4] }]));
-    expect(() => readStateDictFile(path)).toThrow(`${path}: storage k0 holds 4 elements on disk, its tensors declare 5`);
+    expect(() => readStateDictFile(path)).toThrow(
+      `${path}: storage k0 holds 4 elements on disk, its tensors declare 5`,
+    );
   });
 
   it('a missing file', () => {

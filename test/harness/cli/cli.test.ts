@@ -15,7 +15,11 @@ const dir = mkdtempSync(join(tmpdir(), 'rftbench-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function rftbench(...args: string[]) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RFTBENCH_DATA: join(dir, 'data') } });
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, RFTBENCH_DATA: join(dir, 'data') },
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -52,7 +56,9 @@ describe('rftbench CLI', () => {
     expect(t.err).toMatch(/bad config for method 'standard'[\s\S]*methods\[0\]\.config.*lrr/);
 
     writeFileSync(join(dir, 'broken.json'), '{ "id": ');
-    expect(rftbench('run', '--suite', join(dir, 'broken.json')).err).toContain(`${join(dir, 'broken.json')}: not valid JSON`);
+    expect(rftbench('run', '--suite', join(dir, 'broken.json')).err).toContain(
+      `${join(dir, 'broken.json')}: not valid JSON`,
+    );
   });
 
   it('an unknown method id gets "did you mean" and leaves the store as it was', () => {

@@ -16,7 +16,11 @@ const data = join(dir, 'data');
 let checkpoint: string;
 
 function rftbench(...args: string[]) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RFTBENCH_DATA: data } });
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, RFTBENCH_DATA: data },
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -47,10 +51,28 @@ describe('rftbench eval', () => {
   });
 
   it('prints clean accuracy, robust accuracy after each AutoAttack component, and the final number', () => {
-    const r = rftbench('eval', '--model', checkpoint, '--dataset', 'synthetic[0-1]', '--attack', 'autoattack', '--n', '24', '--json');
+    const r = rftbench(
+      'eval',
+      '--model',
+      checkpoint,
+      '--dataset',
+      'synthetic[0-1]',
+      '--attack',
+      'autoattack',
+      '--n',
+      '24',
+      '--json',
+    );
     expect(r.status, r.err).toBe(0);
     const out = JSON.parse(r.out) as Printed;
-    expect(out.metrics.map((m) => m.name)).toEqual(['clean', 'after apgd-ce', 'after apgd-t', 'after fab-t', 'after square', 'autoattack']);
+    expect(out.metrics.map((m) => m.name)).toEqual([
+      'clean',
+      'after apgd-ce',
+      'after apgd-t',
+      'after fab-t',
+      'after square',
+      'autoattack',
+    ]);
     const values = out.metrics.map((m) => m.value);
     expect(values[0]).toBeGreaterThan(0.5);
     for (let i = 1; i < values.length; i++) expect(values[i]).toBeLessThanOrEqual(values[i - 1] + 1e-12);
@@ -63,7 +85,20 @@ describe('rftbench eval', () => {
   }, 120_000);
 
   it('runs a single attack and never reports more robust than clean', () => {
-    const r = rftbench('eval', '--model', checkpoint, '--dataset', 'synthetic[0-1]', '--attack', 'pgd', '--eps', '8/255', '--n', '32', '--json');
+    const r = rftbench(
+      'eval',
+      '--model',
+      checkpoint,
+      '--dataset',
+      'synthetic[0-1]',
+      '--attack',
+      'pgd',
+      '--eps',
+      '8/255',
+      '--n',
+      '32',
+      '--json',
+    );
     expect(r.status, r.err).toBe(0);
     const out = JSON.parse(r.out) as Printed;
     expect(out.metrics.map((m) => m.name)).toEqual(['clean', 'pgd']);

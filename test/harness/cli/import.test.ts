@@ -55,7 +55,9 @@ describe('rftbench import', () => {
     const r = rftbench('import', input, '--arch', 'resnet18', '--out', out);
     expect(r.status, r.err).toBe(0);
     expect(r.out).toContain(`read ${input}: torch-legacy, container ['model']`);
-    expect(r.out).toMatch(/input normalisation from normalizer\.new_mean \/ normalizer\.new_std: mean \[0\.4914, 0\.4822, 0\.4465\]/);
+    expect(r.out).toMatch(
+      /input normalisation from normalizer\.new_mean \/ normalizer\.new_std: mean \[0\.4914, 0\.4822, 0\.4465\]/,
+    );
     expect(r.out).toMatch(/dropped attacker\.model\.\* \(\d+ keys\): MadryLab's attacker copy, equal to model\.\*/);
     expect(r.out).toContain('loaded as resnet18 width 8, 10 classes, input 32x32x3');
     const sha = createHash('sha256').update(readFileSync(out)).digest('hex');
@@ -88,7 +90,20 @@ describe('rftbench import', () => {
   }, 60_000);
 
   it('the imported checkpoint evaluates with rftbench eval as any rftbench checkpoint', () => {
-    const r = rftbench('eval', '--model', out, '--dataset', 'cifar10', '--data', data, '--attack', 'pgd', '--n', '16', '--json');
+    const r = rftbench(
+      'eval',
+      '--model',
+      out,
+      '--dataset',
+      'cifar10',
+      '--data',
+      data,
+      '--attack',
+      'pgd',
+      '--n',
+      '16',
+      '--json',
+    );
     expect(r.status, r.err).toBe(0);
     const printed = JSON.parse(r.out) as Printed;
     expect(printed.metrics.map((m) => m.name)).toEqual(['clean', 'pgd']);
@@ -124,20 +139,53 @@ describe('rftbench import', () => {
       [importCommand, [pt, '--arch', 'resnet18'], '--out is required'],
       [importCommand, [pt, '--arch', 'resnet18', '--out', join(dir, 'x.pt')], '--out must end in .safetensors'],
       [importCommand, [out, '--arch', 'resnet18', '--out', out], '--out must differ from FILE (the input is kept)'],
-      [importCommand, [pt, '--arch', 'resnet18', '--num-classes', '0', '--out', bad], "--num-classes must be a positive integer, got '0'"],
-      [importCommand, [pt, '--arch', 'resnet18', '--width', 'eight', '--out', bad], "--width must be a positive integer, got 'eight'"],
-      [importCommand, [pt, '--arch', 'resnet18', '--input-shape', '32x32', '--out', bad], "--input-shape must look like HxWxC (e.g. 32x32x3), got '32x32'"],
-      [importCommand, [pt, '--arch', 'resnet18', '--mean', '0.5,x,0.5', '--out', bad], '--mean must be comma-separated numbers'],
+      [
+        importCommand,
+        [pt, '--arch', 'resnet18', '--num-classes', '0', '--out', bad],
+        "--num-classes must be a positive integer, got '0'",
+      ],
+      [
+        importCommand,
+        [pt, '--arch', 'resnet18', '--width', 'eight', '--out', bad],
+        "--width must be a positive integer, got 'eight'",
+      ],
+      [
+        importCommand,
+        [pt, '--arch', 'resnet18', '--input-shape', '32x32', '--out', bad],
+        "--input-shape must look like HxWxC (e.g. 32x32x3), got '32x32'",
+      ],
+      [
+        importCommand,
+        [pt, '--arch', 'resnet18', '--mean', '0.5,x,0.5', '--out', bad],
+        '--mean must be comma-separated numbers',
+      ],
       [importCommand, [pt, '--arch', 'resnet18', '--std', '0.2,0,0.2', '--out', bad], '--std values must be positive'],
-      [importCommand, [pt, '--arch', 'resnet18', '--map', 'linear.', '--out', bad], "--map: key map rule 'linear.' must look like FROM=TO"],
-      [importCommand, [pt, '--arch', 'resnet18', '--map', 'fc.=linear.', '--out', bad], "key map rule 'fc.=linear.' (--map) matches no key"],
-      [importCommand, [pt, '--arch', 'resnet18', '--mean', '0.5,0.5', '--out', bad], '--mean: 2 values for a model with 3 input channels'],
+      [
+        importCommand,
+        [pt, '--arch', 'resnet18', '--map', 'linear.', '--out', bad],
+        "--map: key map rule 'linear.' must look like FROM=TO",
+      ],
+      [
+        importCommand,
+        [pt, '--arch', 'resnet18', '--map', 'fc.=linear.', '--out', bad],
+        "key map rule 'fc.=linear.' (--map) matches no key",
+      ],
+      [
+        importCommand,
+        [pt, '--arch', 'resnet18', '--mean', '0.5,0.5', '--out', bad],
+        '--mean: 2 values for a model with 3 input channels',
+      ],
       [importCommand, [pt, '--arch', 'resnt18', '--out', bad], /resnt18.*Did you mean: resnet18/],
       [importCommand, [pt, '--arch', 'resnet18', '--out', bad, '--wdth', '8'], "Unknown option '--wdth'"],
       [evalCommand, ['--model', pt, '--dataset', 'cifar10'], `--arch is required for ${pt}`],
-      [evalCommand, ['--model', join(dir, 'madry.safetensors'), '--width', '8', '--dataset', 'cifar10'], '--width needs --arch'],
+      [
+        evalCommand,
+        ['--model', join(dir, 'madry.safetensors'), '--width', '8', '--dataset', 'cifar10'],
+        '--width needs --arch',
+      ],
     ];
-    for (const [command, args, message] of cases) await expect(command.run(args), args.join(' ')).rejects.toThrow(message);
+    for (const [command, args, message] of cases)
+      await expect(command.run(args), args.join(' ')).rejects.toThrow(message);
 
     let r = rftbench('import', pt, '--arch', 'resnet18', '--num-classes', '5', '--out', bad);
     expect(r.status).toBe(1);

@@ -81,7 +81,10 @@ describe('rftbench export', () => {
   it('CSV to stdout: a header, then one row per cell and metric with the stored values', () => {
     const r = rftbench('export', '--db', db);
     expect(r.status, r.err).toBe(0);
-    const [header, ...rows] = r.out.trimEnd().split('\r\n').map((l) => l.split(','));
+    const [header, ...rows] = r.out
+      .trimEnd()
+      .split('\r\n')
+      .map((l) => l.split(','));
     expect(header).toEqual([...CSV_COLUMNS]);
     const col = (name: string) => header.indexOf(name);
     expect(rows).toHaveLength(stored.reduce((n, c) => n + Math.max(1, c.metrics.length), 0));
@@ -95,7 +98,9 @@ describe('rftbench export', () => {
       }
     }
     // The text log format: time of day, elapsed, message.
-    expect(rftbench('export', '--db', db, '--out', join(dir, 'x.csv')).err).toMatch(/^\d\d:\d\d:\d\dZ \+0:00:\d\d exported 2 cells from /);
+    expect(rftbench('export', '--db', db, '--out', join(dir, 'x.csv')).err).toMatch(
+      /^\d\d:\d\d:\d\dZ \+0:00:\d\d exported 2 cells from /,
+    );
   });
 
   it('JSON to --out, written atomically: every cell with its metrics, provenance and spec', () => {
@@ -107,8 +112,12 @@ describe('rftbench export', () => {
     const cells = JSON.parse(readFileSync(out, 'utf8')) as ExportedCell[];
     expect(cells.map((c) => c.id)).toEqual(stored.map((c) => c.id));
     for (const [i, c] of cells.entries()) {
-      expect(c.metrics.map((m) => [m.name, m.value, m.n, m.ciLow, m.ciHigh])).toEqual(stored[i].metrics.map((m) => [m.name, m.value, m.n, m.ciLow, m.ciHigh]));
-      expect(c.metrics.find((m) => m.name === 'pgd')!.details).toEqual(stored[i].metrics.find((m) => m.name === 'pgd')!.details);
+      expect(c.metrics.map((m) => [m.name, m.value, m.n, m.ciLow, m.ciHigh])).toEqual(
+        stored[i].metrics.map((m) => [m.name, m.value, m.n, m.ciLow, m.ciHigh]),
+      );
+      expect(c.metrics.find((m) => m.name === 'pgd')!.details).toEqual(
+        stored[i].metrics.find((m) => m.name === 'pgd')!.details,
+      );
       expect(c.provenance.commit).toBe(stored[i].provenance.commit);
       expect(c.spec).toEqual(stored[i].spec);
       expect(c.finishedAt).toBe(new Date(stored[i].finishedAt).toISOString());

@@ -8,20 +8,41 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSplit } from '../../../datasets/types.ts';
 import { evaluateAutoAttack } from '../../../harness/evaluate/autoattack-metric.ts';
-import { attackAccuracyInWorkers, closeEvaluationWorkers, evaluationWorkers, openEvaluationPool, rebuildReason, type PoolOptions } from '../../../harness/evaluate/workers/attack-pool.ts';
+import {
+  attackAccuracyInWorkers,
+  closeEvaluationWorkers,
+  evaluationWorkers,
+  openEvaluationPool,
+  rebuildReason,
+  type PoolOptions,
+} from '../../../harness/evaluate/workers/attack-pool.ts';
 import type { Classifier } from '../../../harness/models/classifier.ts';
 import { buildModel } from '../../../harness/models/zoo.ts';
 import { Rng } from '../../../harness/rng.ts';
 import { releaseBackend, useBackend } from '../../support/tf.ts';
 
-const SPEC = { arch: 'small-resnet', numClasses: 10, inputShape: [28, 28, 1] as [number, number, number], mean: [0.5], std: [0.25] };
+const SPEC = {
+  arch: 'small-resnet',
+  numClasses: 10,
+  inputShape: [28, 28, 1] as [number, number, number],
+  mean: [0.5],
+  std: [0.25],
+};
 const N = 200;
 let model: Classifier;
 let test: DataSplit;
 
 function options(workers: number, extra: Partial<PoolOptions> = {}): PoolOptions {
   const eps = 16 / 255;
-  return { n: N, batchSize: 48, attack: { id: 'pgd', options: { norm: 'Linf', eps, alpha: eps / 4, steps: 5, restarts: 1, randomStart: true } }, threat: { norm: 'Linf', eps }, seed: 11, workers, ...extra };
+  return {
+    n: N,
+    batchSize: 48,
+    attack: { id: 'pgd', options: { norm: 'Linf', eps, alpha: eps / 4, steps: 5, restarts: 1, randomStart: true } },
+    threat: { norm: 'Linf', eps },
+    seed: 11,
+    workers,
+    ...extra,
+  };
 }
 
 beforeAll(async () => {
@@ -30,7 +51,10 @@ beforeAll(async () => {
   model.eval();
   const rng = new Rng(5);
   const images = Uint8Array.from({ length: N * 784 }, () => rng.int(256));
-  const x = tf.tensor4d(Float32Array.from(images, (v) => v / 255), [N, 28, 28, 1]);
+  const x = tf.tensor4d(
+    Float32Array.from(images, (v) => v / 255),
+    [N, 28, 28, 1],
+  );
   const pred = tf.tidy(() => tf.argMax(model.forward(x), 1));
   test = { images, labels: Int32Array.from(pred.dataSync()), n: N, shape: [28, 28, 1] };
   tf.dispose([x, pred]);
@@ -67,14 +91,24 @@ describe('PGD evaluation in worker threads', () => {
   it('AutoAttack with its component batches in the pool ends as in one thread', async () => {
     const eps = 16 / 255;
     // 5 batches of 12 for APGD-CE, then what is left for APGD-T: batches run two at a time.
-    const config = { version: 'custom' as const, attacks: ['apgd-ce' as const, 'apgd-t' as const], n: 60, batchSize: 12, overrides: { apgd: { nIter: 5 }, apgdT: { nIter: 5, nTargetClasses: 2 } } };
+    const config = {
+      version: 'custom' as const,
+      attacks: ['apgd-ce' as const, 'apgd-t' as const],
+      n: 60,
+      batchSize: 12,
+      overrides: { apgd: { nIter: 5 }, apgdT: { nIter: 5, nTargetClasses: 2 } },
+    };
     const opts = { threat: { norm: 'Linf' as const, eps }, config, seed: 4 };
     const logits = (x: tf.Tensor4D) => model.forward(x);
     const here = await evaluateAutoAttack(logits, test, opts);
     const progress: string[] = [];
     const pool = await openEvaluationPool(model, test, 60, { workers: 2 });
     expect(pool?.size).toBe(2);
-    const pooled = await evaluateAutoAttack(logits, test, { ...opts, pool, onProgress: (p) => progress.push(`${p.attack}#${p.batch}`) }).finally(() => pool!.release());
+    const pooled = await evaluateAutoAttack(logits, test, {
+      ...opts,
+      pool,
+      onProgress: (p) => progress.push(`${p.attack}#${p.batch}`),
+    }).finally(() => pool!.release());
     expect(here.report.robustAccuracyAfter[0].robustAccuracy).toBeLessThan(1);
     expect(here.report.robustAccuracy).toBeGreaterThan(0);
     expect(pooled.report.robustFlags).toEqual(here.report.robustFlags);
@@ -102,7 +136,9 @@ describe('PGD evaluation in worker threads', () => {
   });
 
   it('a failing worker fails the evaluation with its message instead of hanging', async () => {
-    await expect(attackAccuracyInWorkers(model, test, options(2, { attack: { id: 'pgdd', options: {} } }))).rejects.toThrow(/evaluation worker: .*Unknown attack 'pgdd'/);
+    await expect(
+      attackAccuracyInWorkers(model, test, options(2, { attack: { id: 'pgdd', options: {} } })),
+    ).rejects.toThrow(/evaluation worker: .*Unknown attack 'pgdd'/);
   });
 
   it('RFTBENCH_EVAL_WORKERS sets the pool size (default: one per core on wasm) and rejects what is not a positive integer', () => {
@@ -111,6 +147,8 @@ describe('PGD evaluation in worker threads', () => {
     // tfjs-node(-gpu) evaluates in its one process unless asked otherwise.
     expect(evaluationWorkers({}, 'tensorflow')).toBe(1);
     expect(evaluationWorkers({ RFTBENCH_EVAL_WORKERS: '2' }, 'tensorflow')).toBe(2);
-    expect(() => evaluationWorkers({ RFTBENCH_EVAL_WORKERS: 'two' })).toThrow("RFTBENCH_EVAL_WORKERS: expected a positive integer, got 'two'");
+    expect(() => evaluationWorkers({ RFTBENCH_EVAL_WORKERS: 'two' })).toThrow(
+      "RFTBENCH_EVAL_WORKERS: expected a positive integer, got 'two'",
+    );
   });
 });

@@ -61,8 +61,12 @@ describe('AutoAttack state file', () => {
       writeFileSync(path, text);
       return () => fileStateStore(path).load();
     };
-    expect(bad('torn.json', '{"format": "rftbench-auto')).toThrow(/torn\.json is not an AutoAttack state file \(not valid JSON/);
-    expect(bad('other.json', '{"format": "rftbench-records/1"}')).toThrow(/other\.json is not an AutoAttack state file \(format 'rftbench-records\/1'\)/);
+    expect(bad('torn.json', '{"format": "rftbench-auto')).toThrow(
+      /torn\.json is not an AutoAttack state file \(not valid JSON/,
+    );
+    expect(bad('other.json', '{"format": "rftbench-records/1"}')).toThrow(
+      /other\.json is not an AutoAttack state file \(format 'rftbench-records\/1'\)/,
+    );
     const flags = JSON.stringify({ ...STATE, robustFlags: [true, 'no', true] });
     expect(bad('flags.json', flags)).toThrow(/flags\.json: invalid state file\n {2}robustFlags\.1: /);
     const points = JSON.stringify({ ...STATE, inProgress: { attack: 'apgd-t', points: [0, -2], batchesDone: 1 } });
@@ -71,16 +75,26 @@ describe('AutoAttack state file', () => {
 
   it('lets the AutoAttack metric resume from the file after an interruption and end as an uninterrupted run', async () => {
     const overrides = { apgd: { nIter: 10 }, apgdT: { nIter: 10, nTargetClasses: 3 } };
-    const config = { version: 'custom' as const, attacks: ['apgd-ce' as const, 'apgd-t' as const], n: 40, batchSize: 10, overrides };
+    const config = {
+      version: 'custom' as const,
+      attacks: ['apgd-ce' as const, 'apgd-t' as const],
+      n: 40,
+      batchSize: 10,
+      overrides,
+    };
     const opts: AutoAttackMetricOptions = { threat: { norm: 'Linf', eps: 0.08 }, config, seed: 6 };
     const logits = net.model;
     const full = await evaluateAutoAttack(logits, test, opts);
     expect(full.report.robustAccuracy).toBeLessThan(full.report.cleanAccuracy);
 
     const path = join(dir, 'metric-state.json');
-    const killed = evaluateAutoAttack(logits, test, { ...opts, state: path, onProgress: (p) => {
-      if (p.attack === 'apgd-ce' && p.batch === 3) throw new Error('killed');
-    } });
+    const killed = evaluateAutoAttack(logits, test, {
+      ...opts,
+      state: path,
+      onProgress: (p) => {
+        if (p.attack === 'apgd-ce' && p.batch === 3) throw new Error('killed');
+      },
+    });
     await expect(killed).rejects.toThrow('killed');
     const saved = JSON.parse(readFileSync(path, 'utf8')) as AutoAttackState;
     expect(saved).toMatchObject({ runAttacks: [], inProgress: { attack: 'apgd-ce', batchesDone: 3 } });

@@ -43,18 +43,33 @@ beforeAll(async () => {
   mkdirSync(join(data, 'cifar10-c', 'CIFAR-10-C'), { recursive: true });
   write('gaussian_noise', (s) => per - 2 * (s - 1));
   write('fog', () => per);
-  writeFileSync(join(data, 'cifar10-c', 'CIFAR-10-C', 'labels.npy'), writeNpy('|u1', [5 * per], Uint8Array.from({ length: 5 * per }, (_, i) => i % 10)));
+  writeFileSync(
+    join(data, 'cifar10-c', 'CIFAR-10-C', 'labels.npy'),
+    writeNpy(
+      '|u1',
+      [5 * per],
+      Uint8Array.from({ length: 5 * per }, (_, i) => i % 10),
+    ),
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('corruption metric', () => {
   it('reports accuracy per corruption and severity and the mean over all splits', async () => {
     const before = tf.memory().numTensors;
-    const metrics = await evaluateCorruptions(model, { dataset: 'cifar10-c', n: per, batchSize: 4, only: ['gaussian_noise', 'fog'], load: { dataDir: data, download: false } });
+    const metrics = await evaluateCorruptions(model, {
+      dataset: 'cifar10-c',
+      n: per,
+      batchSize: 4,
+      only: ['gaussian_noise', 'fog'],
+      load: { dataDir: data, download: false },
+    });
     expect(tf.memory().numTensors).toBe(before);
     const by = Object.fromEntries(metrics.map((m) => [m.name, m]));
     expect(Object.keys(by)).toEqual(['corruption', 'corruption/gaussian_noise', 'corruption/fog']);
-    expect((by['corruption/gaussian_noise'].details.perSeverity as { accuracy: number }[]).map((p) => p.accuracy)).toEqual([1, 0.8, 0.6, 0.4, 0.2]);
+    expect(
+      (by['corruption/gaussian_noise'].details.perSeverity as { accuracy: number }[]).map((p) => p.accuracy),
+    ).toEqual([1, 0.8, 0.6, 0.4, 0.2]);
     expect(by['corruption/gaussian_noise'].value).toBeCloseTo(0.6, 12);
     expect(by['corruption/fog'].value).toBe(1);
     expect(by.corruption.value).toBeCloseTo(0.8, 12);
@@ -62,9 +77,33 @@ describe('corruption metric', () => {
   });
 
   it('evaluates the first n points of each split, and names an unknown corruption', async () => {
-    const metrics = await evaluateCorruptions(model, { dataset: 'cifar10-c', n: 5, batchSize: 5, only: ['gaussian_noise'], load: { dataDir: data, download: false } });
-    expect((metrics[1].details.perSeverity as { accuracy: number }[]).map((p) => p.accuracy)).toEqual([1, 1, 1, 0.8, 0.4]);
-    await expect(evaluateCorruptions(model, { dataset: 'cifar10-c', n: 5, batchSize: 5, only: ['fogg'], load: { dataDir: data, download: false } })).rejects.toThrow(/no corruption 'fogg'/);
-    await expect(evaluateCorruptions(model, { dataset: 'cifar10-c', n: 5, batchSize: 5, only: ['snow'], load: { dataDir: data, download: false } })).rejects.toThrow(/snow/);
+    const metrics = await evaluateCorruptions(model, {
+      dataset: 'cifar10-c',
+      n: 5,
+      batchSize: 5,
+      only: ['gaussian_noise'],
+      load: { dataDir: data, download: false },
+    });
+    expect((metrics[1].details.perSeverity as { accuracy: number }[]).map((p) => p.accuracy)).toEqual([
+      1, 1, 1, 0.8, 0.4,
+    ]);
+    await expect(
+      evaluateCorruptions(model, {
+        dataset: 'cifar10-c',
+        n: 5,
+        batchSize: 5,
+        only: ['fogg'],
+        load: { dataDir: data, download: false },
+      }),
+    ).rejects.toThrow(/no corruption 'fogg'/);
+    await expect(
+      evaluateCorruptions(model, {
+        dataset: 'cifar10-c',
+        n: 5,
+        batchSize: 5,
+        only: ['snow'],
+        load: { dataDir: data, download: false },
+      }),
+    ).rejects.toThrow(/snow/);
   });
 });

@@ -52,14 +52,26 @@ function inTop2(logits: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
 
 const top2 = defineMetricPlugin({
   id: 'top2',
-  metrics: [{ name: 'top2', label: 'Top-2', details: z.looseObject({ correct: z.number().int(), k: z.literal(2) }), column: { label: 'Top-2', order: 15 } }],
+  metrics: [
+    {
+      name: 'top2',
+      label: 'Top-2',
+      details: z.looseObject({ correct: z.number().int(), k: z.literal(2) }),
+      column: { label: 'Top-2', order: 15 },
+    },
+  ],
   runner: async () => top2Runner,
 });
 
 /** The smoke suite cut to one task, one method, one seed. */
 function oneCell() {
   const smoke = loadSuite('smoke');
-  return { ...smoke, tasks: smoke.tasks.slice(0, 1), methods: [{ id: 'standard', config: {} }], seeds: smoke.seeds.slice(0, 1) };
+  return {
+    ...smoke,
+    tasks: smoke.tasks.slice(0, 1),
+    methods: [{ id: 'standard', config: {} }],
+    seeds: smoke.seeds.slice(0, 1),
+  };
 }
 
 describe('metric plug-ins', () => {
@@ -68,7 +80,14 @@ describe('metric plug-ins', () => {
     const suite = oneCell();
     const store = Store.open(join(dir, 'plugin.db'));
     try {
-      const [summary] = await runSuite({ suite, store, command: 'test', dataDir: join(dir, 'data'), log: () => {}, keepModels: 'none' });
+      const [summary] = await runSuite({
+        suite,
+        store,
+        command: 'test',
+        dataDir: join(dir, 'data'),
+        log: () => {},
+        keepModels: 'none',
+      });
       expect(summary.status, summary.error).toBe('completed');
       const names = summary.metrics.map((m) => m.name);
       expect(names.slice(0, 2)).toEqual(['clean', 'pgd']);
@@ -107,7 +126,14 @@ describe('metric plug-ins', () => {
     });
     const store = Store.open(join(dir, 'broken.db'));
     try {
-      const [summary] = await runSuite({ suite: oneCell(), store, command: 'test', dataDir: join(dir, 'data'), log: () => {}, keepModels: 'none' });
+      const [summary] = await runSuite({
+        suite: oneCell(),
+        store,
+        command: 'test',
+        dataDir: join(dir, 'data'),
+        log: () => {},
+        keepModels: 'none',
+      });
       expect(summary.status).toBe('failed');
       expect(summary.error).toMatch(/metric 'broken': invalid details[\s\S]*details\.k/);
     } finally {

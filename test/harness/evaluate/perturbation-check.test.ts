@@ -10,7 +10,24 @@ describe('checkPerturbation', () => {
     const eps = 0.1;
     const x = tf.fill([4, 2, 2, 1], 0.5) as tf.Tensor4D;
     const adv = tf.tensor4d(
-      [0.55, 0.5, 0.5, 0.45, /* ok */ 0.5, 0.7, 0.5, 0.5, /* over eps */ 0.5, 0.5, NaN, 0.5, /* NaN */ 0.5, 0.5, 0.5, 0.6],
+      [
+        0.55,
+        0.5,
+        0.5,
+        0.45,
+        /* ok */ 0.5,
+        0.7,
+        0.5,
+        0.5,
+        /* over eps */ 0.5,
+        0.5,
+        NaN,
+        0.5,
+        /* NaN */ 0.5,
+        0.5,
+        0.5,
+        0.6,
+      ],
       [4, 2, 2, 1],
     );
     const s = checkPerturbation(x, adv, { norm: 'Linf', eps }, emptyStats());

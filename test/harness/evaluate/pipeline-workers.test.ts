@@ -8,20 +8,37 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toBatch } from '../../../datasets/batches.ts';
 import type { DataSplit } from '../../../datasets/types.ts';
-import { attackAccuracyInWorkers, closeEvaluationWorkers, type PoolOptions } from '../../../harness/evaluate/workers/attack-pool.ts';
+import {
+  attackAccuracyInWorkers,
+  closeEvaluationWorkers,
+  type PoolOptions,
+} from '../../../harness/evaluate/workers/attack-pool.ts';
 import type { Classifier } from '../../../harness/models/classifier.ts';
 import { buildModel } from '../../../harness/models/zoo.ts';
 import { Rng } from '../../../harness/rng.ts';
 import { releaseBackend, useBackend } from '../../support/tf.ts';
 
-const SPEC = { arch: 'small-resnet', numClasses: 10, inputShape: [16, 16, 3] as [number, number, number], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+const SPEC = {
+  arch: 'small-resnet',
+  numClasses: 10,
+  inputShape: [16, 16, 3] as [number, number, number],
+  mean: [0.5, 0.5, 0.5],
+  std: [0.25, 0.25, 0.25],
+};
 const N = 96;
 let model: Classifier;
 let test: DataSplit;
 
 function options(workers: number): PoolOptions {
   const eps = 8 / 255;
-  return { n: N, batchSize: 32, attack: { id: 'pgd', options: { norm: 'Linf', eps, alpha: eps / 4, steps: 3, restarts: 1, randomStart: true } }, threat: { norm: 'Linf', eps }, seed: 5, workers };
+  return {
+    n: N,
+    batchSize: 32,
+    attack: { id: 'pgd', options: { norm: 'Linf', eps, alpha: eps / 4, steps: 3, restarts: 1, randomStart: true } },
+    threat: { norm: 'Linf', eps },
+    seed: 5,
+    workers,
+  };
 }
 
 beforeAll(async () => {
@@ -30,8 +47,17 @@ beforeAll(async () => {
   model.eval();
   const rng = new Rng(9);
   const images = Uint8Array.from({ length: N * 64 }, () => rng.int(256));
-  const stored: DataSplit = { images, labels: new Int32Array(N), n: N, shape: [8, 8, 1], pipeline: { inShape: [8, 8, 1], outShape: [16, 16, 3], seed: 0 } };
-  const { x, y } = toBatch(stored, Int32Array.from({ length: N }, (_, i) => i));
+  const stored: DataSplit = {
+    images,
+    labels: new Int32Array(N),
+    n: N,
+    shape: [8, 8, 1],
+    pipeline: { inShape: [8, 8, 1], outShape: [16, 16, 3], seed: 0 },
+  };
+  const { x, y } = toBatch(
+    stored,
+    Int32Array.from({ length: N }, (_, i) => i),
+  );
   const pred = tf.tidy(() => tf.argMax(model.forward(x), 1));
   test = { ...stored, labels: Int32Array.from(pred.dataSync()) };
   tf.dispose([x, y, pred]);

@@ -17,7 +17,11 @@ describe('wilsonInterval', () => {
     const a = wilsonInterval(90, 100);
     const b = wilsonInterval(900, 1000);
     expect(b[1] - b[0]).toBeLessThan(a[1] - a[0]);
-    for (const [k, n] of [[1, 3], [97, 100], [1000, 1000]] as const) {
+    for (const [k, n] of [
+      [1, 3],
+      [97, 100],
+      [1000, 1000],
+    ] as const) {
       const [lo, hi] = wilsonInterval(k, n);
       expect(lo).toBeLessThanOrEqual(k / n);
       expect(hi).toBeGreaterThanOrEqual(k / n);

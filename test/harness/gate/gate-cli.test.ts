@@ -20,7 +20,11 @@ const baseline = join(dir, 'baseline.json');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function rftbench(...args: string[]) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RFTBENCH_DATA: data } });
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, RFTBENCH_DATA: data },
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -80,7 +84,11 @@ describe('rftbench nightly', () => {
     const prev = JSON.parse(readFileSync(prevPath, 'utf8')) as RecordsFile;
     const std = prev.records.find((c) => c.methodId === 'standard')!;
     const sql = new Database(join(out, 'store.db'));
-    sql.prepare("UPDATE measurements SET metrics = json_set(metrics, '$.pgd.value', min(1.0, json_extract(metrics, '$.pgd.value') + 0.45)) WHERE cell_id = ? AND night = '2026-11-20'").run(std.cellId);
+    sql
+      .prepare(
+        "UPDATE measurements SET metrics = json_set(metrics, '$.pgd.value', min(1.0, json_extract(metrics, '$.pgd.value') + 0.45)) WHERE cell_id = ? AND night = '2026-11-20'",
+      )
+      .run(std.cellId);
     sql.close();
 
     r = rftbench('nightly', '--suite', 'smoke', '--out', out, '--date', '2026-11-21');
@@ -90,6 +98,8 @@ describe('rftbench nightly', () => {
     expect(report).toMatch(/\| REGRESSED \| synthetic-transfer\/linf-8 \| standard \| 0 \| pgd \|/);
     const tonight = JSON.parse(readFileSync(join(out, '2026-11-21', 'records.json'), 'utf8')) as RecordsFile;
     // Tonight's numbers come from tonight's own run, identical to the first night's real ones.
-    expect(tonight.records.find((c) => c.methodId === 'at')).toMatchObject({ metrics: prev.records.find((c) => c.methodId === 'at')!.metrics });
+    expect(tonight.records.find((c) => c.methodId === 'at')).toMatchObject({
+      metrics: prev.records.find((c) => c.methodId === 'at')!.metrics,
+    });
   }, 240_000);
 });

@@ -4,12 +4,31 @@ import { preactResnet18 } from '../../../harness/models/preact-resnet.ts';
 import { buildModel } from '../../../harness/models/zoo.ts';
 import { torchLayoutOf, torchShape } from '../../../harness/nn/layout.ts';
 import { useCpuBackend } from '../../support/tf.ts';
-import { kuangliuResNet, parameterCount, preActResNet18, robustbenchWideResNet, torchvisionResNet50, type TorchKeys } from './reference-keys.ts';
+import {
+  kuangliuResNet,
+  parameterCount,
+  preActResNet18,
+  robustbenchWideResNet,
+  torchvisionResNet50,
+  type TorchKeys,
+} from './reference-keys.ts';
 
 beforeAll(useCpuBackend);
 
-const cifar = (arch: string, numClasses = 10): ModelSpec => ({ arch, numClasses, inputShape: [32, 32, 3], mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] });
-const imagenet: ModelSpec = { arch: 'resnet50', numClasses: 1000, inputShape: [224, 224, 3], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+const cifar = (arch: string, numClasses = 10): ModelSpec => ({
+  arch,
+  numClasses,
+  inputShape: [32, 32, 3],
+  mean: [0.49, 0.48, 0.45],
+  std: [0.25, 0.24, 0.26],
+});
+const imagenet: ModelSpec = {
+  arch: 'resnet50',
+  numClasses: 1000,
+  inputShape: [224, 224, 3],
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+};
 
 interface Summary {
   torchKeys: TorchKeys;
@@ -44,7 +63,8 @@ const sorted = (keys: TorchKeys) => [...keys].sort(([a], [b]) => (a < b ? -1 : 1
 /** Every parameter sits in exactly one block; blocks follow forward (registration) order; the head is last. */
 function expectBlockSplit(s: Summary, expectedBlocks: number): void {
   expect(s.blocks).toHaveLength(expectedBlocks);
-  const owner = (name: string) => s.blocks.flatMap((prefixes, i) => (prefixes.some((p) => name.startsWith(`${p}.`)) ? [i] : []));
+  const owner = (name: string) =>
+    s.blocks.flatMap((prefixes, i) => (prefixes.some((p) => name.startsWith(`${p}.`)) ? [i] : []));
   let last = 0;
   for (const name of s.paramNames) {
     const owners = owner(name);
@@ -53,7 +73,11 @@ function expectBlockSplit(s: Summary, expectedBlocks: number): void {
     last = owners[0];
   }
   expect(s.blocks.at(-1)).toEqual([s.headName]);
-  for (const [i, prefixes] of s.blocks.entries()) expect(s.paramNames.some((n) => prefixes.some((p) => n.startsWith(`${p}.`))), `block ${i} owns parameters`).toBe(true);
+  for (const [i, prefixes] of s.blocks.entries())
+    expect(
+      s.paramNames.some((n) => prefixes.some((p) => n.startsWith(`${p}.`))),
+      `block ${i} owns parameters`,
+    ).toBe(true);
 }
 
 describe('reference architectures: every state-dict key, its PyTorch shape, and the parameter count', () => {
@@ -98,7 +122,9 @@ describe('reference architectures: every state-dict key, its PyTorch shape, and 
     expect(s.numParameters).toBe(46_160_474);
     expect(s.torchKeys.get('block1.layer.0.convShortcut.weight')).toEqual([160, 16, 1, 1]);
     expect(s.torchKeys.has('block1.layer.1.convShortcut.weight')).toBe(false);
-    expect(s.torchKeys.has('block1.layer.4.conv2.weight') && !s.torchKeys.has('block1.layer.5.conv2.weight')).toBe(true); // (34 − 4)/6 = 5 units
+    expect(s.torchKeys.has('block1.layer.4.conv2.weight') && !s.torchKeys.has('block1.layer.5.conv2.weight')).toBe(
+      true,
+    ); // (34 − 4)/6 = 5 units
     expectBlockSplit(s, 17);
     expect(s.blocks[0]).toEqual(['conv1', 'block1.layer.0']);
     expect(s.blocks[15]).toEqual(['bn1']);
@@ -132,14 +158,24 @@ describe('reference architectures: every state-dict key, its PyTorch shape, and 
     const small = summarise(() => buildModel({ ...cifar('small-resnet'), width: 4 }, 0));
     expect(sorted(small.torchKeys)).toEqual(sorted(kuangliuResNet([1, 1, 1], 10, [4, 8, 16])));
     // The default width builds exactly what a spec without the key builds.
-    expect(sorted(summarise(() => buildModel({ ...cifar('resnet18'), width: 64 }, 0)).torchKeys)).toEqual(sorted(kuangliuResNet([2, 2, 2, 2], 10)));
+    expect(sorted(summarise(() => buildModel({ ...cifar('resnet18'), width: 64 }, 0)).torchKeys)).toEqual(
+      sorted(kuangliuResNet([2, 2, 2, 2], 10)),
+    );
     expect(() => buildModel({ ...cifar('wrn-28-10'), width: 8 }, 0)).toThrow(/wrn-28-10: takes no width/);
-    expect(() => buildModel({ ...cifar('resnet18'), width: 0 }, 0)).toThrow(/resnet18: width must be a positive integer/);
+    expect(() => buildModel({ ...cifar('resnet18'), width: 0 }, 0)).toThrow(
+      /resnet18: width must be a positive integer/,
+    );
     expect(() => buildModel({ ...cifar('resnet18'), width: 2.5 }, 0)).toThrow(/width must be a positive integer/);
   });
 
   it('small-resnet: kuangliu naming with 16/32/64 widths, 77,754 parameters on 1-channel input', () => {
-    const spec: ModelSpec = { arch: 'small-resnet', numClasses: 10, inputShape: [28, 28, 1], mean: [0.286], std: [0.353] };
+    const spec: ModelSpec = {
+      arch: 'small-resnet',
+      numClasses: 10,
+      inputShape: [28, 28, 1],
+      mean: [0.286],
+      std: [0.353],
+    };
     const s = summarise(() => buildModel(spec, 0));
     expect(sorted(s.torchKeys)).toEqual(sorted(kuangliuResNet([1, 1, 1], 10, [16, 32, 64], 1)));
     expect(s.numParameters).toBe(77_754);

@@ -22,7 +22,12 @@ function builder() {
 }
 
 /** kuangliu ResNet(BasicBlock, blocks): conv1, bn1, layerN.i.{conv1,bn1,conv2,bn2,shortcut.0,shortcut.1}, linear. */
-export function kuangliuResNet(blocks: number[], numClasses: number, widths = [64, 128, 256, 512], inChannels = 3): TorchKeys {
+export function kuangliuResNet(
+  blocks: number[],
+  numClasses: number,
+  widths = [64, 128, 256, 512],
+  inChannels = 3,
+): TorchKeys {
   const { keys, conv, bn, linear } = builder();
   conv('conv1', widths[0], inChannels, 3);
   bn('bn1', widths[0]);

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../../harness/models/classifier.ts';
 import { buildModel } from '../../../harness/models/zoo.ts';
 import { gradStep } from '../../../harness/nn/grad.ts';
-import { BatchNorm2d, Conv2d, Linear } from '../../../harness/nn/layers.ts';
+import { type BatchNorm2d, Conv2d, Linear } from '../../../harness/nn/layers.ts';
 import { crossEntropy } from '../../../harness/nn/losses.ts';
 import { SGD } from '../../../harness/nn/optim.ts';
 import { useCpuBackend } from '../../support/tf.ts';
@@ -48,7 +48,13 @@ describe('training small-resnet', () => {
     const loss = () => crossEntropy(m.forward(x), y);
     const { loss: l, grads } = tf.tidy(() => gradStep(m, loss));
     const params = new Map(m.namedParameters());
-    for (const name of ['conv1.weight', 'layer2.0.conv1.weight', 'layer2.0.shortcut.0.weight', 'layer3.0.bn2.weight', 'linear.weight']) {
+    for (const name of [
+      'conv1.weight',
+      'layer2.0.conv1.weight',
+      'layer2.0.shortcut.0.weight',
+      'layer3.0.bn2.weight',
+      'linear.weight',
+    ]) {
       const v = params.get(name)!;
       const idx = [0, 7, 31, 100, v.size - 1].filter((i) => i < v.size);
       expectGradClose(name, numericGrad(value(loss), v, idx, 1e-2), grads[name].dataSync(), idx, 2e-2, 2e-3);
@@ -82,6 +88,8 @@ describe('training small-resnet', () => {
       return macs;
     };
     expect(macsPerImage({ ...tiny, numClasses: 10, inputShape: [28, 28, 1] })).toBe(9_345_920);
-    expect(macsPerImage({ arch: 'small-resnet', numClasses: 10, inputShape: [32, 32, 3], mean: [0, 0, 0], std: [1, 1, 1] })).toBe(12_501_632);
+    expect(
+      macsPerImage({ arch: 'small-resnet', numClasses: 10, inputShape: [32, 32, 3], mean: [0, 0, 0], std: [1, 1, 1] }),
+    ).toBe(12_501_632);
   });
 });

@@ -2,21 +2,47 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../../harness/models/classifier.ts';
 import { architectures, buildModel } from '../../../harness/models/zoo.ts';
-import { Conv2d, Linear } from '../../../harness/nn/layers.ts';
+import { type Conv2d, Linear } from '../../../harness/nn/layers.ts';
 import type { Module } from '../../../harness/nn/module.ts';
 import { useCpuBackend } from '../../support/tf.ts';
 
 beforeAll(useCpuBackend);
 
-const cifar = (arch: string, numClasses = 10): ModelSpec => ({ arch, numClasses, inputShape: [32, 32, 3], mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] });
-const fmnist: ModelSpec = { arch: 'small-resnet', numClasses: 10, inputShape: [28, 28, 1], mean: [0.286], std: [0.353] };
+const cifar = (arch: string, numClasses = 10): ModelSpec => ({
+  arch,
+  numClasses,
+  inputShape: [32, 32, 3],
+  mean: [0.49, 0.48, 0.45],
+  std: [0.25, 0.24, 0.26],
+});
+const fmnist: ModelSpec = {
+  arch: 'small-resnet',
+  numClasses: 10,
+  inputShape: [28, 28, 1],
+  mean: [0.286],
+  std: [0.353],
+};
 
 describe('buildModel / architectures', () => {
   it('lists every architecture and rejects unknown ones with a suggestion and the list', () => {
-    expect(architectures.ids()).toEqual(expect.arrayContaining(['small-resnet', 'resnet18', 'resnet34', 'resnet50', 'preact-resnet18', 'wrn-28-10', 'wrn-34-10']));
-    expect(() => buildModel(cifar('resnet-18'), 0)).toThrow(/Unknown architecture 'resnet-18'\. Did you mean: resnet18/);
+    expect(architectures.ids()).toEqual(
+      expect.arrayContaining([
+        'small-resnet',
+        'resnet18',
+        'resnet34',
+        'resnet50',
+        'preact-resnet18',
+        'wrn-28-10',
+        'wrn-34-10',
+      ]),
+    );
+    expect(() => buildModel(cifar('resnet-18'), 0)).toThrow(
+      /Unknown architecture 'resnet-18'\. Did you mean: resnet18/,
+    );
     expect(() => buildModel(cifar('resnet-18'), 0)).toThrow(/Available: small-resnet, resnet18/);
-    expect(() => buildModel({ ...fmnist, mean: [0.5, 0.5, 0.5] }, 0)).toThrow(/mean\/std need 1 channel values, got 3\/1/);
+    expect(() => buildModel({ ...fmnist, mean: [0.5, 0.5, 0.5] }, 0)).toThrow(
+      /mean\/std need 1 channel values, got 3\/1/,
+    );
     expect(() => buildModel({ ...fmnist, numClasses: 0 }, 0)).toThrow(/numClasses must be a positive integer/);
   });
 
@@ -28,7 +54,13 @@ describe('buildModel / architectures', () => {
     expect(flat(a)).toEqual(flat(b));
     expect(flat(a)).not.toEqual(flat(c));
     // Layers draw distinct seeds: two same-shaped convs differ.
-    const w = (m: typeof a, n: string) => Array.from(m.namedParameters().find(([k]) => k === n)![1].dataSync());
+    const w = (m: typeof a, n: string) =>
+      Array.from(
+        m
+          .namedParameters()
+          .find(([k]) => k === n)![1]
+          .dataSync(),
+      );
     expect(w(a, 'layer1.0.conv1.weight')).not.toEqual(w(a, 'layer1.0.conv2.weight'));
     [a, b, c].forEach((m) => m.dispose());
   });
@@ -106,12 +138,16 @@ describe('block semantics that names and shapes cannot show', () => {
 
   it('WRN: a widening unit shortcuts from the pre-activated input, an equal unit from x', () => {
     expect(unitOutput('wrn-28-4', ['block1', 'layer', '0'], [1, 4, 4, 16]).every((v) => Math.abs(v) < 1e-5)).toBe(true);
-    expect(unitOutput('wrn-28-4', ['block1', 'layer', '1'], [1, 4, 4, 64]).every((v) => Math.abs(v + 1) < 1e-5)).toBe(true);
+    expect(unitOutput('wrn-28-4', ['block1', 'layer', '1'], [1, 4, 4, 64]).every((v) => Math.abs(v + 1) < 1e-5)).toBe(
+      true,
+    );
   });
 
   it('PreAct ResNet: the projection shortcut starts from the pre-activated input too', () => {
     expect(unitOutput('preact-resnet18', ['layer2', '0'], [1, 4, 4, 64]).every((v) => Math.abs(v) < 1e-5)).toBe(true);
-    expect(unitOutput('preact-resnet18', ['layer1', '1'], [1, 4, 4, 64]).every((v) => Math.abs(v + 1) < 1e-5)).toBe(true);
+    expect(unitOutput('preact-resnet18', ['layer1', '1'], [1, 4, 4, 64]).every((v) => Math.abs(v + 1) < 1e-5)).toBe(
+      true,
+    );
   });
 
   it('ResNet-50 is v1.5: the stride sits on the 3x3 conv2, not the 1x1 conv1', () => {

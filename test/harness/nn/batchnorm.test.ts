@@ -51,7 +51,9 @@ describe('BatchNorm2d (PyTorch semantics)', () => {
     const x2 = tf.tensor4d([0, 10, 0, 10, 0, 10, 0, 10], [2, 1, 2, 2]);
     tf.tidy(() => bn.forward(x2));
     expect(values(bn.runningMean)).toEqual([1, 5.75]);
-    values(bn.runningVar).forEach((v, i) => expect(v).toBeCloseTo([(0.5 + 0.5 * (20 / 3)) / 2, (0.5 + 0.5 * 4) / 2][i], 5));
+    values(bn.runningVar).forEach((v, i) =>
+      expect(v).toBeCloseTo([(0.5 + 0.5 * (20 / 3)) / 2, (0.5 + 0.5 * 4) / 2][i], 5),
+    );
     expect(bn.numBatchesTracked.dataSync()[0]).toBe(2);
     // Eval: (x − running_mean) / sqrt(running_var) · weight + bias.
     tf.tidy(() => {
@@ -99,7 +101,14 @@ describe('BatchNorm2d (PyTorch semantics)', () => {
     const b = tf.tensor1d([0.1, 0.2, -0.3]);
     const x = tf.randomNormal([4, 3, 2, 3], 0, 2, 'float32', 5) as tf.Tensor4D;
     const probe = tf.randomNormal([4, 3, 2, 3], 0, 1, 'float32', 6);
-    const ours = tf.grads((a: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(a as tf.Tensor4D, wt, bs, 1e-5, () => {}), probe)));
+    const ours = tf.grads((a: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) =>
+      tf.sum(
+        tf.mul(
+          batchNormTrain(a as tf.Tensor4D, wt, bs, 1e-5, () => {}),
+          probe,
+        ),
+      ),
+    );
     const reference = tf.grads((a: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) => {
       const { mean, variance } = tf.moments(a, [0, 1, 2]);
       const y = tf.add(tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, 1e-5))), wt), bs);

@@ -32,11 +32,20 @@ export function numericGrad(loss: () => number, v: tf.Variable, indices: readonl
 export const value = (f: () => tf.Tensor) => () => tf.tidy(() => f().dataSync()[0]);
 
 /** |numeric − analytic| <= rel · max(|analytic|, |numeric|) + abs, element by element. */
-export function expectGradClose(label: string, numeric: readonly number[], analytic: ArrayLike<number>, indices: readonly number[], rel: number, abs: number): void {
+export function expectGradClose(
+  label: string,
+  numeric: readonly number[],
+  analytic: ArrayLike<number>,
+  indices: readonly number[],
+  rel: number,
+  abs: number,
+): void {
   indices.forEach((idx, k) => {
     const a = analytic[idx];
     const n = numeric[k];
-    expect(Math.abs(n - a), `${label}[${idx}]: numeric ${n} vs analytic ${a}`).toBeLessThanOrEqual(rel * Math.max(Math.abs(a), Math.abs(n)) + abs);
+    expect(Math.abs(n - a), `${label}[${idx}]: numeric ${n} vs analytic ${a}`).toBeLessThanOrEqual(
+      rel * Math.max(Math.abs(a), Math.abs(n)) + abs,
+    );
   });
 }
 

@@ -17,7 +17,14 @@ const keep = <T extends tf.Tensor>(t: T): T => (held.push(t), t);
 beforeEach(() => (held = []));
 afterEach(() => tf.dispose(held));
 
-function checkAll(module: Module, input: tf.Variable, loss: () => tf.Scalar, h: number, rel: number, abs: number): number {
+function checkAll(
+  module: Module,
+  input: tf.Variable,
+  loss: () => tf.Scalar,
+  h: number,
+  rel: number,
+  abs: number,
+): number {
   const named: [string, tf.Variable][] = [['input', input], ...module.namedParameters()];
   const { loss: l, grads } = tf.tidy(() => gradStep(named, loss));
   let checked = 0;
@@ -62,18 +69,39 @@ describe('gradients match central finite differences', () => {
   });
 
   it('a conv (stride 2, pad 1) → BN (train) → pool → linear → cross-entropy stack', () => {
-    const net = new Sequential(new Conv2d(1, 4, 3, { stride: 2, padding: 1, seed: 7 }), new BatchNorm2d(4), new AdaptiveAvgPool(), new Linear(4, 3, { seed: 8 })).train();
+    const net = new Sequential(
+      new Conv2d(1, 4, 3, { stride: 2, padding: 1, seed: 7 }),
+      new BatchNorm2d(4),
+      new AdaptiveAvgPool(),
+      new Linear(4, 3, { seed: 8 }),
+    ).train();
     const x = keep(tf.variable(tf.randomUniform([3, 6, 6, 1], 0, 1, 'float32', 9)));
     const y = keep(tf.tensor1d([0, 2, 1], 'int32'));
-    expect(checkAll(net, x, () => crossEntropy(net.forward(x) as tf.Tensor2D, y), 1e-2, 2e-2, 1e-3)).toBeGreaterThan(100);
+    expect(checkAll(net, x, () => crossEntropy(net.forward(x) as tf.Tensor2D, y), 1e-2, 2e-2, 1e-3)).toBeGreaterThan(
+      100,
+    );
     net.dispose();
   });
 
   it('cross-entropy (mean and sum), KL and DLR losses with respect to the logits', () => {
-    const z = keep(tf.variable(tf.tensor2d([[1.5, -0.3, 0.2, 2.1, 0], [0.1, 0.4, -1, 0.3, 2.5], [3, 1, 0.5, -2, 0.2]])));
+    const z = keep(
+      tf.variable(
+        tf.tensor2d([
+          [1.5, -0.3, 0.2, 2.1, 0],
+          [0.1, 0.4, -1, 0.3, 2.5],
+          [3, 1, 0.5, -2, 0.2],
+        ]),
+      ),
+    );
     const y = keep(tf.tensor1d([3, 0, 1], 'int32'));
     const t = keep(tf.tensor1d([1, 4, 0], 'int32'));
-    const clean = keep(tf.tensor2d([[1, 0, 0, 2, 0], [0, 0, 0, 0, 1], [2, 0, 1, 0, 0]]));
+    const clean = keep(
+      tf.tensor2d([
+        [1, 0, 0, 2, 0],
+        [0, 0, 0, 0, 1],
+        [2, 0, 1, 0, 0],
+      ]),
+    );
     const idx = allIndices(z);
     const losses: [string, () => tf.Scalar][] = [
       ['ce mean', () => crossEntropy(z as tf.Tensor2D, y)],

@@ -27,7 +27,16 @@ const values = (t: tf.Tensor) => Array.from(t.dataSync());
 const seeded = (n: number, seed: number) => values(tf.tidy(() => tf.randomUniform([n], -1, 1, 'float32', seed)));
 
 /** PyTorch's conv2d written out: NHWC input, OIHW weight, zero padding, floor output size. */
-function referenceConv(x: number[], [n, h, w, c]: number[], weight: number[], o: number, k: number, stride: number, pad: number, bias?: number[]) {
+function referenceConv(
+  x: number[],
+  [n, h, w, c]: number[],
+  weight: number[],
+  o: number,
+  k: number,
+  stride: number,
+  pad: number,
+  bias?: number[],
+) {
   const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
   const ow = Math.floor((w + 2 * pad - k) / stride) + 1;
   const out: number[] = [];
@@ -88,7 +97,14 @@ describe('Conv2d', () => {
   it('computes a hand-checked sum with ones and stride 2, padding 1', () => {
     const conv = new Conv2d(1, 1, 3, { stride: 2, padding: 1, bias: false });
     tf.tidy(() => conv.weight.assign(tf.ones([3, 3, 1, 1])));
-    const y = tf.tidy(() => conv.forward(tf.tensor4d(Array.from({ length: 25 }, (_, i) => i + 1), [1, 5, 5, 1])));
+    const y = tf.tidy(() =>
+      conv.forward(
+        tf.tensor4d(
+          Array.from({ length: 25 }, (_, i) => i + 1),
+          [1, 5, 5, 1],
+        ),
+      ),
+    );
     expect(y.shape).toEqual([1, 3, 3, 1]);
     // Output (r, q) sums the input window centred on (2r, 2q); outside the 5x5 grid counts 0.
     // Top-left: 1 + 2 + 6 + 7; centre: 7+8+9+12+13+14+17+18+19; bottom-right: 19 + 20 + 24 + 25.
@@ -126,7 +142,14 @@ describe('Linear', () => {
       lin.weight.assign(fromTorch(tf.tensor2d(torchW), 'linear'));
       lin.bias!.assign(tf.tensor1d([0.5, -1]));
     });
-    const y = tf.tidy(() => lin.forward(tf.tensor2d([[1, 1, 1], [2, 0, -2]])));
+    const y = tf.tidy(() =>
+      lin.forward(
+        tf.tensor2d([
+          [1, 1, 1],
+          [2, 0, -2],
+        ]),
+      ),
+    );
     expect(values(y)).toEqual([6.5, -1.5, -3.5, -4]);
     const bound = 1 / Math.sqrt(3);
     const fresh = new Linear(3, 5, { seed: 9 });
@@ -142,7 +165,14 @@ describe('layout table', () => {
     const net = new Sequential(new Conv2d(1, 2, 3), new BatchNorm2d(2), new Sequential(new Linear(2, 2)));
     const layout = torchLayoutOf(net);
     const table = Object.fromEntries(net.namedParameters().map(([n, v]) => [n, layout(n, v.shape)]));
-    expect(table).toEqual({ '0.weight': 'conv', '0.bias': 'plain', '1.weight': 'plain', '1.bias': 'plain', '2.0.weight': 'linear', '2.0.bias': 'plain' });
+    expect(table).toEqual({
+      '0.weight': 'conv',
+      '0.bias': 'plain',
+      '1.weight': 'plain',
+      '1.bias': 'plain',
+      '2.0.weight': 'linear',
+      '2.0.bias': 'plain',
+    });
     expect(layout('1.running_mean')).toBe('plain');
     net.dispose();
   });
@@ -150,7 +180,10 @@ describe('layout table', () => {
 
 describe('pooling, flatten, activations, Normalize', () => {
   it('MaxPool2d(3, 2, 1) as torchvision: padding never wins, floor output size', () => {
-    const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => -(i + 1)), [1, 4, 4, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => -(i + 1)),
+      [1, 4, 4, 1],
+    );
     const y = tf.tidy(() => new MaxPool2d(3, 2, 1).forward(x));
     expect(y.shape).toEqual([1, 2, 2, 1]);
     // Windows rows/cols {-1,0,1}, {1,2,3}: maxima −1, −2 (row 0), −5, −6 (row 1) of the negated 1..16.

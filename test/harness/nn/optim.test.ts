@@ -23,7 +23,10 @@ describe('SGD (torch.optim.SGD update order)', () => {
     // Step 1: g = 0.5 + 0.01·1 = 0.51; buf = 0.51; g = 0.51 + 0.9·0.51 = 0.969; w = 1 − 0.0969 = 0.9031.
     // Step 2: g = 0.5 + 0.01·0.9031 = 0.509031; buf = 0.9·0.51 + 0.509031 = 0.968031;
     //         g = 0.509031 + 0.9·0.968031 = 1.3802589; w = 0.9031 − 0.13802589 = 0.76507411.
-    const [w1, w2] = trace((p) => new SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true }), [0.5, 0.5]);
+    const [w1, w2] = trace(
+      (p) => new SGD(p, { lr: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true }),
+      [0.5, 0.5],
+    );
     expect(w1).toBeCloseTo(0.9031, 6);
     expect(w2).toBeCloseTo(0.76507411, 6);
   });
@@ -31,7 +34,10 @@ describe('SGD (torch.optim.SGD update order)', () => {
   it('momentum with dampening: the first step takes the raw gradient, later ones (1 − dampening)·g', () => {
     // Step 1: g = 0.51; buf = 0.51 (no dampening on the first step); w = 0.949.
     // Step 2: g = 0.5 + 0.00949 = 0.50949; buf = 0.9·0.51 + 0.9·0.50949 = 0.917541; w = 0.8572459.
-    const [w1, w2] = trace((p) => new SGD(p, { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), [0.5, 0.5]);
+    const [w1, w2] = trace(
+      (p) => new SGD(p, { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }),
+      [0.5, 0.5],
+    );
     expect(w1).toBeCloseTo(0.949, 6);
     expect(w2).toBeCloseTo(0.8572459, 6);
   });
@@ -63,7 +69,22 @@ describe('optimiser state', () => {
     const b = tf.variable(tf.tensor1d([3]));
     const other = tf.variable(tf.tensor1d([7]));
     const before = tf.memory().numTensors;
-    for (const opt of [new SGD([['a', a], ['b', b]], { lr: 0.1, momentum: 0.9 }), new Adam([['a', a], ['b', b]], { lr: 0.1 })]) {
+    for (const opt of [
+      new SGD(
+        [
+          ['a', a],
+          ['b', b],
+        ],
+        { lr: 0.1, momentum: 0.9 },
+      ),
+      new Adam(
+        [
+          ['a', a],
+          ['b', b],
+        ],
+        { lr: 0.1 },
+      ),
+    ]) {
       tf.tidy(() => opt.step({ a: tf.tensor1d([1, 1]), other: tf.tensor1d([1]) }));
       tf.tidy(() => opt.step({ a: tf.tensor1d([1, 1]) }));
       expect(b.dataSync()[0]).toBe(3);

@@ -29,7 +29,13 @@ describe('SpectralNorm', () => {
     // A rank-one u v^T has sigma |u| |v|.
     const u = [1, 2, 2];
     const v = [3, 4];
-    expect(largestSingularValue(u.flatMap((a) => v.map((b) => a * b)), 3, 2)).toBeCloseTo(15, 9);
+    expect(
+      largestSingularValue(
+        u.flatMap((a) => v.map((b) => a * b)),
+        3,
+        2,
+      ),
+    ).toBeCloseTo(15, 9);
   });
 
   it.each([
@@ -39,7 +45,10 @@ describe('SpectralNorm', () => {
     const layer = make();
     const raw = sigmaOf(layer.weight);
     const sn = new SpectralNorm(layer, { beta: 0.4, seed: 7 }).train();
-    const x = layer instanceof Conv2d ? tf.randomNormal([2, 5, 5, 6], 0, 1, 'float32', 1) : tf.randomNormal([3, 20], 0, 1, 'float32', 1);
+    const x =
+      layer instanceof Conv2d
+        ? tf.randomNormal([2, 5, 5, 6], 0, 1, 'float32', 1)
+        : tf.randomNormal([3, 20], 0, 1, 'float32', 1);
     for (let i = 0; i < 5; i++) tf.tidy(() => sn.forward(x));
     const eff = tf.tidy(() => sn.effectiveWeight());
     expect(Math.abs(sigmaOf(eff) - 0.4) / 0.4).toBeLessThan(0.01);

@@ -27,7 +27,12 @@ describe('obtainCheckpoint', () => {
     try {
       const ref = { url: `${server.url}/models/m.pt`, format: 'torch' as const };
       const first = await obtainCheckpoint(ref, { dataDir, downloadOptions: noRetry });
-      expect(first).toEqual({ path: join(externalFolder(dataDir), 'm.pt'), sha256: sha(fixture), origin: ref.url, verifiedBy: 'pinned now' });
+      expect(first).toEqual({
+        path: join(externalFolder(dataDir), 'm.pt'),
+        sha256: sha(fixture),
+        origin: ref.url,
+        verifiedBy: 'pinned now',
+      });
       expect(readFileSync(first.path)).toEqual(Buffer.from(fixture));
       const pins = JSON.parse(readFileSync(join(externalFolder(dataDir), 'pins.json'), 'utf8'));
       expect(pins.pins[ref.url]).toMatchObject({ sha256: sha(fixture), file: 'm.pt', bytes: fixture.length });
@@ -61,13 +66,19 @@ describe('obtainCheckpoint', () => {
       writeFileSync(pinsPath, JSON.stringify({ ...pins, pins: { [moved.url]: pins.pins[ref.url] } }));
       const err = await obtainCheckpoint(moved, { dataDir, downloadOptions: noRetry }).catch((e: Error) => e);
       expect(err).toBeInstanceOf(ChecksumError);
-      expect((err as Error).message).toContain(`download ${moved.url}: sha256 is ${sha(changed)}, expected the sha256 pinned at its first use (${pinsPath}): ${sha(fixture)}`);
-      expect(readdirSync(folder).sort()).toEqual(['pins.json', 'pins.json.lock'].filter((f) => existsSync(join(folder, f))).sort());
+      expect((err as Error).message).toContain(
+        `download ${moved.url}: sha256 is ${sha(changed)}, expected the sha256 pinned at its first use (${pinsPath}): ${sha(fixture)}`,
+      );
+      expect(readdirSync(folder).sort()).toEqual(
+        ['pins.json', 'pins.json.lock'].filter((f) => existsSync(join(folder, f))).sort(),
+      );
 
       // A copy put there by hand that differs from the pin.
       writeFileSync(join(folder, 'm.pt'), changed);
       await expect(obtainCheckpoint(moved, { dataDir, download: false })).rejects.toThrow(
-        new RegExp(`m\\.pt: sha256 is ${sha(changed)}, but the sha256 pinned at its first use .* is ${sha(fixture)}\\. The file changed since: delete it`),
+        new RegExp(
+          `m\\.pt: sha256 is ${sha(changed)}, but the sha256 pinned at its first use .* is ${sha(fixture)}\\. The file changed since: delete it`,
+        ),
       );
     } finally {
       await server.close();
@@ -80,15 +91,22 @@ describe('obtainCheckpoint', () => {
     await server.close(); // nothing listens there any more
     const dataDir = freshData();
     const folder = externalFolder(dataDir);
-    const err = (await obtainCheckpoint({ url, format: 'torch' }, { dataDir, downloadOptions: noRetry }).catch((e: Error) => e)) as Error;
+    const err = (await obtainCheckpoint({ url, format: 'torch' }, { dataDir, downloadOptions: noRetry }).catch(
+      (e: Error) => e,
+    )) as Error;
     expect(err.message).toContain(`download ${url}`);
     expect(err.message).toContain(`without network, download ${url} elsewhere and put it in ${folder} as robust.ckpt`);
     expect(existsSync(join(folder, 'robust.ckpt'))).toBe(false);
-    await expect(obtainCheckpoint({ url, format: 'torch' }, { dataDir, download: false })).rejects.toThrow(`put it in ${folder} as robust.ckpt`);
+    await expect(obtainCheckpoint({ url, format: 'torch' }, { dataDir, download: false })).rejects.toThrow(
+      `put it in ${folder} as robust.ckpt`,
+    );
     // Put there by hand, it is used and pinned.
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, 'robust.ckpt'), fixture);
-    expect(await obtainCheckpoint({ url, format: 'torch' }, { dataDir, download: false })).toMatchObject({ sha256: sha(fixture), verifiedBy: 'pinned now' });
+    expect(await obtainCheckpoint({ url, format: 'torch' }, { dataDir, download: false })).toMatchObject({
+      sha256: sha(fixture),
+      verifiedBy: 'pinned now',
+    });
   });
 
   it('checks a published sha256 and never pins an HTML page', async () => {
@@ -96,13 +114,24 @@ describe('obtainCheckpoint', () => {
     const server = await serveFiles({ '/m.pt': fixture, '/page': page });
     try {
       const dataDir = freshData();
-      const good = await obtainCheckpoint({ url: `${server.url}/m.pt`, sha256: sha(fixture), format: 'torch' }, { dataDir, downloadOptions: noRetry });
+      const good = await obtainCheckpoint(
+        { url: `${server.url}/m.pt`, sha256: sha(fixture), format: 'torch' },
+        { dataDir, downloadOptions: noRetry },
+      );
       expect(good.verifiedBy).toBe('published sha256');
       expect(existsSync(join(externalFolder(dataDir), 'pins.json'))).toBe(false);
-      await expect(obtainCheckpoint({ url: `${server.url}/m.pt`, fileName: 'other.pt', sha256: 'b'.repeat(64), format: 'torch' }, { dataDir, downloadOptions: noRetry })).rejects.toThrow(
-        `sha256 is ${sha(fixture)}, expected the sha256 the source gives: ${'b'.repeat(64)}`,
-      );
-      await expect(obtainCheckpoint({ url: `${server.url}/page`, fileName: 'page.pt', format: 'torch' }, { dataDir, downloadOptions: noRetry })).rejects.toThrow(
+      await expect(
+        obtainCheckpoint(
+          { url: `${server.url}/m.pt`, fileName: 'other.pt', sha256: 'b'.repeat(64), format: 'torch' },
+          { dataDir, downloadOptions: noRetry },
+        ),
+      ).rejects.toThrow(`sha256 is ${sha(fixture)}, expected the sha256 the source gives: ${'b'.repeat(64)}`);
+      await expect(
+        obtainCheckpoint(
+          { url: `${server.url}/page`, fileName: 'page.pt', format: 'torch' },
+          { dataDir, downloadOptions: noRetry },
+        ),
+      ).rejects.toThrow(
         /^download http:\/\/127\.0\.0\.1:\d+\/page: does not look like a PyTorch file \(it starts with '<!DOCTYPE html><'\)$/,
       );
       expect(existsSync(join(externalFolder(dataDir), 'page.pt'))).toBe(false);
@@ -115,8 +144,17 @@ describe('obtainCheckpoint', () => {
   it('a local path is used where it is, checked against a given sha256', async () => {
     const path = join(dir, 'local.pt');
     writeFileSync(path, fixture);
-    expect(await obtainCheckpoint({ path, format: 'torch' })).toEqual({ path, sha256: sha(fixture), origin: path, verifiedBy: 'unchecked path' });
-    await expect(obtainCheckpoint({ path, sha256: 'c'.repeat(64), format: 'torch' })).rejects.toThrow(`checkpoint ${path}: sha256 is ${sha(fixture)}, the source gives ${'c'.repeat(64)}`);
-    await expect(obtainCheckpoint({ path: join(dir, 'missing.pt'), format: 'torch' })).rejects.toThrow(/missing\.pt: no such file/);
+    expect(await obtainCheckpoint({ path, format: 'torch' })).toEqual({
+      path,
+      sha256: sha(fixture),
+      origin: path,
+      verifiedBy: 'unchecked path',
+    });
+    await expect(obtainCheckpoint({ path, sha256: 'c'.repeat(64), format: 'torch' })).rejects.toThrow(
+      `checkpoint ${path}: sha256 is ${sha(fixture)}, the source gives ${'c'.repeat(64)}`,
+    );
+    await expect(obtainCheckpoint({ path: join(dir, 'missing.pt'), format: 'torch' })).rejects.toThrow(
+      /missing\.pt: no such file/,
+    );
   });
 });

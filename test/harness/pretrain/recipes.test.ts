@@ -34,7 +34,13 @@ const base = {
   maxTrainExamples: 64,
 } as const;
 
-const spec = { arch: 'small-resnet', numClasses: 2, inputShape: [8, 8, 1] as [number, number, number], mean: [0.5], std: [0.25] };
+const spec = {
+  arch: 'small-resnet',
+  numClasses: 2,
+  inputShape: [8, 8, 1] as [number, number, number],
+  mean: [0.5],
+  std: [0.25],
+};
 
 describe('source recipes', () => {
   it('validates recipe parameters by path and puts them in the cache key', () => {
@@ -44,11 +50,14 @@ describe('source recipes', () => {
     };
     expect(issues({ ...base, recipe: 'at-fdm' })).toEqual(["fdm: recipe 'at-fdm' needs fdm: { k, lambda }"]);
     expect(issues({ ...base, beta: 3 })).toEqual(["beta: only recipe 'trades' takes beta (recipe is 'at')"]);
-    expect(issues({ ...base, recipe: 'at-fdm', fdm: { k: 2, lamda: 1 } })[0]).toMatch(/^fdm: Unrecognized key: "lamda"/);
+    expect(issues({ ...base, recipe: 'at-fdm', fdm: { k: 2, lamda: 1 } })[0]).toMatch(
+      /^fdm: Unrecognized key: "lamda"/,
+    );
     expect(SourceRecipeSchema.parse({ ...base, recipe: 'trades' }).beta).toBe(6);
     // A plain recipe gains no new keys, so its hash (and the cached file) stays what it was.
     expect(Object.keys(SourceRecipeSchema.parse(base)).sort()).not.toContain('beta');
-    const fdm = (lambda: number) => sourceId(SourceRecipeSchema.parse({ ...base, recipe: 'at-fdm', fdm: { k: 2, lambda } }));
+    const fdm = (lambda: number) =>
+      sourceId(SourceRecipeSchema.parse({ ...base, recipe: 'at-fdm', fdm: { k: 2, lambda } }));
     expect(fdm(0.005)).not.toBe(fdm(0.01));
     expect(fdm(0.005)).not.toBe(sourceId(SourceRecipeSchema.parse(base)));
     expect(SourceRecipeSchema.parse({ ...base, recipe: 'at-fdm', fdm: { k: 2 } }).fdm).toEqual({ k: 2, lambda: 0.005 });
@@ -58,7 +67,9 @@ describe('source recipes', () => {
     const plain = SourceRecipeSchema.parse(base);
     expect(overrideRecipe(plain, { recipe: 'at-fdm', k: 2, lambda: 0.01 }).fdm).toEqual({ k: 2, lambda: 0.01 });
     expect(() => overrideRecipe(plain, { recipe: 'at-fdm' })).toThrow('--recipe at-fdm needs --k');
-    expect(() => overrideRecipe(plain, { recipe: 'trades', k: 2 })).toThrow('--k and --lambda belong to --recipe at-fdm');
+    expect(() => overrideRecipe(plain, { recipe: 'trades', k: 2 })).toThrow(
+      '--k and --lambda belong to --recipe at-fdm',
+    );
     expect(() => overrideRecipe(plain, { recipe: 'at-fdm', k: 2.5 })).toThrow(/--k: .*int/i);
     const trades = overrideRecipe(overrideRecipe(plain, { recipe: 'at-fdm', k: 2 }), { recipe: 'trades', beta: 3 });
     expect(trades.fdm).toBeUndefined();
@@ -69,12 +80,17 @@ describe('source recipes', () => {
     const model = buildModel(spec, 1);
     expect(fdmBoundary(model, 1)).toEqual({ block: 4, module: 'linear' });
     expect(fdmBoundary(model, 2)).toEqual({ block: 3, module: 'layer3.0' });
-    expect(() => fdmBoundary(model, 5)).toThrow('fdm.k: small-resnet has 5 blocks (head included); k must be 1..4 so that a frozen part remains, got 5');
+    expect(() => fdmBoundary(model, 5)).toThrow(
+      'fdm.k: small-resnet has 5 blocks (head included); k must be 1..4 so that a frozen part remains, got 5',
+    );
     model.dispose();
   });
 
   it('FDM term: zero at x = x, lambda/sqrt(d) times the summed distances otherwise, gradient only in front of the boundary', () => {
-    const a = tf.tensor2d([[3, 4, 0, 0], [0, 0, 0, 0]]);
+    const a = tf.tensor2d([
+      [3, 4, 0, 0],
+      [0, 0, 0, 0],
+    ]);
     const b = tf.zeros([2, 4]);
     expect(featureDistanceSum(a, b, 0.5).dataSync()[0]).toBeCloseTo((0.5 / 2) * 5, 5);
     expect(featureDistanceSum(a, a, 0.5).dataSync()[0]).toBeLessThan(1e-5);
@@ -88,7 +104,10 @@ describe('source recipes', () => {
     const same = tf.tidy(() => objective.loss(x, x, y).fdm.dataSync()[0]);
     expect(same).toBeLessThan(1e-5);
     const params = model.namedParameters();
-    const { grads, value } = tf.variableGrads(() => objective.loss(x, xAdv, y).fdm, params.map(([, v]) => v));
+    const { grads, value } = tf.variableGrads(
+      () => objective.loss(x, xAdv, y).fdm,
+      params.map(([, v]) => v),
+    );
     expect(value.dataSync()[0]).toBeGreaterThan(1e-4);
     const gradNorm = (name: string) => {
       const v = params.find(([n]) => n === name)![1];
@@ -106,7 +125,9 @@ describe('source recipes', () => {
   });
 
   it('pre-trains an at-fdm and a trades source and records the recipe details', async () => {
-    const fdm = await pretrainSource(SourceRecipeSchema.parse({ ...base, recipe: 'at-fdm', fdm: { k: 2, lambda: 0.01 } }));
+    const fdm = await pretrainSource(
+      SourceRecipeSchema.parse({ ...base, recipe: 'at-fdm', fdm: { k: 2, lambda: 0.01 } }),
+    );
     expect(fdm.details).toEqual({ fdmBoundary: { block: 3, module: 'layer3.0' } });
     expect(Object.hasOwn(fdm.model.child('layer3')!.child('0')!, 'forward')).toBe(false);
     expect(fdm.metrics.map((m) => m.name)).toEqual(['clean', 'pgd']);

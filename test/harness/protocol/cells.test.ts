@@ -5,7 +5,9 @@ import { loadSuite } from '../../../harness/protocol/suites.ts';
 
 describe('cells', () => {
   it('canonical JSON does not depend on key order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 3 } })).toBe(canonicalJson({ a: { c: 3, d: [2, { y: 2, z: 1 }] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 3 } })).toBe(
+      canonicalJson({ a: { c: 3, d: [2, { y: 2, z: 1 }] }, b: 1 }),
+    );
     expect(hashOf({ a: 1, b: 2 })).toBe(hashOf({ b: 2, a: 1 }));
     expect(hashOf({ a: 1 })).not.toBe(hashOf({ a: 2 }));
   });
@@ -24,9 +26,18 @@ describe('cells', () => {
     const [base] = expandSuite(suite);
     const renamed = expandSuite({ ...suite, id: 'other-name' })[0];
     expect(renamed.id).toBe(base.id);
-    const morePgd = expandSuite({ ...suite, tier: { ...suite.tier, evaluation: { ...suite.tier.evaluation, pgd: { ...suite.tier.evaluation.pgd, steps: 50 } } } })[0];
+    const morePgd = expandSuite({
+      ...suite,
+      tier: {
+        ...suite.tier,
+        evaluation: { ...suite.tier.evaluation, pgd: { ...suite.tier.evaluation.pgd, steps: 50 } },
+      },
+    })[0];
     expect(morePgd.id).not.toBe(base.id);
-    const otherEps = expandSuite({ ...suite, tasks: [{ ...suite.tasks[0], threat: { norm: 'Linf', eps: 4 / 255 } }] })[0];
+    const otherEps = expandSuite({
+      ...suite,
+      tasks: [{ ...suite.tasks[0], threat: { norm: 'Linf', eps: 4 / 255 } }],
+    })[0];
     expect(otherEps.id).not.toBe(base.id);
     const otherConfig = expandSuite({ ...suite, methods: [{ id: 'standard', config: { lr: 0.5 } }] })[0];
     expect(otherConfig.id).not.toBe(base.id);

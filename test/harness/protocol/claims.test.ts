@@ -3,11 +3,25 @@
  * for both directions, one seed -> inconclusive with the reason, and the claim-level aggregation.
  */
 import { describe, expect, it } from 'vitest';
-import { CLAIMS, ComparisonSchema, judgeClaim, judgeComparison, type Claim, type Comparison } from '../../../harness/protocol/papers/claims.ts';
+import {
+  CLAIMS,
+  ComparisonSchema,
+  judgeClaim,
+  judgeComparison,
+  type Claim,
+  type Comparison,
+} from '../../../harness/protocol/papers/claims.ts';
 
 const greater: Comparison = { better: 'rift', than: 'at', metric: 'clean', direction: 'greater' };
 const within1: Comparison = { better: 'rift', than: 'at', metric: 'autoattack', direction: 'within', margin: 1 };
-const claim = (comparisons: Comparison[]): Claim => ({ id: 'test-claim', protocol: 'rift', paper: 'rift', statement: 's', citation: { paper: 'rift', where: 'abstract' }, comparisons });
+const claim = (comparisons: Comparison[]): Claim => ({
+  id: 'test-claim',
+  protocol: 'rift',
+  paper: 'rift',
+  statement: 's',
+  citation: { paper: 'rift', where: 'abstract' },
+  comparisons,
+});
 
 describe('judgeComparison', () => {
   it('computes mean, sd and the 95% t interval by hand: [2, 3, 4, 3]', () => {
@@ -22,7 +36,9 @@ describe('judgeComparison', () => {
     expect(j.ciLow).toBeCloseTo(3 - half, 7);
     expect(j.ciHigh).toBeCloseTo(3 + half, 7);
     expect(j.verdict).toBe('supported');
-    expect(j.reason).toMatch(/rift vs at on clean: mean 3\.00 points, 95% CI \[1\.70, 4\.30\] over 4 seeds; CI above 0\.00/);
+    expect(j.reason).toMatch(
+      /rift vs at on clean: mean 3\.00 points, 95% CI \[1\.70, 4\.30\] over 4 seeds; CI above 0\.00/,
+    );
   });
 
   it("'greater': contradicted when the interval is below the margin, inconclusive when it contains it", () => {
@@ -70,14 +86,20 @@ describe('judgeClaim', () => {
   const c = claim([greater, within1]);
 
   it('is supported only when every comparison is', () => {
-    const j = judgeClaim(c, [[2, 3, 4, 3], [0.1, -0.1, 0.2, -0.2, 0]]);
+    const j = judgeClaim(c, [
+      [2, 3, 4, 3],
+      [0.1, -0.1, 0.2, -0.2, 0],
+    ]);
     expect(j.verdict).toBe('supported');
     expect(j.reason).toBe('all 2 comparisons supported');
     expect(j.comparisons.map((x) => x.verdict)).toEqual(['supported', 'supported']);
   });
 
   it('is contradicted when any comparison is, and says which', () => {
-    const j = judgeClaim(c, [[2, 3, 4, 3], [3, 3.5, 2.5]]);
+    const j = judgeClaim(c, [
+      [2, 3, 4, 3],
+      [3, 3.5, 2.5],
+    ]);
     expect(j.verdict).toBe('contradicted');
     expect(j.reason).toMatch(/^rift vs at on autoattack: .*entirely outside \[-1\.00, 1\.00\]$/);
   });
@@ -89,13 +111,23 @@ describe('judgeClaim', () => {
   });
 
   it('rejects a list of differences that does not match the comparisons', () => {
-    expect(() => judgeClaim(c, [[1, 2]])).toThrow(/claim 'test-claim' has 2 comparisons but 1 lists of differences were given/);
+    expect(() => judgeClaim(c, [[1, 2]])).toThrow(
+      /claim 'test-claim' has 2 comparisons but 1 lists of differences were given/,
+    );
   });
 
-  it('works on the seed papers\' claims', () => {
+  it("works on the seed papers' claims", () => {
     const rift = CLAIMS.find((x) => x.id === 'rift-generalizes-at-same-robustness');
-    expect(rift?.comparisons.map((x) => `${x.metric}:${x.direction}`)).toEqual(['clean:greater', 'corruption:greater', 'autoattack:within']);
-    const j = judgeClaim(rift as Claim, [[1.2, 1.6, 1.4], [1.1, 1.9, 1.5], [0.2, -0.1, 0.1]]);
+    expect(rift?.comparisons.map((x) => `${x.metric}:${x.direction}`)).toEqual([
+      'clean:greater',
+      'corruption:greater',
+      'autoattack:within',
+    ]);
+    const j = judgeClaim(rift as Claim, [
+      [1.2, 1.6, 1.4],
+      [1.1, 1.9, 1.5],
+      [0.2, -0.1, 0.1],
+    ]);
     expect(j.verdict).toBe('supported');
   });
 });

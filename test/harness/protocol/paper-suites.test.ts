@@ -17,7 +17,11 @@ const dir = mkdtempSync(join(tmpdir(), 'rftbench-paper-suites-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RFTBENCH_DATA: join(dir, 'data') } });
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, RFTBENCH_DATA: join(dir, 'data') },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -26,17 +30,27 @@ describe('protocol suites', () => {
     const twins = loadSuite('twins');
     const tw = protocolSettings('twins');
     expect(twins.tier.budget).toEqual({ epochs: tw.epochs.value, batchSize: tw.batchSize.value });
-    for (const m of twins.methods) expect(m.config).toMatchObject({ lr: tw.lr.value, weightDecay: tw.weightDecay.value, momentum: tw.momentum.value });
+    for (const m of twins.methods)
+      expect(m.config).toMatchObject({
+        lr: tw.lr.value,
+        weightDecay: tw.weightDecay.value,
+        momentum: tw.momentum.value,
+      });
     expect(twins.methods.map((m) => m.id)).toEqual(tw.methodIds);
     expect(twins.tasks.map((t) => t.target)).toEqual(['cifar10', 'cifar100', 'caltech256']);
     for (const t of twins.tasks) {
       expect(isExternalSource(t.source) && t.source.catalog).toBe(tw.sourceCatalogId);
-      expect(isExternalSource(t.source) && t.source.inputShape).toEqual(t.target === 'caltech256' ? [224, 224, 3] : [32, 32, 3]);
+      expect(isExternalSource(t.source) && t.source.inputShape).toEqual(
+        t.target === 'caltech256' ? [224, 224, 3] : [32, 32, 3],
+      );
     }
     const rift = loadSuite('rift');
     expect(rift.tier.evaluation.pgd.restarts).toBe(3);
     expect(rift.tasks.every((t) => t.corruptions)).toBe(true);
-    expect(rift.methods.find((m) => m.id === 'rift')!.config).toMatchObject({ lr: protocolSettings('rift').lr.value, ftEpochs: 10 });
+    expect(rift.methods.find((m) => m.id === 'rift')!.config).toMatchObject({
+      lr: protocolSettings('rift').lr.value,
+      ftEpochs: 10,
+    });
     const cartl = loadSuite('cartl');
     const fdm = cartl.tasks.filter((t) => !isExternalSource(t.source) && t.source.recipe === 'at-fdm');
     expect(fdm.length).toBe(5);
@@ -49,7 +63,8 @@ describe('protocol suites', () => {
       const suite = loadSuite(id);
       const cells = expandSuite(suite);
       const ablation = suite.tasks.filter((t) => t.methods).length;
-      const expected = (suite.tasks.length - ablation) * suite.methods.length * suite.seeds.length + ablation * 2 * suite.seeds.length;
+      const expected =
+        (suite.tasks.length - ablation) * suite.methods.length * suite.seeds.length + ablation * 2 * suite.seeds.length;
       expect(cells.length, id).toBe(expected);
       expect(new Set(cells.map((c) => JSON.stringify(c.spec.tier))).size).toBe(1);
       expect(protocolOfSuite(id)).toBe(id);
@@ -75,13 +90,18 @@ describe('protocol suites', () => {
     const lines = given.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('cell ')).length).toBe(36);
     expect(lines[0]).toMatch(/\[resnet50 32x32x3, [\d.]+M MAC\/img\] {2}train [\d.]+M fwd \+ [\d.]+M bwd, eval/);
-    expect(lines.at(-1)).toMatch(/^total: .* fwd \+ .* bwd image passes .* h at 100\.0 training images\/s of resnet18 32x32x3 \(--throughput\)/);
+    expect(lines.at(-1)).toMatch(
+      /^total: .* fwd \+ .* bwd image passes .* h at 100\.0 training images\/s of resnet18 32x32x3 \(--throughput\)/,
+    );
     // A saved bench result for this backend is used when no figure is given.
     const env = JSON.parse(cli(['env', '--json']).stdout) as { name?: string; backend?: string };
     const backend = env.name ?? env.backend;
     mkdirSync(join(dir, 'data', 'bench'), { recursive: true });
     const rows = [{ backend, model: 'resnet18 32x32x3', batch: 32, task: 'train step', imagesPerSecond: 50 }];
-    writeFileSync(join(dir, 'data', 'bench', 'throughput.json'), JSON.stringify({ savedAt: '2025-01-01T00:00:00Z', backend, threads: 2, rows }));
+    writeFileSync(
+      join(dir, 'data', 'bench', 'throughput.json'),
+      JSON.stringify({ savedAt: '2025-01-01T00:00:00Z', backend, threads: 2, rows }),
+    );
     const saved = cli(['run', '--suite', 'twins', '--dry-run', '--estimate']);
     expect(saved.code, saved.stderr).toBe(0);
     const total = (out: string) => Number(/ ([\d.]+) h at /.exec(out)![1]);
@@ -89,6 +109,8 @@ describe('protocol suites', () => {
     // Half the throughput: twice the hours (to the printed precision).
     expect(total(saved.stdout) / total(given.stdout)).toBeCloseTo(2, 2);
     expect(cli(['run', '--suite', 'twins', '--estimate']).stderr).toMatch(/--estimate is used with --dry-run/);
-    expect(cli(['run', '--suite', 'twins', '--dry-run', '--estimate', '--throughput', 'fast']).stderr).toMatch(/--throughput: 'fast'/);
+    expect(cli(['run', '--suite', 'twins', '--dry-run', '--estimate', '--throughput', 'fast']).stderr).toMatch(
+      /--throughput: 'fast'/,
+    );
   });
 });

@@ -23,10 +23,17 @@ import { SUMMARY_METRICS } from '../../../leaderboard/schemas.ts';
 import { methods } from '../../../methods/registry.ts';
 
 // The metric names the store holds per cell and the site summarises (harness/evaluate writes them).
-const known: KnownIds = { methodIds: methods.ids(), datasetIds: datasetIds(), metricNames: SUMMARY_METRICS, catalogIds: CATALOG.map((c) => c.id) };
+const known: KnownIds = {
+  methodIds: methods.ids(),
+  datasetIds: datasetIds(),
+  metricNames: SUMMARY_METRICS,
+  catalogIds: CATALOG.map((c) => c.id),
+};
 
 const find = (table: string, target: string, method: string, metric: string) =>
-  PUBLISHED_RESULTS.filter((r) => r.table.startsWith(table) && r.target === target && r.method === method && r.metric === metric).map((r) => r.value);
+  PUBLISHED_RESULTS.filter(
+    (r) => r.table.startsWith(table) && r.target === target && r.method === method && r.metric === metric,
+  ).map((r) => r.value);
 
 describe('seed papers data', () => {
   it('names only methods, datasets, metrics and sources this harness has', () => {
@@ -45,8 +52,19 @@ describe('seed papers data', () => {
       row,
       row,
     ];
-    const settings = [{ ...PROTOCOL_SETTINGS[0], methodIds: ['at', 'twinz'], targets: { ...PROTOCOL_SETTINGS[0].targets, value: ['cifar10', 'cifar-11', 'CUB-200'] } }];
-    const claims = [{ ...CLAIMS[0], comparisons: [{ better: 'twins-at', than: 'adv', metric: 'pgd' as const, direction: 'greater' as const }] }];
+    const settings = [
+      {
+        ...PROTOCOL_SETTINGS[0],
+        methodIds: ['at', 'twinz'],
+        targets: { ...PROTOCOL_SETTINGS[0].targets, value: ['cifar10', 'cifar-11', 'CUB-200'] },
+      },
+    ];
+    const claims = [
+      {
+        ...CLAIMS[0],
+        comparisons: [{ better: 'twins-at', than: 'adv', metric: 'pgd' as const, direction: 'greater' as const }],
+      },
+    ];
     const problems = checkConsistency(known, { published: bad, settings, claims });
     const expected = [
       /published\[0\].*methodId 'twins-lora' is not in methods\/registry\.ts/,
@@ -59,7 +77,11 @@ describe('seed papers data', () => {
       /settings 'twins': target 'cifar-11'/,
       /claim 'twins-beats-at-and-trades' comparisons\[0\]: method 'adv'/,
     ];
-    for (const re of expected) expect(problems.some((p) => re.test(p)), `${re} in\n${problems.join('\n')}`).toBe(true);
+    for (const re of expected)
+      expect(
+        problems.some((p) => re.test(p)),
+        `${re} in\n${problems.join('\n')}`,
+      ).toBe(true);
     // Printed names that are not ids (CUB-200) are labels, not errors.
     expect(problems.some((p) => p.includes('CUB-200'))).toBe(false);
     expect(problems).toHaveLength(expected.length);
@@ -80,7 +102,9 @@ describe('seed papers data', () => {
     }
     const vanilla = PUBLISHED_RESULTS.filter((r) => r.table === t2 && r.method === 'Vanilla RFT');
     expect(new Set(vanilla.map((r) => r.methodId))).toEqual(new Set(['trades']));
-    expect(PUBLISHED_RESULTS.filter((r) => r.table === t2 && r.method === 'AutoLoRa').every((r) => r.methodId === null)).toBe(true);
+    expect(
+      PUBLISHED_RESULTS.filter((r) => r.table === t2 && r.method === 'AutoLoRa').every((r) => r.methodId === null),
+    ).toBe(true);
   });
 
   it("holds CARTL's main table with our baselines' ids", () => {
@@ -96,13 +120,25 @@ describe('seed papers data', () => {
     const citations = [
       ...PUBLISHED_RESULTS.map((r) => r.citation),
       ...CLAIMS.map((c) => c.citation),
-      ...PROTOCOL_SETTINGS.flatMap((p) => [p.source, p.targets, p.lr, p.epochs, p.trainAttack, ...Object.values(p.evaluation), ...Object.values(p.method)].map((s) => s.citation)),
+      ...PROTOCOL_SETTINGS.flatMap((p) =>
+        [
+          p.source,
+          p.targets,
+          p.lr,
+          p.epochs,
+          p.trainAttack,
+          ...Object.values(p.evaluation),
+          ...Object.values(p.method),
+        ].map((s) => s.citation),
+      ),
     ];
     for (const c of citations) {
       if ('repo' in c) expect(repos.has(c.repo)).toBe(true);
       expect(formatCitation(c).length).toBeGreaterThan(10);
     }
-    expect(formatCitation({ repo: 'NISP-official/CARTL', path: 'src/config.py', lines: '34' })).toBe('NISP-official/CARTL@8fba278 src/config.py:34');
+    expect(formatCitation({ repo: 'NISP-official/CARTL', path: 'src/config.py', lines: '34' })).toBe(
+      'NISP-official/CARTL@8fba278 src/config.py:34',
+    );
     expect(PROTOCOL_SETTINGS.map((p) => p.protocol)).toEqual(['twins', 'rift', 'cartl']);
     // Protocols with no number read say so instead of guessing.
     expect(MISSING_TABLES.map((m) => m.protocol).sort()).toEqual(['rift', 'twins']);
@@ -114,7 +150,12 @@ describe('seed papers data', () => {
     expect(noAttack.success).toBe(false);
     expect(noAttack.error?.issues[0].path).toEqual(['attack']);
     expect(PublishedResultSchema.safeParse({ ...row, value: 101 }).success).toBe(false);
-    expect(PublishedResultSchema.safeParse({ ...row, citation: { repo: 'someone/else', path: 'a.py', lines: '1' } }).success).toBe(false);
-    expect(PublishedResultSchema.safeParse({ ...row, citation: { repo: REPOS.cartl.repo, path: 'a.py', lines: 'ten' } }).success).toBe(false);
+    expect(
+      PublishedResultSchema.safeParse({ ...row, citation: { repo: 'someone/else', path: 'a.py', lines: '1' } }).success,
+    ).toBe(false);
+    expect(
+      PublishedResultSchema.safeParse({ ...row, citation: { repo: REPOS.cartl.repo, path: 'a.py', lines: 'ten' } })
+        .success,
+    ).toBe(false);
   });
 });

@@ -14,7 +14,9 @@ describe('standard suite', () => {
   const suite = loadSuite('standard');
 
   it('covers the paper targets with AutoAttack standard on 10,000 points and corruption accuracy', () => {
-    expect(suite.tasks.map((t) => t.target.replace(/\[.*\]$/, ''))).toEqual(expect.arrayContaining(['cifar10', 'cifar100', 'svhn', 'gtsrb', 'caltech256', 'tiny-imagenet']));
+    expect(suite.tasks.map((t) => t.target.replace(/\[.*\]$/, ''))).toEqual(
+      expect.arrayContaining(['cifar10', 'cifar100', 'svhn', 'gtsrb', 'caltech256', 'tiny-imagenet']),
+    );
     expect(suite.tier.evaluation.autoattack).toMatchObject({ version: 'standard', n: 10000 });
     expect(suite.tier.evaluation.corruptions?.n).toBe(10000);
     expect(suite.seeds).toHaveLength(3);

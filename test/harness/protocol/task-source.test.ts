@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expandSuite } from '../../../harness/protocol/cells.ts';
-import { ExternalSourceSchema, isExternalSource, parseSuite, type SuiteInput } from '../../../harness/protocol/schema.ts';
+import {
+  ExternalSourceSchema,
+  isExternalSource,
+  parseSuite,
+  type SuiteInput,
+} from '../../../harness/protocol/schema.ts';
 import { loadSuite } from '../../../harness/protocol/suites.ts';
 import { CATALOG } from '../../../harness/pretrain/catalog.ts';
 import { checkpointFileName } from '../../../harness/pretrain/external-checkpoint.ts';
@@ -43,7 +48,10 @@ function issues(input: unknown): string {
 describe('task sources', () => {
   it('recipe sources keep their cell and source ids', async () => {
     // Recorded (`rftbench run --suite smoke --dry-run`) before published checkpoints existed: caches and stored cells must not move.
-    expect(expandSuite((await resolveMethods(smoke)).suite).map((c) => c.id)).toEqual(['d564784538321d28', 'ea839bd49f2057b5']);
+    expect(expandSuite((await resolveMethods(smoke)).suite).map((c) => c.id)).toEqual([
+      'd564784538321d28',
+      'ea839bd49f2057b5',
+    ]);
     expect(sourceId(smoke.tasks[0].source)).toBe('59c0104b6e6b42c5');
     expect(isExternalSource(smoke.tasks[0].source)).toBe(false);
   });
@@ -60,18 +68,25 @@ describe('task sources', () => {
       arch: 'resnet50',
       inputShape: [224, 224, 3],
       numClasses: 1000,
-      checkpoint: { url: 'https://huggingface.co/madrylab/robust-imagenet-models/resolve/main/resnet50_linf_eps4.0.ckpt', format: 'torch' },
+      checkpoint: {
+        url: 'https://huggingface.co/madrylab/robust-imagenet-models/resolve/main/resnet50_linf_eps4.0.ckpt',
+        format: 'torch',
+      },
     });
     expect(JSON.stringify(source)).toContain('Do Adversarially Robust ImageNet Models Transfer Better?');
     // Writing the same source out in full runs the same cells.
     const { catalog: _c, ...full } = source as Record<string, unknown>;
     expect(expandSuite(parseSuite(withSource({ ...full, catalog: id }, { resize: 224 })))[0].id).toBe(cellA.id);
-    expect(expandSuite(parseSuite(withSource('salman2020-resnet50-linf-eps8', { resize: 224 })))[0].id).not.toBe(cellA.id);
+    expect(expandSuite(parseSuite(withSource('salman2020-resnet50-linf-eps8', { resize: 224 })))[0].id).not.toBe(
+      cellA.id,
+    );
   });
 
   it('external sources hash apart from recipes and from each other', () => {
     const one = parseSuite(withSource(external)).tasks[0].source;
-    const other = parseSuite(withSource({ ...external, checkpoint: { ...external.checkpoint, sha256: 'a'.repeat(64) } })).tasks[0].source;
+    const other = parseSuite(
+      withSource({ ...external, checkpoint: { ...external.checkpoint, sha256: 'a'.repeat(64) } }),
+    ).tasks[0].source;
     expect(isExternalSource(one)).toBe(true);
     expect(sourceId(one)).not.toBe(sourceId(other));
     expect(sourceId(one)).not.toBe(sourceId(smoke.tasks[0].source));
@@ -79,13 +94,25 @@ describe('task sources', () => {
   });
 
   it('names the bad field of each form', () => {
-    expect(issues(withSource('no-such-model'))).toMatch(/tasks\.0\.source: unknown catalog source 'no-such-model' \(known: salman2020-resnet50-linf-eps4,/);
-    expect(issues(withSource({ ...external, checkpoint: { ...external.checkpoint, url: 'https://example.org/m.pt' } }))).toMatch(/tasks\.0\.source\.checkpoint: give exactly one of url and path/);
-    expect(issues(withSource({ ...external, checkpoint: { format: 'torch' } }))).toMatch(/tasks\.0\.source\.checkpoint: give exactly one of url and path/);
+    expect(issues(withSource('no-such-model'))).toMatch(
+      /tasks\.0\.source: unknown catalog source 'no-such-model' \(known: salman2020-resnet50-linf-eps4,/,
+    );
+    expect(
+      issues(withSource({ ...external, checkpoint: { ...external.checkpoint, url: 'https://example.org/m.pt' } })),
+    ).toMatch(/tasks\.0\.source\.checkpoint: give exactly one of url and path/);
+    expect(issues(withSource({ ...external, checkpoint: { format: 'torch' } }))).toMatch(
+      /tasks\.0\.source\.checkpoint: give exactly one of url and path/,
+    );
     expect(issues(withSource({ ...external, mean: [0.5] }))).toMatch(/tasks\.0\.source\.mean: needs 3 values/);
-    expect(issues(withSource({ ...external, checkpoint: { url: 'https://example.org/models/', format: 'torch' } }))).toMatch(/tasks\.0\.source\.checkpoint\.fileName: .*give fileName/);
-    expect(issues(withSource({ ...external, measure: 'cifar10' }))).toMatch(/tasks\.0\.source\.threat: measure needs the threat/);
-    expect(issues(withSource(external, { resize: 224 }))).toMatch(/tasks\.0\.resize: resize 224 does not give the source's input size 32x32/);
+    expect(
+      issues(withSource({ ...external, checkpoint: { url: 'https://example.org/models/', format: 'torch' } })),
+    ).toMatch(/tasks\.0\.source\.checkpoint\.fileName: .*give fileName/);
+    expect(issues(withSource({ ...external, measure: 'cifar10' }))).toMatch(
+      /tasks\.0\.source\.threat: measure needs the threat/,
+    );
+    expect(issues(withSource(external, { resize: 224 }))).toMatch(
+      /tasks\.0\.resize: resize 224 does not give the source's input size 32x32/,
+    );
     expect(issues(withSource(external, { channels: 'copy' }))).toMatch(/tasks\.0\.channels/);
     // A recipe typo is still reported against the recipe's own fields.
     expect(issues(withSource({ ...smoke.tasks[0].source, recipe: 'pgd' }))).toMatch(/tasks\.0\.source\.recipe/);

@@ -112,5 +112,7 @@ describe('the protocol augmentation through the runner', () => {
 function splitImages(batch: string): string[] {
   const bytes = Buffer.from(batch, 'base64');
   const per = 8 * 8 * 4;
-  return Array.from({ length: bytes.length / per }, (_, i) => bytes.subarray(i * per, (i + 1) * per).toString('base64'));
+  return Array.from({ length: bytes.length / per }, (_, i) =>
+    bytes.subarray(i * per, (i + 1) * per).toString('base64'),
+  );
 }

@@ -17,7 +17,13 @@ import { twinAllBatchNorms } from '../../../methods/twins/twin-batchnorm.ts';
 import type { ModelRow } from '../../../results/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-cell-model-'));
-const spec = { arch: 'small-resnet', numClasses: 2, inputShape: [8, 8, 3], mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } as const;
+const spec = {
+  arch: 'small-resnet',
+  numClasses: 2,
+  inputShape: [8, 8, 3],
+  mean: [0.5, 0.5, 0.5],
+  std: [0.25, 0.25, 0.25],
+} as const;
 const cell = expandSuite(loadSuite('smoke'))[0];
 
 beforeAll(async () => {
@@ -40,7 +46,13 @@ describe('saveCellModel', () => {
       expect(a.unloadable).toBeNull();
       const file = readCheckpointFile(a.path);
       expect(file.sha256).toBe(a.sha256);
-      expect(file.metadata).toEqual({ kind: 'rftbench-cell-model', cellId: cell.id, spec, cellSpec: JSON.parse(JSON.stringify(cell.spec)), provenance: { backend: 'test' } });
+      expect(file.metadata).toEqual({
+        kind: 'rftbench-cell-model',
+        cellId: cell.id,
+        spec,
+        cellSpec: JSON.parse(JSON.stringify(cell.spec)),
+        provenance: { backend: 'test' },
+      });
       expect(readKeptModel(a as ModelRow).metadata.cellId).toBe(cell.id);
       // Another cell's record pointing at this file is refused.
       expect(() => readKeptModel({ ...(a as ModelRow), cellId: 'other' })).toThrow(/not the kept model of cell other/);

@@ -13,7 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../../leaderboard/app.tsx';
 import { expandSuite } from '../../../harness/protocol/cells.ts';
 import { loadSuite } from '../../../harness/protocol/suites.ts';
-import { codeIdentities, localImportGraph, localSpecifiers, methodCode, registeredEntryFiles } from '../../../harness/run/code-identity.ts';
+import {
+  codeIdentities,
+  localImportGraph,
+  localSpecifiers,
+  methodCode,
+  registeredEntryFiles,
+} from '../../../harness/run/code-identity.ts';
 import { parseForce } from '../../../harness/run/rerun-policy.ts';
 import { resolveMethods, runSuite } from '../../../harness/run/runner.ts';
 import { suiteFor } from '../../../harness/submit/checks.ts';
@@ -58,8 +64,14 @@ describe('the local-import walk', () => {
     const cells = expandSuite((await resolveMethods(loadSuite('smoke'))).suite);
     expect(parseForce('at', cells)).toEqual({ kind: 'method', id: 'at' });
     expect(parseForce(cells[0].id, cells)).toEqual({ kind: 'cell', id: cells[0].id });
-    expect(() => parseForce('nope', cells)).toThrow(/--force 'nope': not a method id or cell id of this suite \(methods: standard, at/);
-    const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', 'run', '--suite', 'smoke', '--dry-run', '--force', 'nope'], { cwd: root, encoding: 'utf8' });
+    expect(() => parseForce('nope', cells)).toThrow(
+      /--force 'nope': not a method id or cell id of this suite \(methods: standard, at/,
+    );
+    const r = spawnSync(
+      process.execPath,
+      ['harness/cli/rftbench.mjs', 'run', '--suite', 'smoke', '--dry-run', '--force', 'nope'],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("--force 'nope': not a method id or cell id");
   });
@@ -72,7 +84,16 @@ describe('a changed method re-runs its cell', () => {
       const run = async (file: string, force?: string) => {
         const { entry } = await loadEntryFile(file);
         const suite = suiteFor(loadSuite('smoke'), entry);
-        const [s] = await runSuite({ suite, store, command: 'test', log: quiet, extraEntries: new Map([[entry.id, entry]]), entryFiles: new Map([[entry.id, file]]), keepModels: 'none', force });
+        const [s] = await runSuite({
+          suite,
+          store,
+          command: 'test',
+          log: quiet,
+          extraEntries: new Map([[entry.id, entry]]),
+          entryFiles: new Map([[entry.id, file]]),
+          keepModels: 'none',
+          force,
+        });
         return s;
       };
       const v1 = writeTempEntry(join(dir, 'v1'), 'scaled-clean', 1);
@@ -107,10 +128,15 @@ describe('a changed method re-runs its cell', () => {
       expect(html).toContain('<section id="history">');
       expect(html).toContain('3 measurements');
       expect(html.match(/<svg class="chart history"[^>]*data-metric="pgd"/g)).toHaveLength(1);
-      const pgdChart = html.slice(html.indexOf('data-metric="pgd"'), html.indexOf('</svg>', html.indexOf('data-metric="pgd"')));
+      const pgdChart = html.slice(
+        html.indexOf('data-metric="pgd"'),
+        html.indexOf('</svg>', html.indexOf('data-metric="pgd"')),
+      );
       expect(pgdChart.match(/<circle class="point"/g)).toHaveLength(3);
       expect(pgdChart).toContain(`data-value="${pgd(1)}"`);
-      const api = (await (await app.request(`/api/history?cell=${cellId}`)).json()) as { series: { metric: string; points: { value: number; codeHash: string }[] }[] };
+      const api = (await (await app.request(`/api/history?cell=${cellId}`)).json()) as {
+        series: { metric: string; points: { value: number; codeHash: string }[] }[];
+      };
       expect(api.series.find((s) => s.metric === 'pgd')!.points.map((p) => p.value)).toEqual([pgd(0), pgd(1), pgd(1)]);
       const csv = await (await app.request(`/api/history?cell=${cellId}&format=csv`)).text();
       expect(csv.split('\r\n')[0]).toContain('cell_id,series,metric,night');

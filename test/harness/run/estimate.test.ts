@@ -1,13 +1,22 @@
 /** The pass-counting arithmetic of `rftbench run --dry-run --estimate`, checked by hand-computed counts. */
 import { describe, expect, it } from 'vitest';
 import { componentAttack } from '../../../attacks/autoattack.ts';
-import { autoAttackPassesPerPoint, evaluationPasses, forwardEquivalents, hoursFor, trainingPasses } from '../../../harness/run/estimate.ts';
+import {
+  autoAttackPassesPerPoint,
+  evaluationPasses,
+  forwardEquivalents,
+  hoursFor,
+  trainingPasses,
+} from '../../../harness/run/estimate.ts';
 
 const base = { config: {}, examples: 1000, epochs: 2, attackSteps: 10, modules: 21 };
 
 describe('training passes', () => {
   it('counts a clean step as one forward and one backward per example and epoch', () => {
-    expect(trainingPasses({ ...base, methodId: 'standard' })).toEqual({ passes: { forward: 2000, backward: 2000 }, assumed: false });
+    expect(trainingPasses({ ...base, methodId: 'standard' })).toEqual({
+      passes: { forward: 2000, backward: 2000 },
+      assumed: false,
+    });
     // LwF also runs the frozen source forward.
     expect(trainingPasses({ ...base, methodId: 'lwf' }).passes).toEqual({ forward: 4000, backward: 2000 });
   });
@@ -18,20 +27,37 @@ describe('training passes', () => {
   });
 
   it('counts RiFT stage by stage and flags unknown entries as assumed AT', () => {
-    const config = { holdout: 100, atEpochs: 1, ftEpochs: 1, mrcExamples: 50, mrcAttackSteps: 10, mrcEpochs: 2, selectAttackSteps: 10 };
+    const config = {
+      holdout: 100,
+      atEpochs: 1,
+      ftEpochs: 1,
+      mrcExamples: 50,
+      mrcAttackSteps: 10,
+      mrcEpochs: 2,
+      selectAttackSteps: 10,
+    };
     const p = trainingPasses({ ...base, methodId: 'rift', config }).passes;
     // stage 1: 900 x 11; MRC set: 50 x 10; MRC: 21 modules x 2 epochs x 50; ft: 900 (+ 100 held-out forwards); select: 11 x 100 x (12 fwd, 10 bwd).
     expect(p.forward).toBe(900 * 11 + 500 + 2100 + 900 + 100 + 11 * 100 * 12);
     expect(p.backward).toBe(900 * 11 + 500 + 2100 + 900 + 11 * 100 * 10);
-    expect(trainingPasses({ ...base, methodId: 'my-entry' })).toEqual({ passes: { forward: 22000, backward: 22000 }, assumed: true });
+    expect(trainingPasses({ ...base, methodId: 'my-entry' })).toEqual({
+      passes: { forward: 22000, backward: 22000 },
+      assumed: true,
+    });
   });
 });
 
 describe('evaluation passes', () => {
   it("prices AutoAttack standard from the components' own settings", () => {
-    const components = ['apgd-ce', 'apgd-t', 'fab-t', 'square'].map((name) => ({ name, ...componentAttack(name as 'apgd-ce', 'standard', 'Linf', 8 / 255).options }));
+    const components = ['apgd-ce', 'apgd-t', 'fab-t', 'square'].map((name) => ({
+      name,
+      ...componentAttack(name as 'apgd-ce', 'standard', 'Linf', 8 / 255).options,
+    }));
     // APGD-CE 100, APGD-T 9 x 100, FAB-T 9 x 100 x (2 fwd, 1 bwd), Square 5000 queries.
-    expect(autoAttackPassesPerPoint(components, 10)).toEqual({ forward: 100 + 900 + 1800 + 5000, backward: 100 + 900 + 900 });
+    expect(autoAttackPassesPerPoint(components, 10)).toEqual({
+      forward: 100 + 900 + 1800 + 5000,
+      backward: 100 + 900 + 900,
+    });
     // Targets are capped by the classes: 4 classes leave 3 targets.
     expect(autoAttackPassesPerPoint(components.slice(1, 2), 4)).toEqual({ forward: 300, backward: 300 });
   });

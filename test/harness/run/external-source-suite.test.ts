@@ -16,7 +16,12 @@ import { buildModel } from '../../../harness/models/zoo.ts';
 import { ensureExternalSource } from '../../../harness/pretrain/external-sources.ts';
 import { externalFolder } from '../../../harness/pretrain/external-checkpoint.ts';
 import { loadSourceModel, sourceId, sourcePath } from '../../../harness/pretrain/sources.ts';
-import { isExternalSource, parseSuite, type ExternalSource, type SuiteInput } from '../../../harness/protocol/schema.ts';
+import {
+  isExternalSource,
+  parseSuite,
+  type ExternalSource,
+  type SuiteInput,
+} from '../../../harness/protocol/schema.ts';
 import { describeEnvironment } from '../../../harness/run/provenance.ts';
 import { runSuite } from '../../../harness/run/runner.ts';
 import { initBackend, shutdownBackend } from '../../../harness/tensor/backend.ts';
@@ -30,7 +35,8 @@ const quiet = () => {};
 const EPS = 8 / 255;
 const FIXTURE = new URL('../../fixtures/torch/cifar_resnet18_w8.zip.pt', import.meta.url).pathname;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const CITATION = 'Fixture: a CIFAR ResNet-18 (stage widths 8-64) written by PyTorch (test/fixtures/torch/make_fixtures.py)';
+const CITATION =
+  'Fixture: a CIFAR ResNet-18 (stage widths 8-64) written by PyTorch (test/fixtures/torch/make_fixtures.py)';
 const smallFile = join(dir, 'small-resnet.safetensors');
 
 const tier = {
@@ -106,7 +112,10 @@ describe('suites with published checkpoint sources', () => {
     const store = Store.open(join(dir, 'ext.db'));
     try {
       const first = await runSuite({ suite, store, command: 'test', log: quiet });
-      expect(first.map((s) => [s.status, s.error])).toEqual([['completed', undefined], ['completed', undefined]]);
+      expect(first.map((s) => [s.status, s.error])).toEqual([
+        ['completed', undefined],
+        ['completed', undefined],
+      ]);
       for (const s of first) {
         const clean = s.metrics.find((m) => m.name === 'clean')!;
         expect(clean.n).toBe(64);
@@ -115,7 +124,9 @@ describe('suites with published checkpoint sources', () => {
       const [big, small] = suite.tasks.map((t) => t.source as ExternalSource);
       const cells = store.listCells({ suite: 'external-smoke' }).sort((a, b) => a.taskId.localeCompare(b.taskId));
       const bigCell = cells.find((c) => c.taskId === suite.tasks[0].id)!;
-      expect(bigCell.spec).toMatchObject({ task: { resize: 32, channels: 'repeat', source: { checkpoint: { path: FIXTURE } } } });
+      expect(bigCell.spec).toMatchObject({
+        task: { resize: 32, channels: 'repeat', source: { checkpoint: { path: FIXTURE } } },
+      });
       expect(bigCell.provenance).toMatchObject({
         sourceId: sourceId(big),
         sourceSha256: sha(readFileSync(FIXTURE)),
@@ -133,7 +144,11 @@ describe('suites with published checkpoint sources', () => {
 
       // The store's sources table has both, the measured one with its accuracy.
       const rows = new Map(store.listSources().map((r) => [r.id, r]));
-      expect(rows.get(sourceId(big))).toMatchObject({ sha256: sha(readFileSync(FIXTURE)), cleanAcc: null, recipe: { arch: 'resnet18', checkpoint: { format: 'torch' } } });
+      expect(rows.get(sourceId(big))).toMatchObject({
+        sha256: sha(readFileSync(FIXTURE)),
+        cleanAcc: null,
+        recipe: { arch: 'resnet18', checkpoint: { format: 'torch' } },
+      });
       const smallRow = rows.get(sourceId(small))!;
       expect(smallRow.cleanAcc).toEqual(expect.any(Number));
       expect(smallRow.robustAcc!).toBeLessThanOrEqual(smallRow.cleanAcc!);
@@ -151,12 +166,18 @@ describe('suites with published checkpoint sources', () => {
       expect(cellPage).toContain(CITATION);
       expect(cellPage).toContain(sha(readFileSync(FIXTURE)));
       const bigTask = await get(`/task/${suite.tasks[0].id}`);
-      expect(bigTask).toMatch(/id="task-source"[^]*resnet18[^]*published checkpoint[^]*not measured here/);
+      expect(bigTask).toMatch(/id="task-source"[\s\S]*resnet18[\s\S]*published checkpoint[\s\S]*not measured here/);
       expect(bigTask).toContain(CITATION);
       const smallTask = await get(`/task/${suite.tasks[1].id}`);
       expect(smallTask).toContain(`Its own accuracy here: clean ${(smallRow.cleanAcc! * 100).toFixed(1)}%`);
       const board = JSON.parse(await get(`/api/task/${encodeURIComponent(suite.tasks[1].id)}`)) as Board;
-      expect(board.source).toMatchObject({ kind: 'external', id: sourceId(small), arch: 'small-resnet', origin: smallFile, clean: smallRow.cleanAcc });
+      expect(board.source).toMatchObject({
+        kind: 'external',
+        id: sourceId(small),
+        arch: 'small-resnet',
+        origin: smallFile,
+        clean: smallRow.cleanAcc,
+      });
 
       // Resuming skips every cell, and the conversion cache is reused as it is.
       const cached = sourcePath(sourceId(big));
@@ -168,7 +189,14 @@ describe('suites with published checkpoint sources', () => {
 
       // The cached conversion computes what the published file does.
       const ours = loadSourceModel(handle, 0);
-      const theirs = loadExternalModel(FIXTURE, { arch: 'resnet18', width: 8, inputShape: [32, 32, 3], mean: big.mean, std: big.std, numClasses: 10 }).model;
+      const theirs = loadExternalModel(FIXTURE, {
+        arch: 'resnet18',
+        width: 8,
+        inputShape: [32, 32, 3],
+        mean: big.mean,
+        std: big.std,
+        numClasses: 10,
+      }).model;
       try {
         const x = tf.randomUniform([4, 32, 32, 3], 0, 1, 'float32', 5);
         const [a, b] = tf.tidy(() => [ours.forward(x).arraySync(), theirs.forward(x).arraySync()]);

@@ -20,7 +20,13 @@ describe('failed cells', () => {
   it('records divergence as a failed cell with epoch and step, continues, and retries on request', async () => {
     const smoke = loadSuite('smoke');
     // An absurd learning rate makes the loss overflow within a few steps: the NaN guard must catch it.
-    const suite = { ...smoke, methods: [{ id: 'standard', config: { lr: 1e30, schedule: 'constant' } }, { id: 'standard', config: {} }] };
+    const suite = {
+      ...smoke,
+      methods: [
+        { id: 'standard', config: { lr: 1e30, schedule: 'constant' } },
+        { id: 'standard', config: {} },
+      ],
+    };
     const store = Store.open(join(dir, 'fail.db'));
     try {
       const quiet = () => {};
@@ -34,7 +40,14 @@ describe('failed cells', () => {
 
       const again = await runSuite({ suite, store, command: 'test', dataDir: join(dir, 'data'), log: quiet });
       expect(again.map((s) => s.status)).toEqual(['skipped', 'skipped']);
-      const retried = await runSuite({ suite, store, command: 'test', dataDir: join(dir, 'data'), log: quiet, retryFailed: true });
+      const retried = await runSuite({
+        suite,
+        store,
+        command: 'test',
+        dataDir: join(dir, 'data'),
+        log: quiet,
+        retryFailed: true,
+      });
       expect(retried.map((s) => s.status)).toEqual(['failed', 'skipped']);
       expect(store.listCells()).toHaveLength(2);
     } finally {

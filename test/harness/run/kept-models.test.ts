@@ -6,7 +6,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +38,11 @@ const suite = loadSuite('smoke');
 let summaries: CellSummary[];
 
 function rftbench(...args: string[]) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RFTBENCH_DATA: data } });
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, RFTBENCH_DATA: data },
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -65,7 +78,11 @@ describe('kept cell models', () => {
         expect(row.unloadable).toBeNull();
         const file = readCheckpointFile(row.path);
         const cell = summaries.find((s) => s.cell.id === row.cellId)!.cell;
-        expect(file.metadata).toMatchObject({ kind: CELL_MODEL_KIND, cellId: cell.id, spec: { arch: suite.tasks[0].source.arch, numClasses: 2 } });
+        expect(file.metadata).toMatchObject({
+          kind: CELL_MODEL_KIND,
+          cellId: cell.id,
+          spec: { arch: suite.tasks[0].source.arch, numClasses: 2 },
+        });
         expect(JSON.stringify(file.metadata.cellSpec)).toBe(JSON.stringify(cell.spec));
         expect(file.metadata.provenance).toMatchObject({ sourceId: store.getCell(cell.id)!.provenance.sourceId });
         // PyTorch names and layout: BatchNorm buffers by name, the linear head stored [out, in].
@@ -120,7 +137,9 @@ describe('kept cell models', () => {
         const res = await app.request(`http://localhost/cell/${row.cellId}/model.safetensors`);
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toBe('application/octet-stream');
-        expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="rftbench-[0-9a-f]+-[0-9a-f]{12}\.safetensors"$/);
+        expect(res.headers.get('content-disposition')).toMatch(
+          /^attachment; filename="rftbench-[0-9a-f]+-[0-9a-f]{12}\.safetensors"$/,
+        );
         expect(res.headers.get('content-length')).toBe(String(row.bytes));
         expect(sha256Of(new Uint8Array(await res.arrayBuffer()))).toBe(row.sha256);
       }
@@ -145,7 +164,9 @@ describe('kept cell models', () => {
     const cellId = summaries[1].cell.id;
     const r = rftbench('eval', '--cell', cellId, '--db', dbPath, '--attack', 'clean', '--json');
     expect(r.status, r.err).toBe(0);
-    const out = JSON.parse(r.out) as { metrics: { name: string; value: number; n: number; details: { correct: number } }[] };
+    const out = JSON.parse(r.out) as {
+      metrics: { name: string; value: number; n: number; details: { correct: number } }[];
+    };
     const store = Store.open(dbPath);
     try {
       const clean = store.getCell(cellId)!.metrics.find((m) => m.name === 'clean')!;
@@ -156,7 +177,11 @@ describe('kept cell models', () => {
       expect(evals).toHaveLength(1);
       expect(evals[0]).toMatchObject({ attack: 'clean', modelSha256: store.getModel(cellId)!.sha256 });
       expect(evals[0].metrics[0]).toMatchObject({ name: 'clean', value: clean.value, n: clean.n });
-      expect(evals[0].settings).toMatchObject({ n: suite.tier.evaluation.n, seed: summaries[1].cell.spec.seed, threat: suite.tasks[0].threat });
+      expect(evals[0].settings).toMatchObject({
+        n: suite.tier.evaluation.n,
+        seed: summaries[1].cell.spec.seed,
+        threat: suite.tasks[0].threat,
+      });
     } finally {
       store.close();
     }

@@ -26,7 +26,12 @@ function cellsOf(path: string): { id: string; status: string; finishedAt: number
   try {
     const store = Store.open(path, { readonly: true });
     try {
-      return store.listCells().map((c) => ({ id: c.id, status: c.status, finishedAt: c.finishedAt, metrics: Object.fromEntries(c.metrics.map((m) => [m.name, m.value])) }));
+      return store.listCells().map((c) => ({
+        id: c.id,
+        status: c.status,
+        finishedAt: c.finishedAt,
+        metrics: Object.fromEntries(c.metrics.map((m) => [m.name, m.value])),
+      }));
     } finally {
       store.close();
     }
@@ -40,7 +45,8 @@ async function runAndKill(when: () => boolean, timeoutMs: number): Promise<void>
   const child = spawn(process.execPath, args, { cwd: root, stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   const started = Date.now();
-  while (child.exitCode === null && !when() && Date.now() - started < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+  while (child.exitCode === null && !when() && Date.now() - started < timeoutMs)
+    await new Promise((r) => setTimeout(r, 20));
   child.kill('SIGKILL');
   await exited;
 }
@@ -48,7 +54,11 @@ async function runAndKill(when: () => boolean, timeoutMs: number): Promise<void>
 describe('kill -9 and resume', () => {
   it('ends equal to an uninterrupted run after kills at random moments, redoing no finished cell', async () => {
     const reference = join(dir, 'reference.db');
-    const ref = spawnSync(process.execPath, [cli, 'run', '--suite', 'smoke', '--db', reference, '--data', join(dir, 'ref-data')], { cwd: root, encoding: 'utf8' });
+    const ref = spawnSync(
+      process.execPath,
+      [cli, 'run', '--suite', 'smoke', '--db', reference, '--data', join(dir, 'ref-data')],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(ref.status, ref.stderr).toBe(0);
 
     const rng = new Rng(20261122);
@@ -73,7 +83,8 @@ describe('kill -9 and resume', () => {
     expect(done.status, done.stderr).toBe(0);
     const final = cellsOf(db);
     for (const c of final) if (finishedBefore.has(c.id)) expect(c.finishedAt).toBe(finishedBefore.get(c.id));
-    const strip = (cs: ReturnType<typeof cellsOf>) => cs.map(({ id, status, metrics }) => ({ id, status, metrics })).sort((a, b) => a.id.localeCompare(b.id));
+    const strip = (cs: ReturnType<typeof cellsOf>) =>
+      cs.map(({ id, status, metrics }) => ({ id, status, metrics })).sort((a, b) => a.id.localeCompare(b.id));
     expect(strip(final)).toEqual(strip(cellsOf(reference)));
 
     const store = Store.open(db, { readonly: true });

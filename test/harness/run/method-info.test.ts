@@ -29,7 +29,14 @@ describe('method info written by the runner', () => {
     const path = join(dir, 'run.db');
     const store = Store.open(path);
     try {
-      const [summary] = await runSuite({ suite, store, command: 'test', dataDir: join(dir, 'data'), log: () => {}, keepModels: 'none' });
+      const [summary] = await runSuite({
+        suite,
+        store,
+        command: 'test',
+        dataDir: join(dir, 'data'),
+        log: () => {},
+        keepModels: 'none',
+      });
       expect(summary.status).toBe('completed');
       const rows = listMethodInfos(store);
       expect(rows.map((r) => [r.id, r.title, r.origin])).toEqual([['standard', standard.title, 'registry']]);
@@ -44,7 +51,12 @@ describe('method info written by the runner', () => {
     const site = Store.open(path, { readonly: true });
     try {
       const detail = (await (await createApp(site).request('/api/method/standard')).json()) as MethodDetail;
-      expect(detail).toMatchObject({ title: standard.title, registered: true, defaults: standard.config.parse({}), cells: 1 });
+      expect(detail).toMatchObject({
+        title: standard.title,
+        registered: true,
+        defaults: standard.config.parse({}),
+        cells: 1,
+      });
       expect(detail.results.map((r) => r.row.title)).toEqual([standard.title]);
     } finally {
       site.close();

@@ -166,7 +166,11 @@ describe('training killed and resumed', () => {
     expect(steps()).toBeGreaterThanOrEqual(k1);
 
     const k2 = Math.max(steps() + 1, 8) + rng.int(6);
-    const second = await runAndSignal(args, () => steps() >= k2 && stateOf(data, 'cell')?.current?.fit === 1, 'SIGTERM');
+    const second = await runAndSignal(
+      args,
+      () => steps() >= k2 && stateOf(data, 'cell')?.current?.fit === 1,
+      'SIGTERM',
+    );
     expect(second.code, second.stderr).toBe(EXIT_INTERRUPTED);
     expect(second.stderr).toMatch(/resuming from the training checkpoint/);
     expect(second.stderr).toMatch(/training stopped on request at fit 2, epoch \d, step \d/);
@@ -216,7 +220,8 @@ describe('training killed and resumed', () => {
     expect(stopped.code, stopped.stderr).toBe(EXIT_INTERRUPTED);
     expect(stopped.stderr).toMatch(/resuming from the training checkpoint/);
     expect(stateOf(data, 'source')?.current?.fit).toBe(0);
-    const cached = existsSync(join(data, 'sources')) && readdirSync(join(data, 'sources')).some((f) => f.endsWith('.safetensors'));
+    const cached =
+      existsSync(join(data, 'sources')) && readdirSync(join(data, 'sources')).some((f) => f.endsWith('.safetensors'));
     expect(cached, 'no source is cached before its training ends').toBe(false);
 
     const last = runToEnd(args);

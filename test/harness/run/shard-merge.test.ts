@@ -22,7 +22,11 @@ const data = join(dir, 'data');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function rftbench(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, RFTBENCH_DATA: data, ...env } });
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, RFTBENCH_DATA: data, ...env },
+  });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -30,7 +34,14 @@ function rftbench(args: string[], env: Record<string, string> = {}) {
 function content(db: string): Record<string, unknown> {
   const store = Store.open(db, { readonly: true });
   try {
-    return Object.fromEntries(store.listCells().map((c) => [c.id, { status: c.status, metrics: Object.fromEntries(c.metrics.map((m) => [m.name, [m.value, m.n]])) }]));
+    return Object.fromEntries(
+      store
+        .listCells()
+        .map((c) => [
+          c.id,
+          { status: c.status, metrics: Object.fromEntries(c.metrics.map((m) => [m.name, [m.value, m.n]])) },
+        ]),
+    );
   } finally {
     store.close();
   }
@@ -38,14 +49,26 @@ function content(db: string): Record<string, unknown> {
 
 describe('shards', () => {
   it('come from --shard, then Slurm array variables, then a Kubernetes Indexed Job; bad values name the source', () => {
-    expect(resolveShard('1/4', { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({ index: 1, count: 4, from: '--shard' });
-    expect(resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '7', SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_COUNT: '3' })).toEqual({ index: 2, count: 3, from: 'slurm' });
-    expect(resolveShard(undefined, { JOB_COMPLETION_INDEX: '0', RFTBENCH_SHARD_COUNT: '2' })).toEqual({ index: 0, count: 2, from: 'kubernetes' });
+    expect(resolveShard('1/4', { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '4' })).toEqual({
+      index: 1,
+      count: 4,
+      from: '--shard',
+    });
+    expect(
+      resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '7', SLURM_ARRAY_TASK_MIN: '5', SLURM_ARRAY_TASK_COUNT: '3' }),
+    ).toEqual({ index: 2, count: 3, from: 'slurm' });
+    expect(resolveShard(undefined, { JOB_COMPLETION_INDEX: '0', RFTBENCH_SHARD_COUNT: '2' })).toEqual({
+      index: 0,
+      count: 2,
+      from: 'kubernetes',
+    });
     expect(resolveShard(undefined, {})).toBeUndefined();
     expect(() => resolveShard('4/4', {})).toThrow(/--shard: shard index 4 is out of range for 4 shards/);
     expect(() => resolveShard('a/b', {})).toThrow(/--shard must look like I\/N/);
     expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: '1' })).toThrow(/RFTBENCH_SHARD_COUNT/);
-    expect(() => resolveShard(undefined, { SLURM_ARRAY_TASK_ID: 'x', SLURM_ARRAY_TASK_COUNT: '2' })).toThrow(/SLURM_ARRAY_TASK_ID must be a non-negative integer/);
+    expect(() => resolveShard(undefined, { SLURM_ARRAY_TASK_ID: 'x', SLURM_ARRAY_TASK_COUNT: '2' })).toThrow(
+      /SLURM_ARRAY_TASK_ID must be a non-negative integer/,
+    );
   });
 
   it('partition the cells of a suite: disjoint, complete, balanced', () => {
@@ -66,7 +89,10 @@ describe('shards', () => {
     expect(r0.status, r0.err).toBe(0);
     expect(r0.err).toContain('shard 0/2 (from --shard)');
     // The second shard as a Slurm array task would see it.
-    const r1 = rftbench(['run', '--suite', 'smoke', '--db', b], { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '2' });
+    const r1 = rftbench(['run', '--suite', 'smoke', '--db', b], {
+      SLURM_ARRAY_TASK_ID: '1',
+      SLURM_ARRAY_TASK_COUNT: '2',
+    });
     expect(r1.status, r1.err).toBe(0);
     expect(r1.err).toContain('shard 1/2 (from slurm)');
     expect(Object.keys(content(a))).toHaveLength(1);
@@ -97,7 +123,9 @@ describe('shards', () => {
     sql2.close();
     const bad = rftbench(['merge', other, whole, '--into', join(dir, 'bad.db')]);
     expect(bad.status).toBe(1);
-    expect(bad.err).toMatch(new RegExp(`cell [0-9a-f]{16} .* has different results in ${other} and ${whole}; nothing was written`));
+    expect(bad.err).toMatch(
+      new RegExp(`cell [0-9a-f]{16} .* has different results in ${other} and ${whole}; nothing was written`),
+    );
     expect(existsSync(join(dir, 'bad.db'))).toBe(false);
   }, 240_000);
 });

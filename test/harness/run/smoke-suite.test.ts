@@ -50,19 +50,37 @@ describe('smoke suite end to end', () => {
       expect(cells).toHaveLength(2);
       for (const c of cells) {
         expect(c.status).toBe('completed');
-        expect(c.provenance).toMatchObject({ backend: expect.any(String), commit: expect.any(String), sourceId: sourceId(suite.tasks[0].source) });
+        expect(c.provenance).toMatchObject({
+          backend: expect.any(String),
+          commit: expect.any(String),
+          sourceId: sourceId(suite.tasks[0].source),
+        });
         expect((c.artifacts.curves as unknown[]).length).toBe(suite.tier.budget.epochs);
-        expect(c.metrics.map((m) => m.name).sort()).toEqual(['autoattack', 'autoattack/apgd-ce', 'autoattack/apgd-t', 'clean', 'pgd']);
+        expect(c.metrics.map((m) => m.name).sort()).toEqual([
+          'autoattack',
+          'autoattack/apgd-ce',
+          'autoattack/apgd-t',
+          'clean',
+          'pgd',
+        ]);
         const m = Object.fromEntries(c.metrics.map((x) => [x.name, x]));
         // AutoAttack (on the first 32 points) is never above clean, and records its components and checks.
         expect(m.autoattack.n).toBe(32);
-        expect(m.autoattack.details).toMatchObject({ version: 'custom', attacks: ['apgd-ce', 'apgd-t'], nanCount: 0, outOfBoxCount: 0 });
+        expect(m.autoattack.details).toMatchObject({
+          version: 'custom',
+          attacks: ['apgd-ce', 'apgd-t'],
+          nanCount: 0,
+          outOfBoxCount: 0,
+        });
         expect(m['autoattack/apgd-t'].value).toBe(m.autoattack.value);
         // PGD on the same 32 points, for a like-for-like comparison on the board.
         expect(m.autoattack.details.pgdAccuracyOnSamePoints).toEqual(expect.any(Number));
-        if (m.autoattack.details.pointsRobustToAutoAttackButNotPgd === 0) expect(m.autoattack.value).toBeLessThanOrEqual(m.autoattack.details.pgdAccuracyOnSamePoints as number);
+        if (m.autoattack.details.pointsRobustToAutoAttackButNotPgd === 0)
+          expect(m.autoattack.value).toBeLessThanOrEqual(m.autoattack.details.pgdAccuracyOnSamePoints as number);
         expect(m['autoattack/apgd-ce'].value).toBeGreaterThanOrEqual(m.autoattack.value);
-        expect(m.autoattack.details.maxPerturbation as number).toBeLessThanOrEqual(suite.tasks[0].threat.eps * (1 + 1e-5));
+        expect(m.autoattack.details.maxPerturbation as number).toBeLessThanOrEqual(
+          suite.tasks[0].threat.eps * (1 + 1e-5),
+        );
         expect(m.autoattack.value).toBeLessThanOrEqual((m.autoattack.details.cleanAccuracy as number) + 1e-12);
       }
       expect(existsSync(sourcePath(sourceId(suite.tasks[0].source)))).toBe(true);
@@ -71,7 +89,9 @@ describe('smoke suite end to end', () => {
 
       const second = await runSuite({ suite, store, command: 'test', log: quiet });
       expect(second.map((s) => s.status)).toEqual(['skipped', 'skipped']);
-      expect(second.map((s) => s.metrics.find((m) => m.name === 'clean')?.value)).toEqual(first.map((s) => s.metrics.find((m) => m.name === 'clean')?.value));
+      expect(second.map((s) => s.metrics.find((m) => m.name === 'clean')?.value)).toEqual(
+        first.map((s) => s.metrics.find((m) => m.name === 'clean')?.value),
+      );
       expect(store.listRuns().length).toBe(runsBefore);
     } finally {
       store.close();

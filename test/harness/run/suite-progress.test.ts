@@ -11,7 +11,12 @@ function setup(total: number) {
   let t = 1_000_000;
   const now = () => t;
   const chunks: string[] = [];
-  const logger = new Logger({ format: 'json', stream: { write: (s: string) => chunks.push(s) }, now, progressIntervalMs: 0 });
+  const logger = new Logger({
+    format: 'json',
+    stream: { write: (s: string) => chunks.push(s) },
+    now,
+    progressIntervalMs: 0,
+  });
   const progress = new SuiteProgress(logger.line, total, now);
   const events = () => chunks.map((c) => JSON.parse(c));
   return { progress, events, at: (seconds: number) => (t = 1_000_000 + seconds * 1000) };
@@ -36,14 +41,47 @@ describe('SuiteProgress', () => {
     progress.cellEnd({ status: 'completed', msg: 'done in 30.0 s', seconds: 30, trainSeconds: 19, evalSeconds: 10 });
 
     let e = events();
-    expect(e.map((x) => x.event)).toEqual(['cell-start', 'train-progress', 'epoch', 'eval-progress', 'eval-progress', 'cell-end']);
-    expect(e[0]).toMatchObject({ ...fields, index: 1, of: 3, suiteEta: null, msg: '[1/3] t · m · seed 0: start · suite ETA unknown' });
-    expect(e[1]).toMatchObject({ epoch: 1, epochs: 2, step: 5, steps: 10, phaseEta: 15, cellEta: null, suiteEta: null });
+    expect(e.map((x) => x.event)).toEqual([
+      'cell-start',
+      'train-progress',
+      'epoch',
+      'eval-progress',
+      'eval-progress',
+      'cell-end',
+    ]);
+    expect(e[0]).toMatchObject({
+      ...fields,
+      index: 1,
+      of: 3,
+      suiteEta: null,
+      msg: '[1/3] t · m · seed 0: start · suite ETA unknown',
+    });
+    expect(e[1]).toMatchObject({
+      epoch: 1,
+      epochs: 2,
+      step: 5,
+      steps: 10,
+      phaseEta: 15,
+      cellEta: null,
+      suiteEta: null,
+    });
     expect(e[1].msg).toBe('[1/3] t · m · seed 0: training epoch 1/2, step 5/10 · ETA training 15s, cell ?, suite ?');
-    expect(e[2]).toMatchObject({ epoch: 1, phaseEta: 10, msg: '[1/3] t · m · seed 0: epoch 1/2 done · ETA training 10s, cell ?, suite ?' });
+    expect(e[2]).toMatchObject({
+      epoch: 1,
+      phaseEta: 10,
+      msg: '[1/3] t · m · seed 0: epoch 1/2 done · ETA training 10s, cell ?, suite ?',
+    });
     expect(e[3]).toMatchObject({ done: 1, total: 4, phaseEta: null });
     expect(e[4]).toMatchObject({ done: 2, total: 4, phaseEta: 4, cellEta: null });
-    expect(e[5]).toMatchObject({ ...fields, status: 'completed', seconds: 30, evalSeconds: 10, cellsLeft: 2, suiteEta: 60, level: 'info' });
+    expect(e[5]).toMatchObject({
+      ...fields,
+      status: 'completed',
+      seconds: 30,
+      evalSeconds: 10,
+      cellsLeft: 2,
+      suiteEta: 60,
+      level: 'info',
+    });
     expect(e[5].msg).toBe('[1/3] t · m · seed 0: done in 30.0 s · suite ETA 1m00s (2 cells left)');
 
     progress.cellStart(1, '[2/3] t · n · seed 0', { ...fields, cell: 'c2' });
@@ -62,10 +100,22 @@ describe('SuiteProgress', () => {
     progress.cellEnd({ status: 'failed', msg: 'FAILED: diverged', seconds: 20, fields: { error: 'diverged' } });
 
     e = events().slice(6);
-    expect(e[0]).toMatchObject({ event: 'cell-start', cell: 'c2', suiteEta: 60, msg: '[2/3] t · n · seed 0: start · suite ETA 1m00s (2 cells at 30s each)' });
+    expect(e[0]).toMatchObject({
+      event: 'cell-start',
+      cell: 'c2',
+      suiteEta: 60,
+      msg: '[2/3] t · n · seed 0: start · suite ETA 1m00s (2 cells at 30s each)',
+    });
     expect(e[1]).toMatchObject({ event: 'train-progress', phaseEta: 8, cellEta: 18, suiteEta: 48 });
     expect(e[3]).toMatchObject({ event: 'eval-progress', phaseEta: 4, cellEta: 4, suiteEta: 34 });
-    expect(e[4]).toMatchObject({ event: 'cell-end', level: 'error', status: 'failed', error: 'diverged', cellsLeft: 0, suiteEta: 0 });
+    expect(e[4]).toMatchObject({
+      event: 'cell-end',
+      level: 'error',
+      status: 'failed',
+      error: 'diverged',
+      cellsLeft: 0,
+      suiteEta: 0,
+    });
     expect(e[4].msg).toBe('[2/3] t · n · seed 0: FAILED: diverged');
     expect(progress.meanCellSeconds()).toBe(25);
   });
@@ -85,7 +135,11 @@ describe('SuiteProgress', () => {
 
   it('with a plain log callback, prints the event lines and no progress lines', () => {
     const lines: string[] = [];
-    const progress = new SuiteProgress((m) => lines.push(m), 1, () => 0);
+    const progress = new SuiteProgress(
+      (m) => lines.push(m),
+      1,
+      () => 0,
+    );
     progress.cellStart(0, '[1/1] t · m · seed 0', {});
     progress.training({ epoch: 0, epochs: 1, step: 1, steps: 2, seconds: 1, stepsRun: 1 });
     progress.training({ epoch: 0, epochs: 1, step: 2, steps: 2, seconds: 2, stepsRun: 2 });

@@ -67,6 +67,7 @@ describe('two runners on one store', () => {
       store.close();
     }
     // Both print the whole table: the cells the other one computed appear as stored.
-    for (const out of [one, two]) expect(out.stdout.match(/synthetic-transfer\S*\s+\S+\s+0\s+(completed|stored)/g)?.length).toBe(all.length);
+    for (const out of [one, two])
+      expect(out.stdout.match(/synthetic-transfer\S*\s+\S+\s+0\s+(completed|stored)/g)?.length).toBe(all.length);
   });
 });

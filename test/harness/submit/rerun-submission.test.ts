@@ -22,7 +22,10 @@ const data = join(dir, 'data');
 
 function rftbench(...args: string[]): Promise<{ status: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, env: { ...process.env, RFTBENCH_DATA: data } });
+    const child = spawn(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+      cwd: root,
+      env: { ...process.env, RFTBENCH_DATA: data },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -47,7 +50,20 @@ describe('a submission re-run from its bundle alone', () => {
     const entryDir = mkdtempSync(join(tmpdir(), 'rftbench-outside-entry-'));
     const entry = writeTempEntry(entryDir, 'outside-scaled', 0.5);
     const out = join(dir, 'bundle.json');
-    const r = await rftbench('submit', entry, '--tier', 'smoke', '--out', out, '--to', server.url, '--token', 'sesame', '--keep-models', 'none');
+    const r = await rftbench(
+      'submit',
+      entry,
+      '--tier',
+      'smoke',
+      '--out',
+      out,
+      '--to',
+      server.url,
+      '--token',
+      'sesame',
+      '--keep-models',
+      'none',
+    );
     expect(r.status, r.err).toBe(0);
     rmSync(entryDir, { recursive: true, force: true }); // from here on the entry exists only in the store
     expect(existsSync(entry)).toBe(false);
@@ -66,7 +82,11 @@ describe('a submission re-run from its bundle alone', () => {
     escaping.entry.sources.files[0].path = '../etc/x.ts';
     expect(() => parseSubmission(escaping, 'escaping')).toThrow(/must be a plain relative path/);
 
-    const answer = JSON.parse(r.out.slice(r.out.indexOf('{', r.out.indexOf('posted to')))) as { runId: string; url: string; cellUrls: string[] };
+    const answer = JSON.parse(r.out.slice(r.out.indexOf('{', r.out.indexOf('posted to')))) as {
+      runId: string;
+      url: string;
+      cellUrls: string[];
+    };
     const links = [answer.url, ...answer.cellUrls];
     expect(links.length).toBe(1 + bundle.cells.length);
     for (const link of links) expect((await fetch(new URL(link, server.url))).status, link).toBe(200);
@@ -74,7 +94,19 @@ describe('a submission re-run from its bundle alone', () => {
     expect(runPage).toContain('Submission of outside-scaled');
     expect(runPage).toContain('weight.ts');
 
-    const nightly = await rftbench('nightly', '--suite', 'smoke', '--db', db, '--out', join(dir, 'nightly'), '--date', '2026-04-01', '--keep-models', 'none');
+    const nightly = await rftbench(
+      'nightly',
+      '--suite',
+      'smoke',
+      '--db',
+      db,
+      '--out',
+      join(dir, 'nightly'),
+      '--date',
+      '2026-04-01',
+      '--keep-models',
+      'none',
+    );
     expect(nightly.out).toContain(`submission ${answer.runId} (outside-scaled): 1 cells measured`);
     expect(nightly.err).toContain('re-running outside-scaled from its stored code');
 
@@ -86,7 +118,9 @@ describe('a submission re-run from its bundle alone', () => {
     expect((cell.provenance.code as { method: { files: number } }).method.files).toBeGreaterThan(2);
     // Deterministic entry on the same backend: the measurement equals the claim.
     const claimed = (cell.artifacts.selfReported as { metrics: { name: string; value: number }[] }).metrics;
-    expect(Object.fromEntries(cell.metrics.map((m) => [m.name, m.value]))).toEqual(Object.fromEntries(claimed.map((m) => [m.name, m.value])));
+    expect(Object.fromEntries(cell.metrics.map((m) => [m.name, m.value]))).toEqual(
+      Object.fromEntries(claimed.map((m) => [m.name, m.value])),
+    );
     const page = await (await fetch(`${server.url}/cell/${cellId}`)).text();
     expect(page).toContain('Submission re-measured');
     expect(page).toMatch(/<span class="badge measured"[^>]*>verified<\/span>/);

@@ -36,7 +36,10 @@ afterAll(async () => {
 
 function rftbenchAsync(...args: string[]): Promise<{ status: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, env: { ...process.env, RFTBENCH_DATA: data } });
+    const child = spawn(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+      cwd: root,
+      env: { ...process.env, RFTBENCH_DATA: data },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -47,7 +50,9 @@ function rftbenchAsync(...args: string[]): Promise<{ status: number | null; out:
 
 describe('entry validation', () => {
   it('names every malformed field of an entry, and refuses a built-in id', async () => {
-    await expect(loadEntryFile(join(entries, 'malformed.ts'))).rejects.toThrow(/invalid method entry[\s\S]*id: must be kebab-case[\s\S]*config: must be a zod schema[\s\S]*fineTune: must be a function/);
+    await expect(loadEntryFile(join(entries, 'malformed.ts'))).rejects.toThrow(
+      /invalid method entry[\s\S]*id: must be kebab-case[\s\S]*config: must be a zod schema[\s\S]*fineTune: must be a function/,
+    );
     await expect(loadEntryFile(join(entries, 'missing.ts'))).rejects.toThrow(/missing\.ts: no such entry file/);
     const good = await loadEntryFile(join(entries, 'good-head.ts'));
     expect(good.entry.id).toBe('head-only-submitted');
@@ -55,13 +60,22 @@ describe('entry validation', () => {
   });
 
   it('catches an entry that leaks tensors and one that is not deterministic', async () => {
-    const leaky = await checkEntry((await loadEntryFile(join(entries, 'leaky.ts'))).entry, { dataDir: data, log: quiet });
+    const leaky = await checkEntry((await loadEntryFile(join(entries, 'leaky.ts'))).entry, {
+      dataDir: data,
+      log: quiet,
+    });
     expect(leaky.leakedTensors).toBe(2);
     expect(leaky.problems.join('\n')).toMatch(/leaks tensors: 2 more live tensors/);
-    const random = await checkEntry((await loadEntryFile(join(entries, 'nondeterministic.ts'))).entry, { dataDir: data, log: quiet });
+    const random = await checkEntry((await loadEntryFile(join(entries, 'nondeterministic.ts'))).entry, {
+      dataDir: data,
+      log: quiet,
+    });
     expect(random.deterministic).toBe(false);
     expect(random.problems.join('\n')).toMatch(/not deterministic/);
-    const good = await checkEntry((await loadEntryFile(join(entries, 'good-head.ts'))).entry, { dataDir: data, log: quiet });
+    const good = await checkEntry((await loadEntryFile(join(entries, 'good-head.ts'))).entry, {
+      dataDir: data,
+      log: quiet,
+    });
     expect(good.problems).toEqual([]);
     expect(good.leakedTensors).toBeLessThanOrEqual(0);
   }, 240_000);
@@ -80,7 +94,18 @@ describe('rftbench submit to a leaderboard', () => {
 
   it('posts a bundle the server stores as self-reported, refuses forgeries, and a harness run verifies it', async () => {
     const out = join(dir, 'bundle.json');
-    const r = await rftbenchAsync('submit', join(entries, 'good-head.ts'), '--tier', 'smoke', '--out', out, '--to', server.url, '--token', token);
+    const r = await rftbenchAsync(
+      'submit',
+      join(entries, 'good-head.ts'),
+      '--tier',
+      'smoke',
+      '--out',
+      out,
+      '--to',
+      server.url,
+      '--token',
+      token,
+    );
     expect(r.status, r.err).toBe(0);
     expect(r.out).toMatch(/posted to .*\/api\/submit: .*"verification":"self-reported"/);
     const bundle = JSON.parse(readFileSync(out, 'utf8')) as Submission;
@@ -89,17 +114,32 @@ describe('rftbench submit to a leaderboard', () => {
 
     const cellId = bundle.cells[0].id;
     let store = Store.open(db, { readonly: true });
-    expect(store.getCell(cellId)).toMatchObject({ verification: 'self-reported', methodId: 'head-only-submitted', status: 'completed' });
+    expect(store.getCell(cellId)).toMatchObject({
+      verification: 'self-reported',
+      methodId: 'head-only-submitted',
+      status: 'completed',
+    });
     store.close();
-    const api = (await (await fetch(`${server.url}/api/method/head-only-submitted`)).text()) + (await (await fetch(`${server.url}/run/${encodeURIComponent(cellId)}`)).text());
+    const api =
+      (await (await fetch(`${server.url}/api/method/head-only-submitted`)).text()) +
+      (await (await fetch(`${server.url}/run/${encodeURIComponent(cellId)}`)).text());
     expect(api).toContain('self-reported');
     // The site shows the entry as the bundle described it (title, config schema and defaults), from the store alone.
     const described = (await loadEntryFile(join(entries, 'good-head.ts'))).entry;
     expect(bundle.entry.defaults).toEqual(described.config.parse({}));
-    const method = (await (await fetch(`${server.url}/api/method/head-only-submitted`)).json()) as { title: string; registered: boolean; defaults: unknown };
+    const method = (await (await fetch(`${server.url}/api/method/head-only-submitted`)).json()) as {
+      title: string;
+      registered: boolean;
+      defaults: unknown;
+    };
     expect(method).toMatchObject({ title: described.title, registered: true, defaults: described.config.parse({}) });
 
-    const post = (body: unknown, auth = token) => fetch(`${server.url}/api/submit`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` }, body: JSON.stringify(body) });
+    const post = (body: unknown, auth = token) =>
+      fetch(`${server.url}/api/submit`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` },
+        body: JSON.stringify(body),
+      });
     expect((await post(bundle, 'wrong')).status).toBe(401);
     // The same claim twice is a conflict, not a server error.
     const again = await post(bundle);
@@ -121,13 +161,22 @@ describe('rftbench submit to a leaderboard', () => {
     try {
       const entry = (await loadEntryFile(join(entries, 'good-head.ts'))).entry;
       const suite = suiteFor(loadSuite('smoke'), entry);
-      const [summary] = await runSuite({ suite, store, command: 'nightly (test)', dataDir: data, log: quiet, extraEntries: new Map([[entry.id, entry]]) });
+      const [summary] = await runSuite({
+        suite,
+        store,
+        command: 'nightly (test)',
+        dataDir: data,
+        log: quiet,
+        extraEntries: new Map([[entry.id, entry]]),
+      });
       expect(summary.status).toBe('completed');
       const cell = store.getCell(cellId)!;
       expect(cell.verification).toBe('measured');
       const claimed = (cell.artifacts.selfReported as { metrics: { name: string; value: number }[] }).metrics;
       // Deterministic entry, same backend: the measurement confirms the claim exactly.
-      expect(Object.fromEntries(cell.metrics.map((m) => [m.name, m.value]))).toEqual(Object.fromEntries(claimed.map((m) => [m.name, m.value])));
+      expect(Object.fromEntries(cell.metrics.map((m) => [m.name, m.value]))).toEqual(
+        Object.fromEntries(claimed.map((m) => [m.name, m.value])),
+      );
     } finally {
       store.close();
     }

@@ -12,7 +12,11 @@ import { WASM_KERNELS } from '../../../harness/tensor/kernels/index.ts';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 function env(extra: Record<string, string>, args: string[] = ['env', '--json']) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, ...extra } });
+  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...extra },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -32,12 +36,19 @@ describe('backend selection', () => {
 
   // Where OpenBLAS is installed (CI installs libopenblas-dev), npm install must have built the native
   // kernels and the backend must use them; RFTBENCH_NATIVE=0 turns them off and says so.
-  it.runIf(['pthread', 'openmp', 'serial'].some((v) => existsSync(`/usr/include/x86_64-linux-gnu/openblas-${v}/cblas.h`)))('uses the native kernels (OpenBLAS convolutions, BatchNorm) where OpenBLAS is installed, and records which ran', () => {
-    const on = JSON.parse(env({}).stdout);
-    expect(on.nativeKernels).toMatch(new RegExp(`^native im2col \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`));
-    const off = JSON.parse(env({ RFTBENCH_NATIVE: '0' }).stdout);
-    expect(off.nativeKernels).toBe('wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0');
-  });
+  it.runIf(
+    ['pthread', 'openmp', 'serial'].some((v) => existsSync(`/usr/include/x86_64-linux-gnu/openblas-${v}/cblas.h`)),
+  )(
+    'uses the native kernels (OpenBLAS convolutions, BatchNorm) where OpenBLAS is installed, and records which ran',
+    () => {
+      const on = JSON.parse(env({}).stdout);
+      expect(on.nativeKernels).toMatch(
+        new RegExp(`^native im2col \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`),
+      );
+      const off = JSON.parse(env({ RFTBENCH_NATIVE: '0' }).stdout);
+      expect(off.nativeKernels).toBe('wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0');
+    },
+  );
 
   it('RFTBENCH_BACKEND and RFTBENCH_THREADS force the choice', () => {
     const cpu = JSON.parse(env({ RFTBENCH_BACKEND: 'cpu' }).stdout);
@@ -49,15 +60,21 @@ describe('backend selection', () => {
   it('an unknown backend is an error naming the variable and the choices', () => {
     const r = env({ RFTBENCH_BACKEND: 'webgpu' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("RFTBENCH_BACKEND: unknown backend 'webgpu'; one of tensorflow-gpu, tensorflow, wasm, cpu");
+    expect(r.stderr).toContain(
+      "RFTBENCH_BACKEND: unknown backend 'webgpu'; one of tensorflow-gpu, tensorflow, wasm, cpu",
+    );
   });
 });
 
 describe('why a native backend did not load', () => {
   it('turns the loader messages users see into what to install', () => {
-    expect(nativeLoadHint('libcudart.so.11.0: cannot open shared object file: No such file or directory')).toMatch(/CUDA\/cuDNN library libcudart\.so\.11\.0 is missing: .*CUDA 11\.8 and cuDNN 8\.6/);
+    expect(nativeLoadHint('libcudart.so.11.0: cannot open shared object file: No such file or directory')).toMatch(
+      /CUDA\/cuDNN library libcudart\.so\.11\.0 is missing: .*CUDA 11\.8 and cuDNN 8\.6/,
+    );
     expect(nativeLoadHint('Error: libcudnn.so.8: cannot open shared object file')).toMatch(/libcudnn\.so\.8/);
-    expect(nativeLoadHint("Cannot find module '/x/node_modules/@tensorflow/tfjs-node-gpu/lib/napi-v8/tfjs_binding.node'")).toMatch(/install script needs network access/);
+    expect(
+      nativeLoadHint("Cannot find module '/x/node_modules/@tensorflow/tfjs-node-gpu/lib/napi-v8/tfjs_binding.node'"),
+    ).toMatch(/install script needs network access/);
     expect(nativeLoadHint('libtensorflow.so.2: cannot open shared object file')).toMatch(/libtensorflow .* is missing/);
     expect(nativeLoadHint('some other failure')).toBeUndefined();
   });

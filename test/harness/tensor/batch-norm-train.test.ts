@@ -20,7 +20,14 @@ const EPS = 1e-5;
 function ours(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, probe: tf.Tensor): tf.Tensor[] {
   const stats: tf.Tensor[] = [];
   const y = batchNormTrain(x as tf.Tensor4D, w, b, EPS, (m, v) => stats.push(tf.keep(m.clone()), tf.keep(v.clone())));
-  const grads = tf.grads((a: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(a as tf.Tensor4D, wt, bs, EPS, () => {}), probe)))([x, w, b]);
+  const grads = tf.grads((a: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) =>
+    tf.sum(
+      tf.mul(
+        batchNormTrain(a as tf.Tensor4D, wt, bs, EPS, () => {}),
+        probe,
+      ),
+    ),
+  )([x, w, b]);
   return [y, ...stats, ...grads];
 }
 
@@ -30,7 +37,12 @@ function textbook(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, probe: tf.Tensor): t
     return tf.add(tf.mul(tf.div(tf.sub(a, mean), tf.sqrt(tf.add(variance, EPS))), wt), bs);
   };
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  return [f(x, w, b), mean, variance, ...tf.grads((a: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(a, wt, bs), probe)))([x, w, b])];
+  return [
+    f(x, w, b),
+    mean,
+    variance,
+    ...tf.grads((a: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(a, wt, bs), probe)))([x, w, b]),
+  ];
 }
 
 const NAMES = ['y', 'mean', 'variance', 'dx', 'dweight', 'dbias'];
@@ -48,7 +60,12 @@ describe.runIf(nativeKernels())('training BatchNorm on the native kernels', () =
       const rng = new Rng(20 + i);
       const c = shape[3];
       const x = randomTensor(shape, rng, offset - 2, offset + 2);
-      const inputs: HostTensor[] = [x, randomTensor([c], rng, 0.5, 1.5), randomTensor([c], rng, -0.5, 0.5), randomTensor(shape, rng)];
+      const inputs: HostTensor[] = [
+        x,
+        randomTensor([c], rng, 0.5, 1.5),
+        randomTensor([c], rng, -0.5, 0.5),
+        randomTensor(shape, rng),
+      ];
       const got = await runOn('wasm', inputs, (a, w, b, p) => ours(a, w, b, p));
       const want = await runOn('cpu', inputs, (a, w, b, p) => textbook(a, w, b, p));
       got.forEach((g, k) => expectClose(g, want[k], tolerance, NAMES[k]));
@@ -61,7 +78,13 @@ describe.runIf(nativeKernels())('training BatchNorm on the native kernels', () =
     const x = tf.tensor(randomTensor([4, 6, 6, 8], rng).values, [4, 6, 6, 8]);
     const w = tf.variable(tf.ones([8]));
     const b = tf.variable(tf.zeros([8]));
-    const step = () => tf.tidy(() => tf.variableGrads(() => tf.sum(tf.square(batchNormTrain(x as tf.Tensor4D, w, b, EPS, () => {}))) as tf.Scalar, [w, b]));
+    const step = () =>
+      tf.tidy(() =>
+        tf.variableGrads(
+          () => tf.sum(tf.square(batchNormTrain(x as tf.Tensor4D, w, b, EPS, () => {}))) as tf.Scalar,
+          [w, b],
+        ),
+      );
     tf.dispose(Object.values(step().grads));
     const before = tf.memory().numTensors;
     const seen = new Set<string>();

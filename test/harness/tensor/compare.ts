@@ -29,7 +29,12 @@ async function download(t: tf.Tensor): Promise<HostTensor> {
 }
 
 /** Runs one kernel on `backend` with freshly uploaded inputs; frees everything it made. */
-export async function runKernelOn(backend: 'cpu' | 'wasm', kernel: string, inputs: Record<string, HostTensor>, attrs: tf.NamedAttrMap = {}): Promise<HostTensor> {
+export async function runKernelOn(
+  backend: 'cpu' | 'wasm',
+  kernel: string,
+  inputs: Record<string, HostTensor>,
+  attrs: tf.NamedAttrMap = {},
+): Promise<HostTensor> {
   await tf.setBackend(backend);
   const ins = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, upload(v)]));
   const out = tf.engine().runKernel(kernel, ins, attrs) as tf.Tensor;
@@ -41,7 +46,11 @@ export async function runKernelOn(backend: 'cpu' | 'wasm', kernel: string, input
 }
 
 /** Runs `f` on `backend` with freshly uploaded inputs and returns every output tensor's values. */
-export async function runOn(backend: 'cpu' | 'wasm', inputs: HostTensor[], f: (...xs: tf.Tensor[]) => tf.Tensor[]): Promise<HostTensor[]> {
+export async function runOn(
+  backend: 'cpu' | 'wasm',
+  inputs: HostTensor[],
+  f: (...xs: tf.Tensor[]) => tf.Tensor[],
+): Promise<HostTensor[]> {
   await tf.setBackend(backend);
   const ins = inputs.map(upload);
   const outs = tf.tidy(() => f(...ins));

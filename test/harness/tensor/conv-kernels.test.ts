@@ -36,12 +36,57 @@ const FIXED: ConvCase[] = [
   { n: 1, h: 7, w: 7, ci: 3, co: 3, kh: 3, kw: 3, strides: [1, 1], pad: 'valid' },
   { n: 2, h: 12, w: 12, ci: 3, co: 5, kh: 4, kw: 4, strides: [2, 2], pad: 'same' },
   { n: 2, h: 9, w: 11, ci: 3, co: 4, kh: 3, kw: 2, strides: [2, 1], pad: 'valid' },
-  { n: 1, h: 8, w: 9, ci: 2, co: 3, kh: 3, kw: 3, strides: [1, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { n: 2, h: 6, w: 6, ci: 2, co: 2, kh: 3, kw: 3, strides: [2, 2], pad: [[0, 0], [4, 0], [0, 3], [0, 0]] },
+  {
+    n: 1,
+    h: 8,
+    w: 9,
+    ci: 2,
+    co: 3,
+    kh: 3,
+    kw: 3,
+    strides: [1, 2],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    n: 2,
+    h: 6,
+    w: 6,
+    ci: 2,
+    co: 2,
+    kh: 3,
+    kw: 3,
+    strides: [2, 2],
+    pad: [
+      [0, 0],
+      [4, 0],
+      [0, 3],
+      [0, 0],
+    ],
+  },
   { n: 1, h: 5, w: 5, ci: 3, co: 2, kh: 2, kw: 2, strides: [3, 3], pad: 'valid' },
   // Channels and output width in multiples of 4: the SIMD im2col path, with and without padding.
   { n: 2, h: 8, w: 8, ci: 8, co: 3, kh: 3, kw: 3, strides: [1, 1], pad: 'same' },
-  { n: 1, h: 9, w: 8, ci: 4, co: 5, kh: 2, kw: 3, strides: [2, 2], pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+  {
+    n: 1,
+    h: 9,
+    w: 8,
+    ci: 4,
+    co: 5,
+    kh: 2,
+    kw: 3,
+    strides: [2, 2],
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { n: 3, h: 7, w: 7, ci: 4, co: 2, kh: 4, kw: 4, strides: [1, 1], pad: 'valid' },
   { n: 2, h: 16, w: 11, ci: 12, co: 6, kh: 5, kw: 5, strides: [3, 3], pad: 2 },
   // The 4-block CNN's shapes at batch 2: 3->32 stride 1, then stride-2 blocks.
@@ -63,9 +108,31 @@ function randomCases(count: number, rng: Rng): ConvCase[] {
     const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
     const kind = rng.int(4);
     const pad: Pad =
-      kind === 0 ? 'same' : kind === 1 ? 'valid' : kind === 2 ? rng.int(Math.max(kh, kw)) : [[0, 0], [rng.int(kh + 1), rng.int(kh + 1)], [rng.int(kw + 1), rng.int(kw + 1)], [0, 0]];
-    const c: ConvCase = { n: 1 + rng.int(3), h: 1 + rng.int(12), w: 1 + rng.int(12), ci: 1 + rng.int(7), co: 1 + rng.int(7), kh, kw, strides, pad };
-    const [t, b, l, r] = typeof pad === 'number' ? [pad, pad, pad, pad] : Array.isArray(pad) ? [...pad[1], ...pad[2]] : [0, 0, 0, 0];
+      kind === 0
+        ? 'same'
+        : kind === 1
+          ? 'valid'
+          : kind === 2
+            ? rng.int(Math.max(kh, kw))
+            : [
+                [0, 0],
+                [rng.int(kh + 1), rng.int(kh + 1)],
+                [rng.int(kw + 1), rng.int(kw + 1)],
+                [0, 0],
+              ];
+    const c: ConvCase = {
+      n: 1 + rng.int(3),
+      h: 1 + rng.int(12),
+      w: 1 + rng.int(12),
+      ci: 1 + rng.int(7),
+      co: 1 + rng.int(7),
+      kh,
+      kw,
+      strides,
+      pad,
+    };
+    const [t, b, l, r] =
+      typeof pad === 'number' ? [pad, pad, pad, pad] : Array.isArray(pad) ? [...pad[1], ...pad[2]] : [0, 0, 0, 0];
     if (pad !== 'same' && (outSize(c.h, kh, strides[0], t, b) < 1 || outSize(c.w, kw, strides[1], l, r) < 1)) continue;
     cases.push(c);
   }
@@ -102,15 +169,26 @@ describe.each(PATHS)('Conv2D and its gradients on wasm (%s path) match the cpu b
       // Conv2D is ours only on the native path (on wasm it hands the call to tfjs's XNNPACK kernel).
       // A numeric padding without a rounding mode can give tfjs fractional output sizes: those stay
       // on wasm too and are not compared.
-      if (path === 'native' && y.shape.every((d) => Number.isInteger(d) && d > 0)) expectClose(await runKernelOn('wasm', 'Conv2D', { x, filter }, convAttrs), y, 1e-4, 'y');
+      if (path === 'native' && y.shape.every((d) => Number.isInteger(d) && d > 0))
+        expectClose(await runKernelOn('wasm', 'Conv2D', { x, filter }, convAttrs), y, 1e-4, 'y');
       const dy = randomTensor(y.shape, rng);
       const gradAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
 
       const dwAttrs = { ...gradAttrs, filterShape: filter.shape };
-      expectClose(await runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, dwAttrs), await runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, dwAttrs), 1e-4, 'dW');
+      expectClose(
+        await runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, dwAttrs),
+        await runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, dwAttrs),
+        1e-4,
+        'dW',
+      );
 
       const dxAttrs = { ...gradAttrs, inputShape: x.shape };
-      expectClose(await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, dxAttrs), await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, dxAttrs), 1e-4, 'dX');
+      expectClose(
+        await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, dxAttrs),
+        await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, dxAttrs),
+        1e-4,
+        'dX',
+      );
     });
   });
 
@@ -118,7 +196,11 @@ describe.each(PATHS)('Conv2D and its gradients on wasm (%s path) match the cpu b
     const rng = new Rng(3);
     const x = randomTensor([2, 9, 9, 4], rng);
     const w = randomTensor([3, 3, 4, 5], rng);
-    const grads = (a: tf.Tensor, b: tf.Tensor) => tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 1))))([a, b]);
+    const grads = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 1))))([
+        a,
+        b,
+      ]);
     const [cpuDx, cpuDw] = await runOn('cpu', [x, w], grads);
     const [wasmDx, wasmDw] = await runOn('wasm', [x, w], grads);
     expectClose(wasmDx, cpuDx, 1e-4, 'dx');

@@ -15,7 +15,9 @@ afterAll(shutdownBackend);
 describe('threads fallback', () => {
   it('rejects a bad RFTBENCH_THREADS before loading anything', async () => {
     vi.stubEnv('RFTBENCH_THREADS', 'two');
-    await expect(initBackend({ backend: 'wasm' })).rejects.toThrow("RFTBENCH_THREADS: expected a positive integer, got 'two'");
+    await expect(initBackend({ backend: 'wasm' })).rejects.toThrow(
+      "RFTBENCH_THREADS: expected a positive integer, got 'two'",
+    );
     vi.unstubAllEnvs();
   });
 

@@ -29,12 +29,27 @@ describe('backend info', () => {
 
 describe('Tile', () => {
   const cases: [number[], number[]][] = [
-    [[1, 1, 1, 4], [3, 5, 2, 1]],
-    [[2, 3], [2, 2]],
+    [
+      [1, 1, 1, 4],
+      [3, 5, 2, 1],
+    ],
+    [
+      [2, 3],
+      [2, 2],
+    ],
     [[3], [4]],
-    [[2, 1, 3], [1, 4, 2]],
-    [[1, 2, 1, 2], [2, 1, 3, 1]],
-    [[2, 2], [1, 1]],
+    [
+      [2, 1, 3],
+      [1, 4, 2],
+    ],
+    [
+      [1, 2, 1, 2],
+      [2, 1, 3, 1],
+    ],
+    [
+      [2, 2],
+      [1, 1],
+    ],
   ];
   for (const [shape, reps] of cases) {
     it(`[${shape}] by [${reps}] for float32, int32 and bool`, async () => {
@@ -73,7 +88,12 @@ describe('Sum and Mean', () => {
       const x = randomTensor(c.shape, rng, 0, 2);
       for (const kernel of ['Sum', 'Mean']) {
         const attrs = { axis: c.axis, keepDims: c.keepDims };
-        expectClose(await runKernelOn('wasm', kernel, { x }, attrs), await runKernelOn('cpu', kernel, { x }, attrs), 1e-5, kernel);
+        expectClose(
+          await runKernelOn('wasm', kernel, { x }, attrs),
+          await runKernelOn('cpu', kernel, { x }, attrs),
+          1e-5,
+          kernel,
+        );
       }
     });
   }
@@ -121,10 +141,18 @@ describe('FusedBatchNorm', () => {
   it('per-channel statistics, with and without scale and offset', async () => {
     const x = randomTensor([3, 5, 4, C], rng, -3, 3);
     const s = stats();
-    const variants: Record<string, HostTensor>[] = [{ x, ...s }, { x, mean: s.mean, variance: s.variance }, { x, mean: s.mean, variance: s.variance, scale: s.scale }];
+    const variants: Record<string, HostTensor>[] = [
+      { x, ...s },
+      { x, mean: s.mean, variance: s.variance },
+      { x, mean: s.mean, variance: s.variance, scale: s.scale },
+    ];
     for (const inputs of variants) {
       const attrs = { varianceEpsilon: 1e-3 };
-      expectClose(await runKernelOn('wasm', 'FusedBatchNorm', inputs, attrs), await runKernelOn('cpu', 'FusedBatchNorm', inputs, attrs), 1e-5);
+      expectClose(
+        await runKernelOn('wasm', 'FusedBatchNorm', inputs, attrs),
+        await runKernelOn('cpu', 'FusedBatchNorm', inputs, attrs),
+        1e-5,
+      );
     }
   });
 
@@ -132,13 +160,33 @@ describe('FusedBatchNorm', () => {
     const x = randomTensor([3, 2, 2, C], rng);
     const one = (v: number): HostTensor => ({ values: Float32Array.from([v]), shape: [1], dtype: 'float32' });
     const inputs = { x, mean: one(0.3), variance: one(1.7), offset: one(-0.5), scale: one(2) };
-    expectClose(await runKernelOn('wasm', 'FusedBatchNorm', inputs, { varianceEpsilon: 1e-5 }), await runKernelOn('cpu', 'FusedBatchNorm', inputs, { varianceEpsilon: 1e-5 }), 1e-5);
+    expectClose(
+      await runKernelOn('wasm', 'FusedBatchNorm', inputs, { varianceEpsilon: 1e-5 }),
+      await runKernelOn('cpu', 'FusedBatchNorm', inputs, { varianceEpsilon: 1e-5 }),
+      1e-5,
+    );
 
     const x2 = randomTensor([7, C], rng);
     const s = stats();
     const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, sc: tf.Tensor) => {
-      const g = tf.grad((z: tf.Tensor) => tf.sum(tf.square(tf.batchNorm(z as tf.Tensor2D, m as tf.Tensor1D, v as tf.Tensor1D, o as tf.Tensor1D, sc as tf.Tensor1D, 1e-5))));
-      return [tf.batchNorm(a as tf.Tensor2D, m as tf.Tensor1D, v as tf.Tensor1D, o as tf.Tensor1D, sc as tf.Tensor1D, 1e-5), g(a)];
+      const g = tf.grad((z: tf.Tensor) =>
+        tf.sum(
+          tf.square(
+            tf.batchNorm(
+              z as tf.Tensor2D,
+              m as tf.Tensor1D,
+              v as tf.Tensor1D,
+              o as tf.Tensor1D,
+              sc as tf.Tensor1D,
+              1e-5,
+            ),
+          ),
+        ),
+      );
+      return [
+        tf.batchNorm(a as tf.Tensor2D, m as tf.Tensor1D, v as tf.Tensor1D, o as tf.Tensor1D, sc as tf.Tensor1D, 1e-5),
+        g(a),
+      ];
     };
     const ins = [x2, s.mean, s.variance, s.offset, s.scale];
     const [wasmY, wasmG] = await runOn('wasm', ins, f);
@@ -154,11 +202,20 @@ describe('MaxPoolGrad', () => {
     const x = randomTensor([2, 7, 7, 3], rng, -2, 0.5);
     // A block of zeros: every window inside it is a tie (post-ReLU dead regions).
     for (let i = 0; i < 3 * 3; i++) x.values[(((i / 3) | 0) * 7 + (i % 3)) * 3] = 0;
-    for (const [filterSize, strides, pad] of [[2, 2, 'valid'], [3, 2, 'same'], [3, 1, 1]] as const) {
+    for (const [filterSize, strides, pad] of [
+      [2, 2, 'valid'],
+      [3, 2, 'same'],
+      [3, 1, 1],
+    ] as const) {
       const y = await runKernelOn('cpu', 'MaxPool', { x }, { filterSize, strides, pad });
       const dy = randomTensor(y.shape, rng);
       const attrs = { filterSize, strides, pad };
-      expectClose(await runKernelOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs), await runKernelOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs), 1e-6, `${filterSize}/${strides}/${pad}`);
+      expectClose(
+        await runKernelOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs),
+        await runKernelOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs),
+        1e-6,
+        `${filterSize}/${strides}/${pad}`,
+      );
     }
   });
 });
@@ -175,7 +232,8 @@ describe('strided copy', () => {
     copy3d(heapOffset(b, dst) + 4 * 120, heapOffset(b, src), 4, 5, 6, 4 * 30, 4 * 6, 4, 4 * 30, 4 * 6, 4);
     const out = dst.dataSync();
     const expected = new Float32Array(240);
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) for (let k = 0; k < 6; k++) expected[k * 20 + j * 4 + i] = i * 30 + j * 6 + k;
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 5; j++) for (let k = 0; k < 6; k++) expected[k * 20 + j * 4 + i] = i * 30 + j * 6 + k;
     for (let i = 0; i < 120; i++) expected[120 + i] = i;
     expect(Array.from(out)).toEqual(Array.from(expected));
     copy3d(heapOffset(b, dst), heapOffset(b, src), 0, 5, 6, 4, 4, 4, 4, 4, 4); // empty: a no-op
@@ -193,7 +251,8 @@ describe('strided copy', () => {
     transpose4x4(heapOffset(b, dst), heapOffset(b, src), 2, 3, 1, 4 * 12, 4 * 4, 4 * 16, 4 * 64);
     const out = dst.dataSync();
     const expected = new Float32Array(96);
-    for (let c = 0; c < 8; c++) for (let r = 0; r < 3; r++) for (let p = 0; p < 4; p++) expected[(c * 3 + r) * 4 + p] = r * 64 + 2 * p * 8 + c;
+    for (let c = 0; c < 8; c++)
+      for (let r = 0; r < 3; r++) for (let p = 0; p < 4; p++) expected[(c * 3 + r) * 4 + p] = r * 64 + 2 * p * 8 + c;
     expect(Array.from(out)).toEqual(Array.from(expected));
     tf.dispose([src, dst]);
   });
@@ -210,7 +269,9 @@ describe('memory', () => {
       // tfjs's batchNorm gradient needs a scale tensor (it saves it for the backward pass).
       let h: tf.Tensor4D = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 1);
       const { mean, variance } = tf.moments(h, [0, 1, 2]);
-      h = tf.relu(tf.batchNorm(h, mean as tf.Tensor1D, variance as tf.Tensor1D, tf.zeros([4]), tf.ones([4]), 1e-5)) as tf.Tensor4D;
+      h = tf.relu(
+        tf.batchNorm(h, mean as tf.Tensor1D, variance as tf.Tensor1D, tf.zeros([4]), tf.ones([4]), 1e-5),
+      ) as tf.Tensor4D;
       h = tf.conv2d(h, c as tf.Tensor4D, 2, 'same');
       h = tf.batchNorm(h, tf.zeros([4]), tf.ones([4]), tf.zeros([4]), tf.fill([4], 2), 1e-5) as tf.Tensor4D;
       return tf.sum(tf.mean(tf.tile(tf.maxPool(h, 2, 2, 'valid'), [1, 1, 1, 2]), [1, 2]));

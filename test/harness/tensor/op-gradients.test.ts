@@ -13,29 +13,81 @@ import { expectClose, randomTensor, runOn, type HostTensor } from './compare.ts'
 type Op = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor;
 
 const LABELS = [2, 7, 4];
-const ONE_HOT: HostTensor = { values: Float32Array.from({ length: 30 }, (_, i) => (i % 10 === LABELS[Math.floor(i / 10)] ? 1 : 0)), shape: [3, 10], dtype: 'float32' };
+const ONE_HOT: HostTensor = {
+  values: Float32Array.from({ length: 30 }, (_, i) => (i % 10 === LABELS[Math.floor(i / 10)] ? 1 : 0)),
+  shape: [3, 10],
+  dtype: 'float32',
+};
 
 const OPS: Record<string, Op> = {
   'conv2d stride 1, pad 1': (x, w) => tf.conv2d(x, w, 1, 1),
   'conv2d stride 2, pad 1': (x, w) => tf.conv2d(x, w, 2, 1),
   'conv2d stride 2, same': (x, w) => tf.conv2d(x, w, 2, 'same'),
   'conv2d valid': (x, w) => tf.conv2d(x, w, 1, 'valid'),
-  'conv2d explicit asymmetric pad': (x, w) => tf.conv2d(x, w, [2, 1], [[0, 0], [1, 2], [0, 1], [0, 0]]),
-  'fused conv2d + bias + relu (tf.layers style)': (x, w) => tf.fused.conv2d({ x, filter: w, strides: 2, pad: 'same', bias: tf.linspace(-0.2, 0.2, 4), activation: 'relu' }),
+  'conv2d explicit asymmetric pad': (x, w) =>
+    tf.conv2d(
+      x,
+      w,
+      [2, 1],
+      [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+    ),
+  'fused conv2d + bias + relu (tf.layers style)': (x, w) =>
+    tf.fused.conv2d({ x, filter: w, strides: 2, pad: 'same', bias: tf.linspace(-0.2, 0.2, 4), activation: 'relu' }),
   'batchNorm with batch statistics': (x) => {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, tf.linspace(-1, 1, 3), tf.linspace(0.5, 2, 3), 1e-5);
+    return tf.batchNorm(
+      x,
+      mean as tf.Tensor1D,
+      variance as tf.Tensor1D,
+      tf.linspace(-1, 1, 3),
+      tf.linspace(0.5, 2, 3),
+      1e-5,
+    );
   },
-  'batchNorm with running statistics': (x) => tf.batchNorm(x, tf.linspace(0, 0.3, 3), tf.linspace(0.5, 1.5, 3), tf.linspace(-1, 1, 3), tf.linspace(0.5, 2, 3), 1e-5),
+  'batchNorm with running statistics': (x) =>
+    tf.batchNorm(
+      x,
+      tf.linspace(0, 0.3, 3),
+      tf.linspace(0.5, 1.5, 3),
+      tf.linspace(-1, 1, 3),
+      tf.linspace(0.5, 2, 3),
+      1e-5,
+    ),
   relu: (x) => tf.relu(x),
   'maxPool 3x3 stride 2 same': (x) => tf.maxPool(x, 3, 2, 'same'),
   'maxPool 2x2 valid': (x) => tf.maxPool(x, 2, 2, 'valid'),
-  'maxPool on -inf padding (PyTorch padding=1)': (x) => tf.maxPool(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -Infinity) as tf.Tensor4D, 3, 2, 'valid'),
+  'maxPool on -inf padding (PyTorch padding=1)': (x) =>
+    tf.maxPool(
+      tf.pad(
+        x,
+        [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+        -Infinity,
+      ) as tf.Tensor4D,
+      3,
+      2,
+      'valid',
+    ),
   'avgPool 2x2 valid': (x) => tf.avgPool(x, 2, 2, 'valid'),
   'avgPool 3x3 stride 1 same': (x) => tf.avgPool(x, 3, 1, 'same'),
   'global mean': (x) => tf.mean(x, [1, 2]),
   'matMul + bias + softmax cross-entropy': (x) => {
-    const logits = tf.add(tf.matMul(tf.reshape(x, [3, -1]) as tf.Tensor2D, tf.reshape(tf.linspace(-0.05, 0.05, 243 * 10), [243, 10]) as tf.Tensor2D), tf.linspace(-1, 1, 10));
+    const logits = tf.add(
+      tf.matMul(
+        tf.reshape(x, [3, -1]) as tf.Tensor2D,
+        tf.reshape(tf.linspace(-0.05, 0.05, 243 * 10), [243, 10]) as tf.Tensor2D,
+      ),
+      tf.linspace(-1, 1, 10),
+    );
     return tf.losses.softmaxCrossEntropy(tf.tensor(ONE_HOT.values, ONE_HOT.shape), logits);
   },
   'logSoftmax + oneHot pick (harness cross-entropy)': (x) => {

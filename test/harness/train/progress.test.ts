@@ -46,10 +46,12 @@ async function train2(onProgress?: (p: TrainingProgress) => void): Promise<strin
       lrAt: () => 0.01,
       loss: ({ x, y }) => crossEntropy(model.forward(x), y),
       onEpoch: (epoch) => order.push(`onEpoch ${epoch}`),
-      onProgress: onProgress && ((p) => {
-        order.push(`step ${p.epoch}.${p.step}`);
-        onProgress(p);
-      }),
+      onProgress:
+        onProgress &&
+        ((p) => {
+          order.push(`step ${p.epoch}.${p.step}`);
+          onProgress(p);
+        }),
     });
   } finally {
     optimizer.dispose();
@@ -62,7 +64,16 @@ describe('fit progress', () => {
   it('reports each step with the totals, the last step of an epoch after onEpoch', async () => {
     const seen: TrainingProgress[] = [];
     const order = await train2((p) => seen.push(p));
-    expect(order).toEqual(['step 0.1', 'step 0.2', 'onEpoch 0', 'step 0.3', 'step 1.1', 'step 1.2', 'onEpoch 1', 'step 1.3']);
+    expect(order).toEqual([
+      'step 0.1',
+      'step 0.2',
+      'onEpoch 0',
+      'step 0.3',
+      'step 1.1',
+      'step 1.2',
+      'onEpoch 1',
+      'step 1.3',
+    ]);
     expect(seen.map((p) => [p.epochs, p.steps, p.stepsRun])).toEqual([1, 2, 3, 4, 5, 6].map((n) => [2, 3, n]));
     expect(seen.map(stepsLeft)).toEqual([5, 4, 3, 2, 1, 0]);
     // Time only moves forward, and the last step leaves nothing to wait for.
@@ -72,10 +83,13 @@ describe('fit progress', () => {
 
   it('reaches the listener of the enclosing withTrainingProgress through async work', async () => {
     const seen: TrainingProgress[] = [];
-    await withTrainingProgress((p) => seen.push(p), async () => {
-      await new Promise((r) => setTimeout(r, 1));
-      await train2(); // no onProgress of its own
-    });
+    await withTrainingProgress(
+      (p) => seen.push(p),
+      async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        await train2(); // no onProgress of its own
+      },
+    );
     expect(seen).toHaveLength(6);
     // Outside the scope, with no command logger, nothing listens (and fit reports nothing).
     expect(currentTrainingListener()).toBeUndefined();
@@ -105,12 +119,20 @@ describe('stepReporter', () => {
   it('times the fit from its first report and counts the steps this process ran', () => {
     let ms = 500;
     const seen: TrainingProgress[] = [];
-    const report = stepReporter(3, 10, (p) => seen.push(p), () => ms);
+    const report = stepReporter(
+      3,
+      10,
+      (p) => seen.push(p),
+      () => ms,
+    );
     ms += 2000;
     report(1, 4); // resumed at epoch 2: the first step here took 2 s
     ms += 2000;
     report(1, 5);
-    expect(seen.map((p) => [p.seconds, p.stepsRun])).toEqual([[2, 1], [4, 2]]);
+    expect(seen.map((p) => [p.seconds, p.stepsRun])).toEqual([
+      [2, 1],
+      [4, 2],
+    ]);
     // 2 s per step; 5 steps left in epoch 2 and 10 in epoch 3.
     expect(trainingSecondsLeft(seen[1])).toBe(30);
     expect(trainingSecondsLeft({ ...seen[1], stepsRun: 0 })).toBeUndefined();

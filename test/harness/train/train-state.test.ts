@@ -83,7 +83,9 @@ async function train2(stateDir: string, stopAt?: number, log?: (m: string) => vo
             lrAt: (epoch, progress) => 0.05 * (1 - (epoch + progress) / 4),
             prepare: ({ x }) => {
               if (++steps === stopAt) requestStop();
-              return { xn: tf.tidy(() => tf.add(x, tf.randomUniform(x.shape, -0.01, 0.01, 'float32', noise.nextSeed()))) };
+              return {
+                xn: tf.tidy(() => tf.add(x, tf.randomUniform(x.shape, -0.01, 0.01, 'float32', noise.nextSeed()))),
+              };
             },
             loss: ({ y }, { xn }) => crossEntropy(model.forward(xn as tf.Tensor4D), y),
             onEpoch: (epoch, s) => {
@@ -118,7 +120,10 @@ describe('training state', () => {
 
   it('carries SGD momentum and Adam moments and step count into a fresh optimiser', () => {
     type Params = [string, tf.Variable][];
-    const makers = [(p: Params) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true }), (p: Params) => new Adam(p, { lr: 0.01 })];
+    const makers = [
+      (p: Params) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true }),
+      (p: Params) => new Adam(p, { lr: 0.01 }),
+    ];
     for (const make of makers) {
       const w1 = tf.variable(tf.tensor1d([1, -2, 3]));
       const w2 = tf.variable(tf.tensor1d([1, -2, 3]));
@@ -177,7 +182,9 @@ describe('training state', () => {
     const logs: string[] = [];
     const trained = await train2(blocked, undefined, (m) => logs.push(m));
     expect(trained.sha).toBe(reference.sha);
-    expect(logs).toEqual([expect.stringMatching(new RegExp(`^training checkpoint not written \\(cannot write ${blocked}/`))]);
+    expect(logs).toEqual([
+      expect.stringMatching(new RegExp(`^training checkpoint not written \\(cannot write ${blocked}/`)),
+    ]);
   });
 
   it('runs a stage once and hands its JSON result to a resumed run', async () => {

@@ -72,7 +72,9 @@ describe('the atomic write helper', () => {
       }
     })();
     expect(err).toBeInstanceOf(WriteError);
-    expect((err as Error).message).toMatch(new RegExp(`^cannot write ${path}: no space left on the device \\(ENOSPC\\)`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^cannot write ${path}: no space left on the device \\(ENOSPC\\)`),
+    );
     expect(readFileSync(path, 'utf8')).toBe('previous contents\n');
     expect(readdirSync(join(dir, 'inject'))).toEqual(['state.json']);
   });
@@ -80,13 +82,22 @@ describe('the atomic write helper', () => {
   it('several files land together or not at all; a failure names the file that failed', () => {
     const a = join(dir, 'pair', 'a.bin');
     const b = join(dir, 'pair', 'b.json');
-    writeFilesAtomic([{ path: a, data: new Uint8Array([1, 2, 3]) }, { path: b, data: '{"v":1}' }]);
+    writeFilesAtomic([
+      { path: a, data: new Uint8Array([1, 2, 3]) },
+      { path: b, data: '{"v":1}' },
+    ]);
     let beforeRename = 0;
     expect(() =>
-      writeFilesAtomic([{ path: a, data: [new Uint8Array(3000), new Uint8Array(3000)] }, { path: b, data: '{"v":2}' }], {
-        fs: fullAfter(5000),
-        beforeRename: () => beforeRename++,
-      }),
+      writeFilesAtomic(
+        [
+          { path: a, data: [new Uint8Array(3000), new Uint8Array(3000)] },
+          { path: b, data: '{"v":2}' },
+        ],
+        {
+          fs: fullAfter(5000),
+          beforeRename: () => beforeRename++,
+        },
+      ),
     ).toThrow(`cannot write ${a}: no space left`);
     expect(beforeRename).toBe(0);
     expect([...readFileSync(a)]).toEqual([1, 2, 3]);
@@ -100,7 +111,9 @@ describe('the atomic write helper', () => {
     writeFileAtomic(path, 'kept\n');
     const filler = fillUp(disk!.dir);
     try {
-      expect(() => writeFileAtomic(path, 'y'.repeat(64_000))).toThrow(new RegExp(`^cannot write ${path}: ${ENOSPC_WORDS.source}`));
+      expect(() => writeFileAtomic(path, 'y'.repeat(64_000))).toThrow(
+        new RegExp(`^cannot write ${path}: ${ENOSPC_WORDS.source}`),
+      );
       expect(readFileSync(path, 'utf8')).toBe('kept\n');
       expect(readdirSync(folder)).toEqual(['record.json']);
     } finally {
@@ -118,7 +131,9 @@ describe('what the harness writes', () => {
     const before = readFileSync(path);
     const filler = fillUp(disk!.dir);
     try {
-      expect(() => saveCheckpoint(path, buildModel(spec, 2), { note: 'second' })).toThrow(new RegExp(`^cannot write ${path}: ${ENOSPC_WORDS.source}`));
+      expect(() => saveCheckpoint(path, buildModel(spec, 2), { note: 'second' })).toThrow(
+        new RegExp(`^cannot write ${path}: ${ENOSPC_WORDS.source}`),
+      );
       expect(readFileSync(path).equals(before)).toBe(true);
       expect(readdirSync(join(disk!.dir, 'ckpt'))).toEqual(['model.safetensors']);
     } finally {
@@ -128,12 +143,19 @@ describe('what the harness writes', () => {
 
   it.runIf(disk)('a cache entry that cannot be written leaves the previous entry readable', () => {
     const key: CacheKey = { folder: join(disk!.dir, 'ds'), version: 'v1', split: 'train' };
-    const small = { images: new Uint8Array(64).fill(7), labels: new Int32Array([0, 1]), n: 2, shape: [4, 4, 2] as const };
+    const small = {
+      images: new Uint8Array(64).fill(7),
+      labels: new Int32Array([0, 1]),
+      n: 2,
+      shape: [4, 4, 2] as const,
+    };
     writeCachedSplit(key, small, []);
     const filler = fillUp(disk!.dir);
     try {
       const big = { images: new Uint8Array(200_000), labels: new Int32Array(2), n: 2, shape: [100, 100, 10] as const };
-      expect(() => writeCachedSplit(key, big, [])).toThrow(/^cannot write .*ds\/cache\/v1\/train\.u8: no space left on the device \(ENOSPC\)/);
+      expect(() => writeCachedSplit(key, big, [])).toThrow(
+        /^cannot write .*ds\/cache\/v1\/train\.u8: no space left on the device \(ENOSPC\)/,
+      );
     } finally {
       rmSync(filler);
     }
@@ -144,10 +166,33 @@ describe('what the harness writes', () => {
 });
 
 describe('the results store', () => {
-  const run = { id: 'r1', suite: 's', tier: 'smoke', command: 'rftbench run', startedAt: 1, status: 'running' as const, commit: 'c', backend: 'cpu', environment: {} };
+  const run = {
+    id: 'r1',
+    suite: 's',
+    tier: 'smoke',
+    command: 'rftbench run',
+    startedAt: 1,
+    status: 'running' as const,
+    commit: 'c',
+    backend: 'cpu',
+    environment: {},
+  };
   const cell = (id: string, artifacts: Record<string, unknown> = {}): NewCell => ({
-    id, suite: 's', tier: 'smoke', taskId: 't', methodId: 'm', seed: 0, status: 'completed', runId: 'r1', spec: {},
-    provenance: {}, artifacts, startedAt: 1, finishedAt: 2, trainSeconds: 0, evalSeconds: 0,
+    id,
+    suite: 's',
+    tier: 'smoke',
+    taskId: 't',
+    methodId: 'm',
+    seed: 0,
+    status: 'completed',
+    runId: 'r1',
+    spec: {},
+    provenance: {},
+    artifacts,
+    startedAt: 1,
+    finishedAt: 2,
+    trainSeconds: 0,
+    evalSeconds: 0,
   });
   const metric = { name: 'clean', value: 0.5, n: 10, ciLow: 0.2, ciHigh: 0.8, details: {} };
 
@@ -186,7 +231,9 @@ describe('the results store', () => {
         }
       }
       expect(err).toBeInstanceOf(WriteError);
-      expect((err as Error).message).toMatch(new RegExp(`^cannot write ${path}: (the database or disk is full \\(SQLITE_FULL\\)|disk I/O error)`));
+      expect((err as Error).message).toMatch(
+        new RegExp(`^cannot write ${path}: (the database or disk is full \\(SQLITE_FULL\\)|disk I/O error)`),
+      );
       expect(store.getCell('before')?.metrics).toHaveLength(1);
     } finally {
       store.close();

@@ -125,7 +125,12 @@ describe('Logger, JSON', () => {
     const logger = new Logger({ format: 'json', stream: out, now: c.now, progressIntervalMs: 10_000 });
     logger.line('multi\nline "quoted"');
     c.advance(1500);
-    logger.info('cell 1 started', 'cell-start', { cell: 'abc', seed: 0, skip: undefined, msg: 'not allowed to replace msg' });
+    logger.info('cell 1 started', 'cell-start', {
+      cell: 'abc',
+      seed: 0,
+      skip: undefined,
+      msg: 'not allowed to replace msg',
+    });
     logger.warn('careful');
     logger.progress('eval-progress', 'batch 1/4', { done: 1, total: 4 });
     c.advance(9_999);
@@ -135,9 +140,25 @@ describe('Logger, JSON', () => {
     const objs = lines.map((l) => JSON.parse(l));
     expect(objs).toEqual([
       { t: '2024-05-06T07:08:09.000Z', elapsed: 0, level: 'info', event: 'log', msg: 'multi\nline "quoted"' },
-      { t: '2024-05-06T07:08:10.500Z', elapsed: 1.5, level: 'info', event: 'cell-start', msg: 'cell 1 started', cell: 'abc', seed: 0 },
+      {
+        t: '2024-05-06T07:08:10.500Z',
+        elapsed: 1.5,
+        level: 'info',
+        event: 'cell-start',
+        msg: 'cell 1 started',
+        cell: 'abc',
+        seed: 0,
+      },
       { t: '2024-05-06T07:08:10.500Z', elapsed: 1.5, level: 'warn', event: 'log', msg: 'careful' },
-      { t: '2024-05-06T07:08:10.500Z', elapsed: 1.5, level: 'info', event: 'eval-progress', msg: 'batch 1/4', done: 1, total: 4 },
+      {
+        t: '2024-05-06T07:08:10.500Z',
+        elapsed: 1.5,
+        level: 'info',
+        event: 'eval-progress',
+        msg: 'batch 1/4',
+        done: 1,
+        total: 4,
+      },
     ]);
     expect(out.text).not.toContain('\r');
   });

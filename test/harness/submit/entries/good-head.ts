@@ -14,6 +14,9 @@ export default defineMethod({
   fineTune: async (ctx) => {
     const head = [ctx.model.headName];
     trainOnly(ctx.model, head);
-    return fineTuneWith(ctx, { setTrainMode: (m) => trainModeOnly(m, head), loss: (model, { x, y }) => crossEntropy(model.forward(x), y) });
+    return fineTuneWith(ctx, {
+      setTrainMode: (m) => trainModeOnly(m, head),
+      loss: (model, { x, y }) => crossEntropy(model.forward(x), y),
+    });
   },
 });

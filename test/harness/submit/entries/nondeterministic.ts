@@ -11,7 +11,9 @@ export default defineMethod({
   fineTune: async (ctx) => {
     for (const [name, v] of ctx.model.namedParameters()) {
       if (!name.startsWith(`${ctx.model.headName}.`)) continue;
-      const noisy = tf.tidy(() => tf.add(v, tf.mul(tf.randomNormal(v.shape, 0, 1, 'float32', Math.floor(Math.random() * 1e9)), 5)));
+      const noisy = tf.tidy(() =>
+        tf.add(v, tf.mul(tf.randomNormal(v.shape, 0, 1, 'float32', Math.floor(Math.random() * 1e9)), 5)),
+      );
       v.assign(noisy);
       noisy.dispose();
     }
