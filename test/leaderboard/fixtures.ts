@@ -18,6 +18,7 @@ import { recordMethodInfos } from '../../harness/run/method-info.ts';
 import at from '../../methods/at.ts';
 import rift from '../../methods/rift/rift.ts';
 import standard from '../../methods/standard.ts';
+import { BENCHMARK_CORRUPTIONS } from '../../datasets/corruption-set.ts';
 
 const EPS_8 = 8 / 255;
 export const TASK_A = 'fmnist-transfer/linf-8';
@@ -25,23 +26,7 @@ export const TASK_B = 'cifar10-transfer/linf-8';
 export const METHOD_IDS = ['standard', 'at', 'twins-bn', 'rift'] as const;
 export const SEEDS = [0, 1] as const;
 
-export const CORRUPTIONS = [
-  'gaussian_noise',
-  'shot_noise',
-  'impulse_noise',
-  'defocus_blur',
-  'glass_blur',
-  'motion_blur',
-  'zoom_blur',
-  'snow',
-  'frost',
-  'fog',
-  'brightness',
-  'contrast',
-  'elastic_transform',
-  'pixelate',
-  'jpeg_compression',
-] as const;
+export const CORRUPTIONS = BENCHMARK_CORRUPTIONS;
 
 /** Mean accuracies per task and method (seeds are this ± a symmetric jitter, so means are exact). */
 export const BASE: Record<
