@@ -13,6 +13,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergeStores } from '../../results/merge.ts';
 import { Store, type NewCell, type NewEvaluation, type NewMetric, type NewModel } from '../../results/store.ts';
+import { cellRow } from '../support/store-rows.ts';
 
 const migrations = fileURLToPath(new URL('../../results/migrations', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-models-store-'));
@@ -30,26 +31,8 @@ const RUN = {
   environment: {},
 } as const;
 
-function cell(id: string, over: Partial<NewCell> = {}): NewCell {
-  return {
-    id,
-    suite: 'smoke',
-    tier: 'smoke',
-    taskId: 'toy/linf-8',
-    methodId: 'at',
-    seed: 0,
-    status: 'completed',
-    runId: 'run-1',
-    spec: { seed: 0 },
-    provenance: { backend: 'wasm' },
-    artifacts: {},
-    startedAt: 10,
-    finishedAt: 20,
-    trainSeconds: 5,
-    evalSeconds: 1,
-    ...over,
-  };
-}
+const cell = (id: string, over: Partial<NewCell> = {}) =>
+  cellRow(id, { suite: 'smoke', tier: 'smoke', taskId: 'toy/linf-8', ...over });
 const metric = (name: string, value = 0.5): NewMetric => ({
   name,
   value,

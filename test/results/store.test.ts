@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store, type NewCell, type NewMetric } from '../../results/store.ts';
+import { Store, type NewMetric } from '../../results/store.ts';
+import { cellRow } from '../support/store-rows.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,26 +34,7 @@ beforeEach(() => {
 });
 afterEach(() => store.close());
 
-function cell(id: string, over: Partial<NewCell> = {}): NewCell {
-  return {
-    id,
-    suite: 'quick',
-    tier: 'quick',
-    taskId: 'fmnist-transfer/linf-8',
-    methodId: 'at',
-    seed: 0,
-    status: 'completed',
-    runId: 'run-1',
-    spec: { seed: 0 },
-    provenance: { backend: 'wasm' },
-    artifacts: {},
-    startedAt: 10,
-    finishedAt: 20,
-    trainSeconds: 5,
-    evalSeconds: 1,
-    ...over,
-  };
-}
+const cell = cellRow;
 
 const m = (name: string, value = 0.5): NewMetric => ({
   name,
