@@ -17,6 +17,10 @@
  * the clean point (9 targets, capped at classes - 1). Below 3 classes (DLR) or 4 (targeted DLR) the loss
  * falls back to CE / targeted CE and the result's notes say so.
  *
+ * Cost: one forward+backward per iteration (the gradient pass's logits and losses serve the bookkeeping),
+ * plus per single run the start gradient, and per batch one clean forward (APGD-T's targets come from it).
+ * The restarts and targets are driven by apgd-plan.ts, which also lets a batch's points be shared out.
+ *
  * Shapes: x [N,H,W,C] in [0,1], y [N] int labels; xAdv like x, owned by the caller.
  *
  * @example
@@ -24,7 +28,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '../harness/tensor/setup.ts';
-import type { Rng } from '../harness/rng.ts';
+import {
+  apgdPlan,
+  targetCount,
+  type ApgdStage,
+  type CleanLogits,
+  type PlanResult,
+  type PlanShape,
+  type StageOutcome,
+  withExamples,
+} from './apgd-plan.ts';
 import { resolveLoss, type PerExampleLoss, type ResolvedLoss } from './losses.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
 import {
@@ -33,14 +46,11 @@ import {
   assertNorm,
   assertPositive,
   attackRng,
-  indicesOf,
   labelsOf,
   logitsOf,
   normalize,
   normOf,
-  rankedClass,
   replaceRows,
-  scatterRows,
   takeRows,
 } from './utils.ts';
 
@@ -119,6 +129,8 @@ interface SingleRun {
   readonly xBest: tf.Tensor4D;
   /** Latest misclassified point per example (the start point where none was found). */
   readonly xBestAdv: tf.Tensor4D;
+  /** The model's class on each xBestAdv row, from the forward that found it. */
+  readonly predBestAdv: Int32Array;
   /** 1 while never misclassified during the run. */
   readonly acc: Uint8Array;
   readonly lossBest: Float32Array;
@@ -166,21 +178,48 @@ function evaluate(c: RunConfig, xAdv: tf.Tensor4D, y: tf.Tensor1D, targets: tf.T
   return { grad, pred, loss: values };
 }
 
+/**
+ * Rows `take` of a stage of `total` rows: the noise is drawn for all of them (one seeded stream, row after
+ * row) and these rows kept, so a shard starts where the whole stage would.
+ */
+interface NoiseRows {
+  readonly total: number;
+  readonly take: readonly number[];
+}
+
 /** AutoAttack's start: x + eps * noise / ||noise||, clipped to [0,1]. */
-function startPoint(x: tf.Tensor4D, norm: Norm, eps: number, seed: number): tf.Tensor4D {
+function startPoint(x: tf.Tensor4D, norm: Norm, eps: number, seed: number, rows?: NoiseRows): tf.Tensor4D {
   return tf.tidy(() => {
-    const t =
-      norm === 'Linf'
-        ? tf.randomUniform(x.shape, -1, 1, 'float32', seed)
-        : tf.randomNormal(x.shape, 0, 1, 'float32', seed);
-    return tf.clipByValue(tf.add(x, tf.mul(normalize(t as tf.Tensor4D, norm), eps)), 0, 1) as tf.Tensor4D;
+    const [n, h, w, ch] = x.shape;
+    const shape: [number, number, number, number] = [rows ? rows.total : n, h, w, ch];
+    let t = (
+      norm === 'Linf' ? tf.randomUniform(shape, -1, 1, 'float32', seed) : tf.randomNormal(shape, 0, 1, 'float32', seed)
+    ) as tf.Tensor4D;
+    if (rows) t = takeRows(t, rows.take);
+    return tf.clipByValue(tf.add(x, tf.mul(normalize(t, norm), eps)), 0, 1) as tf.Tensor4D;
   });
 }
 
+/**
+ * The run's Linf box: [max(x - eps, 0), min(x + eps, 1)], made once per run. Clamping to it is exactly the
+ * reference's min(max(p, x - eps), x + eps) then clamp to [0,1] (comparisons only, no rounding), in two
+ * ops an iteration instead of five.
+ */
+interface Box {
+  readonly lo: tf.Tensor4D;
+  readonly hi: tf.Tensor4D;
+}
+
+function linfBox(x: tf.Tensor4D, eps: number): Box {
+  return tf.tidy(() => ({
+    lo: tf.maximum(tf.sub(x, eps), 0) as tf.Tensor4D,
+    hi: tf.minimum(tf.add(x, eps), 1) as tf.Tensor4D,
+  }));
+}
+
 /** Projection onto the eps-ball around x, then [0,1], in the reference's form (L2: radial rescale). */
-function project(x: tf.Tensor4D, p: tf.Tensor4D, norm: Norm, eps: number): tf.Tensor4D {
-  if (norm === 'Linf')
-    return tf.clipByValue(tf.minimum(tf.maximum(p, tf.sub(x, eps)), tf.add(x, eps)), 0, 1) as tf.Tensor4D;
+function project(x: tf.Tensor4D, box: Box | undefined, p: tf.Tensor4D, norm: Norm, eps: number): tf.Tensor4D {
+  if (norm === 'Linf') return tf.minimum(tf.maximum(p, box!.lo), box!.hi) as tf.Tensor4D;
   const d = tf.sub(p, x) as tf.Tensor4D;
   return tf.clipByValue(tf.add(x, tf.mul(normalize(d, 'L2'), tf.minimum(eps, normOf(d, 'L2')))), 0, 1) as tf.Tensor4D;
 }
@@ -189,6 +228,7 @@ function project(x: tf.Tensor4D, p: tf.Tensor4D, norm: Norm, eps: number): tf.Te
 function momentumStep(
   c: RunConfig,
   x: tf.Tensor4D,
+  box: Box | undefined,
   xAdv: tf.Tensor4D,
   xAdvOld: tf.Tensor4D,
   grad: tf.Tensor4D,
@@ -198,10 +238,10 @@ function momentumStep(
   return tf.tidy(() => {
     const eta = tf.tensor4d(stepSize, [stepSize.length, 1, 1, 1]);
     const direction = c.norm === 'Linf' ? tf.sign(grad) : normalize(grad, 'L2');
-    const z = project(x, tf.add(xAdv, tf.mul(eta, direction)) as tf.Tensor4D, c.norm, c.eps);
+    const z = project(x, box, tf.add(xAdv, tf.mul(eta, direction)) as tf.Tensor4D, c.norm, c.eps);
     if (a === 1) return z;
     const mixed = tf.add(tf.add(xAdv, tf.mul(tf.sub(z, xAdv), a)), tf.mul(tf.sub(xAdv, xAdvOld), 1 - a)) as tf.Tensor4D;
-    return project(x, mixed, c.norm, c.eps);
+    return project(x, box, mixed, c.norm, c.eps);
   });
 }
 
@@ -234,15 +274,17 @@ function singleRun(
   y: tf.Tensor1D,
   targets: tf.Tensor1D | undefined,
   seed: number,
+  rows?: NoiseRows,
 ): SingleRun {
   const n = x.shape[0];
   const labels = labelsOf(y);
   const { first, min, decrease } = apgdSchedule(c.nIter);
 
-  let xAdv = startPoint(x, c.norm, c.eps, seed);
+  let xAdv = startPoint(x, c.norm, c.eps, seed, rows);
   let { grad, pred, loss } = evaluate(c, xAdv, y, targets);
   const zeroGradients = countZeroGradients(grad);
   const acc = Uint8Array.from(pred, (p, i) => (p === labels[i] ? 1 : 0));
+  const predBestAdv = Int32Array.from(pred);
   const lossBest = Float32Array.from(loss);
   let xBest = tf.clone(xAdv);
   let xBestAdv = tf.clone(xAdv);
@@ -255,9 +297,11 @@ function singleRun(
   let reducedLastCheck = new Uint8Array(n).fill(1);
   let k = first;
   let sinceCheck = 0;
+  const box = c.norm === 'Linf' ? linfBox(x, c.eps) : undefined;
 
+  // One forward+backward an iteration: the gradient pass's logits and losses also serve the bookkeeping.
   for (let i = 0; i < c.nIter; i++) {
-    const next = momentumStep(c, x, xAdv, xAdvOld, grad, stepSize, i > 0 ? 0.75 : 1);
+    const next = momentumStep(c, x, box, xAdv, xAdvOld, grad, stepSize, i > 0 ? 0.75 : 1);
     xAdvOld.dispose();
     xAdvOld = xAdv;
     xAdv = next;
@@ -269,6 +313,7 @@ function singleRun(
       if (pred[e] !== labels[e]) {
         fooled[e] = 1;
         acc[e] = 0;
+        predBestAdv[e] = pred[e];
       }
     }
     xBestAdv = replaceRows(fooled, xAdv, xBestAdv);
@@ -300,8 +345,8 @@ function singleRun(
       sinceCheck = 0;
     }
   }
-  tf.dispose([xAdv, xAdvOld, grad, gradBest]);
-  return { xBest, xBestAdv, acc, lossBest, zeroGradients };
+  tf.dispose([xAdv, xAdvOld, grad, gradBest, ...(box ? [box.lo, box.hi] : [])]);
+  return { xBest, xBestAdv, predBestAdv, acc, lossBest, zeroGradients };
 }
 
 function resolveApgdCommon<
@@ -338,155 +383,163 @@ function lossNotes(resolved: ResolvedLoss): Record<string, unknown> {
     : { loss: resolved.name };
 }
 
-/** Runs single runs on the still-robust points, restart after restart, and merges the successes. */
-function attackRemaining(
-  c: RunConfig,
-  x: tf.Tensor4D,
-  y: tf.Tensor1D,
-  acc: Uint8Array,
-  adv: tf.Tensor4D,
-  restarts: number,
-  rng: Rng,
-  targetsFor?: (xs: tf.Tensor4D) => tf.Tensor1D,
-): { adv: tf.Tensor4D; zeroGradients: number } {
-  let zeroGradients = 0;
-  for (let r = 0; r < restarts; r++) {
-    const idx = indicesOf(acc);
-    if (idx.length === 0) break;
-    const xs = takeRows(x, idx);
-    const ys = takeRows(y, idx);
-    const targets = targetsFor?.(xs);
-    const run = singleRun(c, xs, ys, targets, rng.nextSeed());
-    zeroGradients = Math.max(zeroGradients, run.zeroGradients);
-    const local = indicesOf(run.acc.map((v) => 1 - v));
-    if (local.length) {
-      const rows = takeRows(run.xBestAdv, local);
-      const next = scatterRows(
-        adv,
-        local.map((j) => idx[j]),
-        rows,
-      );
-      tf.dispose([rows, adv]);
-      adv = next;
-      for (const j of local) acc[idx[j]] = 0;
+/** An APGD attack whose batches can be shared out by points (see apgd-plan.ts). */
+export interface StagedApgd {
+  readonly shape: PlanShape;
+  /** A stage's rows `take` (positions in stage.rows; default all); x and y hold just those rows. */
+  runShard(model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, stage: ApgdStage, take?: readonly number[]): StageOutcome;
+  /** The notes `run` returns for a finished plan. */
+  notes(result: PlanResult): Record<string, unknown>;
+}
+
+/** The staged form of an APGD-CE/-DLR/-T attack; undefined for other attacks and best-loss mode. */
+export function stagedApgd(attack: Attack): StagedApgd | undefined {
+  return (attack as { staged?: StagedApgd }).staged;
+}
+
+function shardRunner(
+  o: Pick<ApgdOptions, 'norm' | 'eps' | 'nIter' | 'rho' | 'eotIter'>,
+  lossName: 'ce' | 'dlr' | 'dlr-targeted',
+): StagedApgd['runShard'] {
+  return (model, x, y, stage, take) => {
+    const c: RunConfig = {
+      model,
+      loss: resolveLoss(lossName, stage.classes).fn,
+      norm: o.norm,
+      eps: o.eps,
+      nIter: o.nIter,
+      rho: o.rho,
+      eotIter: o.eotIter,
+    };
+    const t = stage.targets && (take ? Int32Array.from(take, (j) => stage.targets![j]) : stage.targets);
+    const targets = t && tf.tensor1d(t, 'int32');
+    const run = singleRun(c, x, y, targets, stage.seed, take && { total: stage.rows.length, take });
+    try {
+      return {
+        fooled: run.acc.map((v) => 1 - v),
+        xAdv: Float32Array.from(run.xBestAdv.dataSync()),
+        pred: run.predBestAdv,
+        zeroGradients: run.zeroGradients,
+      };
+    } finally {
+      tf.dispose([run.xBest, run.xBestAdv, ...(targets ? [targets] : [])]);
     }
-    tf.dispose([xs, ys, run.xBest, run.xBestAdv, ...(targets ? [targets] : [])]);
+  };
+}
+
+/** Runs the plan in this thread, each stage whole, and returns the batch's examples. */
+function runPlan(staged: StagedApgd, model: LogitsFn, x: tf.Tensor4D, y: tf.Tensor1D, seed: number): AttackResult {
+  const plan = apgdPlan(staged.shape, labelsOf(y), seed);
+  let answer: CleanLogits | StageOutcome | undefined;
+  for (;;) {
+    const r = plan.next(answer);
+    if (r.done) {
+      const data = withExamples(x.dataSync() as Float32Array, r.value.adv);
+      return { xAdv: tf.tensor4d(data, x.shape), notes: staged.notes(r.value) };
+    }
+    if (r.value.kind === 'clean') {
+      answer = logitsOf(model, x);
+      continue;
+    }
+    const { stage } = r.value;
+    const xs = takeRows(x, stage.rows);
+    const ys = takeRows(y, stage.rows);
+    try {
+      answer = staged.runShard(model, xs, ys, stage);
+    } finally {
+      tf.dispose([xs, ys]);
+    }
   }
-  return { adv, zeroGradients };
 }
 
 /** APGD-CE / APGD-DLR with AutoAttack's defaults (100 iterations, rho 0.75, 1 restart). */
-export function apgd(options: Partial<ApgdOptions> = {}): Attack {
+export function apgd(options: Partial<ApgdOptions> = {}): Attack & { readonly staged?: StagedApgd } {
   const o = resolveApgdOptions(options);
+  const common = (k: number) => ({
+    ...lossNotes(resolveLoss(o.loss, k)),
+    restarts: o.restarts,
+    nIter: o.nIter,
+    eotIter: o.eotIter,
+  });
+  const staged: StagedApgd | undefined = o.bestLoss
+    ? undefined
+    : {
+        shape: { name: 'apgd', restarts: o.restarts },
+        runShard: shardRunner(o, o.loss),
+        notes: (r) => ({ ...common(r.clean.k), zeroGradientPoints: r.zeroGradients }),
+      };
   return {
     id: `apgd-${o.loss}`,
     norm: o.norm,
     eps: o.eps,
     options: { ...o },
+    ...(staged ? { staged } : {}),
     run(model, x, y, seed): AttackResult {
       assertBatch('apgd', x, y);
       if (x.shape[0] === 0) return { xAdv: tf.clone(x) };
+      if (staged) return runPlan(staged, model, x, y, seed);
+      // Best-loss mode: every point, every restart, keeping the highest-loss point.
       const rng = attackRng('apgd', seed);
-      const { values, k } = logitsOf(model, x);
-      const resolved = resolveLoss(o.loss, k);
+      const { k } = logitsOf(model, x);
       const c: RunConfig = {
         model,
-        loss: resolved.fn,
+        loss: resolveLoss(o.loss, k).fn,
         norm: o.norm,
         eps: o.eps,
         nIter: o.nIter,
         rho: o.rho,
         eotIter: o.eotIter,
       };
-      const notes: Record<string, unknown> = {
-        ...lossNotes(resolved),
-        restarts: o.restarts,
-        nIter: o.nIter,
-        eotIter: o.eotIter,
-      };
-
-      if (o.bestLoss) {
-        let best = tf.clone(x);
-        const lossBest = new Float32Array(x.shape[0]).fill(-Infinity);
-        let zeroGradients = 0;
-        for (let r = 0; r < o.restarts; r++) {
-          const run = singleRun(c, x, y, undefined, rng.nextSeed());
-          zeroGradients = Math.max(zeroGradients, run.zeroGradients);
-          const better = Uint8Array.from(run.lossBest, (l, i) => (l > lossBest[i] ? 1 : 0));
-          best = replaceRows(better, run.xBest, best);
-          run.lossBest.forEach((l, i) => {
-            if (better[i]) lossBest[i] = l;
-          });
-          tf.dispose([run.xBest, run.xBestAdv]);
-        }
-        return { xAdv: best, notes: { ...notes, zeroGradientPoints: zeroGradients } };
+      let best = tf.clone(x);
+      const lossBest = new Float32Array(x.shape[0]).fill(-Infinity);
+      let zeroGradients = 0;
+      for (let r = 0; r < o.restarts; r++) {
+        const run = singleRun(c, x, y, undefined, rng.nextSeed());
+        zeroGradients = Math.max(zeroGradients, run.zeroGradients);
+        const better = Uint8Array.from(run.lossBest, (l, i) => (l > lossBest[i] ? 1 : 0));
+        best = replaceRows(better, run.xBest, best);
+        run.lossBest.forEach((l, i) => {
+          if (better[i]) lossBest[i] = l;
+        });
+        tf.dispose([run.xBest, run.xBestAdv]);
       }
-
-      const labels = labelsOf(y);
-      const acc = new Uint8Array(labels.length);
-      for (let i = 0; i < labels.length; i++) acc[i] = argmaxRow(values, k, i) === labels[i] ? 1 : 0;
-      const { adv, zeroGradients } = attackRemaining(c, x, y, acc, tf.clone(x), o.restarts, rng);
-      return { xAdv: adv, notes: { ...notes, zeroGradientPoints: zeroGradients } };
+      return { xAdv: best, notes: { ...common(k), zeroGradientPoints: zeroGradients } };
     },
   };
 }
 
 /** APGD-T: targeted DLR against the top-9 (capped at classes - 1) runner-up classes. */
-export function apgdT(options: Partial<ApgdTOptions> = {}): Attack {
+export function apgdT(options: Partial<ApgdTOptions> = {}): Attack & { readonly staged: StagedApgd } {
   const o = resolveApgdTOptions(options);
+  const staged: StagedApgd = {
+    shape: { name: 'apgdT', restarts: o.restarts, nTargetClasses: o.nTargetClasses },
+    runShard: shardRunner(o, 'dlr-targeted'),
+    notes(r) {
+      const { k } = r.clean;
+      const nTargets = targetCount(staged.shape, k);
+      const notes: Record<string, unknown> = {
+        ...lossNotes(resolveLoss('dlr-targeted', k)),
+        restarts: o.restarts,
+        nIter: o.nIter,
+        eotIter: o.eotIter,
+        nTargetClasses: nTargets,
+        zeroGradientPoints: r.zeroGradients,
+      };
+      if (nTargets < o.nTargetClasses)
+        notes.targetsCapped = { requested: o.nTargetClasses, used: nTargets, reason: `the model has ${k} classes` };
+      return notes;
+    },
+  };
   return {
     id: 'apgd-t',
     norm: o.norm,
     eps: o.eps,
     options: { ...o },
+    staged,
     run(model, x, y, seed): AttackResult {
       assertBatch('apgdT', x, y);
       if (x.shape[0] === 0) return { xAdv: tf.clone(x) };
-      const rng = attackRng('apgdT', seed);
-      const { values, k } = logitsOf(model, x);
-      const resolved = resolveLoss('dlr-targeted', k);
-      const nTargets = Math.min(o.nTargetClasses, k - 1);
-      const c: RunConfig = {
-        model,
-        loss: resolved.fn,
-        norm: o.norm,
-        eps: o.eps,
-        nIter: o.nIter,
-        rho: o.rho,
-        eotIter: o.eotIter,
-      };
-      const labels = labelsOf(y);
-      const acc = new Uint8Array(labels.length);
-      for (let i = 0; i < labels.length; i++) acc[i] = argmaxRow(values, k, i) === labels[i] ? 1 : 0;
-      let adv = tf.clone(x);
-      let zeroGradients = 0;
-      for (let rank = 2; rank <= nTargets + 1; rank++) {
-        // The target is the rank-th most likely class of the clean point, recomputed on the points left.
-        const targetsFor = (xs: tf.Tensor4D) => {
-          const z = logitsOf(model, xs);
-          return tf.tensor1d(rankedClass(z.values, z.k, rank), 'int32');
-        };
-        const res = attackRemaining(c, x, y, acc, adv, o.restarts, rng, targetsFor);
-        adv = res.adv;
-        zeroGradients = Math.max(zeroGradients, res.zeroGradients);
-      }
-      const notes: Record<string, unknown> = {
-        ...lossNotes(resolved),
-        restarts: o.restarts,
-        nIter: o.nIter,
-        eotIter: o.eotIter,
-        nTargetClasses: nTargets,
-        zeroGradientPoints: zeroGradients,
-      };
-      if (nTargets < o.nTargetClasses)
-        notes.targetsCapped = { requested: o.nTargetClasses, used: nTargets, reason: `the model has ${k} classes` };
-      return { xAdv: adv, notes };
+      return runPlan(staged, model, x, y, seed);
     },
   };
-}
-
-function argmaxRow(values: Float32Array, k: number, i: number): number {
-  let best = 0;
-  for (let j = 1; j < k; j++) if (values[i * k + j] > values[i * k + best]) best = j;
-  return best;
 }

@@ -140,14 +140,17 @@ function eta(s: number, rng: Rng): Float64Array {
   return d;
 }
 
-/** Margin z_y - max_{i!=y} z_i and the loss to minimise (margin or -CE), per point. */
+/**
+ * Margin z_y - max_{i!=y} z_i, the loss to minimise (margin or -CE) and the predicted class (the first
+ * largest logit, as argMax picks), per point: one forward serves the search and the final verdict.
+ */
 function marginAndLoss(
   model: LogitsFn,
   data: Float32Array,
   g: Geometry,
   y: Int32Array,
   loss: 'margin' | 'ce',
-): { margin: Float64Array; loss: Float64Array } {
+): { margin: Float64Array; loss: Float64Array; pred: Int32Array } {
   const n = y.length;
   const z = tf.tidy(() => model(tf.tensor4d(data, [n, g.h, g.w, g.c])));
   const v = z.dataSync();
@@ -155,6 +158,7 @@ function marginAndLoss(
   z.dispose();
   const margin = new Float64Array(n);
   const out = new Float64Array(n);
+  const pred = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const zy = v[i * k + y[i]];
     let other = -Infinity;
@@ -162,6 +166,7 @@ function marginAndLoss(
     for (let j = 0; j < k; j++) {
       max = Math.max(max, v[i * k + j]);
       if (j !== y[i]) other = Math.max(other, v[i * k + j]);
+      if (v[i * k + j] > v[i * k + pred[i]]) pred[i] = j;
     }
     margin[i] = zy - other;
     if (loss === 'margin') out[i] = margin[i];
@@ -171,7 +176,7 @@ function marginAndLoss(
       out[i] = zy - max - Math.log(se); // -CE
     }
   }
-  return { margin, loss: out };
+  return { margin, loss: out, pred };
 }
 
 function l2(v: ArrayLike<number>, from: number, to: number): number {
@@ -323,7 +328,10 @@ function l2Proposal(
   });
 }
 
-/** One run of random search on all given points; returns the final points and the queries used. */
+/**
+ * One run of random search on all given points; returns the final points, the model's prediction on each
+ * (from the forward that accepted it: the reference runs the model on them once more) and the queries used.
+ */
 function singleRun(
   model: LogitsFn,
   x: Float32Array,
@@ -331,14 +339,15 @@ function singleRun(
   g: Geometry,
   o: SquareOptions,
   rng: Rng,
-): { xBest: Float32Array; queries: Float64Array } {
+): { xBest: Float32Array; pred: Int32Array; queries: Float64Array } {
   const n = y.length;
   const xBest = o.norm === 'Linf' ? linfStart(x, n, g, o.eps, rng) : l2Start(x, n, g, o.eps, rng);
   const first = marginAndLoss(model, xBest, g, y, o.loss);
   const marginMin = first.margin;
   const lossMin = first.loss;
+  const pred = first.pred;
   const queries = new Float64Array(n).fill(1);
-  if (marginMin.every((m) => m < 0)) return { xBest, queries };
+  if (marginMin.every((m) => m < 0)) return { xBest, pred, queries };
   for (let it = 0; it < o.nQueries; it++) {
     const idx = indicesOf(Array.from(marginMin, (m) => (m > 0 ? 1 : 0)));
     if (idx.length === 0) break;
@@ -346,19 +355,21 @@ function singleRun(
     if (o.norm === 'Linf') linfProposal(x, xBest, idx, g, o, it, rng, proposal);
     else l2Proposal(x, xBest, idx, g, o, it, rng, proposal);
     const ys = Int32Array.from(idx, (e) => y[e]);
-    const { margin, loss } = marginAndLoss(model, proposal, g, ys, o.loss);
+    const step = marginAndLoss(model, proposal, g, ys, o.loss);
+    const { margin, loss } = step;
     idx.forEach((e, r) => {
       const lower = loss[r] < lossMin[e];
       if (lower) lossMin[e] = loss[r];
       if (lower || margin[r] <= 0) {
         marginMin[e] = margin[r];
+        pred[e] = step.pred[r];
         xBest.set(proposal.subarray(r * g.dim, (r + 1) * g.dim), e * g.dim);
       }
       queries[e] += 1;
     });
     if (marginMin.every((m) => m <= 0)) break;
   }
-  return { xBest, queries };
+  return { xBest, pred, queries };
 }
 
 function predictFlat(model: LogitsFn, data: Float32Array, g: Geometry, n: number): Int32Array {
@@ -403,10 +414,9 @@ export function square(options: Partial<SquareOptions> = {}): Attack {
         idx.forEach((e, q) => xs.set(data.subarray(e * g.dim, (e + 1) * g.dim), q * g.dim));
         const ys = Int32Array.from(idx, (e) => labels[e]);
         const run = singleRun(model, xs, ys, g, o, rng);
-        const pred = predictFlat(model, run.xBest, g, idx.length);
         idx.forEach((e, q) => {
           queriesTotal += run.queries[q];
-          if (pred[q] === ys[q]) return;
+          if (run.pred[q] === ys[q]) return;
           acc[e] = 0;
           adv.set(run.xBest.subarray(q * g.dim, (q + 1) * g.dim), e * g.dim);
           queriesToSuccess.push(run.queries[q]);

@@ -6,7 +6,7 @@
  *
  * Example i's draws in epoch e come from (cell seed, e, id of i) alone, not from a method's generator or
  * the batch order: every method of a task sees the same crops, every epoch other ones, and a resumed fit
- * the same ones as an uninterrupted one.
+ * the same ones as an uninterrupted one; prefetch workers (batch-prefetch.ts) make the same bytes with this code.
  */
 import type { Augment } from '../harness/protocol/schema.ts';
 import { Rng } from '../harness/rng.ts';
@@ -94,6 +94,11 @@ export function exampleRng(seed: number, epoch: number, id: number): Rng {
 function passesThrough(pipeline: BatchPipeline, epoch: number | undefined): boolean {
   const same = pipeline.outShape.every((d, k) => d === pipeline.inShape[k]);
   return same && (epoch === undefined || pipeline.augment === undefined);
+}
+
+/** Whether training batches of `split` are transformed (resized or augmented), so worth making off the thread. */
+export function transformsTrainingBatches(split: DataSplit): boolean {
+  return split.pipeline !== undefined && !passesThrough(split.pipeline, 0);
 }
 
 /**

@@ -43,19 +43,37 @@ export interface TensorBatch {
 export function toBatch(split: DataSplit, indices: ArrayLike<number>, opts: { epoch?: number } = {}): TensorBatch {
   const [h, w, c] = split.shape;
   const per = h * w * c;
-  const labels = new Int32Array(indices.length);
-  for (let i = 0; i < indices.length; i++) {
-    if (indices[i] < 0 || indices[i] >= split.n)
-      throw new Error(`toBatch: index ${indices[i]} outside 0..${split.n - 1}`);
-    labels[i] = split.labels[indices[i]];
-  }
+  const labels = batchLabels(split, indices);
   const transformed = pipelinePixels(split, indices, opts.epoch);
-  if (transformed)
-    return { x: tf.tensor4d(transformed, [indices.length, ...batchShape(split)]), y: tf.tensor1d(labels, 'int32') };
+  if (transformed) return pipelineBatch(split, indices, transformed, labels);
   const pixels = new Float32Array(indices.length * per);
   for (let i = 0; i < indices.length; i++) {
     const src = indices[i] * per;
     for (let j = 0; j < per; j++) pixels[i * per + j] = split.images[src + j] / 255;
   }
   return { x: tf.tensor4d(pixels, [indices.length, h, w, c]), y: tf.tensor1d(labels, 'int32') };
+}
+
+/** The labels of rows `indices`, each checked to lie inside the split. */
+export function batchLabels(split: DataSplit, indices: ArrayLike<number>): Int32Array {
+  const labels = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    if (indices[i] < 0 || indices[i] >= split.n)
+      throw new Error(`toBatch: index ${indices[i]} outside 0..${split.n - 1}`);
+    labels[i] = split.labels[indices[i]];
+  }
+  return labels;
+}
+
+/**
+ * Rows `indices` as model input from pixels the split's pipeline already made (pipelinePixels, here or in
+ * a prefetching worker: datasets/batch-prefetch.ts): the batch toBatch returns for them.
+ */
+export function pipelineBatch(
+  split: DataSplit,
+  indices: ArrayLike<number>,
+  pixels: Float32Array,
+  labels = batchLabels(split, indices),
+): TensorBatch {
+  return { x: tf.tensor4d(pixels, [indices.length, ...batchShape(split)]), y: tf.tensor1d(labels, 'int32') };
 }

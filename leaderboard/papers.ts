@@ -2,7 +2,9 @@
  * @module The papers beside a task's board: for a protocol suite's task, the published numbers matched by
  * protocol, target dataset and method id next to ours (mean over seeds), the gap and whether our 95%
  * interval holds the reported value; and, on any task where a claim's methods ran with several seeds, the
- * claim judged from per-seed paired differences (`judgeClaim`). Plain data: no tensor code is imported.
+ * claim judged from per-seed paired differences (`judgeClaim`). Ours are per arm, a method with one config
+ * (the board's rows): two configs of a method are never averaged or paired together. Plain data: no tensor
+ * code is imported.
  */
 import { z } from 'zod';
 import type { CellWithMetrics, Store } from '../results/store.ts';
@@ -20,13 +22,23 @@ import {
   type PublishedResult,
 } from '../harness/protocol/papers/index.ts';
 import { tTwoSidedQuantile } from '../harness/util/student-t.ts';
-import { configOf } from './read/cell-facts.ts';
+import { configHashOf, configOf } from './read/cell-facts.ts';
 
 const Num = z.number();
 const Interval = z.object({ low: Num, high: Num, basis: z.enum(['seeds', 'wilson']) });
 
+/** A method with one config, on the site: its id, the config's hash and a label telling its configs apart. */
+const ArmSchema = z.object({
+  methodId: z.string(),
+  configHash: z.string(),
+  /** The method id, plus `[config <hash>: <keys that differ>]` when the task ran several of its configs. */
+  label: z.string(),
+});
+
 export const ReportedRowSchema = z.object({
   methodId: z.string(),
+  /** Which of the method's configs was measured (one row per config and published number). */
+  arm: ArmSchema,
   metric: z.enum(PAPER_METRICS),
   /** Ours: mean over completed seeds, as a fraction; null when the method has no such metric here. */
   measured: z.object({ mean: Num, seeds: z.number().int(), interval: Interval.nullable() }).nullable(),
@@ -48,6 +60,8 @@ export const ReportedRowSchema = z.object({
 const ComparisonViewSchema = z.object({
   better: z.string(),
   than: z.string(),
+  betterLabel: z.string(),
+  thanLabel: z.string(),
   metric: z.string(),
   direction: z.string(),
   margin: z.number().nullable(),
@@ -68,6 +82,11 @@ export const ClaimViewSchema = z.object({
   citation: z.string(),
   verdict: z.enum(['supported', 'contradicted', 'inconclusive']),
   reason: z.string(),
+  /**
+   * The config each named method was judged with: one view per combination when a method ran several
+   * configs here (each config its own arm; seeds are never paired across configs).
+   */
+  arms: z.array(ArmSchema),
   /** Differences are in percentage points, better minus than, paired by seed. */
   comparisons: z.array(ComparisonViewSchema),
 });
@@ -84,6 +103,7 @@ export const PapersSchema = z.object({
 });
 export type ReportedRow = z.infer<typeof ReportedRowSchema>;
 export type ClaimView = z.infer<typeof ClaimViewSchema>;
+export type ArmView = z.infer<typeof ArmSchema>;
 export type Papers = z.infer<typeof PapersSchema>;
 
 type Json = Record<string, unknown>;
@@ -167,13 +187,56 @@ function measuredOf(cells: readonly CellWithMetrics[], metric: string): Reported
   return { mean, seeds: values.length, interval: { low: mean - half, high: mean + half, basis: 'seeds' } };
 }
 
+/** The cells of one method with one config: seeds pair within an arm, never across two configs. */
+interface Arm extends ArmView {
+  cells: CellWithMetrics[];
+}
+
+const armOf = ({ methodId, configHash, label }: Arm): ArmView => ({ methodId, configHash, label });
+
+/** `lr 0.05, lambda 1`: a config's values at the keys where its method's configs differ. */
+function differingValues(config: Json, others: readonly Json[]): string {
+  const keys = [...new Set(others.flatMap((c) => Object.keys(c)))].sort();
+  const text = (v: unknown) => (v === undefined ? 'unset' : typeof v === 'string' ? v : JSON.stringify(v));
+  const differs = (k: string) => new Set(others.map((c) => JSON.stringify(c[k] ?? null))).size > 1;
+  return keys
+    .filter(differs)
+    .map((k) => `${k} ${text(config[k])}`)
+    .join(', ');
+}
+
+/**
+ * A task's cells grouped by (method id, config hash) as the board groups its rows; a method with several
+ * configs gets labels that tell them apart (`twins-at [config 1a2b3c4d: lr 0.05]`). Sorted by method, label.
+ */
+function armsOf(cells: readonly CellWithMetrics[]): Arm[] {
+  const groups = new Map<string, CellWithMetrics[]>();
+  for (const c of cells) {
+    const key = `${c.methodId}\u0000${configHashOf(c)}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const arms = [...groups].map(([key, group]): Arm => {
+    const [methodId, configHash] = key.split('\u0000');
+    return { methodId, configHash, label: methodId, cells: group };
+  });
+  for (const arm of arms) {
+    const siblings = arms.filter((a) => a.methodId === arm.methodId);
+    if (siblings.length < 2) continue;
+    const differs = differingValues(
+      configOf(arm.cells[0]),
+      siblings.map((a) => configOf(a.cells[0])),
+    );
+    arm.label = `${arm.methodId} [config ${arm.configHash}${differs ? `: ${differs}` : ''}]`;
+  }
+  return arms.sort((a, b) => a.methodId.localeCompare(b.methodId) || a.label.localeCompare(b.label));
+}
+
 function reportedRows(protocol: string, cells: readonly CellWithMetrics[]): ReportedRow[] {
   const out: ReportedRow[] = [];
   const facts = cells.map(taskFacts).find((f) => f);
   if (!facts) return out;
-  const byMethod = new Map<string, CellWithMetrics[]>();
-  for (const c of cells) byMethod.set(c.methodId, [...(byMethod.get(c.methodId) ?? []), c]);
-  for (const [methodId, group] of [...byMethod].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const arm of armsOf(cells)) {
+    const { methodId, cells: group } = arm;
     for (const metric of PAPER_METRICS) {
       for (const r of matchPublished(protocol, facts, methodId, metric, configOf(group[0]))) {
         const measured = measuredOf(group, metric);
@@ -181,6 +244,7 @@ function reportedRows(protocol: string, cells: readonly CellWithMetrics[]): Repo
         const iv = measured?.interval;
         out.push({
           methodId,
+          arm: armOf(arm),
           metric,
           measured,
           reported,
@@ -200,28 +264,38 @@ function reportedRows(protocol: string, cells: readonly CellWithMetrics[]): Repo
   return out;
 }
 
-/** Per-seed values of a method's metric (the first cell of a seed when several configs ran). */
-function bySeed(cells: readonly CellWithMetrics[], methodId: string, metric: string): Map<number, number> {
+/** Per-seed values of an arm's metric. */
+function bySeed(arm: Arm, metric: string): Map<number, number> {
   const out = new Map<number, number>();
-  for (const c of cells) {
-    if (c.methodId !== methodId || out.has(c.seed)) continue;
+  for (const c of arm.cells) {
     const m = c.metrics.find((x) => x.name === metric);
-    if (m) out.set(c.seed, m.value);
+    if (m && !out.has(c.seed)) out.set(c.seed, m.value);
   }
   return out;
 }
 
-function seedsOf(cells: readonly CellWithMetrics[], methodId: string): number {
-  return new Set(cells.filter((c) => c.methodId === methodId).map((c) => c.seed)).size;
+const seedsOf = (arm: Arm) => new Set(arm.cells.map((c) => c.seed)).size;
+
+/** Every way of picking one option from each list. */
+function combinations<T>(choices: readonly (readonly T[])[]): T[][] {
+  return choices.reduce<T[][]>((acc, options) => acc.flatMap((pre) => options.map((o) => [...pre, o])), [[]]);
 }
 
-/** A claim applies to a task where every method it names completed on at least two seeds. */
-function claimView(claim: Claim, cells: readonly CellWithMetrics[]): ClaimView | undefined {
-  const ids = new Set(claim.comparisons.flatMap((c) => [c.better, c.than]));
-  if ([...ids].some((id) => seedsOf(cells, id) < 2)) return undefined;
+/**
+ * A claim applies to a task where every method it names completed on at least two seeds with one config (an
+ * arm). A method with several such configs is judged once per config: one view per combination of arms.
+ */
+function claimViews(claim: Claim, arms: readonly Arm[]): ClaimView[] {
+  const ids = [...new Set(claim.comparisons.flatMap((c) => [c.better, c.than]))];
+  const choices = ids.map((id) => arms.filter((a) => a.methodId === id && seedsOf(a) >= 2));
+  if (choices.some((c) => !c.length)) return [];
+  return combinations(choices).map((picked) => claimView(claim, new Map(picked.map((a) => [a.methodId, a]))));
+}
+
+function claimView(claim: Claim, arms: ReadonlyMap<string, Arm>): ClaimView {
   const paired = claim.comparisons.map((c) => {
-    const a = bySeed(cells, c.better, c.metric);
-    const b = bySeed(cells, c.than, c.metric);
+    const a = bySeed(arms.get(c.better)!, c.metric);
+    const b = bySeed(arms.get(c.than)!, c.metric);
     const seeds = [...a.keys()].filter((s) => b.has(s)).sort((x, y) => x - y);
     return { seeds, diffs: seeds.map((s) => (a.get(s)! - b.get(s)!) * 100) };
   });
@@ -237,9 +311,12 @@ function claimView(claim: Claim, cells: readonly CellWithMetrics[]): ClaimView |
     citation: formatCitation(claim.citation),
     verdict: j.verdict,
     reason: j.reason,
+    arms: [...arms.values()].map(armOf),
     comparisons: j.comparisons.map((c, i) => ({
       better: c.comparison.better,
       than: c.comparison.than,
+      betterLabel: arms.get(c.comparison.better)!.label,
+      thanLabel: arms.get(c.comparison.than)!.label,
       metric: c.comparison.metric,
       direction: c.comparison.direction,
       margin: c.comparison.margin ?? null,
@@ -262,12 +339,13 @@ export function papersFor(store: Store, taskId: string, tier: string | null): Pa
   );
   const protocols = [...new Set(cells.map((c) => protocolOfSuite(c.suite)).filter((p) => p !== undefined))].sort();
   const protocol = protocols[0] ?? null;
+  const arms = armsOf(cells);
   return {
     taskId,
     tier,
     protocol,
     reported: protocol ? reportedRows(protocol, cells) : [],
-    claims: CLAIMS.map((c) => claimView(c, cells)).filter((c) => c !== undefined),
+    claims: CLAIMS.flatMap((c) => claimViews(c, arms)),
     missingTables: protocol
       ? MISSING_TABLES.filter((t) => t.protocol === protocol).map((t) => `${t.table}: ${t.why}`)
       : [],

@@ -1,10 +1,12 @@
 /**
  * @module Images/second of the protocol's batch pipeline (datasets/batch-pipeline.ts) through toBatch, as fit
- * calls it, on batches of 128: crop + flip at 32 px and random-resized-crop to 224, beside the training step
- * each one feeds, so a reader sees whether the augmentation could hold training back.
+ * calls it, on batches of 128: crop + flip at 32 px and random-resized-crop to 224, made in the training thread
+ * and by prefetch workers (datasets/batch-prefetch.ts), beside the training step each one feeds, so a reader
+ * sees whether the augmentation could hold training back.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Bench } from 'tinybench';
+import { trainingBatches } from '../../datasets/batch-prefetch.ts';
 import { toBatch } from '../../datasets/batches.ts';
 import type { BatchPipeline, DataSplit } from '../../datasets/types.ts';
 import type { ModelSpec } from '../models/classifier.ts';
@@ -16,11 +18,20 @@ import { REFERENCE_CASE } from './saved-throughput.ts';
 
 type Shape = [number, number, number];
 
+/** Batches taken from prefetch workers by a loop that does nothing else: the most they can feed training. */
+export interface PrefetchSpeed {
+  workers: number;
+  imagesPerSecond: number;
+}
+
 export interface AugmentSpeedRow {
   transform: string;
   batch: number;
+  /** Made in the training thread (toBatch). */
   imagesPerSecond: number;
   msPerBatch: number;
+  /** Made ahead by each number of workers asked for; empty when the batches pass through as stored. */
+  prefetched: PrefetchSpeed[];
   /** The model input the batches feed, whose training step the row is compared with. */
   feeds: string;
 }
@@ -74,12 +85,54 @@ export const AUGMENT_CASES: AugmentCase[] = [
   },
 ];
 
+/** The split a case's batches come from: `batch` seeded random images through the case's pipeline. */
+function caseSplit(c: AugmentCase, batch: number): DataSplit {
+  const rng = new Rng(1);
+  const [h, w, ch] = c.inShape;
+  const images = Uint8Array.from({ length: batch * h * w * ch }, () => rng.int(256));
+  const pipeline: BatchPipeline = {
+    inShape: c.inShape,
+    outShape: c.outShape,
+    seed: 0,
+    ...(c.augment ? { augment: c.augment } : {}),
+  };
+  return { images, labels: new Int32Array(batch), n: batch, shape: c.inShape, ...(c.augment ? { pipeline } : {}) };
+}
+
+/**
+ * Images/s of batches taken from `workers` prefetch workers for about `time` ms once they have started and
+ * filled up (the first batches are left out), tensors made and freed as fit does.
+ */
+async function prefetchSpeed(split: DataSplit, workers: number, time: number): Promise<number> {
+  const source = trainingBatches(split, { workers });
+  const rows = Int32Array.from({ length: split.n }, (_, i) => i);
+  try {
+    await source.started();
+    const warmUp = workers + 1; // batches taken while the pipeline fills, left out of the timing
+    let t0 = 0;
+    let taken = 0;
+    // One long epoch of the same rows: the work per batch is a real one, and the stream stays full.
+    const stream = Array.from({ length: 10_000 }, () => rows);
+    for await (const b of source.epoch(0, stream)) {
+      tf.dispose([b.x, b.y]);
+      if (++taken === warmUp) t0 = performance.now();
+      if (taken >= warmUp + 3 && performance.now() - t0 >= time) break;
+    }
+    return ((taken - warmUp) * split.n * 1000) / (performance.now() - t0);
+  } finally {
+    await source.close();
+  }
+}
+
 export async function benchAugmentation({
   time,
   batch = 128,
+  prefetchWorkers = [1, 2],
 }: {
   time: number;
   batch?: number;
+  /** The worker counts of the prefetched columns. */
+  prefetchWorkers?: readonly number[];
 }): Promise<AugmentSpeedRow[]> {
   const bench = new Bench({
     name: 'augmentation',
@@ -90,24 +143,10 @@ export async function benchAugmentation({
     iterations: 3,
     throws: true,
   });
-  const rng = new Rng(1);
   const idx = Int32Array.from({ length: batch }, (_, i) => i);
-  for (const c of AUGMENT_CASES) {
-    const [h, w, ch] = c.inShape;
-    const images = Uint8Array.from({ length: batch * h * w * ch }, () => rng.int(256));
-    const pipeline: BatchPipeline = {
-      inShape: c.inShape,
-      outShape: c.outShape,
-      seed: 0,
-      ...(c.augment ? { augment: c.augment } : {}),
-    };
-    const split: DataSplit = {
-      images,
-      labels: new Int32Array(batch),
-      n: batch,
-      shape: c.inShape,
-      ...(c.augment ? { pipeline } : {}),
-    };
+  const splits = AUGMENT_CASES.map((c) => caseSplit(c, batch));
+  for (const [i, c] of AUGMENT_CASES.entries()) {
+    const split = splits[i];
     let epoch = 0;
     // A new epoch each call: new draws, as training makes them; the tensor is made and freed as in fit.
     bench.add(c.name, () => {
@@ -116,16 +155,23 @@ export async function benchAugmentation({
     });
   }
   await bench.run();
-  return bench.tasks.map((t, i) => {
+  const rows: AugmentSpeedRow[] = [];
+  for (const [i, t] of bench.tasks.entries()) {
     const ms = t.result.state === 'completed' ? t.result.latency.mean : NaN;
-    return {
+    const prefetched: PrefetchSpeed[] = [];
+    if (AUGMENT_CASES[i].augment)
+      for (const workers of prefetchWorkers)
+        prefetched.push({ workers, imagesPerSecond: await prefetchSpeed(splits[i], workers, time) });
+    rows.push({
       transform: t.name,
       batch,
       imagesPerSecond: (batch * 1000) / ms,
       msPerBatch: ms,
+      prefetched,
       feeds: AUGMENT_CASES[i].feeds,
-    };
-  });
+    });
+  }
+  return rows;
 }
 
 /**

@@ -23,7 +23,7 @@ export interface ThroughputRow {
 export interface ModelCase {
   name: string;
   spec: ModelSpec;
-  /** Batch on the fast backends: ResNet-18 steps take seconds on 2 cores, so a smaller batch keeps the bench short. */
+  /** Batch on the fast backends: ResNet steps take seconds on 2 cores, so a smaller batch keeps the bench short. */
   batch: number;
 }
 
@@ -42,6 +42,18 @@ export const MODEL_CASES: ModelCase[] = [
       inputShape: [32, 32, 3],
       mean: [0.4914, 0.4822, 0.4465],
       std: [0.2471, 0.2435, 0.2616],
+    },
+  },
+  {
+    // The ImageNet-style ResNet-50 (7x7/2 stem, max-pool, bottlenecks) at Tiny-ImageNet's size and classes.
+    name: 'resnet50 64x64x3',
+    batch: 16,
+    spec: {
+      arch: 'resnet50',
+      numClasses: 200,
+      inputShape: [64, 64, 3],
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
     },
   },
 ];

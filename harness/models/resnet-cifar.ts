@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as ops from '@tensorflow/tfjs-core';
 import { AdaptiveAvgPool, BatchNorm2d, Conv2d, Linear, Normalize, Sequential } from '../nn/layers.ts';
+import { convBatchNorm } from '../nn/conv-batch-norm.ts';
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
 import { seedStream } from './seeds.ts';
@@ -42,8 +43,8 @@ export class BasicBlock extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     const c = (name: string) => this.child(name)!;
-    let out = ops.relu(c('bn1').forward(c('conv1').forward(x)));
-    out = c('bn2').forward(c('conv2').forward(out));
+    let out = convBatchNorm(c('conv1'), c('bn1'), x, true);
+    out = convBatchNorm(c('conv2'), c('bn2'), out);
     return ops.relu(ops.add(out, c('shortcut').forward(x)));
   }
 }
@@ -82,7 +83,7 @@ export class CifarResNet extends Classifier {
 
   features(x: tf.Tensor4D): tf.Tensor2D {
     const c = (name: string) => this.child(name)!;
-    let out = ops.relu(c('bn1').forward(c('conv1').forward(c('normalize').forward(x))));
+    let out = convBatchNorm(c('conv1'), c('bn1'), c('normalize').forward(x), true);
     for (let li = 1; li <= this.layerSizes.length; li++) out = c(`layer${li}`).forward(out);
     return c('pool').forward(out) as tf.Tensor2D;
   }

@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import * as ops from '@tensorflow/tfjs-core';
 import { AdaptiveAvgPool, BatchNorm2d, Conv2d, Linear, MaxPool2d, Normalize, ReLU, Sequential } from '../nn/layers.ts';
+import { convBatchNorm } from '../nn/conv-batch-norm.ts';
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
 import { seedStream } from './seeds.ts';
@@ -35,9 +36,9 @@ class Bottleneck extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     const c = (name: string) => this.child(name)!;
     const relu = c('relu');
-    let out = relu.forward(c('bn1').forward(c('conv1').forward(x)));
-    out = relu.forward(c('bn2').forward(c('conv2').forward(out)));
-    out = c('bn3').forward(c('conv3').forward(out));
+    let out = convBatchNorm(c('conv1'), c('bn1'), x, relu);
+    out = convBatchNorm(c('conv2'), c('bn2'), out, relu);
+    out = convBatchNorm(c('conv3'), c('bn3'), out);
     const identity = this.child('downsample') ? c('downsample').forward(x) : x;
     return relu.forward(ops.add(out, identity));
   }
@@ -74,7 +75,7 @@ export class ImageNetResNet extends Classifier {
 
   features(x: tf.Tensor4D): tf.Tensor2D {
     const c = (name: string) => this.child(name)!;
-    let out = c('relu').forward(c('bn1').forward(c('conv1').forward(c('normalize').forward(x))));
+    let out = convBatchNorm(c('conv1'), c('bn1'), c('normalize').forward(x), c('relu'));
     out = c('maxpool').forward(out);
     for (let li = 1; li <= this.layerSizes.length; li++) out = c(`layer${li}`).forward(out);
     return c('avgpool').forward(out) as tf.Tensor2D;

@@ -40,6 +40,8 @@ export function specFacts(spec: unknown): SpecFacts {
 /** A cell's provenance (run/provenance.ts Environment plus the cell's sources and weights). */
 export const StoredProvenanceSchema = z.looseObject({
   backend: z.string().optional(),
+  /** The process's peak RSS when the cell ended (run/run-cell.ts); absent in records made before it was kept. */
+  peakRssBytes: z.number().nonnegative().optional(),
 });
 export type StoredProvenance = z.infer<typeof StoredProvenanceSchema>;
 

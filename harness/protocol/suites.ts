@@ -186,7 +186,11 @@ const claimsQuick: SuiteInput = {
       threat: { norm: 'Linf', eps: EPS_8 },
     },
   ],
-  methods: ['partial', 'lwf', 'at', 'trades', 'twins-at', 'twins-trades', 'cartl', 'rift'].map(quickMethod),
+  // TWINS at lr 0.01: at the quick suite's 0.05 / 0.03 its frozen wing diverges on seeds 1 and 2 (its fixed
+  // statistics do not rescale the growing shared weights; methods/twins/wing-divergence.ts names it when it does).
+  methods: ['partial', 'lwf', 'at', 'trades', 'twins-at', 'twins-trades', 'cartl', 'rift'].map((id) =>
+    id.startsWith('twins-') ? { ...quickMethod(id), config: { ...quickMethod(id).config, lr: 0.01 } } : quickMethod(id),
+  ),
   seeds: [0, 1, 2],
 };
 

@@ -18,6 +18,7 @@ import { trainingAttack } from '../train/training-attack.ts';
 import type { Store } from '../../results/store.ts';
 import { adaptTaskInputs } from './adapt-input.ts';
 import type { Environment } from './provenance.ts';
+import { peakRssBytes } from '../util/peak-rss.ts';
 
 export interface CellOutcome {
   metrics: MetricValue[];
@@ -139,6 +140,8 @@ export async function runCell(cell: Cell, entry: MethodEntry, ctx: CellContext):
         sourceSha256: source.sha256,
         sourceMetrics: source.metadata.metrics.map((m) => ({ name: m.name, value: m.value, n: m.n })),
         ...sourceProvenance(source),
+        // The process's high-water mark when the cell ended: its training and evaluation, or an earlier peak.
+        peakRssBytes: peakRssBytes(),
       },
       trainSeconds,
       evalSeconds: (performance.now() - evalStarted) / 1000,

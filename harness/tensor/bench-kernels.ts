@@ -9,7 +9,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Bench } from 'tinybench';
 import { initBackend, shutdownBackend } from './backend.ts';
 import { stockKernel } from './kernels/wasm-internals.ts';
-import { nativeKernels, setNativeKernelsEnabled } from './native/native-kernels.ts';
+import {
+  defaultConvAlgorithm,
+  nativeKernels,
+  setConvAlgorithm,
+  setNativeKernelsEnabled,
+} from './native/native-kernels.ts';
 
 export interface KernelRow {
   backend: string;
@@ -21,14 +26,20 @@ export interface KernelRow {
   stockMsPerCall?: number;
   /** Our pure-wasm kernel's, where ours is the native one (convolutions with OpenBLAS built). */
   wasmMsPerCall?: number;
+  /** The native im2col kernel's, where ours may be Winograd (3x3 stride 1; winogradSuits decides). */
+  im2colMsPerCall?: number;
 }
 
-/** The CNN's convolutions at batch 128: [x shape, filter shape, stride]. */
+/** The CNN's convolutions at batch 128, then ResNet-18's 3x3 stride-1 ones at batch 32: [x, filter, stride]. */
 const LAYERS: [[number, number, number, number], [number, number, number, number], number][] = [
   [[128, 32, 32, 3], [3, 3, 3, 32], 1],
   [[128, 32, 32, 32], [3, 3, 32, 64], 2],
   [[128, 16, 16, 64], [3, 3, 64, 128], 2],
   [[128, 8, 8, 128], [3, 3, 128, 128], 2],
+  [[32, 32, 32, 64], [3, 3, 64, 64], 1],
+  [[32, 16, 16, 128], [3, 3, 128, 128], 1],
+  [[32, 8, 8, 256], [3, 3, 256, 256], 1],
+  [[32, 4, 4, 512], [3, 3, 512, 512], 1],
 ];
 
 interface Case {
@@ -46,7 +57,7 @@ function cases(): Case[] {
     const dy = tf.tidy(() =>
       tf.randomUniform(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, 1).shape, -1, 1, 'float32', 3),
     );
-    const layer = `${xShape.slice(1).join('x')} -> ${fShape[3]}${stride > 1 ? ` s${stride}` : ''}`;
+    const layer = `${xShape.join('x')} -> ${fShape[3]} ${stride > 1 ? `s${stride}` : '3x3'}`;
     const attrs = { strides: stride, pad: 1, dataFormat: 'NHWC' };
     out.push({ kernel: 'Conv2D', layer, inputs: { x, filter }, attrs: { ...attrs, dilations: [1, 1] } });
     out.push({ kernel: 'Conv2DBackpropFilter', layer, inputs: { x, dy }, attrs: { ...attrs, filterShape: fShape } });
@@ -111,12 +122,21 @@ export async function benchKernels(time = 1000): Promise<KernelRow[]> {
     const stockFn = tf.getBackend() === 'wasm' ? stock(c.kernel) : undefined;
     const stockMs = stockFn ? await meanMs(`stock ${c.kernel}`, () => stockFn(c), time) : undefined;
     let wasmMs: number | undefined;
+    let im2colMs: number | undefined;
     if (tf.getBackend() === 'wasm' && c.kernel.startsWith('Conv2D') && nativeKernels()) {
       setNativeKernelsEnabled(false);
       try {
         wasmMs = await meanMs(`wasm ${c.kernel}`, run, time);
       } finally {
         setNativeKernelsEnabled(true);
+      }
+      if (c.kernel !== 'Conv2DBackpropFilter' && c.layer.endsWith('3x3')) {
+        setConvAlgorithm('im2col');
+        try {
+          im2colMs = await meanMs(`im2col ${c.kernel}`, run, time);
+        } finally {
+          setConvAlgorithm(defaultConvAlgorithm());
+        }
       }
     }
     rows.push({
@@ -126,6 +146,7 @@ export async function benchKernels(time = 1000): Promise<KernelRow[]> {
       msPerCall: ours,
       ...(stockMs === undefined ? {} : { stockMsPerCall: stockMs }),
       ...(wasmMs === undefined ? {} : { wasmMsPerCall: wasmMs }),
+      ...(im2colMs === undefined ? {} : { im2colMsPerCall: im2colMs }),
     });
   }
   tf.dispose(all.flatMap((c) => Object.values(c.inputs)));

@@ -6,7 +6,8 @@
  * checkpoint, and stops cleanly when a stop is requested (graceful-stop.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchIndices, toBatch } from '../../datasets/batches.ts';
+import { type TrainingBatches, trainingBatches } from '../../datasets/batch-prefetch.ts';
+import { batchIndices } from '../../datasets/batches.ts';
 import type { DataSplit } from '../../datasets/types.ts';
 import type { Module } from '../nn/module.ts';
 import type { Rng } from '../rng.ts';
@@ -44,6 +45,8 @@ export interface FitOptions {
   readonly onEpoch?: (epoch: number, stats: { loss: number; seconds: number; examples: number }) => void;
   /** Called after each step; default the enclosing `withTrainingProgress` listener (progress.ts). */
   readonly onProgress?: TrainingProgressListener;
+  /** Worker threads making augmented batches ahead (datasets/batch-prefetch.ts); default prefetchWorkers(). */
+  readonly prefetchWorkers?: number;
 }
 
 export async function fit(opts: FitOptions): Promise<void> {
@@ -55,12 +58,14 @@ export async function fit(opts: FitOptions): Promise<void> {
   const resumeAt = checkpoints?.resumeAt;
   const done = trainingStarted();
   const report = stepReporter(opts.epochs, steps, opts.onProgress);
+  const batches = trainingBatches(train, opts.prefetchWorkers === undefined ? {} : { workers: opts.prefetchWorkers });
   try {
     for (let epoch = resumeAt?.epoch ?? 0; epoch < opts.epochs; epoch++) {
       const resumed = epoch === resumeAt?.epoch ? resumeAt : undefined;
-      await fitEpoch(opts, epoch, steps, perEpoch, resumed, checkpoints, report);
+      await fitEpoch(opts, batches, epoch, steps, perEpoch, resumed, checkpoints, report);
     }
   } finally {
+    await batches.close();
     done();
   }
 }
@@ -75,6 +80,7 @@ function stop(checkpoints: FitCheckpoints | undefined, position: FitPosition, { 
 
 async function fitEpoch(
   opts: FitOptions,
+  batches: TrainingBatches,
   epoch: number,
   steps: number,
   perEpoch: number,
@@ -87,23 +93,21 @@ async function fitEpoch(
   const epochRng = opts.rng.fork(`epoch-${epoch}`);
   let lossSum = resumed?.lossSum ?? 0;
   let seen = resumed?.seen ?? 0;
-  let step = 0;
-  for (const idx of batchIndices(train.n, { batchSize: opts.batchSize, rng: epochRng, limit: perEpoch })) {
-    // Same shuffle as the interrupted run: pass over the batches it had already trained on.
-    if (step < (resumed?.step ?? 0)) {
-      step++;
-      continue;
-    }
+  let step = resumed?.step ?? 0;
+  // Same shuffle as the interrupted run: pass over the batches it had already trained on.
+  const order = [...batchIndices(train.n, { batchSize: opts.batchSize, rng: epochRng, limit: perEpoch })];
+  // The protocol's augmentation (if the split has one) draws per (seed, epoch, example): resumable as it is,
+  // and the same whichever thread makes the batch.
+  for await (const batch of batches.epoch(epoch, order.slice(step))) {
     optimizer.lr = opts.lrAt(epoch, step / steps);
-    // The protocol's augmentation (if the split has one) draws per (seed, epoch, example): resumable as it is.
-    const batch = toBatch(train, idx, { epoch });
+    const size = batch.y.shape[0];
     const prepared = opts.prepare ? opts.prepare(batch) : {};
     (opts.setTrainMode ?? (() => model.train()))();
     const loss = optimizer.minimize(() => opts.loss(batch, prepared));
     tf.dispose([batch.x, batch.y, ...Object.values(prepared)]);
     if (!Number.isFinite(loss)) throw new DivergenceError(epoch + 1, step + 1, loss);
-    lossSum += loss * idx.length;
-    seen += idx.length;
+    lossSum += loss * size;
+    seen += size;
     step++;
     if (step < steps) report(epoch, step); // the epoch's last step is reported after onEpoch's line
     // Let progress output and signals through between steps.

@@ -16,6 +16,10 @@ export const shortHash = (v: unknown) => hashOf(v, 8);
 /** The method config a cell ran with: `spec.method.config`. */
 export const configOf = (cell: { spec: unknown }) => specFacts(cell.spec).methodConfig;
 
+/** Which config of its method a cell ran (config and tier protocol): a board row, a claim's arm. */
+export const configHashOf = (cell: { spec: unknown }) =>
+  shortHash({ config: configOf(cell), protocol: specFacts(cell.spec).protocol });
+
 export const threatOf = (cell: { spec: unknown }): Threat | null => specFacts(cell.spec).threat;
 
 export const costUnit = (cell: { provenance: unknown }): 'CPU' | 'GPU' =>

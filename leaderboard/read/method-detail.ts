@@ -1,6 +1,7 @@
 /** @module A method's page: what the store says about it (paper, config schema and defaults) and its rows on every board. */
 import type { MethodDetail } from '../schemas.ts';
 import type { Leaderboard } from './leaderboard.ts';
+import { methodSummary } from './method-list.ts';
 import { NotFound } from './not-found.ts';
 
 /** Throws NotFound for an id the store neither describes nor has cells for. */
@@ -23,16 +24,6 @@ export function methodDetail(lb: Leaderboard, id: string): MethodDetail {
       });
     }
   }
-  return {
-    id,
-    title: info.title,
-    registered: info.registered,
-    paper: info.paper ? { ...info.paper } : null,
-    description: info.description,
-    tasks: new Set(cells.map((c) => c.taskId)).size,
-    cells: cells.length,
-    configSchema: info.configSchema,
-    defaults: info.defaults,
-    results,
-  };
+  const counts = { tasks: new Set(cells.map((c) => c.taskId)).size, cells: cells.length };
+  return { ...methodSummary(info, counts), configSchema: info.configSchema, defaults: info.defaults, results };
 }

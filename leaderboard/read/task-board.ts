@@ -3,11 +3,10 @@
  * by the robust metric, with the gain over the baseline, cost, failed seeds and flags; sorted as asked.
  */
 import { boardColumns } from '../../harness/protocol/metrics/registry.ts';
-import { specFacts } from '../../harness/protocol/stored.ts';
 import type { CellWithMetrics, Store } from '../../results/store.ts';
 import { summaryMetrics, type Board, type BoardRow, type Dir, type SortColumn } from '../schemas.ts';
 import { taskSourceOf } from '../task-source.ts';
-import { configOf, costUnit, flagsOf, metricStat, robustMetricOf, shortHash, threatOf } from './cell-facts.ts';
+import { configHashOf, configOf, costUnit, flagsOf, metricStat, robustMetricOf, threatOf } from './cell-facts.ts';
 import type { Leaderboard } from './leaderboard.ts';
 import { NotFound } from './not-found.ts';
 import { BASELINE_METHOD, rankTier } from './ordering.ts';
@@ -96,7 +95,7 @@ function rowsOf(lb: Leaderboard, cells: readonly CellWithMetrics[]): BoardRow[] 
   const robustName = robustMetricOf(cells);
   const groups = new Map<string, CellWithMetrics[]>();
   for (const c of cells) {
-    const key = `${c.methodId}\u0000${shortHash({ config: configOf(c), protocol: specFacts(c.spec).protocol })}`;
+    const key = `${c.methodId}\u0000${configHashOf(c)}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   const variants = new Map<string, number>();

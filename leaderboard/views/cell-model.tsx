@@ -4,6 +4,7 @@
  */
 import { date, eps, fileSize, pct } from '../format.ts';
 import type { CellDetail } from '../schemas.ts';
+import { TableHead } from './layout.tsx';
 
 type Json = Record<string, unknown>;
 
@@ -66,17 +67,10 @@ export function EvaluationsTable(p: {
     <>
       <h2>Re-evaluations of the kept model</h2>
       <table id="evaluations">
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Evaluation</th>
-            <th>Settings</th>
-            <th>Metric</th>
-            <th class="num">Accuracy</th>
-            <th class="num">Recorded with the cell</th>
-            <th class="num">n</th>
-          </tr>
-        </thead>
+        <TableHead
+          cols={['When', 'Evaluation', 'Settings', 'Metric', 'Accuracy', 'Recorded with the cell', 'n']}
+          num={['Accuracy', 'Recorded with the cell', 'n']}
+        />
         <tbody>
           {p.evaluations.flatMap((e) =>
             e.metrics.map((m, i) => {

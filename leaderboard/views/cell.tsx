@@ -2,30 +2,19 @@
  * @module A run page: one method on one task with one seed. Status, per-attack breakdown,
  * corruption x severity table, training curves, RiFT criticality, provenance and the full spec.
  */
-import { metricOrder } from '../../harness/protocol/metrics/registry.ts';
+import { memberLabel, metricLabel, metricOrder } from '../../harness/protocol/metrics/registry.ts';
 import { BASELINE_METHOD } from '../read/ordering.ts';
 import { ci, date, eps, hours, href, pct, seconds } from '../format.ts';
 import type { CellDetail } from '../schemas.ts';
 import { EvaluationsTable, ModelSection } from './cell-model.tsx';
 import { Bars, LineChart } from './charts.tsx';
-import { Badge, Layout } from './layout.tsx';
+import { Badge, Layout, TableHead } from './layout.tsx';
 import { verificationOf, type CellHistory } from '../history.ts';
 import { CellHistorySection, VerificationSection } from './history.tsx';
 
 type Metric = CellDetail['metrics'][number];
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-
-const ATTACK_LABELS: Record<string, string> = {
-  clean: 'Clean (no attack)',
-  pgd: 'PGD',
-  autoattack: 'AutoAttack (worst case)',
-  'autoattack/apgd-ce': 'after APGD-CE',
-  'autoattack/apgd-t': 'after APGD-T',
-  'autoattack/fab-t': 'after FAB-T',
-  'autoattack/square': 'after Square',
-  corruption: 'Corruptions (mean)',
-};
 
 function detailText(m: Metric): string {
   const d = m.details;
@@ -57,6 +46,12 @@ function AccCell(p: { m?: Metric; heat?: [number, number] }) {
   );
 }
 
+/** The metric plug-in's label; a family's member (`after APGD-CE`) indented under its family's row. */
+function EvaluationName(p: { name: string }) {
+  const member = memberLabel(p.name);
+  return member === undefined ? metricLabel(p.name) : <span class="sub">{`\u2003${member}`}</span>;
+}
+
 function AttackTable(p: { metrics: Metric[] }) {
   const order = metricOrder();
   const rows = [
@@ -66,25 +61,15 @@ function AttackTable(p: { metrics: Metric[] }) {
   if (!rows.length) return <p class="muted">No metrics recorded.</p>;
   return (
     <table id="attacks">
-      <thead>
-        <tr>
-          <th>Evaluation</th>
-          <th class="num">Accuracy</th>
-          <th class="num">95% interval</th>
-          <th class="num">n</th>
-          <th>Settings</th>
-          <th>Flags</th>
-        </tr>
-      </thead>
+      <TableHead
+        cols={['Evaluation', 'Accuracy', '95% interval', 'n', 'Settings', 'Flags']}
+        num={['Accuracy', '95% interval', 'n']}
+      />
       <tbody>
         {rows.map((m) => (
           <tr>
             <td>
-              {m.name.startsWith('autoattack/') ? (
-                <span class="sub">{`\u2003${ATTACK_LABELS[m.name] ?? m.name}`}</span>
-              ) : (
-                (ATTACK_LABELS[m.name] ?? m.name)
-              )}
+              <EvaluationName name={m.name} />
             </td>
             <AccCell m={m} />
             <td class="num">{`${(m.ciLow * 100).toFixed(1)}–${(m.ciHigh * 100).toFixed(1)}%`}</td>

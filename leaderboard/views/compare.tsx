@@ -1,18 +1,8 @@
 /** @module Compare two cells, two methods, or a cell with a method, metric by metric, side by side. */
+import { metricLabel } from '../../harness/protocol/metrics/registry.ts';
 import { href, pct, pp, qs } from '../format.ts';
 import type { Compare, CompareRow } from '../schemas.ts';
 import { Layout } from './layout.tsx';
-
-const LABELS: Record<string, string> = {
-  clean: 'Clean',
-  pgd: 'PGD',
-  autoattack: 'AutoAttack',
-  'autoattack/apgd-ce': 'AutoAttack: after APGD-CE',
-  'autoattack/apgd-t': 'AutoAttack: after APGD-T',
-  'autoattack/fab-t': 'AutoAttack: after FAB-T',
-  'autoattack/square': 'AutoAttack: after Square',
-  corruption: 'Corruptions (mean)',
-};
 
 function Value(p: { v: number | null; std: number | null }) {
   return (
@@ -84,7 +74,7 @@ export function ComparePage(p: { cmp?: Compare; options: string[] }) {
                     </tr>
                     {rows.map((r) => (
                       <tr>
-                        <td>{LABELS[r.metric] ?? r.metric}</td>
+                        <td>{metricLabel(r.metric)}</td>
                         <Value v={r.a} std={r.aStd} />
                         <Value v={r.b} std={r.bStd} />
                         <td

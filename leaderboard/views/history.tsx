@@ -7,7 +7,7 @@ import type { HistoryPoint } from '../../harness/gate/history.ts';
 import { date, href, pct } from '../format.ts';
 import type { CellHistory, Changes, MetricSeries, RunDetail, TaskHistory, Verification } from '../history.ts';
 import { niceScale } from './charts.tsx';
-import { Badge, Layout } from './layout.tsx';
+import { Badge, Layout, TableHead } from './layout.tsx';
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 const shortCommit = (c: string) => c.replace(/^([0-9a-f]{8})[0-9a-f]*/, '$1');
@@ -184,15 +184,7 @@ export function VerificationSection(p: { verification: Verification | null }) {
         gate's noise.
       </p>
       <table>
-        <thead>
-          <tr>
-            <th>Metric</th>
-            <th class="num">Claimed</th>
-            <th class="num">Measured</th>
-            <th class="num">Noise</th>
-            <th>Agrees</th>
-          </tr>
-        </thead>
+        <TableHead cols={['Metric', 'Claimed', 'Measured', 'Noise', 'Agrees']} num={['Claimed', 'Measured', 'Noise']} />
         <tbody>
           {v.rows.map((r) => (
             <tr>
@@ -229,19 +221,10 @@ export function ChangesPage(p: { changes: Changes }) {
             <p class="muted">Nothing moved beyond noise.</p>
           ) : (
             <table id="changes">
-              <thead>
-                <tr>
-                  <th>Verdict</th>
-                  <th>Task</th>
-                  <th>Method</th>
-                  <th class="num">Seed</th>
-                  <th>Metric</th>
-                  <th class="num">Before</th>
-                  <th class="num">Now</th>
-                  <th class="num">Δ pts</th>
-                  <th class="num">Noise</th>
-                </tr>
-              </thead>
+              <TableHead
+                cols={['Verdict', 'Task', 'Method', 'Seed', 'Metric', 'Before', 'Now', 'Δ pts', 'Noise']}
+                num={['Seed', 'Before', 'Now', 'Δ pts', 'Noise']}
+              />
               <tbody>
                 {c.rows.map((r) => (
                   <tr class={r.verdict} data-cell={r.cellId}>
@@ -297,17 +280,7 @@ export function RunPage(p: { detail: RunDetail }) {
       </p>
       <h2>Cells</h2>
       <table id="run-cells">
-        <thead>
-          <tr>
-            <th>Cell</th>
-            <th>Task</th>
-            <th>Method</th>
-            <th class="num">Seed</th>
-            <th>Status</th>
-            <th>Numbers of this run</th>
-            <th>Now</th>
-          </tr>
-        </thead>
+        <TableHead cols={['Cell', 'Task', 'Method', 'Seed', 'Status', 'Numbers of this run', 'Now']} num={['Seed']} />
         <tbody>
           {cells.map((c) => (
             <tr data-cell={c.cellId}>
@@ -338,13 +311,7 @@ export function RunPage(p: { detail: RunDetail }) {
           <h2>Submitted code</h2>
           <p class="sub">{`Entry ${submission.entry} (sha256 ${submission.entrySha256}); the nightly re-runs it from these files.`}</p>
           <table id="submission-files">
-            <thead>
-              <tr>
-                <th>File</th>
-                <th class="num">Bytes</th>
-                <th>sha256</th>
-              </tr>
-            </thead>
+            <TableHead cols={['File', 'Bytes', 'sha256']} num={['Bytes']} />
             <tbody>
               {submission.files.map((f) => (
                 <tr>

@@ -1,7 +1,7 @@
 /** @module The page frame and the small pieces every page uses (metric cells, badges, flags). */
 import type { Child } from 'hono/jsx';
-import { ci, pct } from '../format.ts';
-import type { MetricStat } from '../schemas.ts';
+import { ci, hours, href, pct } from '../format.ts';
+import type { BoardRow, MetricStat } from '../schemas.ts';
 
 export function Layout(p: { title: string; active?: 'home' | 'methods' | 'compare'; children?: Child }) {
   return (
@@ -49,6 +49,19 @@ export function statTitle(s: MetricStat): string {
 }
 
 /** A table cell with mean ± std over seeds, the seeds' intervals on hover, and a sort key. */
+/** A table's header of plain columns; those named in `num` hold numbers (right-aligned). */
+export function TableHead(p: { cols: readonly string[]; num?: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {p.cols.map((c) => (
+          <th class={p.num?.includes(c) ? 'num' : undefined}>{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function StatCell(p: { s?: MetricStat | null; emph?: boolean }) {
   const cls = p.emph ? 'num key' : 'num';
   if (!p.s)
@@ -70,6 +83,31 @@ export function Badge(p: { kind: string; children?: Child; title?: string }) {
     <span class={`badge ${p.kind}`} title={p.title}>
       {p.children ?? p.kind}
     </span>
+  );
+}
+
+/** A board row's fine-tuning + evaluation time per seed. */
+export function costPerSeed(cost: BoardRow['cost']): string {
+  return cost ? hours(cost.hoursPerSeed, cost.unit === 'mixed' ? 'CPU/GPU' : cost.unit) : '—';
+}
+
+/** A board row's last cells: its flags (with its failed seeds linked, where asked) and its verification badge. */
+export function RowChecks(p: { row: BoardRow; failedSeeds?: boolean }) {
+  return (
+    <>
+      <td>
+        <Flags flags={p.row.flags} />
+        {p.failedSeeds &&
+          p.row.failed.map((f) => (
+            <a class="chip failed" href={href.cell(f.cellId)} title={f.error ?? 'failed'}>
+              {`seed ${f.seed} failed`}
+            </a>
+          ))}
+      </td>
+      <td>
+        <Badge kind={p.row.verification} />
+      </td>
+    </>
   );
 }
 

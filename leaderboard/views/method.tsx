@@ -1,8 +1,9 @@
 /** @module The methods index and a method's page: paper, description, config defaults, results on every task. */
+import { boardColumns } from '../../harness/protocol/metrics/registry.ts';
 import { BASELINE_METHOD } from '../read/ordering.ts';
-import { hours, href, pp, safeUrl } from '../format.ts';
+import { href, pp, safeUrl } from '../format.ts';
 import type { MethodDetail, MethodSummary } from '../schemas.ts';
-import { Badge, Flags, Layout, StatCell } from './layout.tsx';
+import { costPerSeed, Layout, RowChecks, StatCell, TableHead } from './layout.tsx';
 
 function Paper(p: { paper: MethodSummary['paper'] }) {
   if (!p.paper) return <span class="muted">—</span>;
@@ -27,15 +28,7 @@ export function MethodsPage(p: { methods: MethodSummary[] }) {
       <h1>Methods</h1>
       <p class="lead">The entries the results store describes and every method id it has results for.</p>
       <table id="methods">
-        <thead>
-          <tr>
-            <th>Method</th>
-            <th>Id</th>
-            <th>Paper</th>
-            <th class="num">Tasks</th>
-            <th class="num">Runs</th>
-          </tr>
-        </thead>
+        <TableHead cols={['Method', 'Id', 'Paper', 'Tasks', 'Runs']} num={['Tasks', 'Runs']} />
         <tbody>
           {p.methods.map((m) => (
             <tr>
@@ -91,15 +84,7 @@ function ConfigTable(p: { schema: Record<string, unknown> | null; defaults: Reco
   }
   return (
     <table id="config">
-      <thead>
-        <tr>
-          <th>Option</th>
-          <th>Type</th>
-          <th>Default</th>
-          <th>Constraints</th>
-          <th>Description</th>
-        </tr>
-      </thead>
+      <TableHead cols={['Option', 'Type', 'Default', 'Constraints', 'Description']} />
       <tbody>
         {Object.entries(props).map(([name, s]) => (
           <tr>
@@ -127,6 +112,8 @@ function ConfigTable(p: { schema: Record<string, unknown> | null; defaults: Reco
 
 export function MethodPage(p: { method: MethodDetail }) {
   const m = p.method;
+  // The metric plug-ins' board columns (harness/protocol/metrics/registry.ts), as on the task page.
+  const columns = boardColumns();
   return (
     <Layout title={m.title} active="methods">
       <h1>{m.title}</h1>
@@ -171,10 +158,11 @@ export function MethodPage(p: { method: MethodDetail }) {
                 <th>Task</th>
                 <th>Tier</th>
                 <th class="num">Rank</th>
-                <th class="num">Clean</th>
-                <th class="num">PGD</th>
-                <th class="num">AutoAttack</th>
-                <th class="num">Corruption</th>
+                {columns.map((c) => (
+                  <th class="num" data-col={c.name} title={c.title}>
+                    {c.label}
+                  </th>
+                ))}
                 <th class="num">Gain vs AT</th>
                 <th class="num">Cost / seed</th>
                 <th>Seeds</th>
@@ -191,16 +179,13 @@ export function MethodPage(p: { method: MethodDetail }) {
                   </td>
                   <td>{tier}</td>
                   <td class="num">{r.rank === null ? '—' : `${r.rank} of ${of}`}</td>
-                  <StatCell s={r.metrics.clean} />
-                  <StatCell s={r.metrics.pgd} emph={robustMetric === 'pgd'} />
-                  <StatCell s={r.metrics.autoattack} emph={robustMetric === 'autoattack'} />
-                  <StatCell s={r.metrics.corruption} />
+                  {columns.map((c) => (
+                    <StatCell s={r.metrics[c.name]} emph={robustMetric === c.name} />
+                  ))}
                   <td class="num">
                     {r.methodId === BASELINE_METHOD && r.gain !== null ? <span class="sub">baseline</span> : pp(r.gain)}
                   </td>
-                  <td class="num">
-                    {r.cost ? hours(r.cost.hoursPerSeed, r.cost.unit === 'mixed' ? 'CPU/GPU' : r.cost.unit) : '—'}
-                  </td>
+                  <td class="num">{costPerSeed(r.cost)}</td>
                   <td>
                     {r.cells.map((c, i) => (
                       <>
@@ -211,12 +196,7 @@ export function MethodPage(p: { method: MethodDetail }) {
                       </>
                     ))}
                   </td>
-                  <td>
-                    <Flags flags={r.flags} />
-                  </td>
-                  <td>
-                    <Badge kind={r.verification} />
-                  </td>
+                  <RowChecks row={r} />
                 </tr>
               ))}
             </tbody>

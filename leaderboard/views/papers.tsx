@@ -41,7 +41,7 @@ function ReportedTable(p: { rows: ReportedRow[] }) {
               data-contains={r.contains === null ? 'n/a' : r.contains ? 'yes' : 'no'}
             >
               <td>
-                {r.methodId}
+                {r.arm.label}
                 <div class="sub">{`printed: ${r.printedMethod}${r.config ? ` ${JSON.stringify(r.config)}` : ''}`}</div>
               </td>
               <td>{METRIC_LABEL[r.metric] ?? r.metric}</td>
@@ -86,7 +86,7 @@ function ClaimBlock(p: { c: ClaimView }) {
         <tbody>
           {c.comparisons.map((x) => (
             <tr data-verdict={x.verdict}>
-              <td>{`${x.better} vs ${x.than}, ${METRIC_LABEL[x.metric] ?? x.metric}${x.direction === 'within' ? ` within ±${x.margin}` : ' greater'}`}</td>
+              <td>{`${x.betterLabel} vs ${x.thanLabel}, ${METRIC_LABEL[x.metric] ?? x.metric}${x.direction === 'within' ? ` within ±${x.margin}` : ' greater'}`}</td>
               <td class="num">{x.seeds.join(', ') || '—'}</td>
               <td class="num">{points(x.mean)}</td>
               <td>{x.ciLow === null ? '—' : `[${points(x.ciLow)}, ${points(x.ciHigh)}]`}</td>

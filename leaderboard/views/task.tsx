@@ -2,16 +2,14 @@
 import type { TaskHistory } from '../history.ts';
 import { TaskHistorySection } from './history.tsx';
 import type { RunRow } from '../../results/schema.ts';
-import { boardColumns } from '../../harness/protocol/metrics/registry.ts';
+import { boardColumns, columnLabel } from '../../harness/protocol/metrics/registry.ts';
 import { defaultDir } from '../read/task-board.ts';
 import { date, hours, href, pct, pp, threat } from '../format.ts';
 import type { Board, BoardRow, TaskSourceInfo, TaskSummary } from '../schemas.ts';
 import { Scatter } from './charts.tsx';
-import { Badge, Flags, Layout, SortTh, StatCell } from './layout.tsx';
+import { Badge, costPerSeed, Layout, RowChecks, SortTh, StatCell, TableHead } from './layout.tsx';
 import type { Papers } from '../papers.ts';
 import { PapersSection } from './papers.tsx';
-
-const metricName = (m: 'autoattack' | 'pgd') => (m === 'autoattack' ? 'AutoAttack' : 'PGD');
 
 export function HomePage(p: { tasks: TaskSummary[]; runs: RunRow[] }) {
   return (
@@ -28,20 +26,21 @@ export function HomePage(p: { tasks: TaskSummary[]; runs: RunRow[] }) {
       ) : (
         <div class="scroll">
           <table id="tasks">
-            <thead>
-              <tr>
-                <th>Task</th>
-                <th>Tier</th>
-                <th>Threat model</th>
-                <th>Suites</th>
-                <th class="num">Methods</th>
-                <th class="num">Runs</th>
-                <th>Best entry</th>
-                <th class="num">Robust</th>
-                <th class="num">Clean</th>
-                <th>Last run</th>
-              </tr>
-            </thead>
+            <TableHead
+              cols={[
+                'Task',
+                'Tier',
+                'Threat model',
+                'Suites',
+                'Methods',
+                'Runs',
+                'Best entry',
+                'Robust',
+                'Clean',
+                'Last run',
+              ]}
+              num={['Methods', 'Runs', 'Robust', 'Clean']}
+            />
             <tbody>
               {p.tasks.map((t) => (
                 <tr>
@@ -66,7 +65,7 @@ export function HomePage(p: { tasks: TaskSummary[]; runs: RunRow[] }) {
                     )}
                   </td>
                   <td class="num key">
-                    {t.best ? `${pct(t.best.robust)}` : '—'} <span class="sub">{metricName(t.robustMetric)}</span>
+                    {t.best ? `${pct(t.best.robust)}` : '—'} <span class="sub">{columnLabel(t.robustMetric)}</span>
                   </td>
                   <td class="num">{pct(t.best?.clean)}</td>
                   <td>{date(t.lastFinishedAt)}</td>
@@ -80,16 +79,7 @@ export function HomePage(p: { tasks: TaskSummary[]; runs: RunRow[] }) {
         <>
           <h2>Recent runs</h2>
           <table>
-            <thead>
-              <tr>
-                <th>Suite</th>
-                <th>Tier</th>
-                <th>Started</th>
-                <th>Status</th>
-                <th>Backend</th>
-                <th>Commit</th>
-              </tr>
-            </thead>
+            <TableHead cols={['Suite', 'Tier', 'Started', 'Status', 'Backend', 'Commit']} />
             <tbody>
               {p.runs.map((r) => (
                 <tr>
@@ -167,7 +157,7 @@ function SourceNote(p: { s: TaskSourceInfo }) {
 
 export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHistory }) {
   const b = p.board;
-  const robust = metricName(b.robustMetric);
+  const robust = columnLabel(b.robustMetric);
   const link = (sort: string, dir: string) => href.task(b.taskId, { tier: b.tier, sort, dir });
   const th = (col: Board['sort'], label: string, extra: { num?: boolean; emph?: boolean; title?: string } = {}) => (
     <SortTh col={col} label={label} current={b.sort} dir={b.dir} defaultDir={defaultDir(col)} href={link} {...extra} />
@@ -251,7 +241,7 @@ export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHisto
                       : undefined
                   }
                 >
-                  {r.cost ? hours(r.cost.hoursPerSeed, r.cost.unit === 'mixed' ? 'CPU/GPU' : r.cost.unit) : '—'}
+                  {costPerSeed(r.cost)}
                 </td>
                 <td class="num" data-v={String(r.seeds.length)}>
                   {r.cells
@@ -265,17 +255,7 @@ export function TaskPage(p: { board: Board; papers?: Papers; history?: TaskHisto
                       </>
                     ))}
                 </td>
-                <td>
-                  <Flags flags={r.flags} />
-                  {r.failed.map((f) => (
-                    <a class="chip failed" href={href.cell(f.cellId)} title={f.error ?? 'failed'}>
-                      {`seed ${f.seed} failed`}
-                    </a>
-                  ))}
-                </td>
-                <td>
-                  <Badge kind={r.verification} />
-                </td>
+                <RowChecks row={r} failedSeeds />
               </tr>
             ))}
           </tbody>

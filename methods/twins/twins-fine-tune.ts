@@ -12,6 +12,7 @@ import type { Batch } from '../../harness/train/fit.ts';
 import type { FineTuneContext } from '../define.ts';
 import { fineTuneWith } from '../common/fine-tune.ts';
 import { keepAdaptiveWings, twinAllBatchNorms, withWing, type Wing } from './twin-batchnorm.ts';
+import { WingLossLog } from './wing-divergence.ts';
 
 /** The paper's CIFAR defaults (lr 0.003 at batch 128, weight decay 1e-5, x0.1 at epochs 30 and 50 of 60). */
 export const twinsConfig = {
@@ -56,6 +57,8 @@ export type HalfLoss = (
   prepared: Record<string, tf.Tensor>,
 ) => tf.Scalar;
 
+const numberOf = (t: tf.Scalar | null) => (t ? t.dataSync()[0] : null);
+
 export async function twinsFineTune<C extends TwinsOptions>(
   ctx: FineTuneContext<C>,
   spec: { prepare: (model: Classifier, batch: Batch) => Record<string, tf.Tensor>; halfLoss: HalfLoss },
@@ -64,6 +67,7 @@ export async function twinsFineTune<C extends TwinsOptions>(
   const twins = twinAllBatchNorms(model);
   ctx.recordArtifact('twins', { twinBatchNorms: twins, lambda: config.lambda });
   ctx.log(`${twins} BatchNorm layers twinned`);
+  const wingLosses = new WingLossLog();
   try {
     await fineTuneWith(ctx, {
       lrAt:
@@ -74,18 +78,16 @@ export async function twinsFineTune<C extends TwinsOptions>(
       prepare: (m, batch) => spec.prepare(m, batch),
       loss: (m, batch, prepared) => {
         const [a, b] = halves(batch.y.shape[0]);
-        const terms: tf.Scalar[] = [];
-        if (a > 0)
-          terms.push(
-            tf.mul(
-              config.lambda,
-              withWing(m, 'frozen', () => spec.halfLoss(m, 'frozen', 0, a, batch, prepared)),
-            ) as tf.Scalar,
-          );
-        if (b > 0) terms.push(spec.halfLoss(m, 'adaptive', a, b, batch, prepared));
-        return terms.length === 1 ? terms[0] : (tf.addN(terms) as tf.Scalar);
+        const frozen = a > 0 ? withWing(m, 'frozen', () => spec.halfLoss(m, 'frozen', 0, a, batch, prepared)) : null;
+        const adaptive = b > 0 ? spec.halfLoss(m, 'adaptive', a, b, batch, prepared) : null;
+        // Read back (synchronously) so that a divergence can say which wing blew up.
+        wingLosses.record({ frozen: numberOf(frozen), adaptive: numberOf(adaptive) });
+        const terms = [...(frozen ? [tf.mul(config.lambda, frozen)] : []), ...(adaptive ? [adaptive] : [])];
+        return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
       },
     });
+  } catch (err) {
+    throw wingLosses.explain(err, config.lr);
   } finally {
     keepAdaptiveWings(model);
   }

@@ -135,6 +135,60 @@ describe('resampleBatch', () => {
     );
     expect(Array.from(out, (v) => Math.round(v * 255))).toEqual([...ref]);
   });
+
+  it('any view (padding either way, flip, up or down, 1 or 3 channels) equals pad, crop, resize.ts, mirror done apart', () => {
+    /** The image padded by `p` on every side, as zero or PyTorch's reflect padding fills it, as 3-channel RGB. */
+    function padded(img: Uint8Array, h: number, w: number, c: number, p: number, mode: 'zero' | 'reflect') {
+      const mirror = (j: number, n: number) => (j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j);
+      const data = new Uint8Array((h + 2 * p) * (w + 2 * p) * 3);
+      for (let y = -p; y < h + p; y++)
+        for (let x = -p; x < w + p; x++) {
+          const inside = y >= 0 && y < h && x >= 0 && x < w;
+          if (!inside && mode === 'zero') continue;
+          for (let ch = 0; ch < 3; ch++)
+            data[((y + p) * (w + 2 * p) + x + p) * 3 + ch] =
+              img[(mirror(y, h) * w + mirror(x, w)) * c + (c === 1 ? 0 : ch)];
+        }
+      return { width: w + 2 * p, height: h + 2 * p, data };
+    }
+    const rng = new Rng(9);
+    for (let trial = 0; trial < 60; trial++) {
+      const c = trial % 4 === 0 ? 1 : 3;
+      const [h, w] = [3 + rng.int(10), 3 + rng.int(10)];
+      const img = randomSplit(1, [h, w, c], 100 + trial);
+      const p = rng.int(3); // reflect padding mirrors once, so it stays below the side
+      const pad = rng.next() < 0.5 ? 'zero' : 'reflect';
+      const height = 1 + rng.int(h + 2 * p);
+      const width = 1 + rng.int(w + 2 * p);
+      const v: ExampleView = {
+        top: rng.int(h + 2 * p - height + 1) - p,
+        left: rng.int(w + 2 * p - width + 1) - p,
+        height,
+        width,
+        flip: rng.next() < 0.5,
+        pad,
+      };
+      // Half the trials keep the region's size (a gather), the others resize it up or down.
+      const [oh, ow] = trial % 2 === 0 ? [height, width] : [1 + rng.int(16), 1 + rng.int(16)];
+      const region = crop(
+        padded(img.images, h, w, c, p, pad),
+        v.left + p,
+        v.top + p,
+        v.left + p + width - 1,
+        v.top + p + height - 1,
+      );
+      const ref = resizeBilinear(region, ow, oh).data;
+      const out = resampleBatch(img, [0], [v], [oh, ow, 3]);
+      const got = Array.from(out, (x) => Math.round(x * 255));
+      for (let y = 0; y < oh; y++)
+        for (let x = 0; x < ow; x++)
+          for (let ch = 0; ch < 3; ch++) {
+            const want = ref[(y * ow + (v.flip ? ow - 1 - x : x)) * 3 + ch];
+            expect(got[(y * ow + x) * 3 + ch], `trial ${trial} (${y}, ${x}, ${ch})`).toBe(want);
+          }
+      expect(Array.from(out)).toEqual(got.map((g) => Math.fround(g / 255)));
+    }
+  });
 });
 
 describe('the augmentation draws', () => {

@@ -9,6 +9,8 @@ import type { BatchNorm2d } from '../../harness/nn/batchnorm.ts';
 import { initBackend, shutdownBackend } from '../../harness/tensor/backend.ts';
 import { TwinBatchNorm } from '../../methods/twins/twin-batchnorm.ts';
 import { halves } from '../../methods/twins/twins-fine-tune.ts';
+import { WingLossLog } from '../../methods/twins/wing-divergence.ts';
+import { DivergenceError } from '../../harness/train/divergence.ts';
 import { changedKeys, makeContext, makeFixture, snapshot, type Fixture } from './context.ts';
 
 let fx: Fixture;
@@ -126,5 +128,69 @@ describe('TWINS', () => {
 
   it('a NaN loss fails with where it diverged', async () => {
     await expect(run('twins-at', { lr: 1e30, schedule: 'constant' })).rejects.toThrow(/^diverged at epoch 1, step \d+/);
+  });
+
+  // Issue 14: at the claims-quick lr TWINS diverged where AT trained. Not a defect of the twin BN (its gradient
+  // matches the formula, the frozen statistics stay the source's): the frozen wing has no batch statistics to
+  // rescale it, so its half blows up first. The same happens here at a larger lr; the error must say so.
+  it("at an lr AT survives, TWINS-AT fails naming the lr and the frozen wing, with both halves' losses", async () => {
+    const fit = async (id: string) => {
+      const { entry, ctx } = await makeContext(fx, id, { config: { lr: 3, schedule: 'constant' }, epochs: 3 });
+      const model = await entry.fineTune(ctx as never);
+      model.dispose();
+    };
+    await fit('at');
+    const err = await fit('twins-at').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DivergenceError);
+    expect((err as Error).message).toMatch(
+      /^diverged at epoch \d+, step \d+ \(loss NaN\) at lr 3 \(config\.lr\): the frozen wing diverged; losses at that step: frozen-wing half NaN, adaptive-wing half [\d.e+]+; the step before: frozen-wing half [\d.e+]+, adaptive-wing half [\d.e+]+\. .*lower config\.lr$/,
+    );
+  });
+
+  it('a divergence is blamed on the wing that blew up; other errors pass through unchanged', () => {
+    const explain = (steps: [number | null, number | null][]) => {
+      const log = new WingLossLog();
+      for (const [frozen, adaptive] of steps) log.record({ frozen, adaptive });
+      return (log.explain(new DivergenceError(1, 7, Number.NaN), 0.05) as Error).message;
+    };
+    expect(
+      explain([
+        [1, 2],
+        [Number.NaN, 3],
+      ]),
+    ).toMatch(/at lr 0\.05 \(config\.lr\): the frozen wing diverged/);
+    expect(
+      explain([
+        [1, 2],
+        [3, Number.POSITIVE_INFINITY],
+      ]),
+    ).toMatch(/: the adaptive wing diverged/);
+    // Both NaN: the step before decides (the frozen half was already 1000x the adaptive one).
+    expect(
+      explain([
+        [2.6e4, 7.6],
+        [Number.NaN, Number.NaN],
+      ]),
+    ).toMatch(
+      /the frozen wing diverged; losses at that step: frozen-wing half NaN, adaptive-wing half NaN; the step before: frozen-wing half 26000, adaptive-wing half 7\.6\./,
+    );
+    expect(
+      explain([
+        [2, 3],
+        [Number.NaN, Number.NaN],
+      ]),
+    ).toMatch(/: both wings diverged/);
+    expect(
+      explain([
+        [null, 3],
+        [1, Number.NaN],
+      ]),
+    ).toMatch(/frozen-wing half none \(empty half\)/);
+    const other = new Error('out of memory');
+    expect(new WingLossLog().explain(other, 0.05)).toBe(other);
+    expect(other.message).toBe('out of memory');
   });
 });

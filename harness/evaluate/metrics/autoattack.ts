@@ -2,8 +2,10 @@
  * @module AutoAttack on the first `autoattack.n` points, compared with PGD's outcome on them when PGD ran;
  * alone (no PGD, no other attack) it also gives clean accuracy from its own clean pass.
  */
+import { attacksOf, type Component, type ComponentOverrides } from '../../../attacks/autoattack.ts';
 import { autoAttackSeed } from '../../protocol/seeds.ts';
 import { evaluateAutoAttack } from '../autoattack-metric.ts';
+import { shardableComponent } from '../autoattack-shards.ts';
 import { accuracyMetric } from '../metric.ts';
 import type { MetricRunner } from '../metric-runner.ts';
 
@@ -12,7 +14,12 @@ export const runner: MetricRunner = {
   poolNeed(ctx) {
     const config = ctx.evaluation.autoattack!;
     const points = Math.min(config.n, ctx.test.n);
-    return { points, batches: Math.ceil(points / config.batchSize) };
+    // Linf APGD's batches can be shared out by points (autoattack-shards.ts): every point is a unit of work then.
+    const component = { ...ctx.threat, version: config.version, overrides: config.overrides as ComponentOverrides };
+    const byPoints = attacksOf(config.version, config.attacks as Component[] | undefined).some((c) =>
+      shardableComponent(c, component),
+    );
+    return { points, batches: byPoints ? points : Math.ceil(points / config.batchSize) };
   },
   async run(ctx) {
     const config = ctx.evaluation.autoattack!;

@@ -10,6 +10,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import type { ApgdStage } from '../../../attacks/apgd-plan.ts';
 import type {
   AutoAttackBatchRunner,
   AutoAttackVersion,
@@ -24,6 +25,7 @@ import type { Classifier } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
 import type { Threat } from '../../protocol/schema.ts';
 import { attackAccuracy, type AttackAccuracy } from '../attack-accuracy.ts';
+import { runBatchInShards, shardableComponent, type ShardExecutor } from '../autoattack-shards.ts';
 import { emptyStats, mergeStats } from '../perturbation-check.ts';
 import type { AttackRecipe, AttackSpec, FromWorker, TestHead, ToWorker, WeightsEntry } from './messages.ts';
 
@@ -186,6 +188,16 @@ export class EvaluationPool {
     return this.lend((w) => w.request({ type: 'attack-points', attack, points: [...points], seed }, 'attacked'));
   }
 
+  /** Clean logits of the given test points in a worker, with the points and labels. */
+  cleanRows(points: readonly number[]) {
+    return this.lend((w) => w.request({ type: 'clean-rows', points: [...points] }, 'clean-rows'));
+  }
+
+  /** Rows `take` of an APGD stage (test points `points`) in a worker. */
+  apgdShard(attack: AttackRecipe, points: number[], stage: ApgdStage, take: number[]) {
+    return this.lend((w) => w.request({ type: 'apgd-shard', attack, points, stage, take }, 'shard-done'));
+  }
+
   /** Healthy workers go back to the idle list for the next evaluation; failed ones are ended. */
   release(): void {
     for (const w of this.workers) {
@@ -294,16 +306,27 @@ export async function attackAccuracyInWorkers(
   return { n, clean, robust, robustFlags, stats };
 }
 
-/** AutoAttack's batches of one component, `pool.size` at a time, in the pool's workers. */
+/**
+ * AutoAttack's batches of one component, `pool.size` at a time, in the pool's workers. With fewer batches
+ * than workers, a Linf APGD component's batches are shared out by points (autoattack-shards.ts), with the
+ * outcome each batch has in one worker.
+ */
 export function autoAttackRunner(
   pool: EvaluationPool,
   config: { version: AutoAttackVersion; norm: Norm; eps: number; overrides?: ComponentOverrides },
 ): AutoAttackBatchRunner {
   return {
     width: pool.size,
-    run: (name, jobs) =>
-      settleAll(
-        jobs.map((j) => pool.attackPoints({ kind: 'autoattack-component', name, ...config }, j.points, j.seed)),
-      ),
+    run: (name, jobs) => {
+      const recipe: AttackRecipe = { kind: 'autoattack-component', name, ...config };
+      const staged = jobs.length < pool.size ? shardableComponent(name, config) : undefined;
+      if (!staged) return settleAll(jobs.map((j) => pool.attackPoints(recipe, j.points, j.seed)));
+      const exec: ShardExecutor = {
+        clean: (parts) => settleAll(parts.map((points) => pool.cleanRows(points))),
+        stage: (stage, parts) => settleAll(parts.map((p) => pool.apgdShard(recipe, p.points, stage, p.take))),
+      };
+      const shards = Math.floor(pool.size / jobs.length);
+      return settleAll(jobs.map((j) => runBatchInShards(staged, j, shards, exec)));
+    },
   };
 }

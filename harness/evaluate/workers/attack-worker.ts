@@ -6,10 +6,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import { stagedApgd } from '../../../attacks/apgd.ts';
 import { componentAttack } from '../../../attacks/autoattack.ts';
 import { createAttack } from '../../../attacks/registry.ts';
 import type { Attack, LogitsFn } from '../../../attacks/types.ts';
-import { predict } from '../../../attacks/utils.ts';
+import { logitsOf, predict } from '../../../attacks/utils.ts';
 import { toBatch } from '../../../datasets/batches.ts';
 import type { Classifier } from '../../models/classifier.ts';
 import { buildModel } from '../../models/zoo.ts';
@@ -88,6 +89,27 @@ async function handle(m: ToWorker): Promise<FromWorker> {
         };
       } finally {
         tf.dispose([x, y, result.xAdv]);
+      }
+    }
+    case 'clean-rows': {
+      const s = loaded();
+      const { x, y } = toBatch(s.test, m.points);
+      try {
+        const { values, k } = logitsOf(s.logits, x);
+        return { type: 'clean-rows', values, k, x: Float32Array.from(x.dataSync()), y: Int32Array.from(y.dataSync()) };
+      } finally {
+        tf.dispose([x, y]);
+      }
+    }
+    case 'apgd-shard': {
+      const s = loaded();
+      const staged = stagedApgd(attackOf(m.attack));
+      if (!staged) throw new Error(`attack ${JSON.stringify(m.attack)} has no stages to run in shards`);
+      const { x, y } = toBatch(s.test, m.points);
+      try {
+        return { type: 'shard-done', ...staged.runShard(s.logits, x, y, m.stage, m.take) };
+      } finally {
+        tf.dispose([x, y]);
       }
     }
     case 'close':

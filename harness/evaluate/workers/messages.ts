@@ -1,4 +1,5 @@
 /** @module What the evaluation pool (attack-pool.ts) and its workers (attack-worker.ts) send each other. */
+import type { ApgdStage, StageOutcome } from '../../../attacks/apgd-plan.ts';
 import type { AutoAttackVersion, Component, ComponentOverrides } from '../../../attacks/autoattack.ts';
 import type { Norm } from '../../../attacks/types.ts';
 import type { DataSplit } from '../../../datasets/types.ts';
@@ -38,11 +39,17 @@ export type ToWorker =
   | { type: 'score'; attack: AttackRecipe; threat: Threat; seed: number; batchNo: number; start: number; end: number }
   /** Attack the given test points with `seed` and return predictions and examples (AutoAttack's batches). */
   | { type: 'attack-points'; attack: AttackRecipe; points: number[]; seed: number }
+  /** Clean logits of the given test points, with the points and labels (a sharded APGD batch's clean pass). */
+  | { type: 'clean-rows'; points: number[] }
+  /** Rows `take` of an APGD stage, which are the test points `points` (autoattack-shards.ts). */
+  | { type: 'apgd-shard'; attack: AttackRecipe; points: number[]; stage: ApgdStage; take: number[] }
   | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready'; backend: string }
   | { type: 'scored'; clean: number; robust: number; robustIndices: number[]; stats: PerturbationStats }
   | { type: 'attacked'; pred: Int32Array; xAdv: Float32Array; notes?: Record<string, unknown> }
+  | { type: 'clean-rows'; values: Float32Array; k: number; x: Float32Array; y: Int32Array }
+  | ({ type: 'shard-done' } & StageOutcome)
   | { type: 'error'; message: string }
   | { type: 'closed' };

@@ -1,6 +1,6 @@
 /** @module `autoattack`: the worst case over AutoAttack's components, and `autoattack/<component>` after each. */
 import { z } from 'zod';
-import { AUTOATTACK_VERSIONS, COMPONENTS } from '../components.ts';
+import { AUTOATTACK_VERSIONS, COMPONENTS, type Component } from '../components.ts';
 import { defineMetricPlugin } from './define.ts';
 import { CheckedDetailsSchema } from './pgd.ts';
 
@@ -26,17 +26,32 @@ export const AutoAttackComponentDetailsSchema = z.looseObject({
   version: z.enum(AUTOATTACK_VERSIONS),
 });
 
+/** How pages name each component: the papers' spelling. */
+const COMPONENT_LABELS: Record<Component, string> = {
+  'apgd-ce': 'APGD-CE',
+  'apgd-dlr': 'APGD-DLR',
+  'apgd-t': 'APGD-T',
+  fab: 'FAB',
+  'fab-t': 'FAB-T',
+  square: 'Square',
+};
+
 export default defineMetricPlugin({
   id: 'autoattack',
   alsoComputes: ['clean'],
   metrics: [
     {
       name: 'autoattack',
-      label: 'AutoAttack',
+      label: 'AutoAttack (worst case)',
       details: AutoAttackDetailsSchema,
       column: { label: 'AutoAttack', order: 30 },
     },
-    { name: 'autoattack/', label: 'AutoAttack component', details: AutoAttackComponentDetailsSchema },
+    {
+      name: 'autoattack/',
+      label: 'AutoAttack',
+      memberLabel: (c) => `after ${COMPONENT_LABELS[c as Component] ?? c}`,
+      details: AutoAttackComponentDetailsSchema,
+    },
   ],
   runner: () => import('../../evaluate/metrics/autoattack.ts').then((m) => m.runner),
 });

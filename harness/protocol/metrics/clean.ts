@@ -6,6 +6,8 @@ export const CleanDetailsSchema = z.looseObject({ correct: z.number().int().min(
 
 export default defineMetricPlugin({
   id: 'clean',
-  metrics: [{ name: 'clean', label: 'Clean', details: CleanDetailsSchema, column: { label: 'Clean', order: 10 } }],
+  metrics: [
+    { name: 'clean', label: 'Clean (no attack)', details: CleanDetailsSchema, column: { label: 'Clean', order: 10 } },
+  ],
   runner: () => import('../../evaluate/metrics/clean.ts').then((m) => m.runner),
 });

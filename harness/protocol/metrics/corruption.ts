@@ -21,7 +21,7 @@ export default defineMetricPlugin({
   metrics: [
     {
       name: 'corruption',
-      label: 'Corruption',
+      label: 'Corruptions (mean)',
       details: CorruptionDetailsSchema,
       column: { label: 'Corruption', title: 'mean accuracy over corruptions and severities', order: 40 },
     },

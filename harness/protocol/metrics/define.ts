@@ -23,8 +23,10 @@ export interface MetricDefinition {
    * whatever name the plug-in's runner gives (an attack's own id), for its own metrics only.
    */
   readonly name: string;
-  /** How pages name it. */
+  /** How pages name it ('Clean (no attack)'); its board column may have a shorter label. */
   readonly label: string;
+  /** A family's (`autoattack/`): how pages name one member, listed under the family ('after APGD-CE'). */
+  readonly memberLabel?: (member: string) => string;
   /** What its `details` hold; checked when the metric is computed. */
   readonly details: z.ZodType<Record<string, unknown>>;
   /** Shown as a column of the task leaderboard (absent: on the cell page only). */

@@ -78,11 +78,24 @@ export function metricOrder(): string[] {
   );
 }
 
-/** How pages label a stored metric name. */
+/** How pages label a stored metric name: `Clean (no attack)`, a family's member `AutoAttack: after APGD-CE`. */
 export function metricLabel(name: string): string {
   const d = metricDefinition(name);
   if (!d) return name;
-  return d.name.endsWith('/') ? `${d.label}: ${name.slice(d.name.length)}` : d.label;
+  return d.name.endsWith('/') ? `${d.label}: ${memberLabel(name)}` : d.label;
+}
+
+/** A family member's own label (`after APGD-CE` for `autoattack/apgd-ce`), shown under its family; else undefined. */
+export function memberLabel(name: string): string | undefined {
+  const d = metricDefinition(name);
+  if (!d?.name.endsWith('/')) return undefined;
+  const member = name.slice(d.name.length);
+  return d.memberLabel?.(member) ?? member;
+}
+
+/** A board column's short label (`AutoAttack`), else the metric's label: table headers, the ranking metric. */
+export function columnLabel(name: string): string {
+  return metricDefinition(name)?.column?.label ?? metricLabel(name);
 }
 
 export type { MetricColumn, MetricDefinition, MetricPlugin };

@@ -21,6 +21,34 @@ function perChannel(
   return size === 1 ? () => v[0] : (c) => v[c];
 }
 
+/**
+ * Eval-mode BatchNorm as y = x·a + c per channel: a = scale/√(var+ε) and c = offset − mean·a, each formed in
+ * double and rounded to float32 once, written into two [C] tensors the caller owns. Undefined when a statistic
+ * is not per-channel float32 (the caller hands the call to the stock kernel).
+ */
+export function batchNormAffine(
+  b: WasmBackend,
+  temps: Temps,
+  inputs: { mean?: TensorInfo; variance?: TensorInfo; offset?: TensorInfo; scale?: TensorInfo },
+  channels: number,
+  varianceEpsilon: number,
+): { scale: TensorInfo; shift: TensorInfo } | undefined {
+  const m = perChannel(b, inputs.mean, channels, 0);
+  const v = perChannel(b, inputs.variance, channels, 1);
+  const o = perChannel(b, inputs.offset, channels, 0);
+  const s = perChannel(b, inputs.scale, channels, 1);
+  if (!m || !v || !o || !s) return undefined;
+  const scale = temps.add(b.makeOutput([channels], 'float32'));
+  const shift = temps.add(b.makeOutput([channels], 'float32'));
+  const a = b.typedArrayFromHeap(scale);
+  const c = b.typedArrayFromHeap(shift);
+  for (let i = 0; i < channels; i++) {
+    a[i] = s(i) / Math.sqrt(v(i) + varianceEpsilon);
+    c[i] = o(i) - m(i) * a[i];
+  }
+  return { scale, shift };
+}
+
 export const fusedBatchNormConfig: KernelConfig = {
   kernelName: 'FusedBatchNorm',
   backendName: 'wasm',
@@ -32,23 +60,15 @@ export const fusedBatchNormConfig: KernelConfig = {
     const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
     const b = args.backend as unknown as WasmBackend;
     const channels = x.shape[x.shape.length - 1];
-    const m = perChannel(b, mean, channels, 0);
-    const v = perChannel(b, variance, channels, 1);
-    const o = perChannel(b, offset, channels, 0);
-    const s = perChannel(b, scale, channels, 1);
-    if (!m || !v || !o || !s || x.dtype !== 'float32' || x.shape.length !== 4 || util.sizeFromShape(x.shape) === 0) {
+    if (x.dtype !== 'float32' || x.shape.length !== 4 || util.sizeFromShape(x.shape) === 0)
       return stockKernel('FusedBatchNorm').kernelFunc(args);
-    }
     const temps = new Temps(b);
     try {
-      const filter = temps.add(b.makeOutput([1, 1, channels, 1], 'float32'));
-      const bias = temps.add(b.makeOutput([channels], 'float32'));
-      const a = b.typedArrayFromHeap(filter);
-      const c = b.typedArrayFromHeap(bias);
-      for (let i = 0; i < channels; i++) {
-        a[i] = s(i) / Math.sqrt(v(i) + varianceEpsilon);
-        c[i] = o(i) - m(i) * a[i];
-      }
+      const affine = batchNormAffine(b, temps, { mean, variance, offset, scale }, channels, varianceEpsilon);
+      if (!affine) return stockKernel('FusedBatchNorm').kernelFunc(args);
+      // The per-channel a as a [1, 1, C, 1] depthwise filter: same floats, another shape.
+      const filter = { ...affine.scale, shape: [1, 1, channels, 1] };
+      const bias = affine.shift;
       return call(
         'FusedDepthwiseConv2D',
         b,

@@ -9,6 +9,7 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm-train.ts';
 import { conv2dConfig } from './conv2d.ts';
+import { conv2dBatchNormConfig } from './conv2d-batch-norm.ts';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { fusedBatchNormConfig } from './fused-batch-norm.ts';
@@ -20,6 +21,7 @@ import { rememberStock } from './wasm-internals.ts';
 
 export const WASM_KERNELS: KernelConfig[] = [
   conv2dConfig,
+  conv2dBatchNormConfig,
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
   tileConfig,

@@ -25,17 +25,20 @@ napi_value Throw(napi_env env, const std::string& message) {
 }
 
 // Arguments: (heap: Float32Array, a: byteOffset, b: byteOffset, out: byteOffset, geometry: Int32Array(13), threads).
-bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** heap, size_t* heapFloats, int64_t offsets[3], Geometry* g, int32_t* threads) {
-  size_t argc = 6;
-  napi_value argv[6];
+// `extra`, when given, receives a seventh argument (which must then be present).
+bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** heap, size_t* heapFloats, int64_t offsets[3], Geometry* g, int32_t* threads, napi_value* extra = nullptr) {
+  const size_t expected = extra ? 7 : 6;
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc == expected && extra) *extra = argv[6];
   napi_typedarray_type type;
   size_t length;
   void* data;
   napi_value buffer;
   size_t byteOffset;
-  if (argc != 6 || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array) {
-    Throw(env, std::string(name) + ": expected (heap: Float32Array, offset, offset, offset, geometry: Int32Array, threads)");
+  if (argc != expected || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array) {
+    Throw(env, std::string(name) + ": expected (heap: Float32Array, offset, offset, offset, geometry: Int32Array, threads" + (extra ? ", affine: Float64Array)" : ")"));
     return false;
   }
   *heap = static_cast<float*>(data);
@@ -81,9 +84,11 @@ bool InHeap(napi_env env, const char* name, size_t heapFloats, int64_t byteOffse
 
 using Kernel = void (*)(int, const Geometry&, const float*, const float*, float*);
 
+// kind: 0 conv2d, 1 its input gradient, 2 its filter gradient; 3 and 4 are 0 and 1 by Winograd.
 template <Kernel kernel, int kind>
 napi_value Run(napi_env env, napi_callback_info info) {
-  static const char* names[] = {"conv2d", "conv2dBackpropInput", "conv2dBackpropFilter"};
+  static const char* names[] = {"conv2d", "conv2dBackpropInput", "conv2dBackpropFilter", "conv2dWinograd",
+                                "conv2dBackpropInputWinograd"};
   const char* name = names[kind];
   float* heap;
   size_t heapFloats;
@@ -94,9 +99,50 @@ napi_value Run(napi_env env, napi_callback_info info) {
   const int64_t xFloats = g.n * g.h * g.w * g.ci, wFloats = g.K() * g.co, yFloats = g.pixels() * g.co;
   // (a, b, out) per kernel: conv2d (x, w, y), backprop input (dy, w, dx), backprop filter (x, dy, dw).
   const int64_t sizes[3][3] = {{xFloats, wFloats, yFloats}, {yFloats, wFloats, xFloats}, {xFloats, yFloats, wFloats}};
+  if (kind >= 3 && !WinogradApplies(g)) {
+    Throw(env, std::string(name) + ": needs a 3x3 filter and stride 1");
+    return nullptr;
+  }
   for (int i = 0; i < 3; i++)
-    if (!InHeap(env, name, heapFloats, off[i], sizes[kind][i])) return nullptr;
+    if (!InHeap(env, name, heapFloats, off[i], sizes[kind % 3][i])) return nullptr;
   kernel(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4);
+  return nullptr;
+}
+
+// (heap, x, w, y, geometry, threads, affine: Float64Array [scale byte offset, shift byte offset, relu 0|1,
+// winograd 0|1]): Conv2D with an eval-mode BatchNorm (and ReLU) applied to its output as it is made.
+napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
+  const char* name = "conv2dAffine";
+  float* heap;
+  size_t heapFloats;
+  int64_t off[3];
+  Geometry g;
+  int32_t threads;
+  napi_value extra;
+  if (!ReadArgs(env, info, name, &heap, &heapFloats, off, &g, &threads, &extra)) return nullptr;
+  napi_typedarray_type type;
+  size_t length;
+  double* a;
+  napi_value buffer;
+  size_t byteOffset;
+  if (napi_get_typedarray_info(env, extra, &type, &length, reinterpret_cast<void**>(&a), &buffer, &byteOffset) != napi_ok || type != napi_float64_array || length != 4) {
+    Throw(env, std::string(name) + ": affine must be a Float64Array of 4 numbers (scale, shift, relu, winograd)");
+    return nullptr;
+  }
+  for (int i = 0; i < 2; i++)
+    if (!(a[i] >= 0) || std::fmod(a[i], 4.0) != 0) {
+      Throw(env, std::string(name) + ": offsets must be non-negative multiples of 4");
+      return nullptr;
+    }
+  const int64_t sizes[5] = {g.n * g.h * g.w * g.ci, g.K() * g.co, g.pixels() * g.co, g.co, g.co};
+  const int64_t at[5] = {off[0], off[1], off[2], int64_t(a[0]), int64_t(a[1])};
+  for (int i = 0; i < 5; i++)
+    if (!InHeap(env, name, heapFloats, at[i], sizes[i])) return nullptr;
+  const Affine affine{heap + at[3] / 4, heap + at[4] / 4, a[2] != 0};
+  if (a[3] != 0 && WinogradApplies(g))
+    Conv2DWinogradWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
+  else
+    Conv2DWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
   return nullptr;
 }
 
@@ -203,6 +249,10 @@ NAPI_MODULE_INIT() {
       {"conv2d", nullptr, Run<Conv2D, 0>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, Run<Conv2DBackpropInput, 1>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Run<Conv2DBackpropFilter, 2>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dWinograd", nullptr, Run<Conv2DWinograd, 3>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInputWinograd", nullptr, Run<Conv2DBackpropInputWinograd, 4>, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"conv2dAffine", nullptr, RunConv2DAffine, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrain", nullptr, RunBatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainGrad", nullptr, RunBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -84,21 +84,25 @@ void ForChunks(const Geometry& g, int64_t P0, int64_t P1, F f) {
 
 }  // namespace
 
-// y[P, co] = im2col(x) · W
-void Conv2D(int threads, const Geometry& g, const float* x, const float* w, float* y) {
+// y[P, co] = im2col(x) · W, then `affine` on each chunk's rows while they are in cache (when given).
+void Conv2DWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine) {
   const int64_t K = g.K(), perImage = g.oh * g.ow;
   ForRanges(threads, g.n, [&](int64_t, int64_t i0, int64_t i1) {
     const int64_t P0 = i0 * perImage, P1 = i1 * perImage;
     if (g.pointwise()) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, P1 - P0, g.co, K, 1.f, x + P0 * K, K, w, g.co, 0.f, y + P0 * g.co, g.co);
+      RowStableSgemm(false, P1 - P0, g.co, K, x + P0 * K, K, w, g.co, y + P0 * g.co, g.co);
+      if (affine) affine->Apply(y + P0 * g.co, P1 - P0, g.co);
       return;
     }
     ForChunks(g, P0, P1, [&](float* cols, int64_t p0, int64_t p1) {
       Im2col(g, x, cols, p0, p1);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p1 - p0, g.co, K, 1.f, cols, K, w, g.co, 0.f, y + p0 * g.co, g.co);
+      RowStableSgemm(false, p1 - p0, g.co, K, cols, K, w, g.co, y + p0 * g.co, g.co);
+      if (affine) affine->Apply(y + p0 * g.co, p1 - p0, g.co);
     });
   });
 }
+
+void Conv2D(int threads, const Geometry& g, const float* x, const float* w, float* y) { Conv2DWith(threads, g, x, w, y, nullptr); }
 
 // dx = col2im(dy · Wᵀ); threads own whole images, so their scatter-adds never overlap.
 void Conv2DBackpropInput(int threads, const Geometry& g, const float* dy, const float* w, float* dx) {
@@ -106,12 +110,12 @@ void Conv2DBackpropInput(int threads, const Geometry& g, const float* dy, const 
   ForRanges(threads, g.n, [&](int64_t, int64_t i0, int64_t i1) {
     const int64_t P0 = i0 * perImage, P1 = i1 * perImage;
     if (g.pointwise()) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, P1 - P0, K, g.co, 1.f, dy + P0 * g.co, g.co, w, g.co, 0.f, dx + P0 * K, K);
+      RowStableSgemm(true, P1 - P0, K, g.co, dy + P0 * g.co, g.co, w, g.co, dx + P0 * K, K);
       return;
     }
     std::memset(dx + i0 * inImage, 0, (i1 - i0) * inImage * sizeof(float));
     ForChunks(g, P0, P1, [&](float* cols, int64_t p0, int64_t p1) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p1 - p0, K, g.co, 1.f, dy + p0 * g.co, g.co, w, g.co, 0.f, cols, K);
+      RowStableSgemm(true, p1 - p0, K, g.co, dy + p0 * g.co, g.co, w, g.co, cols, K);
       Col2imAdd(g, cols, dx, p0, p1);
     });
   });

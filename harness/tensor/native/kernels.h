@@ -31,9 +31,40 @@ void ForRanges(int threads, int64_t n, F f) {
   for (auto& w : workers) w.join();
 }
 
+// C[M×N] = A[M×K] · B (or Bᵀ): each row of C the same bits whatever M is (gemm.cc).
+void RowStableSgemm(bool transB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                    int64_t ldb, float* C, int64_t ldc);
+
 void Conv2D(int threads, const Geometry& g, const float* x, const float* w, float* y);
+
+// An eval-mode BatchNorm (and ReLU) applied to a convolution's output rows as they are made:
+// y = y·scale + shift per channel, two roundings as the separate kernels do (built with -ffp-contract=off),
+// then max(y, 0) as XNNPACK's clamp does it (0 < y ? y : 0).
+struct Affine {
+  const float* scale;
+  const float* shift;
+  bool relu;
+  void Apply(float* y, int64_t rows, int64_t channels) const {
+    for (int64_t r = 0; r < rows; r++, y += channels) Apply(y, channels);
+  }
+  void Apply(float* y, int64_t channels) const {
+    for (int64_t o = 0; o < channels; o++) {
+      float t = y[o] * scale[o];
+      t = t + shift[o];
+      y[o] = relu ? (0.f < t ? t : 0.f) : t;
+    }
+  }
+};
+// Conv2D (im2col) and Conv2DWinograd with `affine` (when not null) applied to each chunk of rows as it is made.
+void Conv2DWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine);
+void Conv2DWinogradWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine);
 void Conv2DBackpropInput(int threads, const Geometry& g, const float* dy, const float* w, float* dx);
 void Conv2DBackpropFilter(int threads, const Geometry& g, const float* x, const float* dy, float* dw);
+
+// The same for 3x3 stride-1 geometry only (WinogradApplies), by Winograd's F(2x2, 3x3) (winograd.cc).
+bool WinogradApplies(const Geometry& g);
+void Conv2DWinograd(int threads, const Geometry& g, const float* x, const float* w, float* y);
+void Conv2DBackpropInputWinograd(int threads, const Geometry& g, const float* dy, const float* w, float* dx);
 
 // Training-mode batch normalisation of x [pixels, channels]: batch mean, biased variance and
 // 1/sqrt(var + eps) per channel, and y = (x - mean) / sqrt(var + eps) * w + b.

@@ -1,7 +1,8 @@
 /**
  * A metric plug-in added from this file alone (its details schema, runner and board column) is computed by the
- * harness's one evaluation entry point, stored with the cell, and shown as a column of the task table served by
- * the Hono app; a plug-in whose details break its own schema fails the cell naming the field.
+ * harness's one evaluation entry point, stored with the cell, and shown as a column of the task table and of the
+ * method page's results served by the Hono app; a plug-in whose details break its own schema fails the cell naming
+ * the field.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -112,6 +113,20 @@ describe('metric plug-ins', () => {
       expect(page).toContain(`${(stored.value * 100).toFixed(1)}`);
       const sorted = await app.request(`/task/${encodeURIComponent(taskId)}?sort=top2`);
       expect(sorted.status).toBe(200);
+
+      // The method page's results table takes the same plug-in columns: header and value in the column's place.
+      const method = await app.request('/method/standard');
+      expect(method.status).toBe(200);
+      const html = await method.text();
+      const results = html.slice(html.indexOf('id="results"'), html.indexOf('</table>', html.indexOf('id="results"')));
+      expect(results).toMatch(/data-col="clean"[^>]*>Clean<[\s\S]*data-col="top2"[^>]*>Top-2<[\s\S]*data-col="pgd"/);
+      const pgd = store.getCell(summary.cell.id)!.metrics.find((m) => m.name === 'pgd')!;
+      const valueCells = [...results.matchAll(/<td class="num[^"]*" data-v="([^"]*)"/g)].map((m) => m[1]);
+      expect(valueCells.slice(0, 3)).toEqual([clean.value, stored.value, pgd.value].map(String));
+      expect(results).toContain(`${(stored.value * 100).toFixed(1)}%`);
+      // The cell page's breakdown names it by the definition's label too.
+      const cellPage = await (await app.request(`/cell/${summary.cell.id}`)).text();
+      expect(cellPage).toContain('<td>Top-2</td>');
     } finally {
       store.close();
       unregisterMetricPlugin('top2');

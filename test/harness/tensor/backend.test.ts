@@ -43,8 +43,18 @@ describe('backend selection', () => {
     () => {
       const on = JSON.parse(env({}).stdout);
       expect(on.nativeKernels).toMatch(
+        new RegExp(
+          `^native im2col and Winograd F\\(2x2,3x3\\) \\(3x3 stride 1, >= 64 channels: winogradSuits\\) \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`,
+        ),
+      );
+      // The algorithm is part of every record: it changes the last bits of every 3x3 convolution.
+      const im2col = JSON.parse(env({ RFTBENCH_CONV: 'im2col' }).stdout);
+      expect(im2col.nativeKernels).toMatch(
         new RegExp(`^native im2col \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`),
       );
+      const bad = env({ RFTBENCH_CONV: 'fast' });
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toContain('RFTBENCH_CONV must be one of auto, winograd, im2col, not "fast"');
       const off = JSON.parse(env({ RFTBENCH_NATIVE: '0' }).stdout);
       expect(off.nativeKernels).toBe('wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0');
     },

@@ -8,7 +8,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../harness/rng.ts';
-import { nativeKernels, setNativeKernelsEnabled } from '../../../harness/tensor/native/native-kernels.ts';
+import {
+  defaultConvAlgorithm,
+  nativeKernels,
+  setConvAlgorithm,
+  setNativeKernelsEnabled,
+} from '../../../harness/tensor/native/native-kernels.ts';
 import { releaseBackend, useBackend } from '../../support/tf.ts';
 import { expectClose, randomTensor, runKernelOn, runOn } from './compare.ts';
 
@@ -139,7 +144,34 @@ function randomCases(count: number, rng: Rng): ConvCase[] {
   return cases;
 }
 
-const CASES = [...FIXED, ...randomCases(24, new Rng(7))];
+/** 3x3 stride-1 cases, the Winograd kernels' geometry: odd and even sizes, paddings 0-3 each side, up to 40 channels. */
+function winogradCases(count: number, rng: Rng): ConvCase[] {
+  const cases: ConvCase[] = [];
+  while (cases.length < count) {
+    const [t, b, l, r] = [rng.int(4), rng.int(4), rng.int(4), rng.int(4)];
+    const c: ConvCase = {
+      n: 1 + rng.int(3),
+      h: 1 + rng.int(13),
+      w: 1 + rng.int(13),
+      ci: 1 + rng.int(40),
+      co: 1 + rng.int(40),
+      kh: 3,
+      kw: 3,
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [t, b],
+        [l, r],
+        [0, 0],
+      ],
+    };
+    if (outSize(c.h, 3, 1, t, b) < 1 || outSize(c.w, 3, 1, l, r) < 1) continue;
+    cases.push(c);
+  }
+  return cases;
+}
+
+const CASES = [...FIXED, ...randomCases(24, new Rng(7)), ...winogradCases(12, new Rng(11))];
 
 function label(c: ConvCase): string {
   return `${c.n}x${c.h}x${c.w}x${c.ci} -> ${c.co}, k${c.kh}x${c.kw} s${c.strides.join('x')} pad ${JSON.stringify(c.pad)}`;
@@ -151,13 +183,18 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   setNativeKernelsEnabled(true);
+  setConvAlgorithm(defaultConvAlgorithm());
   await releaseBackend();
 });
 
-const PATHS = nativeKernels() ? (['native', 'wasm'] as const) : (['wasm'] as const);
+// native: im2col + OpenBLAS; winograd: the same but 3x3 stride-1 convolutions by Winograd F(2x2, 3x3).
+const PATHS = nativeKernels() ? (['native', 'winograd', 'wasm'] as const) : (['wasm'] as const);
 
 describe.each(PATHS)('Conv2D and its gradients on wasm (%s path) match the cpu backend', (path) => {
-  beforeAll(() => setNativeKernelsEnabled(path === 'native'));
+  beforeAll(() => {
+    setNativeKernelsEnabled(path !== 'wasm');
+    setConvAlgorithm(path === 'winograd' ? 'winograd' : 'im2col');
+  });
 
   CASES.forEach((c, i) => {
     it(label(c), async () => {
@@ -169,7 +206,7 @@ describe.each(PATHS)('Conv2D and its gradients on wasm (%s path) match the cpu b
       // Conv2D is ours only on the native path (on wasm it hands the call to tfjs's XNNPACK kernel).
       // A numeric padding without a rounding mode can give tfjs fractional output sizes: those stay
       // on wasm too and are not compared.
-      if (path === 'native' && y.shape.every((d) => Number.isInteger(d) && d > 0))
+      if (path !== 'wasm' && y.shape.every((d) => Number.isInteger(d) && d > 0))
         expectClose(await runKernelOn('wasm', 'Conv2D', { x, filter }, convAttrs), y, 1e-4, 'y');
       const dy = randomTensor(y.shape, rng);
       const gradAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };

@@ -1,0 +1,5 @@
+// Entry of a batch prefetch worker thread: our sources are TypeScript run through tsx, in workers too.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./batch-prefetch-worker.ts');

@@ -1,0 +1,67 @@
+/**
+ * @module conv → eval-mode BatchNorm (→ ReLU), as the ResNets compose them. Where nothing records a gradient
+ * (inference, Square's queries, corruption accuracy) and the modules are the plain ones, on wasm with the native
+ * kernels, the three run as one native kernel that gives the same bits in one pass over the output
+ * (tensor/kernels/conv2d-batch-norm.ts). Otherwise, and always for layers a method swapped (TWINS' two-wing
+ * BatchNorm, CARTL's spectral norm), the modules' own forwards run.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs } from '../tensor/kernels/conv2d-batch-norm.ts';
+import { nativeKernels } from '../tensor/native/native-kernels.ts';
+import { ReLU } from './activation.ts';
+import { BatchNorm2d } from './batchnorm.ts';
+import { Conv2d } from './conv.ts';
+import type { Module } from './module.ts';
+
+let fusion = process.env.RFTBENCH_FUSE !== '0';
+
+/** Turns the fused path on or off for this process (tests and benches compare both; RFTBENCH_FUSE=0 at start). */
+export function setConvBatchNormFusion(on: boolean): void {
+  fusion = on;
+}
+
+function fusable(conv: Module, bn: Module, x: tf.Tensor): boolean {
+  return (
+    fusion &&
+    // Exactly these classes: a subclass or a swapped layer may compute something else.
+    Object.getPrototypeOf(conv) === Conv2d.prototype &&
+    !(conv as Conv2d).bias &&
+    Object.getPrototypeOf(bn) === BatchNorm2d.prototype &&
+    !bn.training &&
+    x.rank === 4 &&
+    x.dtype === 'float32' &&
+    tf.getBackend() === 'wasm' &&
+    !tf.engine().isTapeOn() &&
+    nativeKernels() !== undefined &&
+    tf.getKernel(CONV2D_BATCH_NORM, 'wasm') !== undefined
+  );
+}
+
+/** `relu`: true for tf.relu, a ReLU module, or false/undefined for none. */
+export function convBatchNorm(conv: Module, bn: Module, x: tf.Tensor, relu: boolean | Module = false): tf.Tensor {
+  const plainRelu = relu === true || (typeof relu === 'object' && Object.getPrototypeOf(relu) === ReLU.prototype);
+  if (fusable(conv, bn, x) && (relu === false || plainRelu)) {
+    const c = conv as Conv2d;
+    const b = bn as BatchNorm2d;
+    const attrs: Conv2DBatchNormAttrs = {
+      strides: c.stride,
+      pad: c.padding === 0 ? 'valid' : c.padding,
+      dataFormat: 'NHWC',
+      dilations: 1,
+      varianceEpsilon: b.eps,
+      relu: plainRelu,
+    };
+    const inputs = {
+      x,
+      filter: c.weight,
+      mean: b.runningMean,
+      variance: b.runningVar,
+      offset: b.bias,
+      scale: b.weight,
+    };
+    return tf.engine().runKernel(CONV2D_BATCH_NORM, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+  const y = bn.forward(conv.forward(x));
+  if (relu === true) return tf.relu(y);
+  return typeof relu === 'object' ? relu.forward(y) : y;
+}

@@ -1,0 +1,53 @@
+/**
+ * @module Conv2D followed by eval-mode BatchNorm (and ReLU) in one native pass, for forward passes that record
+ * no gradient (inference, Square's queries, corruption accuracy): the BatchNorm and ReLU are applied to each
+ * chunk of output rows while it is in cache, with the same float operations as the separate Conv2D,
+ * FusedBatchNorm and Relu kernels, so the outputs are the same bits. Only registered on wasm, and only called
+ * (by nn/conv-batch-norm.ts) when the native kernels are loaded: it has no gradient.
+ */
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { nativeKernels } from '../native/native-kernels.ts';
+import { convGeometry, type ConvAttrs } from './conv-geometry.ts';
+import { batchNormAffine } from './fused-batch-norm.ts';
+import { geometryArray, nonEmpty } from './native-geometry.ts';
+import { heapFloats, heapOffset, Temps, type WasmBackend } from './wasm-internals.ts';
+
+export const CONV2D_BATCH_NORM = 'RftbenchConv2DBatchNorm';
+
+export interface Conv2DBatchNormAttrs extends ConvAttrs {
+  varianceEpsilon: number;
+  relu: boolean;
+}
+
+export const conv2dBatchNormConfig: KernelConfig = {
+  kernelName: CONV2D_BATCH_NORM,
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const { x, filter, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo>;
+    const a = args.attrs as unknown as Conv2DBatchNormAttrs;
+    const native = nativeKernels();
+    const g = convGeometry(CONV2D_BATCH_NORM, x.shape, filter.shape, a);
+    if (!native || x.dtype !== 'float32' || !nonEmpty(g))
+      throw new Error(`${CONV2D_BATCH_NORM}: needs the native kernels and a non-empty float32 convolution`);
+    const b = args.backend as unknown as WasmBackend;
+    const temps = new Temps(b);
+    try {
+      const affine = batchNormAffine(b, temps, { mean, variance, offset, scale }, g.co, a.varianceEpsilon);
+      if (!affine) throw new Error(`${CONV2D_BATCH_NORM}: BatchNorm statistics must be float32 per channel`);
+      const y = b.makeOutput([g.n, g.oh, g.ow, g.co], 'float32');
+      native.conv2dAffine(
+        heapFloats(b),
+        heapOffset(b, x),
+        heapOffset(b, filter),
+        heapOffset(b, y),
+        geometryArray(g),
+        heapOffset(b, affine.scale),
+        heapOffset(b, affine.shift),
+        a.relu,
+      );
+      return y;
+    } finally {
+      temps.dispose();
+    }
+  },
+};
