@@ -101,19 +101,20 @@ export function defaultConvAlgorithm(): ConvAlgorithm {
 
 /**
  * Geometry (geometryArray's order: n h w ci co kh kw sh sw oh ow top left) on which `auto` picks Winograd:
- * 3x3, stride 1, at least 64 channels in and out (its transforms cost per channel, its savings per channel
- * pair), maps of at least 4x4 (a 2x2 map is one tile: the filter transform outweighs it) and at most 15% of
- * the tiles' outputs outside the map (7x7 maps waste 31%). Never the batch size: an image's outputs must be
- * the same bits in any batch (AutoAttack splits its points across workers). Measured here in CPU time on 1 and
- * 2 threads (`npm run bench` shows im2col beside ours): ResNet-18's 3x3 layers at batch 32 1.2-1.6x faster
- * each way; 16-32 channels, 7x7 and 2x2 maps 0.3-1.0x.
+ * 3x3, stride 1, at least 128 channels in and out and maps of at least 8x8 with at most 15% of the tiles'
+ * outputs outside the map. Never the batch size: an image's outputs must be the same bits in any batch
+ * (AutoAttack splits its points across workers; test/harness/models/batch-independence.test.ts). Wall time
+ * here, 2 threads, idle (`npm run bench` shows im2col beside ours): batch 32 16x16x128 1.43x forward and
+ * 1.32x input gradient, 8x8x256 1.67x and 1.29x; 64 channels 0.8x (im2col's one product at ~170 GFLOP/s
+ * beats 16 small ones plus the transforms' memory traffic), 4x4x512 1.44x forward but 0.79x backward, and
+ * every small batch below 1x (the filter transform costs the same for any batch).
  */
 export function winogradSuits(g: Int32Array, algorithm: ConvAlgorithm): boolean {
   const [, , , ci, co, kh, kw, sh, sw, oh, ow] = g;
   if (kh !== 3 || kw !== 3 || sh !== 1 || sw !== 1 || algorithm === 'im2col') return false;
   if (algorithm === 'winograd') return true;
   const tiles = Math.ceil(oh / 2) * Math.ceil(ow / 2);
-  return Math.min(ci, co) >= 64 && tiles >= 4 && (4 * tiles) / (oh * ow) <= 1.15;
+  return Math.min(ci, co) >= 128 && oh >= 8 && ow >= 8 && (4 * tiles) / (oh * ow) <= 1.15;
 }
 
 const BINARY = join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'rftbench_native.node');
@@ -203,7 +204,7 @@ export function initNativeKernels(count: number): NativeKernelsStatus {
   threads = count;
   const { config, core } = module.info();
   const convolutions = {
-    auto: 'native im2col and Winograd F(2x2,3x3) (3x3 stride 1, >= 64 channels: winogradSuits)',
+    auto: 'native im2col and Winograd F(2x2,3x3) (3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits)',
     winograd: 'native Winograd F(2x2,3x3) for every 3x3 stride-1 convolution, im2col for the rest',
     im2col: 'native im2col',
   }[convAlgorithm];

@@ -176,12 +176,19 @@ void Conv2DWinograd(int threads, const Geometry& g, const float* x, const float*
 // is itself one, over dy padded by 2 - top (2 - left), with the filter turned and in/out swapped.
 void Conv2DBackpropInputWinograd(int threads, const Geometry& g, const float* dy, const float* w, float* dx) {
   std::vector<float> turned(9 * g.co * g.ci), U(16 * g.co * g.ci);
-  for (int tap = 0; tap < 9; tap++) {
-    const float* src = w + (8 - tap) * g.ci * g.co;
-    float* dst = turned.data() + tap * g.co * g.ci;
-    for (int64_t c = 0; c < g.ci; c++)
-      for (int64_t o = 0; o < g.co; o++) dst[o * g.ci + c] = src[c * g.co + o];
-  }
+  // Each tap's [ci][co] block transposed, in 32x32 blocks (a plain loop strides through memory), taps split
+  // over the threads.
+  ForRanges(threads, 9, [&](int64_t, int64_t t0, int64_t t1) {
+    constexpr int64_t kBlock = 32;
+    for (int64_t tap = t0; tap < t1; tap++) {
+      const float* src = w + (8 - tap) * g.ci * g.co;
+      float* dst = turned.data() + tap * g.co * g.ci;
+      for (int64_t c0 = 0; c0 < g.ci; c0 += kBlock)
+        for (int64_t o0 = 0; o0 < g.co; o0 += kBlock)
+          for (int64_t c = c0; c < std::min(g.ci, c0 + kBlock); c++)
+            for (int64_t o = o0; o < std::min(g.co, o0 + kBlock); o++) dst[o * g.ci + c] = src[c * g.co + o];
+    }
+  });
   TransformFilterThreaded(threads, g.co * g.ci,
                          [&](int ky, int kx) { return turned.data() + (ky * 3 + kx) * g.co * g.ci; }, U.data());
   Run(threads, Plan{g.n, g.oh, g.ow, g.co, g.ci, g.h, g.w, 2 - g.top, 2 - g.left}, dy, U.data(), dx);

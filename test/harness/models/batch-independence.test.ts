@@ -2,8 +2,8 @@
  * An image's logits and input gradient are the same bits whatever batch it is in: AutoAttack splits a batch's
  * points across workers (harness/evaluate/autoattack-shards.ts) and its numbers must not move. On wasm with the
  * native kernels this holds only if no kernel picks its algorithm by batch size (winogradSuits) and every product
- * sums an output row the same way in any batch. Full-width ResNet-18 on 16x16 inputs: its 64- and 128-channel
- * layers take Winograd, the others im2col.
+ * sums an output row the same way in any batch. Full-width ResNet-18 on 16x16 inputs: its 128-channel
+ * layers (8x8 maps) take Winograd, the others im2col, and sizes small enough for OpenBLAS's small-product kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -44,7 +44,7 @@ describe('backend selection', () => {
       const on = JSON.parse(env({}).stdout);
       expect(on.nativeKernels).toMatch(
         new RegExp(
-          `^native im2col and Winograd F\\(2x2,3x3\\) \\(3x3 stride 1, >= 64 channels: winogradSuits\\) \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`,
+          `^native im2col and Winograd F\\(2x2,3x3\\) \\(3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits\\) \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`,
         ),
       );
       // The algorithm is part of every record: it changes the last bits of every 3x3 convolution.

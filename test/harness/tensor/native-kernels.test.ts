@@ -172,16 +172,16 @@ describe('winogradSuits: which convolutions auto computes by Winograd', () => {
     const out = Math.ceil(size / stride);
     return Int32Array.of(n, size, size, ci, co, 3, 3, stride, stride, out, out, 1, 1);
   };
-  it('auto: 3x3 stride 1, >= 64 channels each way, maps of 4x4 or more, little of the tiles outside the map', () => {
-    expect(winogradSuits(g(32, 32, 64, 64), 'auto')).toBe(true);
-    expect(winogradSuits(g(32, 4, 512, 512), 'auto')).toBe(true);
+  it('auto: 3x3 stride 1, >= 128 channels each way, maps of 8x8 or more, little of the tiles outside the map', () => {
+    expect(winogradSuits(g(32, 16, 128, 128), 'auto')).toBe(true);
+    expect(winogradSuits(g(32, 8, 256, 256), 'auto')).toBe(true);
     // Whatever the batch: an image's outputs must not depend on the images beside it.
     for (const n of [1, 3, 8, 32]) expect(winogradSuits(g(n, 8, 256, 256), 'auto')).toBe(true);
-    expect(winogradSuits(g(16, 2, 512, 512), 'auto')).toBe(false); // one tile per image
-    expect(winogradSuits(g(128, 14, 32, 32), 'auto')).toBe(false); // 32 channels
-    expect(winogradSuits(g(64, 7, 64, 64), 'auto')).toBe(false); // 7x7: 31% of the tiles' outputs wasted
+    expect(winogradSuits(g(32, 4, 512, 512), 'auto')).toBe(false); // 4x4 map
+    expect(winogradSuits(g(32, 32, 64, 64), 'auto')).toBe(false); // 64 channels
+    expect(winogradSuits(g(64, 9, 128, 128), 'auto')).toBe(false); // 9x9: 23% of the tiles' outputs wasted
     expect(winogradSuits(g(32, 32, 3, 64), 'auto')).toBe(false); // the stem
-    expect(winogradSuits(g(32, 32, 64, 128, 2), 'auto')).toBe(false);
+    expect(winogradSuits(g(32, 32, 128, 256, 2), 'auto')).toBe(false);
   });
   it('winograd forces it wherever the geometry allows; im2col never', () => {
     expect(winogradSuits(g(32, 32, 3, 64), 'winograd')).toBe(true);
