@@ -5,7 +5,7 @@
  * computed on its own except the start noise, drawn for the whole stage; so a stage's rows can be shared
  * out (shards), each drawing the stage's noise and keeping its own rows, and end exactly as the whole
  * stage would. `apgd`/`apgdT` drive this plan in one thread; the evaluation pool drives it across workers
- * when a batch is all there is to share (harness/evaluate/autoattack-shards.ts).
+ * when a batch is all there is to share (harness/orchestration/evaluate/autoattack-shards.ts).
  *
  * Shapes: logits row-major [N*K]; examples row-major [N*H*W*C].
  */

@@ -27,7 +27,7 @@
  * const { xAdv, notes } = apgd({ norm: 'Linf', eps: 8 / 255, loss: 'ce' }).run(logits, x, y, 0);
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../harness/tensor/setup.ts';
+import '../harness/foundation/tensor/setup.ts';
 import {
   apgdPlan,
   targetCount,

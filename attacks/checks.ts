@@ -6,7 +6,7 @@
  * PyTorch autograd calls inside the forward and has no tfjs counterpart; it is not run.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../harness/tensor/setup.ts';
+import '../harness/foundation/tensor/setup.ts';
 import type { LogitsFn } from './types.ts';
 
 export type CheckId =

@@ -21,8 +21,8 @@
  * const { norms } = fabMinimal(logits, x, y, { norm: 'L2' }, 0); // smallest perturbation found per point
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../harness/tensor/setup.ts';
-import type { Rng } from '../harness/rng.ts';
+import '../harness/foundation/tensor/setup.ts';
+import type { Rng } from '../harness/foundation/rng.ts';
 import { DEFAULT_EPS } from './apgd.ts';
 import { projectOntoHyperplaneBox } from './fab-projections.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';

@@ -2,10 +2,10 @@
  * @module The per-example losses attacks maximise, by name, with AutoAttack's class-count rules made
  * explicit: DLR needs >= 3 classes and targeted DLR >= 4; with fewer we fall back to cross-entropy
  * (targeted: -CE to the target) and say so. The numerics (log-softmax CE, DLR with the sorted-logit
- * denominator) come from harness/nn/losses.ts.
+ * denominator) come from harness/foundation/nn/losses.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, dlrLoss, dlrTargetedLoss, margin } from '../harness/nn/losses.ts';
+import { crossEntropy, dlrLoss, dlrTargetedLoss, margin } from '../harness/foundation/nn/losses.ts';
 
 /** Untargeted losses; 'cw' is the CW margin max_{i!=y} z_i - z_y, capped at kappa. */
 export type UntargetedLoss = 'ce' | 'dlr' | 'cw';

@@ -15,8 +15,8 @@
  * const { xAdv } = attack.run(logits, x, y, seed);
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../harness/tensor/setup.ts';
-import type { Rng } from '../harness/rng.ts';
+import '../harness/foundation/tensor/setup.ts';
+import type { Rng } from '../harness/foundation/rng.ts';
 import { resolveLoss, type PerExampleLoss, type UntargetedLoss } from './losses.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
 import {

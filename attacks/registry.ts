@@ -7,7 +7,7 @@
  * const attack = createAttack('apgd-t', { norm: 'Linf', eps: 8 / 255 });
  * attacks.ids(); // ['fgsm', 'fgsm-rs', 'pgd', ...]
  */
-import { EagerRegistry } from '../harness/util/registry.ts';
+import { EagerRegistry } from '../harness/foundation/util/registry.ts';
 import { apgd, apgdT } from './apgd.ts';
 import { autoAttack } from './autoattack.ts';
 import { cw } from './cw.ts';

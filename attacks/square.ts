@@ -18,8 +18,8 @@
  * const { xAdv, notes } = square({ norm: 'Linf', eps: 8 / 255, nQueries: 5000 }).run(logits, x, y, 0);
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../harness/tensor/setup.ts';
-import type { Rng } from '../harness/rng.ts';
+import '../harness/foundation/tensor/setup.ts';
+import type { Rng } from '../harness/foundation/rng.ts';
 import { DEFAULT_EPS } from './apgd.ts';
 import type { Attack, AttackResult, LogitsFn, Norm } from './types.ts';
 import {

@@ -4,7 +4,7 @@
  * Everything here is synchronous; functions returning tensors are tidy and leave nothing else behind.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../harness/rng.ts';
+import { Rng } from '../harness/foundation/rng.ts';
 import type { LogitsFn, Norm } from './types.ts';
 
 /** The reference's guard against division by zero in every normalisation. */

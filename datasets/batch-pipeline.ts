@@ -9,7 +9,7 @@
  * the same ones as an uninterrupted one; prefetch workers (batch-prefetch.ts) make the same bytes with this code.
  */
 import type { Augment } from '../harness/protocol/schema.ts';
-import { Rng } from '../harness/rng.ts';
+import { Rng } from '../harness/foundation/rng.ts';
 import { resampleBatch, type ExampleView } from './resample.ts';
 import type { BatchPipeline, DataSplit } from './types.ts';
 

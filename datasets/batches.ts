@@ -4,7 +4,7 @@
  * misread; see backend.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../harness/rng.ts';
+import type { Rng } from '../harness/foundation/rng.ts';
 import { batchShape, pipelinePixels } from './batch-pipeline.ts';
 import type { DataSplit } from './types.ts';
 

@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../harness/rng.ts';
+import { Rng } from '../harness/foundation/rng.ts';
 import { type LabelledFile, decodeJpegFiles } from './jpeg-folder.ts';
 import { memoize } from './memo.ts';
 import { type DatasetSource, datasetFolder, ensureFiles } from './sources.ts';

@@ -5,7 +5,7 @@
  * `corruptions` x `severities` and calls `loadCorrupted(c, s)`. There is no train split: models train
  * on `clean`. Splits are not memoised in memory (19 x 5 CIFAR splits are 2.9 GB).
  */
-import { UnknownIdError } from '../harness/util/registry.ts';
+import { UnknownIdError } from '../harness/foundation/util/registry.ts';
 import type { DatasetSource } from './sources.ts';
 import type { CorruptionDataset, DataSplit, SplitName } from './types.ts';
 

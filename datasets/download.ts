@@ -20,8 +20,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { acquireFileLock } from '../harness/util/file-lock.ts';
-import { WriteError } from '../harness/util/fs-error.ts';
+import { acquireFileLock } from '../harness/foundation/util/file-lock.ts';
+import { WriteError } from '../harness/foundation/util/fs-error.ts';
 import { downloadProgress, formatBytes, type Progress } from './download-progress.ts';
 import { httpGet } from './http-get.ts';
 

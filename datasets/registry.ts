@@ -6,7 +6,7 @@
  * (`svhn[0-4]`, `cifar10-c:fog:5[0-4]`). Add a dataset by registering its factory in `datasets` (or
  * `corruptedDatasets`).
  */
-import { EagerRegistry, UnknownIdError } from '../harness/util/registry.ts';
+import { EagerRegistry, UnknownIdError } from '../harness/foundation/util/registry.ts';
 import { caltech256 } from './caltech256.ts';
 import { cifar10, cifar100 } from './cifar.ts';
 import { cifar100c, cifar10c } from './cifar-c.ts';

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFilesAtomic } from '../harness/util/atomic-write.ts';
+import { writeFilesAtomic } from '../harness/foundation/util/atomic-write.ts';
 import { fileDigest } from './download.ts';
 import type { DataSplit } from './types.ts';
 

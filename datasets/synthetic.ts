@@ -3,7 +3,7 @@
  * fixed random prototype image; a sample is its class prototype blended with noise, so a small model
  * separates the classes within seconds while PGD at 8/255 can still move some points.
  */
-import { Rng } from '../harness/rng.ts';
+import { Rng } from '../harness/foundation/rng.ts';
 import type { DataSplit, Dataset, SplitName } from './types.ts';
 
 export interface SyntheticOptions {

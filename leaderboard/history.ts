@@ -1,11 +1,17 @@
 /**
  * @module The board over time (read-only): a cell's metrics over its measurements, a task's cells over the
  * nights, what changed since the previous night, a run's (or submission's) measurements, and whether a re-run
- * submission confirmed its claim. Changes are judged by the gate's noise rule (`harness/gate/compare.ts`).
+ * submission confirmed its claim. Changes are judged by the gate's noise rule (`harness/orchestration/gate/compare.ts`).
  */
-import { compareRecords, GATE_DEFAULTS, isFailing, noiseTolerance, type GateRow } from '../harness/gate/compare.ts';
-import { measurementRecord, metricHistory, type HistoryPoint } from '../harness/gate/history.ts';
-import type { RecordsFile } from '../harness/gate/records.ts';
+import {
+  compareRecords,
+  GATE_DEFAULTS,
+  isFailing,
+  noiseTolerance,
+  type GateRow,
+} from '../harness/orchestration/gate/compare.ts';
+import { measurementRecord, metricHistory, type HistoryPoint } from '../harness/orchestration/gate/history.ts';
+import type { RecordsFile } from '../harness/orchestration/gate/records.ts';
 import { PROTOCOL_VERSION } from '../harness/protocol/cells.ts';
 import {
   cellHistory,

@@ -21,7 +21,7 @@ import {
   type PaperMetric,
   type PublishedResult,
 } from '../harness/protocol/papers/index.ts';
-import { tTwoSidedQuantile } from '../harness/util/student-t.ts';
+import { tTwoSidedQuantile } from '../harness/foundation/util/student-t.ts';
 import { configHashOf, configOf } from './read/cell-facts.ts';
 
 const Num = z.number();

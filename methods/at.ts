@@ -3,7 +3,7 @@
  * examples, generated in eval mode. The robust baseline every other entry is compared with.
  */
 import { z } from 'zod';
-import { crossEntropy } from '../harness/nn/losses.ts';
+import { crossEntropy } from '../harness/foundation/nn/losses.ts';
 import { defineMethod } from './define.ts';
 import { sgdConfig } from './common/sgd-config.ts';
 import { fineTuneWith } from './common/fine-tune.ts';

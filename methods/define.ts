@@ -11,11 +11,11 @@
  */
 import type { z } from 'zod';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Classifier, ModelSpec } from '../harness/models/classifier.ts';
+import type { Classifier, ModelSpec } from '../harness/foundation/models/classifier.ts';
 import type { DataSplit } from '../datasets/types.ts';
-import type { Rng } from '../harness/rng.ts';
+import type { Rng } from '../harness/foundation/rng.ts';
 import type { SourceRecipe } from '../harness/protocol/schema.ts';
-import type { TrainStateHooks } from '../harness/train/train-state.ts';
+import type { TrainStateHooks } from '../harness/orchestration/train/train-state.ts';
 import type { Norm } from '../harness/protocol/threat.ts';
 
 export interface PaperRef {

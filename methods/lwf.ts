@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { crossEntropy } from '../harness/nn/losses.ts';
+import { crossEntropy } from '../harness/foundation/nn/losses.ts';
 import { defineMethod } from './define.ts';
 import { sgdConfig } from './common/sgd-config.ts';
 import { fineTuneWith } from './common/fine-tune.ts';

@@ -3,7 +3,7 @@
  * CARTL's "Vanilla" transfer baseline. Earlier blocks and their BatchNorm statistics stay as they were.
  */
 import { z } from 'zod';
-import { crossEntropy } from '../harness/nn/losses.ts';
+import { crossEntropy } from '../harness/foundation/nn/losses.ts';
 import { defineMethod } from './define.ts';
 import { sgdConfig } from './common/sgd-config.ts';
 import { fineTuneWith } from './common/fine-tune.ts';

@@ -4,7 +4,7 @@
  * `rftbench methods show <id>` (see the README, "Add a method in three steps"). Keep each entry as
  * `.register('<id>', async () => (await import('<file>')).default)`: the run's code identity reads this file.
  */
-import { Registry } from '../harness/util/registry.ts';
+import { Registry } from '../harness/foundation/util/registry.ts';
 import type { MethodEntry } from './define.ts';
 
 export const methods = new Registry<MethodEntry>('method')

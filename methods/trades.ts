@@ -5,13 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { tradesAdversary } from '../harness/train/trades-adversary.ts';
-import { crossEntropy, klDivergence } from '../harness/nn/losses.ts';
+import { tradesAdversary } from '../harness/orchestration/train/trades-adversary.ts';
+import { crossEntropy, klDivergence } from '../harness/foundation/nn/losses.ts';
 import { defineMethod } from './define.ts';
 import { sgdConfig } from './common/sgd-config.ts';
 import { fineTuneWith } from './common/fine-tune.ts';
 
-export { tradesAdversary } from '../harness/train/trades-adversary.ts';
+export { tradesAdversary } from '../harness/orchestration/train/trades-adversary.ts';
 
 export default defineMethod({
   id: 'trades',

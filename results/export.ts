@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import { toCsv } from '../leaderboard/csv.ts';
 import { Store } from './store.ts';
-import type { MetricValue } from '../harness/evaluate/metric.ts';
+import type { MetricValue } from '../harness/orchestration/evaluate/metric.ts';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** A metric as the harness reports it (harness/evaluate/metric.ts). */
+/** A metric as the harness reports it (harness/orchestration/evaluate/metric.ts). */
 export type ExportedMetric = MetricValue;
 
 export interface ExportedCell {

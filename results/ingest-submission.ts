@@ -46,7 +46,7 @@ export function ingestSubmission(store: Store, s: Submission, now = Date.now()):
         submission: { entry: { ...s.entry, sources: undefined }, checks: s.checks, createdAt: s.createdAt },
       },
     });
-    // The entry's code, so a nightly can re-measure these cells from it (harness/run/verify-submissions.ts).
+    // The entry's code, so a nightly can re-measure these cells from it (harness/orchestration/run/verify-submissions.ts).
     store.db
       .insert(submissions)
       .values({

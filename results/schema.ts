@@ -154,7 +154,7 @@ export interface MeasuredMetric {
 
 /**
  * Every measurement of every cell over time (the `cells` row is the latest of them): which run and night made it,
- * with which commit, code hash (`harness/run/code-identity.ts`) and backend, and its numbers. Appended in the
+ * with which commit, code hash (`harness/orchestration/run/code-identity.ts`) and backend, and its numbers. Appended in the
  * transaction that writes the cell; never updated. Id: `<cell id>:<run id>` (a run measures a cell once).
  */
 export const measurements = sqliteTable(

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { and, asc, desc, eq, inArray, max, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { WriteError } from '../harness/util/fs-error.ts';
+import { WriteError } from '../harness/foundation/util/fs-error.ts';
 import { measurementOf } from './history.ts';
 import * as schema from './schema.ts';
 import type { CellRow, EvaluationRow, MetricRow, ModelRow, RunRow, SourceRow } from './schema.ts';

@@ -44,12 +44,12 @@ export const SubmissionSchema = z.strictObject({
     title: z.string().min(1),
     description: z.string(),
     paper: z.object({ title: z.string(), url: z.string(), venue: z.string().optional() }).optional(),
-    /** The config's JSON Schema and defaults (harness/run/method-info.ts), for the site's method page. */
+    /** The config's JSON Schema and defaults (harness/orchestration/run/method-info.ts), for the site's method page. */
     configSchema: z.record(z.string(), z.unknown()).nullable().optional(),
     defaults: z.record(z.string(), z.unknown()).nullable().optional(),
     file: z.string().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    /** The entry's own files (harness/submit/entry-sources.ts), so the server can re-run it. */
+    /** The entry's own files (harness/orchestration/submit/entry-sources.ts), so the server can re-run it. */
     sources: EntrySourcesSchema,
   }),
   suite: SuiteSchema,

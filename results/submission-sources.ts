@@ -1,7 +1,7 @@
 /**
  * @module The code a submission bundle carries: its schema and the checks a server runs on it (each file's sha256
  * and size, the limits, where files may go). Beside the store, so the site validates a bundle without loading
- * harness code; collecting and restoring the files is the harness's (`harness/submit/entry-sources.ts`).
+ * harness code; collecting and restoring the files is the harness's (`harness/orchestration/submit/entry-sources.ts`).
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';

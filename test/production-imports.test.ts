@@ -50,7 +50,7 @@ describe('production imports', () => {
   });
 
   it('the scan catches each import form', () => {
-    const file = join(root, 'harness', 'bench', 'x.ts');
+    const file = join(root, 'harness', 'protocol', 'x.ts');
     const forms = [
       "import { a } from '../../test/support/a.ts';",
       "import type { B } from '../../test/support/b.ts';",
@@ -61,6 +61,6 @@ describe('production imports', () => {
     ];
     for (const line of forms) expect(importsOfTest(file, line), line).toHaveLength(1);
     expect(importsOfTest(file, "import { a } from '../../datasets/formats/writers.ts';")).toEqual([]);
-    expect(importsOfTest(file, "import { a } from './test/x.ts';")).toEqual([]); // harness/bench/test/, not test/
+    expect(importsOfTest(file, "import { a } from './test/x.ts';")).toEqual([]); // harness/protocol/test/, not test/
   });
 });

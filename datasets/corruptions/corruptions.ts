@@ -9,7 +9,7 @@
  * Implemented: the 15 benchmark corruptions and the 4 extra ones. frost and
  * jpeg_compression need their resources loaded first (`frostTextures`, `jpegCodec`) and passed as extras. `REFERENCE.md` states how close each comes.
  */
-import type { Rng } from '../../harness/rng.ts';
+import type { Rng } from '../../harness/foundation/rng.ts';
 import { clippedZoom, cvGaussianBlurSquare, filter2D, gaussianFilter, reflect, reflect101 } from './filters.ts';
 import type { Texture } from './frost-textures.ts';
 import type { JpegCodec } from './jpeg-codec.ts';

@@ -4,7 +4,7 @@
  * (`<data>/<id>-c/cache/<version>/<corruption>-<severity>.*`). Image i of (corruption, severity) draws from
  * its own Rng stream, seeded from the recorded seed, so a split never depends on how many others were made.
  */
-import { Rng } from '../../harness/rng.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
 import { dataRoot } from '../cache-dir.ts';
 import { BENCHMARK_CORRUPTIONS, corruptionSet, EXTRA_CORRUPTIONS, type Selection } from '../corruption-set.ts';
 import { cachedSplit } from '../split-cache.ts';

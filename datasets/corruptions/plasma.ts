@@ -2,7 +2,7 @@
  * @module The reference's plasma fractal (diamond-square with a decaying "wibble"), seeded from our Rng:
  * a mapsize x mapsize height map in [0,1]. mapsize must be a power of two.
  */
-import type { Rng } from '../../harness/rng.ts';
+import type { Rng } from '../../harness/foundation/rng.ts';
 
 export function plasmaFractal(rng: Rng, mapsize: number, wibbleDecay: number): Float64Array {
   if ((mapsize & (mapsize - 1)) !== 0) throw new Error(`plasma fractal: mapsize ${mapsize} is not a power of two`);

@@ -1,5 +1,5 @@
 /** @module The random draws the corruptions need, from our seeded Rng: normal, Poisson, uniform integers. */
-import type { Rng } from '../../harness/rng.ts';
+import type { Rng } from '../../harness/foundation/rng.ts';
 
 export function normal(rng: Rng, mean = 0, std = 1): number {
   let u = rng.next();

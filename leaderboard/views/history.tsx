@@ -3,7 +3,7 @@
  * a marker with the commit where it moved beyond the gate's noise), the history sections of the cell and task
  * pages, the "since last night" page, a run's (or submission's) page and a re-measured submission's verdict.
  */
-import type { HistoryPoint } from '../../harness/gate/history.ts';
+import type { HistoryPoint } from '../../harness/orchestration/gate/history.ts';
 import { date, href, pct } from '../format.ts';
 import type { CellHistory, Changes, MetricSeries, RunDetail, TaskHistory, Verification } from '../history.ts';
 import { niceScale } from './charts.tsx';

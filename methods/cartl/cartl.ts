@@ -6,9 +6,9 @@
  * on an FDM source and 0.6 on a plain adversarial one, and k to the source's FDM k.
  */
 import { z } from 'zod';
-import { BatchNorm2d } from '../../harness/nn/batchnorm.ts';
-import { crossEntropy } from '../../harness/nn/losses.ts';
-import { multistep, warmup } from '../../harness/nn/schedule.ts';
+import { BatchNorm2d } from '../../harness/foundation/nn/batchnorm.ts';
+import { crossEntropy } from '../../harness/foundation/nn/losses.ts';
+import { multistep, warmup } from '../../harness/foundation/nn/schedule.ts';
 import { defineMethod } from '../define.ts';
 import { fineTuneWith } from '../common/fine-tune.ts';
 import { lastBlocks, trainModeOnly, trainOnly } from '../common/freeze.ts';

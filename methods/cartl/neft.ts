@@ -3,11 +3,11 @@
  * prefixes is wrapped in a SpectralNorm (W* = beta * W / sigma(W)); after training the wrappers are
  * baked back into plain layers, so the returned model has the source's layout.
  */
-import { Conv2d } from '../../harness/nn/conv.ts';
-import { Linear } from '../../harness/nn/linear.ts';
-import type { Module } from '../../harness/nn/module.ts';
-import { SpectralNorm } from '../../harness/nn/spectral-norm.ts';
-import type { Rng } from '../../harness/rng.ts';
+import { Conv2d } from '../../harness/foundation/nn/conv.ts';
+import { Linear } from '../../harness/foundation/nn/linear.ts';
+import type { Module } from '../../harness/foundation/nn/module.ts';
+import { SpectralNorm } from '../../harness/foundation/nn/spectral-norm.ts';
+import type { Rng } from '../../harness/foundation/rng.ts';
 
 export const within = (name: string, prefixes: readonly string[]) =>
   prefixes.some((p) => name === p || name.startsWith(`${p}.`));

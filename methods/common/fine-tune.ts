@@ -5,10 +5,10 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { DataSplit } from '../../datasets/types.ts';
-import type { Classifier } from '../../harness/models/classifier.ts';
-import { fit, type Batch } from '../../harness/train/fit.ts';
-import { sgd } from '../../harness/train/optimizer.ts';
-import { cosine } from '../../harness/nn/schedule.ts';
+import type { Classifier } from '../../harness/foundation/models/classifier.ts';
+import { fit, type Batch } from '../../harness/orchestration/train/fit.ts';
+import { sgd } from '../../harness/orchestration/train/optimizer.ts';
+import { cosine } from '../../harness/foundation/nn/schedule.ts';
 import type { FineTuneContext } from '../define.ts';
 
 interface SgdOptions {

@@ -3,7 +3,7 @@
  * decides which parameters train. Frozen blocks also stay in eval mode, so their BatchNorm running
  * statistics do not move either: a frozen block is bit-identical after fine-tuning.
  */
-import type { Classifier } from '../../harness/models/classifier.ts';
+import type { Classifier } from '../../harness/foundation/models/classifier.ts';
 
 /** Module-name prefixes of the last k blocks (the head counts as a block). */
 export function lastBlocks(model: Classifier, k: number): string[] {

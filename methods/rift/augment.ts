@@ -3,7 +3,7 @@
  * the original size, flip horizontally with probability 1/2; seeded per batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../../harness/rng.ts';
+import type { Rng } from '../../harness/foundation/rng.ts';
 
 export function flipCrop(x: tf.Tensor4D, rng: Rng, pad = 4): tf.Tensor4D {
   const [n, h, w, c] = x.shape;

@@ -7,8 +7,8 @@ import { pgd } from '../../attacks/pgd.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import { subsetPipeline } from '../../datasets/batch-pipeline.ts';
 import type { DataSplit } from '../../datasets/types.ts';
-import type { Classifier } from '../../harness/models/classifier.ts';
-import type { Rng } from '../../harness/rng.ts';
+import type { Classifier } from '../../harness/foundation/models/classifier.ts';
+import type { Rng } from '../../harness/foundation/rng.ts';
 import type { ThreatModel } from '../define.ts';
 
 /** Rows `indices` of a split, copied. */

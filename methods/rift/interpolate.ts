@@ -3,7 +3,7 @@
  * whole state (BatchNorm buffers included), and the explicit rule that picks alpha.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { StateDict } from '../../harness/nn/module.ts';
+import type { StateDict } from '../../harness/foundation/nn/module.ts';
 
 /**
  * New tensors for theta(alpha). The endpoints are copies, bit for bit; integer buffers

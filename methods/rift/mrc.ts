@@ -6,11 +6,11 @@
  * mode; dW = 0 is feasible, so MRC >= 0. The model is restored exactly afterwards.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Classifier } from '../../harness/models/classifier.ts';
-import { crossEntropy } from '../../harness/nn/losses.ts';
-import { Conv2d } from '../../harness/nn/conv.ts';
-import { Linear } from '../../harness/nn/linear.ts';
-import { SGD } from '../../harness/nn/optim.ts';
+import type { Classifier } from '../../harness/foundation/models/classifier.ts';
+import { crossEntropy } from '../../harness/foundation/nn/losses.ts';
+import { Conv2d } from '../../harness/foundation/nn/conv.ts';
+import { Linear } from '../../harness/foundation/nn/linear.ts';
+import { SGD } from '../../harness/foundation/nn/optim.ts';
 
 export interface AdversarialSet {
   readonly batches: readonly { x: tf.Tensor4D; y: tf.Tensor1D }[];

@@ -8,8 +8,8 @@
  * the default, so attacks and evaluation see it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d } from '../../harness/nn/batchnorm.ts';
-import { Module } from '../../harness/nn/module.ts';
+import { BatchNorm2d } from '../../harness/foundation/nn/batchnorm.ts';
+import { Module } from '../../harness/foundation/nn/module.ts';
 
 export type Wing = 'frozen' | 'adaptive';
 

@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { crossEntropy } from '../../harness/nn/losses.ts';
+import { crossEntropy } from '../../harness/foundation/nn/losses.ts';
 import { defineMethod } from '../define.ts';
 import { TWINS_PAPER } from './paper.ts';
 import { rows, twinsConfig, twinsFineTune } from './twins-fine-tune.ts';

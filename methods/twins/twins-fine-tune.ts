@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { Classifier } from '../../harness/models/classifier.ts';
-import { multistep } from '../../harness/nn/schedule.ts';
-import type { Batch } from '../../harness/train/fit.ts';
+import type { Classifier } from '../../harness/foundation/models/classifier.ts';
+import { multistep } from '../../harness/foundation/nn/schedule.ts';
+import type { Batch } from '../../harness/orchestration/train/fit.ts';
 import type { FineTuneContext } from '../define.ts';
 import { fineTuneWith } from '../common/fine-tune.ts';
 import { keepAdaptiveWings, twinAllBatchNorms, withWing, type Wing } from './twin-batchnorm.ts';

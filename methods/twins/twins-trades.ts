@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { crossEntropy, klDivergence } from '../../harness/nn/losses.ts';
-import { tradesAdversary } from '../../harness/train/trades-adversary.ts';
+import { crossEntropy, klDivergence } from '../../harness/foundation/nn/losses.ts';
+import { tradesAdversary } from '../../harness/orchestration/train/trades-adversary.ts';
 import { defineMethod } from '../define.ts';
 import { TWINS_PAPER } from './paper.ts';
 import { rows, twinsConfig, twinsFineTune } from './twins-fine-tune.ts';

@@ -4,7 +4,7 @@
  * large learning rate its half of the loss explodes while AT, with batch statistics everywhere, trains on.
  * A divergence therefore names the lr and both halves' losses of its last steps, not only "NaN".
  */
-import { DivergenceError } from '../../harness/train/divergence.ts';
+import { DivergenceError } from '../../harness/orchestration/train/divergence.ts';
 
 export interface WingLosses {
   frozen: number | null;

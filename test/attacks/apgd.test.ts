@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apgd, apgdSchedule, apgdT } from '../../attacks/apgd.ts';
 import { pgd } from '../../attacks/pgd.ts';
-import { crossEntropy } from '../../harness/nn/losses.ts';
+import { crossEntropy } from '../../harness/foundation/nn/losses.ts';
 import { useCpuBackend } from '../support/tf.ts';
 import {
   accuracy,

@@ -84,14 +84,14 @@ function outcome(r: AutoAttackReport) {
 describe('AutoAttack apart from plumbing', () => {
   it('reads its import lines correctly (a harness or fs import would be seen)', () => {
     const planted = [
-      "import { x } from '../harness/rng.ts';",
+      "import { x } from '../harness/foundation/rng.ts';",
       'import {',
       '  a,',
       "} from 'node:fs';",
       "// import { y } from 'node:fs';",
       "import './side.ts';",
     ].join('\n');
-    expect(importsOf(planted)).toEqual(['../harness/rng.ts', 'node:fs', './side.ts']);
+    expect(importsOf(planted)).toEqual(['../harness/foundation/rng.ts', 'node:fs', './side.ts']);
     expect(importsOf(readFileSync(ALGORITHM, 'utf8'))).toEqual(
       expect.arrayContaining(['@tensorflow/tfjs-core', './apgd.ts', './utils.ts']),
     );

@@ -8,7 +8,7 @@ import { attacksOf, type AutoAttackState, type ComponentOverrides } from '../../
 import { pgd } from '../../attacks/pgd.ts';
 import { createAttack } from '../../attacks/registry.ts';
 // autoAttack with its state also a file path (the state file lives on the harness side; one test resumes from it).
-import { resumableAutoAttack as autoAttack } from '../../harness/evaluate/autoattack-state-file.ts';
+import { resumableAutoAttack as autoAttack } from '../../harness/orchestration/evaluate/autoattack-state-file.ts';
 import { useCpuBackend } from '../support/tf.ts';
 import {
   accuracy,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fab, fabMinimal } from '../../attacks/fab.ts';
 import { projectOntoHyperplaneBox } from '../../attacks/fab-projections.ts';
-import { Rng } from '../../harness/rng.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
 import { useCpuBackend } from '../support/tf.ts';
 import {
   accuracy,

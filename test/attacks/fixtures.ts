@@ -4,7 +4,7 @@
  * trip AutoAttack's sanity checks. All randomness is seeded.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../harness/rng.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
 
 export interface Linear {

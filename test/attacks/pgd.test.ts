@@ -4,7 +4,7 @@ import { cw } from '../../attacks/cw.ts';
 import { fgsm } from '../../attacks/fgsm.ts';
 import { pgd, projectToBall } from '../../attacks/pgd.ts';
 import type { LogitsFn } from '../../attacks/types.ts';
-import { checkPerturbation, emptyStats } from '../../harness/evaluate/perturbation-check.ts';
+import { checkPerturbation, emptyStats } from '../../harness/orchestration/evaluate/perturbation-check.ts';
 import { useCpuBackend } from '../support/tf.ts';
 import {
   accuracy,

@@ -13,9 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cluster = join(root, 'harness/cluster');
+const cluster = join(root, 'harness/orchestration/cluster');
 
-/** `npx rftbench <cmd> --a x --b` (or `node harness/cli/rftbench.mjs <cmd> …`) occurrences in a text. */
+/** `npx rftbench <cmd> --a x --b` (or `node harness/orchestration/cli/rftbench.mjs <cmd> …`) occurrences in a text. */
 function commandLines(text: string): { command: string; flags: string[] }[] {
   return [...text.matchAll(/(?:npx rftbench|rftbench\.mjs) ([a-z]+)([^\n"]*)/g)].map((m) => ({
     command: m[1],
@@ -24,8 +24,9 @@ function commandLines(text: string): { command: string; flags: string[] }[] {
 }
 
 async function usageOf(command: string): Promise<string> {
-  return ((await import(join(root, 'harness/cli/commands', `${command}.ts`))) as { default: { usage: string } }).default
-    .usage;
+  return (
+    (await import(join(root, 'harness/orchestration/cli/commands', `${command}.ts`))) as { default: { usage: string } }
+  ).default.usage;
 }
 
 describe('cluster files', () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Slurm path on a real single-node Slurm (slurmctld + slurmd on this host, munge auth): submits the smoke
-# suite as pretrain -> 2-task array job -> merge with harness/cluster/slurm/submit.sh, waits, and checks that
+# suite as pretrain -> 2-task array job -> merge with harness/orchestration/cluster/slurm/submit.sh, waits, and checks that
 # the merged store holds every smoke cell completed. Needs root (it starts the daemons) and Debian's
 # slurm-wlm + munge (installed if missing). Not part of `npm test`. Usage: bash test/cluster/slurm-smoke.sh
 set -euo pipefail
@@ -86,7 +86,7 @@ scontrol update nodename="$host" state=resume 2>/dev/null || true
 sinfo
 
 export RFTBENCH_GRES= RFTBENCH_CPUS=1 RFTBENCH_DATA="$work/data" RFTBENCH_SHARDS_DIR="$work/shards" RFTBENCH_MERGED_DB="$work/merged.db" RFTBENCH_THREADS=1
-merge=$(harness/cluster/slurm/submit.sh smoke 2 | tail -1)
+merge=$(harness/orchestration/cluster/slurm/submit.sh smoke 2 | tail -1)
 echo "waiting for merge job $merge"
 for _ in $(seq 900); do
   state=$(sacct -n -X -j "$merge" -o State 2>/dev/null | head -1 | tr -d ' ' || true)
@@ -104,7 +104,7 @@ cat > "$work/check.mts" <<TS
 import { Store } from '$repo/results/store.ts';
 import { expandSuite } from '$repo/harness/protocol/cells.ts';
 import { loadSuite } from '$repo/harness/protocol/suites.ts';
-import { resolveMethods } from '$repo/harness/run/runner.ts';
+import { resolveMethods } from '$repo/harness/orchestration/run/runner.ts';
 const suite = (await resolveMethods(loadSuite('smoke'))).suite;
 const store = Store.open('$work/merged.db', { readonly: true });
 const want = expandSuite(suite).map((c) => c.id);

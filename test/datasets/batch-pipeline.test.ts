@@ -10,7 +10,7 @@ import { resampleBatch, type ExampleView } from '../../datasets/resample.ts';
 import { crop, resizeBilinear } from '../../datasets/resize.ts';
 import type { BatchPipeline, DataSplit } from '../../datasets/types.ts';
 import { AugmentSchema } from '../../harness/protocol/schema.ts';
-import { Rng } from '../../harness/rng.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
 import { subset } from '../../methods/rift/holdout.ts';
 import { releaseBackend, useBackend } from '../support/tf.ts';
 

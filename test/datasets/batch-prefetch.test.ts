@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livePrefetchWorkers, prefetchWorkers, trainingBatches } from '../../datasets/batch-prefetch.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import type { BatchPipeline, DataSplit } from '../../datasets/types.ts';
-import { Flatten, Linear, Sequential } from '../../harness/nn/layers.ts';
-import { crossEntropy } from '../../harness/nn/losses.ts';
+import { Flatten, Linear, Sequential } from '../../harness/foundation/nn/layers.ts';
+import { crossEntropy } from '../../harness/foundation/nn/losses.ts';
 import { PAPER_AUGMENT } from '../../harness/protocol/paper-suites.ts';
 import { AugmentSchema } from '../../harness/protocol/schema.ts';
-import { Rng } from '../../harness/rng.ts';
-import { fit } from '../../harness/train/fit.ts';
-import { sgd } from '../../harness/train/optimizer.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
+import { fit } from '../../harness/orchestration/train/fit.ts';
+import { sgd } from '../../harness/orchestration/train/optimizer.ts';
 import { releaseBackend, useCpuBackend } from '../support/tf.ts';
 
 beforeAll(useCpuBackend);

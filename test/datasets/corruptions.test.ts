@@ -16,7 +16,7 @@ import { frostTextures, type FrostFile, type Texture } from '../../datasets/corr
 import { jpegCodec, type JpegCodec } from '../../datasets/corruptions/jpeg-codec.ts';
 import { corruptSplit } from '../../datasets/corruptions/generated-set.ts';
 import { getCorruptionDataset, getDataset } from '../../datasets/registry.ts';
-import { Rng } from '../../harness/rng.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
 import { CIFAR10_FIRST100 } from '../support/fixtures.ts';
 import { writeJpeg } from '../../datasets/formats/writers.ts';
 

@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rftbench-dscli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function rftbench(...args: string[]) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', 'datasets', ...args], {
+  const r = spawnSync(process.execPath, ['harness/orchestration/cli/rftbench.mjs', 'datasets', ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, RFTBENCH_DATA: join(dir, 'env-data') },

@@ -10,7 +10,7 @@ import { DEBIAN_DIR, fashionMnist } from '../../datasets/fashion-mnist.ts';
 import { getDataset } from '../../datasets/registry.ts';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import { downloadVerified, digest } from '../../datasets/download.ts';
-import { Rng } from '../../harness/rng.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
 import { useCpuBackend } from '../support/tf.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-data-'));

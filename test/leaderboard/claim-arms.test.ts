@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wilsonInterval } from '../../harness/evaluate/wilson.ts';
+import { wilsonInterval } from '../../harness/orchestration/evaluate/wilson.ts';
 import { createApp } from '../../leaderboard/app.tsx';
 import type { Papers } from '../../leaderboard/papers.ts';
 import { configHashOf } from '../../leaderboard/read/cell-facts.ts';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wilsonInterval } from '../../harness/evaluate/wilson.ts';
+import { wilsonInterval } from '../../harness/orchestration/evaluate/wilson.ts';
 import { expandSuite } from '../../harness/protocol/cells.ts';
 import { loadSuite } from '../../harness/protocol/suites.ts';
 import { createApp } from '../../leaderboard/app.tsx';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceRecipeSchema, type SourceRecipe } from '../../harness/protocol/schema.ts';
-import { initBackend, shutdownBackend } from '../../harness/tensor/backend.ts';
+import { initBackend, shutdownBackend } from '../../harness/foundation/tensor/backend.ts';
 import { changedKeys, makeContext, makeFixture, snapshot, type Fixture } from './context.ts';
 import { largestSingularValue } from './spectral.ts';
 

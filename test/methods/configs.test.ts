@@ -4,11 +4,11 @@
  * entry, CARTL also from an FDM source, without renaming the existing cells.
  */
 import { describe, expect, it, vi } from 'vitest';
-import methodsCommand from '../../harness/cli/commands/methods.ts';
+import methodsCommand from '../../harness/orchestration/cli/commands/methods.ts';
 import { expandSuite } from '../../harness/protocol/cells.ts';
 import { parseSuite } from '../../harness/protocol/schema.ts';
 import { loadSuite } from '../../harness/protocol/suites.ts';
-import { resolveMethods } from '../../harness/run/runner.ts';
+import { resolveMethods } from '../../harness/orchestration/run/runner.ts';
 
 const NEW = ['twins-at', 'twins-trades', 'cartl', 'rift'];
 

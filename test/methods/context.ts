@@ -3,12 +3,12 @@
  * FineTuneContext with the protocol's training attack, so entries run their real code in about a second.
  */
 import type { DataSplit } from '../../datasets/types.ts';
-import type { Classifier } from '../../harness/models/classifier.ts';
-import { buildModel } from '../../harness/models/zoo.ts';
-import { Rng } from '../../harness/rng.ts';
-import { withFreshHead } from '../../harness/run/run-cell.ts';
-import { NO_TRAIN_STATE } from '../../harness/train/train-state.ts';
-import { trainingAttack } from '../../harness/train/training-attack.ts';
+import type { Classifier } from '../../harness/foundation/models/classifier.ts';
+import { buildModel } from '../../harness/foundation/models/zoo.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
+import { withFreshHead } from '../../harness/orchestration/run/run-cell.ts';
+import { NO_TRAIN_STATE } from '../../harness/orchestration/train/train-state.ts';
+import { trainingAttack } from '../../harness/orchestration/train/training-attack.ts';
 import type { SourceRecipe } from '../../harness/protocol/schema.ts';
 import type { FineTuneContext, MethodEntry } from '../../methods/define.ts';
 import { methods } from '../../methods/registry.ts';

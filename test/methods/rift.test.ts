@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchIndices, toBatch } from '../../datasets/batches.ts';
 import { pgd } from '../../attacks/pgd.ts';
-import { initBackend, shutdownBackend } from '../../harness/tensor/backend.ts';
+import { initBackend, shutdownBackend } from '../../harness/foundation/tensor/backend.ts';
 import { interpolateState, selectAlpha } from '../../methods/rift/interpolate.ts';
 import {
   criticalityCandidates,
@@ -16,7 +16,7 @@ import {
   type AdversarialSet,
 } from '../../methods/rift/mrc.ts';
 import { flipCrop } from '../../methods/rift/augment.ts';
-import { Rng } from '../../harness/rng.ts';
+import { Rng } from '../../harness/foundation/rng.ts';
 import { changedKeys, EPS, makeContext, makeFixture, snapshot, type Fixture } from './context.ts';
 
 let fx: Fixture;

@@ -5,12 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchNorm2d } from '../../harness/nn/batchnorm.ts';
-import { initBackend, shutdownBackend } from '../../harness/tensor/backend.ts';
+import type { BatchNorm2d } from '../../harness/foundation/nn/batchnorm.ts';
+import { initBackend, shutdownBackend } from '../../harness/foundation/tensor/backend.ts';
 import { TwinBatchNorm } from '../../methods/twins/twin-batchnorm.ts';
 import { halves } from '../../methods/twins/twins-fine-tune.ts';
 import { WingLossLog } from '../../methods/twins/wing-divergence.ts';
-import { DivergenceError } from '../../harness/train/divergence.ts';
+import { DivergenceError } from '../../harness/orchestration/train/divergence.ts';
 import { changedKeys, makeContext, makeFixture, snapshot, type Fixture } from './context.ts';
 
 let fx: Fixture;

@@ -19,7 +19,7 @@ export function writeTempEntry(dir: string, id: string, weight: number): string 
   writeFileSync(
     join(dir, 'entry.ts'),
     `import { z } from 'zod';
-import { crossEntropy } from '${repo}/harness/nn/losses.ts';
+import { crossEntropy } from '${repo}/harness/foundation/nn/losses.ts';
 import { sgdConfig } from '${repo}/methods/common/sgd-config.ts';
 import { fineTuneWith } from '${repo}/methods/common/fine-tune.ts';
 import { defineMethod } from '${repo}/methods/define.ts';

@@ -9,8 +9,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '../../harness/tensor/setup.ts';
-import { initBackend, shutdownBackend, type BackendInfo, type BackendName } from '../../harness/tensor/backend.ts';
+import '../../harness/foundation/tensor/setup.ts';
+import {
+  initBackend,
+  shutdownBackend,
+  type BackendInfo,
+  type BackendName,
+} from '../../harness/foundation/tensor/backend.ts';
 
 export async function useCpuBackend(): Promise<void> {
   await tf.setBackend('cpu');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { corrupt, IMPLEMENTED_CORRUPTIONS } from '../corruptions.ts';
 import { frostTextures } from '../frost-textures.ts';
 import { jpegCodec } from '../jpeg-codec.ts';
-import { Rng } from '../../../harness/rng.ts';
+import { Rng } from '../../../harness/foundation/rng.ts';
 const raw = readFileSync(process.argv[2]);
 const imgs: Uint8Array[] = [];
 for (let i = 0; i < 100; i++) {

@@ -15,5 +15,5 @@ export default defineMetricPlugin({
   id: 'attack',
   alsoComputes: ['clean'],
   metrics: [{ name: '*', label: 'Attack', details: AttackDetailsSchema }],
-  runner: () => import('../../evaluate/metrics/attack.ts').then((m) => m.runner),
+  runner: () => import('../../orchestration/evaluate/metrics/attack.ts').then((m) => m.runner),
 });

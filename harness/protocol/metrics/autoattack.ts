@@ -53,5 +53,5 @@ export default defineMetricPlugin({
       details: AutoAttackComponentDetailsSchema,
     },
   ],
-  runner: () => import('../../evaluate/metrics/autoattack.ts').then((m) => m.runner),
+  runner: () => import('../../orchestration/evaluate/metrics/autoattack.ts').then((m) => m.runner),
 });

@@ -9,5 +9,5 @@ export default defineMetricPlugin({
   metrics: [
     { name: 'clean', label: 'Clean (no attack)', details: CleanDetailsSchema, column: { label: 'Clean', order: 10 } },
   ],
-  runner: () => import('../../evaluate/metrics/clean.ts').then((m) => m.runner),
+  runner: () => import('../../orchestration/evaluate/metrics/clean.ts').then((m) => m.runner),
 });

@@ -27,5 +27,5 @@ export default defineMetricPlugin({
     },
     { name: 'corruption/', label: 'Corruption', details: CorruptionSplitDetailsSchema },
   ],
-  runner: () => import('../../evaluate/metrics/corruption.ts').then((m) => m.runner),
+  runner: () => import('../../orchestration/evaluate/metrics/corruption.ts').then((m) => m.runner),
 });

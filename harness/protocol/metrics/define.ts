@@ -1,10 +1,10 @@
 /**
  * @module A metric plug-in: the names it stores, the zod schema of each one's `details`, its board column, and a
  * loader for its runner. Plain data with no tensor code, so the site reads the columns without loading tfjs;
- * the runner (harness/evaluate/metrics/) is imported only when an evaluation runs.
+ * the runner (harness/orchestration/evaluate/metrics/) is imported only when an evaluation runs.
  */
 import type { z } from 'zod';
-import type { MetricRunner } from '../../evaluate/metric-runner.ts';
+import type { MetricRunner } from '../../orchestration/evaluate/metric-runner.ts';
 
 /** A column of a task's leaderboard: one metric's mean ± std over seeds. */
 export interface MetricColumn {

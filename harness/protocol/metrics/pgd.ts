@@ -25,5 +25,5 @@ export default defineMetricPlugin({
   id: 'pgd',
   alsoComputes: ['clean'],
   metrics: [{ name: 'pgd', label: 'PGD', details: PgdDetailsSchema, column: { label: 'PGD', order: 20 } }],
-  runner: () => import('../../evaluate/metrics/pgd.ts').then((m) => m.runner),
+  runner: () => import('../../orchestration/evaluate/metrics/pgd.ts').then((m) => m.runner),
 });

@@ -1,6 +1,6 @@
 /**
  * @module The metric plug-ins, in the order an evaluation runs them (PGD before AutoAttack, which compares
- * with PGD's points). A new metric is a definition file here and a runner in harness/evaluate/metrics/, with
+ * with PGD's points). A new metric is a definition file here and a runner in harness/orchestration/evaluate/metrics/, with
  * one line below; `registerMetricPlugin` adds one at run time (a test's, an experiment's).
  */
 import { COMPONENTS } from '../components.ts';

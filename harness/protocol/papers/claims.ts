@@ -5,7 +5,7 @@
  * the papers print and the margins use.
  */
 import { z } from 'zod';
-import { tTwoSidedQuantile } from '../../util/student-t.ts';
+import { tTwoSidedQuantile } from '../../foundation/util/student-t.ts';
 import { CitationSchema, inPaper, PAPER_IDS } from './citation.ts';
 import { PAPER_METRICS, PROTOCOLS } from './published.ts';
 

@@ -11,7 +11,7 @@ import { CitationSchema, inPaper, inRepo, PAPER_IDS } from './citation.ts';
 export const PROTOCOLS = ['twins', 'rift', 'cartl'] as const;
 export type ProtocolId = (typeof PROTOCOLS)[number];
 
-/** Our store's headline metric names (`harness/evaluate`): `corruption` is the mean over the -C splits. */
+/** Our store's headline metric names (`harness/orchestration/evaluate`): `corruption` is the mean over the -C splits. */
 export const PAPER_METRICS = ['clean', 'pgd', 'autoattack', 'corruption'] as const;
 export type PaperMetric = (typeof PAPER_METRICS)[number];
 
@@ -30,7 +30,7 @@ export const PublishedResultSchema = z
     table: z.string().min(1),
     /** The pre-trained model, as the paper describes it. */
     source: z.string().min(1),
-    /** Our `harness/pretrain/catalog.ts` id for that checkpoint, when it is in the catalog. */
+    /** Our `harness/orchestration/pretrain/catalog.ts` id for that checkpoint, when it is in the catalog. */
     sourceCatalogId: z.string().min(1).nullable(),
     /** Architecture as printed; null when the table does not print it. */
     arch: z.string().min(1).nullable(),

@@ -17,7 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rftbench-paper-suites-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['harness/cli/rftbench.mjs', ...args], {
+  const r = spawnSync(process.execPath, ['harness/orchestration/cli/rftbench.mjs', ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, RFTBENCH_DATA: join(dir, 'data') },

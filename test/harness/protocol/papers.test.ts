@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { datasetIds } from '../../../datasets/registry.ts';
-import { CATALOG } from '../../../harness/pretrain/catalog.ts';
+import { CATALOG } from '../../../harness/orchestration/pretrain/catalog.ts';
 import {
   checkConsistency,
   CLAIMS,
@@ -22,7 +22,7 @@ import {
 import { SUMMARY_METRICS } from '../../../leaderboard/schemas.ts';
 import { methods } from '../../../methods/registry.ts';
 
-// The metric names the store holds per cell and the site summarises (harness/evaluate writes them).
+// The metric names the store holds per cell and the site summarises (harness/orchestration/evaluate writes them).
 const known: KnownIds = {
   methodIds: methods.ids(),
   datasetIds: datasetIds(),

@@ -11,11 +11,11 @@ import {
   type SuiteInput,
 } from '../../../harness/protocol/schema.ts';
 import { loadSuite } from '../../../harness/protocol/suites.ts';
-import { CATALOG } from '../../../harness/pretrain/catalog.ts';
-import { checkpointFileName } from '../../../harness/pretrain/external-checkpoint.ts';
-import { sourceId } from '../../../harness/pretrain/sources.ts';
-import { architectures } from '../../../harness/models/zoo.ts';
-import { resolveMethods } from '../../../harness/run/runner.ts';
+import { CATALOG } from '../../../harness/orchestration/pretrain/catalog.ts';
+import { checkpointFileName } from '../../../harness/orchestration/pretrain/external-checkpoint.ts';
+import { sourceId } from '../../../harness/orchestration/pretrain/sources.ts';
+import { architectures } from '../../../harness/foundation/models/zoo.ts';
+import { resolveMethods } from '../../../harness/orchestration/run/runner.ts';
 
 const smoke = loadSuite('smoke');
 const external = {

@@ -1,0 +1,215 @@
+/**
+ * @module The optional native kernels (C++, N-API), built at `npm install` by build.mjs where OpenBLAS
+ * headers exist: convolutions as chunked im2col + OpenBLAS sgemm (conv_gemm.cc) and training-mode
+ * BatchNorm in two passes each way (batch_norm.cc), all computed in place on the wasm heap. Our wasm
+ * Conv2D, conv gradient and BatchNorm kernels hand their work to them when loaded and enabled: XNNPACK's
+ * wasm SIMD has no FMA and reaches ~40 GFLOP/s on two cores here, OpenBLAS ~170. Without them (or with
+ * RFTBENCH_NATIVE=0) the wasm kernels run; `rftbench env` and every record say which ran.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Byte offsets into `heap`; geometry as geometryArray() lays it out; threads split the batch. */
+type NativeKernel = (
+  heap: Float32Array,
+  a: number,
+  b: number,
+  out: number,
+  geometry: Int32Array,
+  threads: number,
+) => void;
+
+interface NativeModule {
+  conv2d: NativeKernel;
+  conv2dBackpropInput: NativeKernel;
+  conv2dWinograd: NativeKernel;
+  conv2dBackpropInputWinograd: NativeKernel;
+  conv2dAffine(
+    heap: Float32Array,
+    x: number,
+    w: number,
+    y: number,
+    geometry: Int32Array,
+    threads: number,
+    affine: Float64Array,
+  ): void;
+  conv2dBackpropFilter: NativeKernel;
+  batchNormTrain(
+    heap: Float32Array,
+    offsets: Float64Array,
+    pixels: number,
+    channels: number,
+    eps: number,
+    threads: number,
+  ): void;
+  batchNormTrainGrad(
+    heap: Float32Array,
+    offsets: Float64Array,
+    pixels: number,
+    channels: number,
+    threads: number,
+  ): void;
+  info(): { config: string; core: string };
+}
+
+/** The kernels as ours call them: the thread count is this JS thread's (workers use 1). */
+export interface NativeKernels {
+  conv2d(heap: Float32Array, x: number, filter: number, y: number, geometry: Int32Array): void;
+  conv2dBackpropInput(heap: Float32Array, dy: number, filter: number, dx: number, geometry: Int32Array): void;
+  conv2dBackpropFilter(heap: Float32Array, x: number, dy: number, dw: number, geometry: Int32Array): void;
+  /** conv2d, then y·scale + shift per channel (and ReLU): eval-mode BatchNorm as its own kernel computes it. */
+  conv2dAffine(
+    heap: Float32Array,
+    x: number,
+    filter: number,
+    y: number,
+    geometry: Int32Array,
+    scale: number,
+    shift: number,
+    relu: boolean,
+  ): void;
+  /** Byte offsets of x, weight, bias, y, mean, variance (biased), invStd. */
+  batchNormTrain(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, eps: number): void;
+  /** Byte offsets of dy, x, mean, invStd, weight, dx, dweight, dbias. */
+  batchNormTrainGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number): void;
+}
+
+export interface NativeKernelsStatus {
+  /** Loaded and in use by our kernels. */
+  active: boolean;
+  /** What computes convolutions and training BatchNorm, or why the native kernels are not used. */
+  detail: string;
+}
+
+/**
+ * How 3x3 stride-1 convolutions and their input gradients are computed: `auto` uses Winograd F(2x2, 3x3)
+ * where it measured faster here (winogradSuits), `winograd` wherever it applies, `im2col` never. Winograd's
+ * sums differ from im2col's in the last bits, so the choice is part of every record (initNativeKernels).
+ */
+export const CONV_ALGORITHMS = ['auto', 'winograd', 'im2col'] as const;
+export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
+
+/** The algorithm RFTBENCH_CONV asks for (auto when unset). */
+export function defaultConvAlgorithm(): ConvAlgorithm {
+  const v = process.env.RFTBENCH_CONV ?? 'auto';
+  if (!(CONV_ALGORITHMS as readonly string[]).includes(v))
+    throw new Error(`RFTBENCH_CONV must be one of ${CONV_ALGORITHMS.join(', ')}, not "${v}"`);
+  return v as ConvAlgorithm;
+}
+
+/**
+ * Geometry (geometryArray's order: n h w ci co kh kw sh sw oh ow top left) on which `auto` picks Winograd:
+ * 3x3, stride 1, at least 128 channels in and out and maps of at least 8x8 with at most 15% of the tiles'
+ * outputs outside the map. Never the batch size: an image's outputs must be the same bits in any batch
+ * (AutoAttack splits its points across workers; test/harness/foundation/models/batch-independence.test.ts). Wall time
+ * here, 2 threads, idle (`npm run bench` shows im2col beside ours): batch 32 16x16x128 1.43x forward and
+ * 1.32x input gradient, 8x8x256 1.67x and 1.29x; 64 channels 0.8x (im2col's one product at ~170 GFLOP/s
+ * beats 16 small ones plus the transforms' memory traffic), 4x4x512 1.44x forward but 0.79x backward, and
+ * every small batch below 1x (the filter transform costs the same for any batch).
+ */
+export function winogradSuits(g: Int32Array, algorithm: ConvAlgorithm): boolean {
+  const [, , , ci, co, kh, kw, sh, sw, oh, ow] = g;
+  if (kh !== 3 || kw !== 3 || sh !== 1 || sw !== 1 || algorithm === 'im2col') return false;
+  if (algorithm === 'winograd') return true;
+  const tiles = Math.ceil(oh / 2) * Math.ceil(ow / 2);
+  return Math.min(ci, co) >= 128 && oh >= 8 && ow >= 8 && (4 * tiles) / (oh * ow) <= 1.15;
+}
+
+const BINARY = join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'rftbench_native.node');
+
+let loaded: { module?: NativeModule; reason?: string } | undefined;
+let enabled = process.env.RFTBENCH_NATIVE !== '0';
+/** Set by initNativeKernels: module state is per JS thread, so each worker keeps its own count. */
+let threads = 1;
+let bound: NativeKernels | undefined;
+let convAlgorithm: ConvAlgorithm = defaultConvAlgorithm();
+
+function load(): { module?: NativeModule; reason?: string } {
+  if (loaded) return loaded;
+  if (!existsSync(BINARY)) {
+    loaded = {
+      reason:
+        'not built (needs OpenBLAS headers at npm install: apt-get install libopenblas-dev, then node harness/foundation/tensor/native/build.mjs or npm ci)',
+    };
+  } else {
+    try {
+      loaded = { module: createRequire(import.meta.url)(BINARY) as NativeModule };
+    } catch (err) {
+      loaded = { reason: `failed to load ${BINARY}: ${(err as Error).message.split('\n')[0]}` };
+    }
+  }
+  return loaded;
+}
+
+/** The native module when it is loaded and enabled, else undefined (the wasm kernels run). */
+export function nativeKernels(): NativeKernels | undefined {
+  if (!enabled) return undefined;
+  const m = load().module;
+  if (!m) return undefined;
+  bound ??= {
+    conv2d: (heap, a, b, out, g) =>
+      (winogradSuits(g, convAlgorithm) ? m.conv2dWinograd : m.conv2d)(heap, a, b, out, g, threads),
+    // The input gradient's own geometry swaps ci and co and keeps the tile count of the input.
+    conv2dBackpropInput: (heap, a, b, out, g) =>
+      (winogradSuits(inputGradGeometry(g), convAlgorithm) ? m.conv2dBackpropInputWinograd : m.conv2dBackpropInput)(
+        heap,
+        a,
+        b,
+        out,
+        g,
+        threads,
+      ),
+    conv2dBackpropFilter: (heap, a, b, out, g) => m.conv2dBackpropFilter(heap, a, b, out, g, threads),
+    conv2dAffine: (heap, x, w, y, g, scale, shift, relu) =>
+      m.conv2dAffine(
+        heap,
+        x,
+        w,
+        y,
+        g,
+        threads,
+        Float64Array.of(scale, shift, relu ? 1 : 0, winogradSuits(g, convAlgorithm) ? 1 : 0),
+      ),
+    batchNormTrain: (heap, offsets, pixels, channels, eps) =>
+      m.batchNormTrain(heap, offsets, pixels, channels, eps, threads),
+    batchNormTrainGrad: (heap, offsets, pixels, channels) =>
+      m.batchNormTrainGrad(heap, offsets, pixels, channels, threads),
+  };
+  return bound;
+}
+
+/** The stride-1 convolution that computes a 3x3 stride-1 convolution's input gradient: dy in, dx out. */
+function inputGradGeometry(g: Int32Array): Int32Array {
+  const [n, h, w, ci, co, kh, kw, sh, sw, oh, ow, top, left] = g;
+  return Int32Array.of(n, oh, ow, co, ci, kh, kw, sh, sw, h, w, kh - 1 - top, kw - 1 - left);
+}
+
+/** Sets how 3x3 stride-1 convolutions are computed for this process (tests and benches compare them). */
+export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
+  convAlgorithm = algorithm;
+}
+
+/** Turns the native path on or off for this process (tests and benches compare both paths). */
+export function setNativeKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** Sets this JS thread's kernel threads (the backend's thread count) and says what computes convolutions. */
+export function initNativeKernels(count: number): NativeKernelsStatus {
+  if (!enabled) return { active: false, detail: 'wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0' };
+  const { module, reason } = load();
+  if (!module) return { active: false, detail: `wasm (XNNPACK); native kernels ${reason}` };
+  threads = count;
+  const { config, core } = module.info();
+  const convolutions = {
+    auto: 'native im2col and Winograd F(2x2,3x3) (3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits)',
+    winograd: 'native Winograd F(2x2,3x3) for every 3x3 stride-1 convolution, im2col for the rest',
+    im2col: 'native im2col',
+  }[convAlgorithm];
+  return {
+    active: true,
+    detail: `${convolutions} + ${config.trim()} (core ${core}) and BatchNorm, ${threads} threads`,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The fused conv → eval BatchNorm → ReLU path (nn/conv-batch-norm.ts) gives the same bits as the three separate
+ * kernels, through whole models (CIFAR ResNet-18 and the ImageNet ResNet-50's bottlenecks, narrow so the test is
+ * quick), with im2col and with Winograd; it is taken only where no gradient is recorded, and it leaks no tensors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '../../../../harness/foundation/models/zoo.ts';
+import type { ModelSpec } from '../../../../harness/foundation/models/classifier.ts';
+import { setConvBatchNormFusion } from '../../../../harness/foundation/nn/conv-batch-norm.ts';
+import { CONV2D_BATCH_NORM } from '../../../../harness/foundation/tensor/kernels/conv2d-batch-norm.ts';
+import {
+  defaultConvAlgorithm,
+  nativeKernels,
+  setConvAlgorithm,
+} from '../../../../harness/foundation/tensor/native/native-kernels.ts';
+import { releaseBackend, useBackend } from '../../../support/tf.ts';
+
+const SPECS: Record<string, ModelSpec> = {
+  'resnet18 (stem 16)': {
+    arch: 'resnet18',
+    width: 16,
+    numClasses: 10,
+    inputShape: [16, 16, 3],
+    mean: [0.5, 0.5, 0.5],
+    std: [0.25, 0.25, 0.25],
+  },
+  'resnet50 (stem 8)': {
+    arch: 'resnet50',
+    width: 8,
+    numClasses: 7,
+    inputShape: [32, 32, 3],
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  },
+};
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+afterAll(async () => {
+  setConvBatchNormFusion(true);
+  setConvAlgorithm(defaultConvAlgorithm());
+  await releaseBackend();
+});
+
+/** Kernel names one eval forward ran. */
+async function kernelsOf(f: () => tf.Tensor): Promise<string[]> {
+  const info = await tf.profile(() => {
+    f().dispose();
+  });
+  return info.kernels.map((k) => k.name);
+}
+
+describe.runIf(nativeKernels())('fused conv + BatchNorm + ReLU', () => {
+  for (const [name, spec] of Object.entries(SPECS)) {
+    for (const algorithm of ['im2col', 'winograd'] as const) {
+      it(`${name}, ${algorithm}: same logits to the bit as the separate kernels`, async () => {
+        setConvAlgorithm(algorithm);
+        const model = buildModel(spec, 3);
+        // Running statistics and affine away from 0 and 1, so no BatchNorm is an identity.
+        tf.tidy(() => {
+          for (const [key, v] of [...model.namedBuffers(), ...model.namedParameters()]) {
+            if (key.endsWith('running_var')) v.assign(tf.randomUniform(v.shape, 0.5, 2, 'float32', 1));
+            if (key.endsWith('running_mean')) v.assign(tf.randomUniform(v.shape, -0.2, 0.2, 'float32', 2));
+          }
+        });
+        model.eval();
+        const x = tf.randomUniform([3, ...spec.inputShape], 0, 1, 'float32', 5);
+        try {
+          setConvBatchNormFusion(false);
+          const separate = tf.tidy(() => model.forward(x).dataSync());
+          expect(await kernelsOf(() => model.forward(x))).not.toContain(CONV2D_BATCH_NORM);
+          setConvBatchNormFusion(true);
+          const fused = tf.tidy(() => model.forward(x).dataSync());
+          expect(await kernelsOf(() => model.forward(x))).toContain(CONV2D_BATCH_NORM);
+          expect(Array.from(fused)).toEqual(Array.from(separate));
+          // No tensor left behind by the fused kernel's temporaries.
+          const before = tf.memory().numTensors;
+          for (let i = 0; i < 3; i++)
+            tf.tidy(() => {
+              model.forward(x);
+            });
+          expect(tf.memory().numTensors).toBe(before);
+        } finally {
+          x.dispose();
+          model.dispose();
+        }
+      });
+    }
+  }
+
+  it('under a gradient the separate kernels run (the fused one has no gradient)', async () => {
+    const model = buildModel(SPECS['resnet18 (stem 16)'], 3);
+    model.eval();
+    const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 6);
+    try {
+      const names = await kernelsOf(() => tf.grad((z: tf.Tensor) => tf.sum(model.forward(z)))(x));
+      expect(names).not.toContain(CONV2D_BATCH_NORM);
+      expect(names).toContain('Conv2DBackpropInput');
+    } finally {
+      x.dispose();
+      model.dispose();
+    }
+  });
+
+  it('training mode never fuses', async () => {
+    const model = buildModel(SPECS['resnet18 (stem 16)'], 3);
+    model.train();
+    const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 7);
+    try {
+      expect(await kernelsOf(() => model.forward(x))).not.toContain(CONV2D_BATCH_NORM);
+    } finally {
+      x.dispose();
+      model.dispose();
+    }
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The native module's guard rails: it writes into the wasm heap, so malformed calls must throw a clear
+ * error instead of touching memory outside the tensors. (Its numbers are checked against the cpu backend
+ * in conv-kernels.test.ts and batch-norm-train.test.ts.)
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { winogradSuits } from '../../../../harness/foundation/tensor/native/native-kernels.ts';
+
+const BINARY = new URL('../../../harness/foundation/tensor/native/build/Release/rftbench_native.node', import.meta.url)
+  .pathname;
+type Kernel = (...args: unknown[]) => void;
+
+describe.runIf(existsSync(BINARY))('native kernels module', () => {
+  const native = createRequire(import.meta.url)(BINARY) as Record<
+    | 'conv2d'
+    | 'conv2dBackpropInput'
+    | 'conv2dBackpropFilter'
+    | 'conv2dWinograd'
+    | 'conv2dBackpropInputWinograd'
+    | 'batchNormTrain'
+    | 'batchNormTrainGrad',
+    Kernel
+  >;
+  // n h w ci co kh kw sh sw oh ow top left: 1x4x4x2 -> 3 channels, 3x3, stride 1, pad 1.
+  const geometry = Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 4, 4, 1, 1);
+  const sizes = { x: 32, w: 54, y: 48 };
+
+  it('computes a convolution inside a heap that holds its tensors', () => {
+    const heap = new Float32Array(sizes.x + sizes.w + sizes.y).fill(1);
+    native.conv2d(heap, 0, 4 * sizes.x, 4 * (sizes.x + sizes.w), geometry, 2);
+    const y = heap.subarray(sizes.x + sizes.w);
+    // All-ones input and filter: a corner output sees 2x2 taps of 2 channels, an inner one 3x3.
+    expect(y[0]).toBe(8);
+    expect(y[(1 * 4 + 1) * 3]).toBe(18);
+  });
+
+  it('refuses tensors past the end of the heap, bad geometry and bad arguments', () => {
+    const heap = new Float32Array(sizes.x + sizes.w + sizes.y);
+    // Each kernel's output placed one float too far: y for conv2d, dx for the input gradient, dW for the filter's.
+    const outputs = { conv2d: sizes.y, conv2dBackpropInput: sizes.x, conv2dBackpropFilter: sizes.w } as const;
+    for (const [k, size] of Object.entries(outputs) as [keyof typeof outputs, number][]) {
+      expect(() => native[k](heap, 0, 0, 4 * (heap.length - size + 1), geometry, 1)).toThrow(
+        `${k}: a tensor extends past the end of the heap`,
+      );
+      expect(() => native[k](heap, 0, 0, 4 * (heap.length - size), geometry, 1)).not.toThrow();
+    }
+    expect(() => native.conv2d(heap, 0, 0, 0, Int32Array.of(1, 4, 4, 2, 3, 3, 3, 0, 1, 4, 4, 1, 1), 1)).toThrow(
+      'conv2d: geometry entry 7 must be positive',
+    );
+    expect(() => native.conv2d(heap, 0, 0, 0, Int32Array.of(1, 4, 4, 2, 3, 3, 3, 1, 1, 4, 4, -1, 1), 1)).toThrow(
+      'conv2d: padding must not be negative',
+    );
+    expect(() => native.conv2d(heap, 2, 0, 0, geometry, 1)).toThrow(
+      'conv2d: offsets must be non-negative multiples of 4',
+    );
+    expect(() => native.conv2d(heap, 0, 0, 0, geometry, 0)).toThrow('conv2d: threads must be a positive integer');
+    expect(() => native.conv2d(new Int32Array(4), 0, 0, 0, geometry, 1)).toThrow(
+      'conv2d: expected (heap: Float32Array',
+    );
+    expect(() => native.conv2d(heap, 0, 0, 0, new Int32Array(12), 1)).toThrow(
+      'conv2d: geometry must be an Int32Array of 13 numbers',
+    );
+  });
+
+  it('BatchNorm: normalises inside the heap and refuses what does not fit', () => {
+    // x: 4 pixels x 2 channels, then weight, bias, y, mean, variance, invStd.
+    const heap = new Float32Array(8 + 2 + 2 + 8 + 2 + 2 + 2);
+    heap.set([1, 10, 2, 20, 3, 30, 4, 40], 0);
+    heap.set([1, 2], 8);
+    heap.set([0, 1], 10);
+    const at = [0, 8, 10, 12, 20, 22, 24].map((f) => 4 * f);
+    native.batchNormTrain(heap, Float64Array.from(at), 4, 2, 0, 1);
+    expect(Array.from(heap.subarray(20, 24))).toEqual([2.5, 25, 1.25, 125]);
+    const inv = 1 / Math.sqrt(1.25);
+    expect(heap[12]).toBeCloseTo(-1.5 * inv, 5);
+    expect(heap[13]).toBeCloseTo(2 * -1.5 * inv + 1, 5);
+    const past = [...at.slice(0, 6), 4 * (heap.length - 1)];
+    expect(() => native.batchNormTrain(heap, Float64Array.from(past), 4, 2, 0, 1)).toThrow(
+      'batchNormTrain: a tensor extends past the end of the heap',
+    );
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 8, 2, 0, 1)).toThrow(
+      'batchNormTrain: a tensor extends past the end of the heap',
+    );
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at.slice(1)), 4, 2, 0, 1)).toThrow(
+      'batchNormTrain: offsets must be a Float64Array of 7 byte offsets',
+    );
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 0, 0, 1)).toThrow(
+      'batchNormTrain: pixels and channels must be positive integers',
+    );
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 2, -1, 1)).toThrow(
+      'batchNormTrain: eps must be a non-negative number',
+    );
+    expect(() => native.batchNormTrainGrad(heap, Float64Array.from([...at, 0]), 4, 2, 1, 1)).toThrow(
+      'batchNormTrainGrad: expected (heap: Float32Array, offsets: Float64Array, pixels, channels, threads)',
+    );
+  });
+
+  // OpenBLAS sends small products to kernels that round differently (gemm.cc): the first image's results must be
+  // the same bits alone as among 8. These shapes differed before RowStableSgemm.
+  it.each([
+    ['conv2dBackpropInput', 'a 1x1 stride-2 shortcut, 4x4x256 -> 2x2x512', [4, 4, 256, 512, 1, 2, 2, 0]],
+    ['conv2dBackpropInputWinograd', 'a 3x3 on a 2x2 map, 512 -> 512', [2, 2, 512, 512, 3, 1, 2, 1]],
+    ['conv2d', 'a 1x1 stride-2 shortcut, 4x4x256 -> 2x2x512', [4, 4, 256, 512, 1, 2, 2, 0]],
+  ] as const)('%s: an image gives the same bits alone as in a batch (%s)', (kernel, _, shape) => {
+    const [h, w, ci, co, k, s, o, pad] = shape;
+    const geometry = (n: number) => Int32Array.of(n, h, w, ci, co, k, k, s, s, o, o, pad, pad);
+    const [inFloats, filterFloats, outFloats] = [h * w * ci, k * k * ci * co, o * o * co];
+    // conv2d reads x and writes y; the input gradients read dy (the output's size) and write dx.
+    const forward = kernel === 'conv2d';
+    const [readPer, writePer] = forward ? [inFloats, outFloats] : [outFloats, inFloats];
+    const heap = new Float32Array(8 * readPer + filterFloats + 9 * writePer);
+    for (let i = 0; i < 8 * readPer + filterFloats; i++) heap[i] = Math.sin(0.37 * i);
+    const out = 8 * readPer + filterFloats;
+    native[kernel](heap, 0, 4 * 8 * readPer, 4 * out, geometry(8), 1);
+    native[kernel](heap, 0, 4 * 8 * readPer, 4 * (out + 8 * writePer), geometry(1), 1);
+    expect(heap.slice(out + 8 * writePer)).toEqual(heap.slice(out, out + writePer));
+  });
+
+  describe('Winograd F(2x2, 3x3)', () => {
+    // 3 images 9x7x40 -> 48 channels, pad 1 top/left: odd sizes give partial tiles on the bottom and right.
+    const g = Int32Array.of(3, 9, 7, 40, 48, 3, 3, 1, 1, 9, 7, 1, 1);
+    const [xs, ws, ys] = [3 * 9 * 7 * 40, 9 * 40 * 48, 3 * 9 * 7 * 48];
+    const heap = new Float32Array(xs + ws + 4 * ys);
+    for (let i = 0; i < xs + ws + ys; i++) heap[i] = Math.sin(0.37 * i);
+    const at = (k: number) => 4 * (xs + ws + k * ys);
+    const region = (k: number) => heap.slice(xs + ws + k * ys, xs + ws + (k + 1) * ys);
+
+    it('agrees with im2col to float rounding and does not depend on the thread count', () => {
+      native.conv2d(heap, 0, 4 * xs, at(1), g, 2);
+      native.conv2dWinograd(heap, 0, 4 * xs, at(2), g, 1);
+      native.conv2dWinograd(heap, 0, 4 * xs, at(3), g, 2);
+      const [im2col, one, two] = [region(1), region(2), region(3)];
+      expect(two).toEqual(one);
+      const scale = Math.max(...im2col.map(Math.abs));
+      expect(Math.max(...im2col.map((v, i) => Math.abs(v - one[i])))).toBeLessThan(1e-5 * scale);
+      // Its sums are its own: the records must say which algorithm ran.
+      expect(one).not.toEqual(im2col);
+    });
+
+    it('input gradient: agrees with im2col and does not depend on the thread count', () => {
+      // dy is region 0 (the sines), dx goes after the filter's place in a second heap of the input's size.
+      const dx = (kernel: 'conv2dBackpropInput' | 'conv2dBackpropInputWinograd', threads: number) => {
+        const h = new Float32Array(heap.length + xs);
+        h.set(heap);
+        native[kernel](h, at(0), 4 * xs, 4 * heap.length, g, threads);
+        return h.slice(heap.length);
+      };
+      const im2col = dx('conv2dBackpropInput', 2);
+      const one = dx('conv2dBackpropInputWinograd', 1);
+      expect(dx('conv2dBackpropInputWinograd', 2)).toEqual(one);
+      const scale = Math.max(...im2col.map(Math.abs));
+      expect(Math.max(...im2col.map((v, i) => Math.abs(v - one[i])))).toBeLessThan(1e-5 * scale);
+    });
+
+    it('refuses geometry other than 3x3 stride 1', () => {
+      const strided = Int32Array.of(1, 4, 4, 2, 3, 3, 3, 2, 2, 2, 2, 1, 1);
+      expect(() => native.conv2dWinograd(heap, 0, 0, 0, strided, 1)).toThrow(
+        'conv2dWinograd: needs a 3x3 filter and stride 1',
+      );
+      const fiveByFive = Int32Array.of(1, 4, 4, 2, 3, 5, 5, 1, 1, 4, 4, 2, 2);
+      expect(() => native.conv2dBackpropInputWinograd(heap, 0, 0, 0, fiveByFive, 1)).toThrow(
+        'conv2dBackpropInputWinograd: needs a 3x3 filter and stride 1',
+      );
+    });
+  });
+});
+
+describe('winogradSuits: which convolutions auto computes by Winograd', () => {
+  // n h w ci co kh kw sh sw oh ow top left
+  const g = (n: number, size: number, ci: number, co: number, stride = 1) => {
+    const out = Math.ceil(size / stride);
+    return Int32Array.of(n, size, size, ci, co, 3, 3, stride, stride, out, out, 1, 1);
+  };
+  it('auto: 3x3 stride 1, >= 128 channels each way, maps of 8x8 or more, little of the tiles outside the map', () => {
+    expect(winogradSuits(g(32, 16, 128, 128), 'auto')).toBe(true);
+    expect(winogradSuits(g(32, 8, 256, 256), 'auto')).toBe(true);
+    // Whatever the batch: an image's outputs must not depend on the images beside it.
+    for (const n of [1, 3, 8, 32]) expect(winogradSuits(g(n, 8, 256, 256), 'auto')).toBe(true);
+    expect(winogradSuits(g(32, 4, 512, 512), 'auto')).toBe(false); // 4x4 map
+    expect(winogradSuits(g(32, 32, 64, 64), 'auto')).toBe(false); // 64 channels
+    expect(winogradSuits(g(64, 9, 128, 128), 'auto')).toBe(false); // 9x9: 23% of the tiles' outputs wasted
+    expect(winogradSuits(g(32, 32, 3, 64), 'auto')).toBe(false); // the stem
+    expect(winogradSuits(g(32, 32, 128, 256, 2), 'auto')).toBe(false);
+  });
+  it('winograd forces it wherever the geometry allows; im2col never', () => {
+    expect(winogradSuits(g(32, 32, 3, 64), 'winograd')).toBe(true);
+    expect(winogradSuits(g(1, 3, 1, 1), 'winograd')).toBe(true);
+    expect(winogradSuits(g(32, 32, 64, 128, 2), 'winograd')).toBe(false);
+    expect(winogradSuits(g(32, 32, 64, 64), 'im2col')).toBe(false);
+  });
+});
