@@ -76,7 +76,7 @@ describe('Slurm jobs stop and requeue gracefully', () => {
       // npx neither forwards SIGTERM to rftbench nor hands back its exit status: rftbench runs under the wrapper.
       expect(text, f).not.toMatch(/npx rftbench/);
       expect(text, f).toMatch(
-        /^exec bash harness\/cluster\/slurm\/forward-term\.sh node harness\/cli\/rftbench\.mjs [a-z]+ /m,
+        /^exec bash harness\/orchestration\/cluster\/slurm\/forward-term\.sh node harness\/orchestration\/cli\/rftbench\.mjs [a-z]+ /m,
       );
     }
   });

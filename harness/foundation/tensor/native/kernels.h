@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct Geometry {
   bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && top == 0 && left == 0 && oh == h && ow == w; }
 };
 
+// Runs job(t) for t in [0, parts): t = 0 on the caller, the others on persistent workers (thread_pool.cc).
+// False, running nothing, when another call holds the pool (a second JS thread, or a nested call).
+bool RunOnPool(int64_t parts, const std::function<void(int64_t)>& job);
+
 // Runs f(t, i0, i1) on `threads` threads over contiguous ranges of [0, n), thread 0 being the caller.
 // Our threads split the work and OpenBLAS runs single-threaded inside each: measured here this beats
 // OpenBLAS's own threads, which synchronise on every call. The count comes with each call because the
@@ -25,9 +30,15 @@ struct Geometry {
 template <typename F>
 void ForRanges(int threads, int64_t n, F f) {
   const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads, n));
+  if (parts == 1) {
+    f(0, 0, n);
+    return;
+  }
+  const std::function<void(int64_t)> job = [&](int64_t t) { f(t, n * t / parts, n * (t + 1) / parts); };
+  if (RunOnPool(parts, job)) return;
   std::vector<std::thread> workers;
-  for (int64_t t = 1; t < parts; t++) workers.emplace_back(f, t, n * t / parts, n * (t + 1) / parts);
-  f(0, 0, n / parts);
+  for (int64_t t = 1; t < parts; t++) workers.emplace_back(job, t);
+  job(0);
   for (auto& w : workers) w.join();
 }
 

@@ -8,8 +8,10 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { winogradSuits } from '../../../../harness/foundation/tensor/native/native-kernels.ts';
 
-const BINARY = new URL('../../../harness/foundation/tensor/native/build/Release/rftbench_native.node', import.meta.url)
-  .pathname;
+const BINARY = new URL(
+  '../../../../harness/foundation/tensor/native/build/Release/rftbench_native.node',
+  import.meta.url,
+).pathname;
 type Kernel = (...args: unknown[]) => void;
 
 describe.runIf(existsSync(BINARY))('native kernels module', () => {
