@@ -3,7 +3,7 @@
  * ran, a catalog id already expanded) and provenance (the source id), with the source's own measured
  * accuracy from the store's sources table and, for catalog checkpoints, the publisher's numbers.
  */
-import { findCatalogEntry } from '../harness/orchestration/pretrain/catalog.ts';
+import { findCatalogEntry } from '../harness/protocol/catalog.ts';
 import { specFacts } from '../harness/protocol/stored.ts';
 import type { CellWithMetrics, Store } from '../results/store.ts';
 import type { TaskSourceInfo } from './schemas.ts';

@@ -7,7 +7,7 @@
  * Each task carries its paper's data augmentation (`augment`, from `augmentation` in the cited settings), which
  * the harness applies to every method's training batches alike (datasets/batch-pipeline.ts).
  */
-import { findCatalogEntry } from '../orchestration/pretrain/catalog.ts';
+import { findCatalogEntry } from './catalog.ts';
 import {
   formatCitation,
   PROTOCOL_SETTINGS,
@@ -83,8 +83,7 @@ const row = (field: string, ours: string, paper: Setting): SuiteSetting => ({ fi
 /** A catalog source written out in full at another input size (the papers feed CIFAR's 32 px to ImageNet models). */
 function catalogSourceAt(id: string, px: number): ExternalSourceInput {
   const entry = findCatalogEntry(id);
-  if (!entry)
-    throw new Error(`paper-suites.ts: catalog source '${id}' is not in harness/orchestration/pretrain/catalog.ts`);
+  if (!entry) throw new Error(`paper-suites.ts: catalog source '${id}' is not in harness/protocol/catalog.ts`);
   return { ...entry.source, catalog: id, inputShape: [px, px, entry.source.inputShape[2]] };
 }
 

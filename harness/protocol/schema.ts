@@ -3,7 +3,7 @@
  * data; everything that defines a cell is in these objects and goes into the cell's id hash.
  */
 import { z } from 'zod';
-import { CATALOG, findCatalogEntry } from '../orchestration/pretrain/catalog.ts';
+import { CATALOG, findCatalogEntry } from './catalog.ts';
 import { AUTOATTACK_VERSIONS, COMPONENTS } from './components.ts';
 import { ThreatSchema } from './threat.ts';
 
@@ -94,7 +94,7 @@ export const ExternalCheckpointSchema = z
 /** A published robust checkpoint used as the source as it is (nothing is pre-trained). */
 export const ExternalSourceSchema = z
   .strictObject({
-    /** The catalog entry this was expanded from (harness/orchestration/pretrain/catalog.ts). */
+    /** The catalog entry this was expanded from (harness/protocol/catalog.ts). */
     catalog: z.string().min(1).optional(),
     checkpoint: ExternalCheckpointSchema,
     /** Zoo architecture the weights load into (`resnet50`, `wrn-34-10`, …). */

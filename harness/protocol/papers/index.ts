@@ -69,9 +69,7 @@ export function checkConsistency(
     }
     if (!metrics.has(r.metric)) problems.push(`${at}: metric '${r.metric}' is not a metric the harness stores`);
     if (r.sourceCatalogId !== null && !catalog.has(r.sourceCatalogId)) {
-      problems.push(
-        `${at}: sourceCatalogId '${r.sourceCatalogId}' is not in harness/orchestration/pretrain/catalog.ts`,
-      );
+      problems.push(`${at}: sourceCatalogId '${r.sourceCatalogId}' is not in harness/protocol/catalog.ts`);
     }
     if (!(r.value >= 0 && r.value <= 100)) problems.push(`${at}: value ${r.value} is not a percentage in 0..100`);
     const key = JSON.stringify([r.table, r.source, r.target, r.method, r.config ?? {}, r.metric]);
@@ -90,7 +88,7 @@ export function checkConsistency(
     }
     if (p.sourceCatalogId !== null && !catalog.has(p.sourceCatalogId)) {
       problems.push(
-        `settings '${p.protocol}': sourceCatalogId '${p.sourceCatalogId}' is not in harness/orchestration/pretrain/catalog.ts`,
+        `settings '${p.protocol}': sourceCatalogId '${p.sourceCatalogId}' is not in harness/protocol/catalog.ts`,
       );
     }
   }

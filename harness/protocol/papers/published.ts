@@ -30,7 +30,7 @@ export const PublishedResultSchema = z
     table: z.string().min(1),
     /** The pre-trained model, as the paper describes it. */
     source: z.string().min(1),
-    /** Our `harness/orchestration/pretrain/catalog.ts` id for that checkpoint, when it is in the catalog. */
+    /** Our `harness/protocol/catalog.ts` id for that checkpoint, when it is in the catalog. */
     sourceCatalogId: z.string().min(1).nullable(),
     /** Architecture as printed; null when the table does not print it. */
     arch: z.string().min(1).nullable(),

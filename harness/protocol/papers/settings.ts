@@ -22,7 +22,7 @@ export const ProtocolSettingsSchema = z.strictObject({
   /** Our method ids the protocol compares. */
   methodIds: z.array(z.string().min(1)).min(1),
   source: SettingSchema,
-  /** `harness/orchestration/pretrain/catalog.ts` id of the source, when it is there. */
+  /** `harness/protocol/catalog.ts` id of the source, when it is there. */
   sourceCatalogId: z.string().min(1).nullable(),
   /** Targets: our dataset ids where we have the dataset, else the name as printed. */
   targets: SettingSchema,

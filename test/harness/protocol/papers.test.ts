@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { datasetIds } from '../../../datasets/registry.ts';
-import { CATALOG } from '../../../harness/orchestration/pretrain/catalog.ts';
+import { CATALOG } from '../../../harness/protocol/catalog.ts';
 import {
   checkConsistency,
   CLAIMS,
@@ -69,7 +69,7 @@ describe('seed papers data', () => {
     const expected = [
       /published\[0\].*methodId 'twins-lora' is not in methods\/registry\.ts/,
       /published\[1\].*datasetId 'imagenet' is not in datasets\/registry\.ts/,
-      /published\[2\].*sourceCatalogId 'nowhere' is not in harness\/orchestration\/pretrain\/catalog\.ts/,
+      /published\[2\].*sourceCatalogId 'nowhere' is not in harness\/protocol\/catalog\.ts/,
       /published\[3\].*value 140 is not a percentage/,
       /published\[4\].*metric 'accuracy' is not a metric the harness stores/,
       /published\[6\].*duplicates published\[5\]/,

@@ -11,7 +11,7 @@ import {
   type SuiteInput,
 } from '../../../harness/protocol/schema.ts';
 import { loadSuite } from '../../../harness/protocol/suites.ts';
-import { CATALOG } from '../../../harness/orchestration/pretrain/catalog.ts';
+import { CATALOG } from '../../../harness/protocol/catalog.ts';
 import { checkpointFileName } from '../../../harness/orchestration/pretrain/external-checkpoint.ts';
 import { sourceId } from '../../../harness/orchestration/pretrain/sources.ts';
 import { architectures } from '../../../harness/foundation/models/zoo.ts';

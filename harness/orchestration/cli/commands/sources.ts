@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '../command.ts';
 import { UsageError, parseFlags } from '../command.ts';
-import { CATALOG } from '../../pretrain/catalog.ts';
+import { CATALOG } from '../../../protocol/catalog.ts';
 import { checkpointFileName, externalFolder } from '../../pretrain/external-checkpoint.ts';
 import { readPins } from '../../pretrain/checkpoint-pins.ts';
 import { ExternalSourceSchema } from '../../../protocol/schema.ts';

@@ -5,7 +5,7 @@
  * sha256 is pinned in `<data>/sources/external/pins.json` and later runs must match it. Entries do not ask for
  * a measurement (`measure`): a WRN-34-10 PGD-20 run costs hours on a CPU; write the source out in full to add one.
  */
-import type { ExternalSourceInput } from '../../protocol/schema.ts';
+import type { ExternalSourceInput } from './schema.ts';
 
 export interface CatalogEntry {
   id: string;
