@@ -1,13 +1,8 @@
 /** @module The task page's papers section: published numbers beside ours, and the seed papers' claims judged. */
+import { columnLabel } from '../../harness/protocol/metrics/registry.ts';
 import { pct, pp } from '../format.ts';
 import type { ClaimView, Papers, ReportedRow } from '../papers.ts';
 
-const METRIC_LABEL: Record<string, string> = {
-  clean: 'Clean',
-  pgd: 'PGD',
-  autoattack: 'AutoAttack',
-  corruption: 'Corruption',
-};
 const points = (x: number | null) => (x === null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(2)}`);
 
 function intervalText(r: ReportedRow): string {
@@ -44,7 +39,7 @@ function ReportedTable(p: { rows: ReportedRow[] }) {
                 {r.arm.label}
                 <div class="sub">{`printed: ${r.printedMethod}${r.config ? ` ${JSON.stringify(r.config)}` : ''}`}</div>
               </td>
-              <td>{METRIC_LABEL[r.metric] ?? r.metric}</td>
+              <td>{columnLabel(r.metric)}</td>
               <td class="num key">{r.measured ? pct(r.measured.mean) : '—'}</td>
               <td class="num">{`${(r.reported * 100).toFixed(2)}%`}</td>
               <td class="num">{pp(r.gap)}</td>
@@ -86,7 +81,7 @@ function ClaimBlock(p: { c: ClaimView }) {
         <tbody>
           {c.comparisons.map((x) => (
             <tr data-verdict={x.verdict}>
-              <td>{`${x.betterLabel} vs ${x.thanLabel}, ${METRIC_LABEL[x.metric] ?? x.metric}${x.direction === 'within' ? ` within ±${x.margin}` : ' greater'}`}</td>
+              <td>{`${x.betterLabel} vs ${x.thanLabel}, ${columnLabel(x.metric)}${x.direction === 'within' ? ` within ±${x.margin}` : ' greater'}`}</td>
               <td class="num">{x.seeds.join(', ') || '—'}</td>
               <td class="num">{points(x.mean)}</td>
               <td>{x.ciLow === null ? '—' : `[${points(x.ciLow)}, ${points(x.ciHigh)}]`}</td>
