@@ -19,13 +19,6 @@ constexpr int64_t kChunkFloats = int64_t(1) << 18;
 
 int64_t ChunkPixels(const Geometry& g, int64_t pixels) { return std::max<int64_t>(1, std::min(pixels, kChunkFloats / std::max<int64_t>(1, g.K()))); }
 
-// Per-thread scratch, reused across calls.
-float* Scratch(size_t floats) {
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < floats) buffer.resize(floats);
-  return buffer.data();
-}
-
 // cols[p - p0][(ky*kw + kx)*ci + c] = x under tap (ky, kx) of output pixel p, zero in the padding.
 void Im2col(const Geometry& g, const float* x, float* cols, int64_t p0, int64_t p1) {
   const int64_t K = g.K(), perImage = g.oh * g.ow, rowFloats = g.kw * g.ci;
@@ -78,7 +71,7 @@ void Col2imAdd(const Geometry& g, const float* cols, float* dx, int64_t p0, int6
 template <typename F>
 void ForChunks(const Geometry& g, int64_t P0, int64_t P1, F f) {
   const int64_t chunk = ChunkPixels(g, P1 - P0);
-  float* cols = Scratch(chunk * g.K());
+  float* cols = Scratch<ScratchSlot::kConv>(chunk * g.K());
   for (int64_t p0 = P0; p0 < P1; p0 += chunk) f(cols, p0, std::min(P1, p0 + chunk));
 }
 

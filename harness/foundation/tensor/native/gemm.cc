@@ -15,12 +15,6 @@ namespace rftbench {
 
 namespace {
 constexpr int64_t kSmallProduct = int64_t(1) << 21;
-
-float* PadScratch(size_t floats) {
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < floats) buffer.resize(floats);
-  return buffer.data();
-}
 }  // namespace
 
 void RowStableSgemm(bool transB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
@@ -31,7 +25,7 @@ void RowStableSgemm(bool transB, int64_t M, int64_t N, int64_t K, const float* A
     return;
   }
   const int64_t rows = kSmallProduct / (N * K) + 1;
-  float* a = PadScratch(rows * (K + N));
+  float* a = Scratch<ScratchSlot::kPad>(rows * (K + N));
   float* c = a + rows * K;
   for (int64_t r = 0; r < M; r++) std::memcpy(a + r * K, A + r * lda, K * sizeof(float));
   std::memset(a + M * K, 0, (rows - M) * K * sizeof(float));

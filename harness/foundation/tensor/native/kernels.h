@@ -19,6 +19,16 @@ struct Geometry {
   bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && top == 0 && left == 0 && oh == h && ow == w; }
 };
 
+// Per-thread scratch that grows and is kept (the pool's threads live on). One buffer per slot, because scratch
+// users nest: a convolution's chunk holds kConv or kWinograd while RowStableSgemm inside it uses kPad.
+enum class ScratchSlot { kConv, kWinograd, kWinogradTile, kPad };
+template <ScratchSlot slot>
+float* Scratch(size_t floats) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < floats) buffer.resize(floats);
+  return buffer.data();
+}
+
 // Runs job(t) for t in [0, parts): t = 0 on the caller, the others on persistent workers (thread_pool.cc).
 // False, running nothing, when another call holds the pool (a second JS thread, or a nested call).
 bool RunOnPool(int64_t parts, const std::function<void(int64_t)>& job);

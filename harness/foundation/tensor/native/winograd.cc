@@ -28,12 +28,6 @@ struct Plan {
   int64_t tilesPerImage() const { return tilesY() * tilesX(); }
 };
 
-float* Scratch(size_t floats) {
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < floats) buffer.resize(floats);
-  return buffer.data();
-}
-
 // U[k][c][o] = (G g Gᵀ)[k] for the 3x3 filter g = f(ky, kx)[c][o], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1],
 // over the elements [e0, e1) of the [ci][co] block. `tap(ky, kx)` points at that tap's block.
 // Element-wise along e, so the compiler vectorises it.
@@ -69,20 +63,22 @@ void TransformFilterThreaded(int threads, int64_t block, Tap tap, float* U) {
 // Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. Vectorised along the channels.
 void TransformInput(const Plan& p, const float* x, float* V, int64_t t0, int64_t t1) {
   const int64_t ci = p.ci, T = t1 - t0, perImage = p.tilesPerImage();
-  std::vector<float> zero(ci, 0.f);
+  // ci zeros (the padding's taps), then the 4x4 column-transformed patch.
+  float* zero = Scratch<ScratchSlot::kWinogradTile>(17 * ci);
+  float* t = zero + ci;
+  std::fill(zero, zero + ci, 0.f);
   const float* rows[4][4];
-  std::vector<float> t(4 * 4 * ci);
   for (int64_t tile = t0; tile < t1; tile++) {
     const int64_t img = tile / perImage, ty = (tile % perImage) / p.tilesX(), tx = tile % p.tilesX();
     const int64_t iy0 = 2 * ty - p.top, ix0 = 2 * tx - p.left;
     for (int i = 0; i < 4; i++)
       for (int j = 0; j < 4; j++) {
         const int64_t iy = iy0 + i, ix = ix0 + j;
-        rows[i][j] = (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) ? zero.data() : x + ((img * p.h + iy) * p.w + ix) * ci;
+        rows[i][j] = (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) ? zero : x + ((img * p.h + iy) * p.w + ix) * ci;
       }
     // Columns first: t[i][b] = Σ_j d[i][j] B[j][b].
     for (int i = 0; i < 4; i++) {
-      float* t0r = t.data() + (i * 4) * ci;
+      float* t0r = t + (i * 4) * ci;
       const float *d0 = rows[i][0], *d1 = rows[i][1], *d2 = rows[i][2], *d3 = rows[i][3];
       for (int64_t c = 0; c < ci; c++) {
         t0r[c] = d0[c] - d2[c];
@@ -95,7 +91,7 @@ void TransformInput(const Plan& p, const float* x, float* V, int64_t t0, int64_t
     float* out = V + (tile - t0) * ci;
     const int64_t plane = T * ci;
     for (int b = 0; b < 4; b++) {
-      const float *s0 = t.data() + b * ci, *s1 = s0 + 4 * ci, *s2 = s1 + 4 * ci, *s3 = s2 + 4 * ci;
+      const float *s0 = t + b * ci, *s1 = s0 + 4 * ci, *s2 = s1 + 4 * ci, *s3 = s2 + 4 * ci;
       float *v0 = out + b * plane, *v1 = v0 + 4 * plane, *v2 = v1 + 4 * plane, *v3 = v2 + 4 * plane;
       for (int64_t c = 0; c < ci; c++) {
         v0[c] = s0[c] - s2[c];
@@ -110,14 +106,14 @@ void TransformInput(const Plan& p, const float* x, float* V, int64_t t0, int64_t
 // y of tile t = Aᵀ M A, Aᵀ = [1 1 1 0; 0 1 -1 -1], written where the 2x2 tile lies inside y.
 void TransformOutput(const Plan& p, const float* M, float* y, int64_t t0, int64_t t1, const Affine* affine) {
   const int64_t co = p.co, T = t1 - t0, perImage = p.tilesPerImage(), plane = T * co;
-  std::vector<float> s(2 * 4 * co);
+  float* s = Scratch<ScratchSlot::kWinogradTile>(2 * 4 * co);
   for (int64_t tile = t0; tile < t1; tile++) {
     const int64_t img = tile / perImage, ty = (tile % perImage) / p.tilesX(), tx = tile % p.tilesX();
     const float* m = M + (tile - t0) * co;
     // Rows first: s[r][b] = Σ_a Aᵀ[r][a] M[a][b].
     for (int b = 0; b < 4; b++) {
       const float *m0 = m + b * plane, *m1 = m0 + 4 * plane, *m2 = m1 + 4 * plane, *m3 = m2 + 4 * plane;
-      float *r0 = s.data() + b * co, *r1 = r0 + 4 * co;
+      float *r0 = s + b * co, *r1 = r0 + 4 * co;
       for (int64_t o = 0; o < co; o++) {
         r0[o] = m0[o] + m1[o] + m2[o];
         r1[o] = m1[o] - m2[o] - m3[o];
@@ -126,7 +122,7 @@ void TransformOutput(const Plan& p, const float* M, float* y, int64_t t0, int64_
     for (int r = 0; r < 2; r++) {
       const int64_t oy = 2 * ty + r;
       if (oy >= p.oh) break;
-      const float *q0 = s.data() + (r * 4) * co, *q1 = q0 + co, *q2 = q1 + co, *q3 = q2 + co;
+      const float *q0 = s + (r * 4) * co, *q1 = q0 + co, *q2 = q1 + co, *q3 = q2 + co;
       float* dst = y + ((img * p.oh + oy) * p.ow + 2 * tx) * co;
       for (int64_t o = 0; o < co; o++) dst[o] = q0[o] + q1[o] + q2[o];
       if (affine) affine->Apply(dst, co);
@@ -144,7 +140,7 @@ void Run(int threads, const Plan& p, const float* x, const float* U, float* y, c
   ForRanges(threads, p.n, [&](int64_t, int64_t i0, int64_t i1) {
     const int64_t T0 = i0 * perImage, T1 = i1 * perImage;
     const int64_t most = std::min(chunk, T1 - T0);
-    float* V = Scratch(16 * most * (p.ci + p.co));
+    float* V = Scratch<ScratchSlot::kWinograd>(16 * most * (p.ci + p.co));
     float* M = V + 16 * most * p.ci;
     for (int64_t t0 = T0; t0 < T1; t0 += chunk) {
       const int64_t t1 = std::min(T1, t0 + chunk), T = t1 - t0;
