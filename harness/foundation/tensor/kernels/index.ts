@@ -2,11 +2,12 @@
  * @module The kernels rftbench registers on the wasm backend, each tested against the cpu backend
  * (test/harness/foundation/tensor). Conv2D and both conv gradients hand their work to the native OpenBLAS
  * kernels when those are built (../native), and training BatchNorm runs as two native kernels of ours. Missing in wasm: Conv2DBackpropFilter. Replaced because the stock one is a
- * slow loop: Conv2DBackpropInput, Tile, Sum/Mean over leading axes, FusedBatchNorm; because it copies:
+ * slow loop: Conv2DBackpropInput, BatchMatMul with a transposed operand, Tile, Sum/Mean over leading axes, FusedBatchNorm; because it copies:
  * Identity, Cast to the same dtype; because it is wrong: MaxPoolGrad (all-negative windows), Cast to
  * bool. Stock kernels stay registered under the hood for the cases ours hand back.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { batchMatMulConfig } from './batch-mat-mul.ts';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm-train.ts';
 import { conv2dConfig } from './conv2d.ts';
 import { conv2dBatchNormConfig } from './conv2d-batch-norm.ts';
@@ -33,6 +34,7 @@ export const WASM_KERNELS: KernelConfig[] = [
   maxPoolGradConfig,
   batchNormTrainConfig,
   batchNormTrainGradConfig,
+  batchMatMulConfig,
 ];
 
 /** Registers our wasm kernels, replacing stock ones of the same name (kept for delegation); returns their names. */

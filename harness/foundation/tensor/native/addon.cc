@@ -84,11 +84,12 @@ bool InHeap(napi_env env, const char* name, size_t heapFloats, int64_t byteOffse
 
 using Kernel = void (*)(int, const Geometry&, const float*, const float*, float*);
 
-// kind: 0 conv2d, 1 its input gradient, 2 its filter gradient; 3 and 4 are 0 and 1 by Winograd.
+// kind: 0 conv2d, 1 its input gradient, 2 its filter gradient; 3 and 4 are 0 and 1 by Winograd, 5 and 6 direct;
+// 7 MaxPool's gradient (x, dy, dx).
 template <Kernel kernel, int kind>
 napi_value Run(napi_env env, napi_callback_info info) {
   static const char* names[] = {"conv2d", "conv2dBackpropInput", "conv2dBackpropFilter", "conv2dWinograd",
-                                "conv2dBackpropInputWinograd"};
+                                "conv2dBackpropInputWinograd", "conv2dDirect", "conv2dBackpropInputDirect", "maxPoolGrad"};
   const char* name = names[kind];
   float* heap;
   size_t heapFloats;
@@ -98,19 +99,29 @@ napi_value Run(napi_env env, napi_callback_info info) {
   if (!ReadArgs(env, info, name, &heap, &heapFloats, off, &g, &threads)) return nullptr;
   const int64_t xFloats = g.n * g.h * g.w * g.ci, wFloats = g.K() * g.co, yFloats = g.pixels() * g.co;
   // (a, b, out) per kernel: conv2d (x, w, y), backprop input (dy, w, dx), backprop filter (x, dy, dw).
-  const int64_t sizes[3][3] = {{xFloats, wFloats, yFloats}, {yFloats, wFloats, xFloats}, {xFloats, yFloats, wFloats}};
-  if (kind >= 3 && !WinogradApplies(g)) {
+  const int64_t sizes[4][3] = {
+      {xFloats, wFloats, yFloats}, {yFloats, wFloats, xFloats}, {xFloats, yFloats, wFloats}, {xFloats, yFloats, xFloats}};
+  static const int roles[] = {0, 1, 2, 0, 1, 0, 1, 3};  // which of the three size rows each kind uses
+  if ((kind == 3 || kind == 4) && !WinogradApplies(g)) {
     Throw(env, std::string(name) + ": needs a 3x3 filter and stride 1");
     return nullptr;
   }
+  if (kind == 7 && (g.ci != g.co || g.h * g.w * g.ci > INT32_MAX)) {
+    Throw(env, std::string(name) + ": a pooling geometry has as many channels out as in, and images under 2^31 floats");
+    return nullptr;
+  }
+  if ((kind == 5 && !DirectConvApplies(g)) || (kind == 6 && !DirectBackpropInputApplies(g))) {
+    Throw(env, std::string(name) + ": needs AVX2 + FMA and a multiple of 8 channels out (stride 1 for the gradient)");
+    return nullptr;
+  }
   for (int i = 0; i < 3; i++)
-    if (!InHeap(env, name, heapFloats, off[i], sizes[kind % 3][i])) return nullptr;
+    if (!InHeap(env, name, heapFloats, off[i], sizes[roles[kind]][i])) return nullptr;
   kernel(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4);
   return nullptr;
 }
 
 // (heap, x, w, y, geometry, threads, affine: Float64Array [scale byte offset, shift byte offset, relu 0|1,
-// winograd 0|1]): Conv2D with an eval-mode BatchNorm (and ReLU) applied to its output as it is made.
+// algorithm 0 im2col | 1 Winograd | 2 direct]): Conv2D with an eval-mode BatchNorm (and ReLU) applied to its output as it is made.
 napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   const char* name = "conv2dAffine";
   float* heap;
@@ -126,7 +137,7 @@ napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   napi_value buffer;
   size_t byteOffset;
   if (napi_get_typedarray_info(env, extra, &type, &length, reinterpret_cast<void**>(&a), &buffer, &byteOffset) != napi_ok || type != napi_float64_array || length != 4) {
-    Throw(env, std::string(name) + ": affine must be a Float64Array of 4 numbers (scale, shift, relu, winograd)");
+    Throw(env, std::string(name) + ": affine must be a Float64Array of 4 numbers (scale, shift, relu, algorithm)");
     return nullptr;
   }
   for (int i = 0; i < 2; i++)
@@ -139,7 +150,9 @@ napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 5; i++)
     if (!InHeap(env, name, heapFloats, at[i], sizes[i])) return nullptr;
   const Affine affine{heap + at[3] / 4, heap + at[4] / 4, a[2] != 0};
-  if (a[3] != 0 && WinogradApplies(g))
+  if (a[3] == 2 && DirectConvApplies(g))
+    Conv2DDirectWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
+  else if (a[3] == 1 && WinogradApplies(g))
     Conv2DWinogradWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
   else
     Conv2DWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
@@ -234,6 +247,8 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, out, "config", value);
   napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &value);
   napi_set_named_property(env, out, "core", value);
+  napi_get_boolean(env, DirectConvSupported(), &value);
+  napi_set_named_property(env, out, "direct", value);
   return out;
 }
 
@@ -252,6 +267,10 @@ NAPI_MODULE_INIT() {
       {"conv2dWinograd", nullptr, Run<Conv2DWinograd, 3>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInputWinograd", nullptr, Run<Conv2DBackpropInputWinograd, 4>, nullptr, nullptr, nullptr, napi_default,
        nullptr},
+      {"conv2dDirect", nullptr, Run<Conv2DDirect, 5>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInputDirect", nullptr, Run<Conv2DBackpropInputDirect, 6>, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
+      {"maxPoolGrad", nullptr, Run<MaxPoolGrad, 7>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dAffine", nullptr, RunConv2DAffine, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrain", nullptr, RunBatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainGrad", nullptr, RunBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},

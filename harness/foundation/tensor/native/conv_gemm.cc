@@ -118,13 +118,12 @@ void Conv2DBackpropInput(int threads, const Geometry& g, const float* dy, const 
 // (which is dw itself) receives the others in a fixed order, so results do not depend on timing.
 void Conv2DBackpropFilter(int threads, const Geometry& g, const float* x, const float* dy, float* dw) {
   const int64_t K = g.K(), perImage = g.oh * g.ow, size = K * g.co;
-  std::vector<std::vector<float>> partials(std::max<int64_t>(0, std::min<int64_t>(threads, g.n) - 1));
+  // The workers' partials live in the caller's scratch (kept between calls, never zero-filled): a worker's own
+  // would vanish with it when the pool is busy and ForRanges starts short-lived threads.
+  const int64_t workers = std::max<int64_t>(0, std::min<int64_t>(threads, g.n) - 1);
+  float* partials = Scratch<ScratchSlot::kPartial>(workers * size);
   ForRanges(threads, g.n, [&](int64_t t, int64_t i0, int64_t i1) {
-    float* out = dw;
-    if (t > 0) {
-      partials[t - 1].resize(size);
-      out = partials[t - 1].data();
-    }
+    float* out = t > 0 ? partials + (t - 1) * size : dw;
     const int64_t P0 = i0 * perImage, P1 = i1 * perImage;
     if (P1 == P0) {
       std::memset(out, 0, size * sizeof(float));
@@ -139,8 +138,8 @@ void Conv2DBackpropFilter(int threads, const Geometry& g, const float* x, const 
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.co, p1 - p0, 1.f, cols, K, dy + p0 * g.co, g.co, p0 == P0 ? 0.f : 1.f, out, g.co);
     });
   });
-  for (const auto& part : partials)
-    for (int64_t i = 0; i < size; i++) dw[i] += part[i];
+  for (int64_t t = 0; t < workers; t++)
+    for (int64_t i = 0; i < size; i++) dw[i] += partials[t * size + i];
 }
 
 }  // namespace rftbench

@@ -20,8 +20,10 @@ struct Geometry {
 };
 
 // Per-thread scratch that grows and is kept (the pool's threads live on). One buffer per slot, because scratch
-// users nest: a convolution's chunk holds kConv or kWinograd while RowStableSgemm inside it uses kPad.
-enum class ScratchSlot { kConv, kWinograd, kWinogradTile, kPad };
+// users nest: a convolution's chunk holds kConv or kWinograd while RowStableSgemm inside it uses kPad. Whole
+// filters (transformed or turned) and filter-gradient partials live here too: a fresh std::vector of a
+// 512-channel filter cost more in zero-filling and page faults than the product it fed.
+enum class ScratchSlot { kConv, kWinograd, kWinogradTile, kPad, kFilter, kTurnedFilter, kPartial };
 template <ScratchSlot slot>
 float* Scratch(size_t floats) {
   thread_local std::vector<float> buffer;
@@ -84,8 +86,19 @@ void Conv2DBackpropFilter(int threads, const Geometry& g, const float* x, const 
 
 // The same for 3x3 stride-1 geometry only (WinogradApplies), by Winograd's F(2x2, 3x3) (winograd.cc).
 bool WinogradApplies(const Geometry& g);
+// Direct convolution on AVX2 + FMA registers (direct_conv.cc): any geometry with a multiple of 8 channels out on
+// a CPU that has them; its input gradient for stride 1 and a multiple of 8 channels in.
+bool DirectConvSupported();
+bool DirectConvApplies(const Geometry& g);
+bool DirectBackpropInputApplies(const Geometry& g);
+void Conv2DDirect(int threads, const Geometry& g, const float* x, const float* w, float* y);
+void Conv2DDirectWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine);
+void Conv2DBackpropInputDirect(int threads, const Geometry& g, const float* dy, const float* w, float* dx);
 void Conv2DWinograd(int threads, const Geometry& g, const float* x, const float* w, float* y);
 void Conv2DBackpropInputWinograd(int threads, const Geometry& g, const float* dy, const float* w, float* dx);
+
+// MaxPool's gradient (pooling.cc): g as a convolution's geometry, ci = co = channels, kh x kw the window.
+void MaxPoolGrad(int threads, const Geometry& g, const float* x, const float* dy, float* dx);
 
 // Training-mode batch normalisation of x [pixels, channels]: batch mean, biased variance and
 // 1/sqrt(var + eps) per channel, and y = (x - mean) / sqrt(var + eps) * w + b.

@@ -26,6 +26,9 @@ interface NativeModule {
   conv2dBackpropInput: NativeKernel;
   conv2dWinograd: NativeKernel;
   conv2dBackpropInputWinograd: NativeKernel;
+  conv2dDirect: NativeKernel;
+  conv2dBackpropInputDirect: NativeKernel;
+  maxPoolGrad: NativeKernel;
   conv2dAffine(
     heap: Float32Array,
     x: number,
@@ -51,7 +54,7 @@ interface NativeModule {
     channels: number,
     threads: number,
   ): void;
-  info(): { config: string; core: string };
+  info(): { config: string; core: string; direct: boolean };
 }
 
 /** The kernels as ours call them: the thread count is this JS thread's (workers use 1). */
@@ -59,6 +62,8 @@ export interface NativeKernels {
   conv2d(heap: Float32Array, x: number, filter: number, y: number, geometry: Int32Array): void;
   conv2dBackpropInput(heap: Float32Array, dy: number, filter: number, dx: number, geometry: Int32Array): void;
   conv2dBackpropFilter(heap: Float32Array, x: number, dy: number, dw: number, geometry: Int32Array): void;
+  /** MaxPool's gradient; geometry as a convolution's with ci = co = channels and the window as the filter. */
+  maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, geometry: Int32Array): void;
   /** conv2d, then y·scale + shift per channel (and ReLU): eval-mode BatchNorm as its own kernel computes it. */
   conv2dAffine(
     heap: Float32Array,
@@ -84,12 +89,15 @@ export interface NativeKernelsStatus {
 }
 
 /**
- * How 3x3 stride-1 convolutions and their input gradients are computed: `auto` uses Winograd F(2x2, 3x3)
- * where it measured faster here (winogradSuits), `winograd` wherever it applies, `im2col` never. Winograd's
- * sums differ from im2col's in the last bits, so the choice is part of every record (initNativeKernels).
+ * How convolutions and their input gradients are computed. `auto` picks per geometry (convKernel): Winograd
+ * F(2x2, 3x3) where winogradSuits, the direct AVX2 kernel where directSuits, im2col + OpenBLAS otherwise;
+ * `winograd` and `direct` use theirs wherever it applies, `im2col` never. The three sum in different orders
+ * (last bits differ), so the choice is part of every record (initNativeKernels).
  */
-export const CONV_ALGORITHMS = ['auto', 'winograd', 'im2col'] as const;
+export const CONV_ALGORITHMS = ['auto', 'winograd', 'direct', 'im2col'] as const;
 export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
+/** The kernel one convolution runs on. */
+export type ConvKernel = 'im2col' | 'winograd' | 'direct';
 
 /** The algorithm RFTBENCH_CONV asks for (auto when unset). */
 export function defaultConvAlgorithm(): ConvAlgorithm {
@@ -111,10 +119,37 @@ export function defaultConvAlgorithm(): ConvAlgorithm {
  */
 export function winogradSuits(g: Int32Array, algorithm: ConvAlgorithm): boolean {
   const [, , , ci, co, kh, kw, sh, sw, oh, ow] = g;
-  if (kh !== 3 || kw !== 3 || sh !== 1 || sw !== 1 || algorithm === 'im2col') return false;
+  if (kh !== 3 || kw !== 3 || sh !== 1 || sw !== 1 || algorithm === 'im2col' || algorithm === 'direct') return false;
   if (algorithm === 'winograd') return true;
   const tiles = Math.ceil(oh / 2) * Math.ceil(ow / 2);
   return Math.min(ci, co) >= 128 && oh >= 8 && ow >= 8 && (4 * tiles) / (oh * ow) <= 1.15;
+}
+
+/**
+ * Where `auto` picks the direct kernel (given the CPU has it): a multiple of 8 channels out and not a plain
+ * matrix product (1x1, stride 1, unpadded), which OpenBLAS does without im2col. DIRECT_MAX_CHANNELS_OUT
+ * bounds it where im2col's products become wide enough for OpenBLAS to win (measured in `npm run bench`).
+ */
+export function directSuits(g: Int32Array, algorithm: ConvAlgorithm): boolean {
+  const [, h, w, , co, kh, kw, sh, sw, oh, ow, top, left] = g;
+  if (algorithm === 'im2col' || algorithm === 'winograd' || co % 8 !== 0) return false;
+  if (algorithm === 'direct') return true;
+  const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0 && oh === h && ow === w;
+  return !pointwise && co <= DIRECT_MAX_CHANNELS_OUT;
+}
+export const DIRECT_MAX_CHANNELS_OUT = 64;
+
+/** The kernel a convolution with geometry g runs on, given whether this CPU has the direct kernel. */
+export function convKernel(g: Int32Array, algorithm: ConvAlgorithm, direct: boolean): ConvKernel {
+  if (winogradSuits(g, algorithm)) return 'winograd';
+  return direct && directSuits(g, algorithm) ? 'direct' : 'im2col';
+}
+
+/** The kernel a convolution's input gradient runs on: its own stride-1 convolution of dy (inputGradGeometry). */
+export function inputGradKernel(g: Int32Array, algorithm: ConvAlgorithm, direct: boolean): ConvKernel {
+  const [, , , , , kh, kw, sh, sw, , , top, left] = g;
+  if (sh !== 1 || sw !== 1 || top > kh - 1 || left > kw - 1) return 'im2col';
+  return convKernel(inputGradGeometry(g), algorithm, direct);
 }
 
 const BINARY = join(dirname(fileURLToPath(import.meta.url)), 'build', 'Release', 'rftbench_native.node');
@@ -148,20 +183,26 @@ export function nativeKernels(): NativeKernels | undefined {
   if (!enabled) return undefined;
   const m = load().module;
   if (!m) return undefined;
-  bound ??= {
-    conv2d: (heap, a, b, out, g) =>
-      (winogradSuits(g, convAlgorithm) ? m.conv2dWinograd : m.conv2d)(heap, a, b, out, g, threads),
-    // The input gradient's own geometry swaps ci and co and keeps the tile count of the input.
+  bound ??= bind(m);
+  return bound;
+}
+
+/** Our kernels' view of the module: each call picks its algorithm by geometry (convKernel). */
+function bind(m: NativeModule): NativeKernels {
+  const direct = m.info().direct;
+  const forward = { im2col: m.conv2d, winograd: m.conv2dWinograd, direct: m.conv2dDirect };
+  const backward = {
+    im2col: m.conv2dBackpropInput,
+    winograd: m.conv2dBackpropInputWinograd,
+    direct: m.conv2dBackpropInputDirect,
+  };
+  const algorithmCode = { im2col: 0, winograd: 1, direct: 2 };
+  return {
+    conv2d: (heap, a, b, out, g) => forward[convKernel(g, convAlgorithm, direct)](heap, a, b, out, g, threads),
     conv2dBackpropInput: (heap, a, b, out, g) =>
-      (winogradSuits(inputGradGeometry(g), convAlgorithm) ? m.conv2dBackpropInputWinograd : m.conv2dBackpropInput)(
-        heap,
-        a,
-        b,
-        out,
-        g,
-        threads,
-      ),
+      backward[inputGradKernel(g, convAlgorithm, direct)](heap, a, b, out, g, threads),
     conv2dBackpropFilter: (heap, a, b, out, g) => m.conv2dBackpropFilter(heap, a, b, out, g, threads),
+    maxPoolGrad: (heap, a, b, out, g) => m.maxPoolGrad(heap, a, b, out, g, threads),
     conv2dAffine: (heap, x, w, y, g, scale, shift, relu) =>
       m.conv2dAffine(
         heap,
@@ -170,14 +211,13 @@ export function nativeKernels(): NativeKernels | undefined {
         y,
         g,
         threads,
-        Float64Array.of(scale, shift, relu ? 1 : 0, winogradSuits(g, convAlgorithm) ? 1 : 0),
+        Float64Array.of(scale, shift, relu ? 1 : 0, algorithmCode[convKernel(g, convAlgorithm, direct)]),
       ),
     batchNormTrain: (heap, offsets, pixels, channels, eps) =>
       m.batchNormTrain(heap, offsets, pixels, channels, eps, threads),
     batchNormTrainGrad: (heap, offsets, pixels, channels) =>
       m.batchNormTrainGrad(heap, offsets, pixels, channels, threads),
   };
-  return bound;
 }
 
 /** The stride-1 convolution that computes a 3x3 stride-1 convolution's input gradient: dy in, dx out. */
@@ -202,10 +242,12 @@ export function initNativeKernels(count: number): NativeKernelsStatus {
   const { module, reason } = load();
   if (!module) return { active: false, detail: `wasm (XNNPACK); native kernels ${reason}` };
   threads = count;
-  const { config, core } = module.info();
+  const { config, core, direct } = module.info();
+  const directAuto = direct ? `, direct AVX2 (<= ${DIRECT_MAX_CHANNELS_OUT} channels out: directSuits)` : '';
   const convolutions = {
-    auto: 'native im2col and Winograd F(2x2,3x3) (3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits)',
+    auto: `native im2col, Winograd F(2x2,3x3) (3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits)${directAuto}`,
     winograd: 'native Winograd F(2x2,3x3) for every 3x3 stride-1 convolution, im2col for the rest',
+    direct: direct ? 'native direct AVX2 where it applies, im2col for the rest' : 'native im2col (no AVX2 + FMA here)',
     im2col: 'native im2col',
   }[convAlgorithm];
   return {

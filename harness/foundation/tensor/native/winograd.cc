@@ -158,10 +158,9 @@ bool WinogradApplies(const Geometry& g) { return g.kh == 3 && g.kw == 3 && g.sh 
 
 // y = x ⋆ w, filter [3, 3, ci, co], then `affine` when given.
 void Conv2DWinogradWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine) {
-  std::vector<float> U(16 * g.ci * g.co);
-  TransformFilterThreaded(threads, g.ci * g.co, [&](int ky, int kx) { return w + (ky * 3 + kx) * g.ci * g.co; },
-                         U.data());
-  Run(threads, Plan{g.n, g.h, g.w, g.ci, g.co, g.oh, g.ow, g.top, g.left}, x, U.data(), y, affine);
+  float* U = Scratch<ScratchSlot::kFilter>(16 * g.ci * g.co);
+  TransformFilterThreaded(threads, g.ci * g.co, [&](int ky, int kx) { return w + (ky * 3 + kx) * g.ci * g.co; }, U);
+  Run(threads, Plan{g.n, g.h, g.w, g.ci, g.co, g.oh, g.ow, g.top, g.left}, x, U, y, affine);
 }
 
 void Conv2DWinograd(int threads, const Geometry& g, const float* x, const float* w, float* y) {
@@ -171,14 +170,15 @@ void Conv2DWinograd(int threads, const Geometry& g, const float* x, const float*
 // dx = dy ⋆ w', w'[ky][kx][o][c] = w[2-ky][2-kx][c][o]: the input gradient of a stride-1 3x3 convolution
 // is itself one, over dy padded by 2 - top (2 - left), with the filter turned and in/out swapped.
 void Conv2DBackpropInputWinograd(int threads, const Geometry& g, const float* dy, const float* w, float* dx) {
-  std::vector<float> turned(9 * g.co * g.ci), U(16 * g.co * g.ci);
+  float* turned = Scratch<ScratchSlot::kTurnedFilter>(9 * g.co * g.ci);
+  float* U = Scratch<ScratchSlot::kFilter>(16 * g.co * g.ci);
   // Each tap's [ci][co] block transposed, in 32x32 blocks (a plain loop strides through memory), taps split
   // over the threads.
   ForRanges(threads, 9, [&](int64_t, int64_t t0, int64_t t1) {
     constexpr int64_t kBlock = 32;
     for (int64_t tap = t0; tap < t1; tap++) {
       const float* src = w + (8 - tap) * g.ci * g.co;
-      float* dst = turned.data() + tap * g.co * g.ci;
+      float* dst = turned + tap * g.co * g.ci;
       for (int64_t c0 = 0; c0 < g.ci; c0 += kBlock)
         for (int64_t o0 = 0; o0 < g.co; o0 += kBlock)
           for (int64_t c = c0; c < std::min(g.ci, c0 + kBlock); c++)
@@ -186,8 +186,8 @@ void Conv2DBackpropInputWinograd(int threads, const Geometry& g, const float* dy
     }
   });
   TransformFilterThreaded(threads, g.co * g.ci,
-                         [&](int ky, int kx) { return turned.data() + (ky * 3 + kx) * g.co * g.ci; }, U.data());
-  Run(threads, Plan{g.n, g.oh, g.ow, g.co, g.ci, g.h, g.w, 2 - g.top, 2 - g.left}, dy, U.data(), dx);
+                         [&](int ky, int kx) { return turned + (ky * 3 + kx) * g.co * g.ci; }, U);
+  Run(threads, Plan{g.n, g.oh, g.ow, g.co, g.ci, g.h, g.w, 2 - g.top, 2 - g.left}, dy, U, dx);
 }
 
 }  // namespace rftbench

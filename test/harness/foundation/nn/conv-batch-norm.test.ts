@@ -54,7 +54,7 @@ async function kernelsOf(f: () => tf.Tensor): Promise<string[]> {
 
 describe.runIf(nativeKernels())('fused conv + BatchNorm + ReLU', () => {
   for (const [name, spec] of Object.entries(SPECS)) {
-    for (const algorithm of ['im2col', 'winograd'] as const) {
+    for (const algorithm of ['im2col', 'winograd', 'direct', 'auto'] as const) {
       it(`${name}, ${algorithm}: same logits to the bit as the separate kernels`, async () => {
         setConvAlgorithm(algorithm);
         const model = buildModel(spec, 3);

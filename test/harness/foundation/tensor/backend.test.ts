@@ -44,7 +44,8 @@ describe('backend selection', () => {
       const on = JSON.parse(env({}).stdout);
       expect(on.nativeKernels).toMatch(
         new RegExp(
-          `^native im2col and Winograd F\\(2x2,3x3\\) \\(3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits\\) \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`,
+          `^native im2col, Winograd F\\(2x2,3x3\\) \\(3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits\\)` +
+            `(, direct AVX2 \\(<= 64 channels out: directSuits\\))? \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`,
         ),
       );
       // The algorithm is part of every record: it changes the last bits of every 3x3 convolution.
@@ -54,7 +55,7 @@ describe('backend selection', () => {
       );
       const bad = env({ RFTBENCH_CONV: 'fast' });
       expect(bad.status).not.toBe(0);
-      expect(bad.stderr).toContain('RFTBENCH_CONV must be one of auto, winograd, im2col, not "fast"');
+      expect(bad.stderr).toContain('RFTBENCH_CONV must be one of auto, winograd, direct, im2col, not "fast"');
       const off = JSON.parse(env({ RFTBENCH_NATIVE: '0' }).stdout);
       expect(off.nativeKernels).toBe('wasm (XNNPACK); native kernels disabled by RFTBENCH_NATIVE=0');
     },

@@ -171,7 +171,45 @@ function winogradCases(count: number, rng: Rng): ConvCase[] {
   return cases;
 }
 
-const CASES = [...FIXED, ...randomCases(24, new Rng(7)), ...winogradCases(12, new Rng(11))];
+/**
+ * The direct kernel's geometry: multiples of 8 channels out (8-40, so both its 16- and 8-channel tiles run), any
+ * channels in, widths past its 6-pixel tiles, strides 1-3 and paddings up to the filter's size on each side.
+ */
+function directCases(count: number, rng: Rng): ConvCase[] {
+  const cases: ConvCase[] = [];
+  while (cases.length < count) {
+    const kh = 1 + rng.int(5);
+    const kw = rng.next() < 0.7 ? kh : 1 + rng.int(5);
+    const [t, b, l, r] = [rng.int(kh + 1), rng.int(kh + 1), rng.int(kw + 1), rng.int(kw + 1)];
+    const strides: [number, number] = rng.next() < 0.5 ? [1, 1] : [1 + rng.int(3), 1 + rng.int(3)];
+    const c: ConvCase = {
+      n: 1 + rng.int(3),
+      h: 1 + rng.int(15),
+      w: 1 + rng.int(20),
+      ci: rng.next() < 0.5 ? 8 * (1 + rng.int(3)) : 1 + rng.int(12),
+      co: 8 * (1 + rng.int(5)),
+      kh,
+      kw,
+      strides,
+      pad: [
+        [0, 0],
+        [t, b],
+        [l, r],
+        [0, 0],
+      ],
+    };
+    if (outSize(c.h, kh, strides[0], t, b) < 1 || outSize(c.w, kw, strides[1], l, r) < 1) continue;
+    cases.push(c);
+  }
+  return cases;
+}
+
+const CASES = [
+  ...FIXED,
+  ...randomCases(24, new Rng(7)),
+  ...winogradCases(12, new Rng(11)),
+  ...directCases(16, new Rng(13)),
+];
 
 function label(c: ConvCase): string {
   return `${c.n}x${c.h}x${c.w}x${c.ci} -> ${c.co}, k${c.kh}x${c.kw} s${c.strides.join('x')} pad ${JSON.stringify(c.pad)}`;
@@ -187,13 +225,14 @@ afterAll(async () => {
   await releaseBackend();
 });
 
-// native: im2col + OpenBLAS; winograd: the same but 3x3 stride-1 convolutions by Winograd F(2x2, 3x3).
-const PATHS = nativeKernels() ? (['native', 'winograd', 'wasm'] as const) : (['wasm'] as const);
+// native: im2col + OpenBLAS; winograd: the same but 3x3 stride-1 convolutions by Winograd F(2x2, 3x3); direct:
+// the AVX2 kernel wherever it applies (where the CPU lacks AVX2 + FMA, im2col: convKernel).
+const PATHS = nativeKernels() ? (['native', 'winograd', 'direct', 'wasm'] as const) : (['wasm'] as const);
 
 describe.each(PATHS)('Conv2D and its gradients on wasm (%s path) match the cpu backend', (path) => {
   beforeAll(() => {
     setNativeKernelsEnabled(path !== 'wasm');
-    setConvAlgorithm(path === 'winograd' ? 'winograd' : 'im2col');
+    setConvAlgorithm(path === 'winograd' || path === 'direct' ? path : 'im2col');
   });
 
   CASES.forEach((c, i) => {

@@ -9,6 +9,10 @@ import { Rng } from '../../../../harness/foundation/rng.ts';
 import { WASM_KERNELS } from '../../../../harness/foundation/tensor/kernels/index.ts';
 import { stridedCopyFor } from '../../../../harness/foundation/tensor/kernels/strided-copy.ts';
 import { heapOffset, type WasmBackend } from '../../../../harness/foundation/tensor/kernels/wasm-internals.ts';
+import {
+  nativeKernels,
+  setNativeKernelsEnabled,
+} from '../../../../harness/foundation/tensor/native/native-kernels.ts';
 import { initBackend, type BackendInfo } from '../../../../harness/foundation/tensor/backend.ts';
 import { releaseBackend, useBackend } from '../../../support/tf.ts';
 import { expectClose, randomTensor, runKernelOn, runOn, type HostTensor } from './compare.ts';
@@ -196,16 +200,46 @@ describe('FusedBatchNorm', () => {
   });
 });
 
-describe('MaxPoolGrad', () => {
+describe('BatchMatMul', () => {
+  it('matches cpu with either operand transposed, in 2-D and broadcast 3-D batches', async () => {
+    const rng = new Rng(23);
+    for (const [aShape, bShape, transposeA, transposeB] of [
+      [[5, 7], [7, 3], false, false],
+      [[5, 7], [3, 7], false, true],
+      [[2, 9], [12, 9], false, true], // a linear layer's input gradient: computed as (B·Aᵀ)ᵀ
+      [[7, 5], [7, 3], true, false], // its weight gradient
+      [[7, 5], [3, 7], true, true],
+      [[1, 4, 6], [3, 2, 6], false, true],
+      [[3, 6, 4], [1, 6, 2], true, false],
+    ] as const) {
+      const a = randomTensor([...aShape], rng);
+      const b = randomTensor([...bShape], rng);
+      const attrs = { transposeA, transposeB };
+      const label = `${aShape}${transposeA ? 'ᵀ' : ''} x ${bShape}${transposeB ? 'ᵀ' : ''}`;
+      expectClose(
+        await runKernelOn('wasm', 'BatchMatMul', { a, b }, attrs),
+        await runKernelOn('cpu', 'BatchMatMul', { a, b }, attrs),
+        1e-5,
+        label,
+      );
+    }
+  });
+});
+
+// The native kernel (pooling.cc) where it is built, and the wasm loop.
+describe.each(nativeKernels() ? ['native', 'wasm'] : ['wasm'])('MaxPoolGrad (%s)', (path) => {
+  beforeAll(() => setNativeKernelsEnabled(path === 'native'));
+  afterAll(() => setNativeKernelsEnabled(true));
   it('routes each window gradient to its first maximum: negative, tied and padded windows', async () => {
     const rng = new Rng(17);
-    const x = randomTensor([2, 7, 7, 3], rng, -2, 0.5);
+    const x = randomTensor([3, 7, 7, 3], rng, -2, 0.5);
     // A block of zeros: every window inside it is a tie (post-ReLU dead regions).
     for (let i = 0; i < 3 * 3; i++) x.values[(((i / 3) | 0) * 7 + (i % 3)) * 3] = 0;
     for (const [filterSize, strides, pad] of [
       [2, 2, 'valid'],
       [3, 2, 'same'],
       [3, 1, 1],
+      [3, 2, 1], // ResNet-50's stem
     ] as const) {
       const y = await runKernelOn('cpu', 'MaxPool', { x }, { filterSize, strides, pad });
       const dy = randomTensor(y.shape, rng);

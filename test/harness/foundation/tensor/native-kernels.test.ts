@@ -6,7 +6,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { winogradSuits } from '../../../../harness/foundation/tensor/native/native-kernels.ts';
+import {
+  convKernel,
+  inputGradKernel,
+  winogradSuits,
+} from '../../../../harness/foundation/tensor/native/native-kernels.ts';
 
 const BINARY = new URL(
   '../../../../harness/foundation/tensor/native/build/Release/rftbench_native.node',
@@ -191,5 +195,44 @@ describe('winogradSuits: which convolutions auto computes by Winograd', () => {
     expect(winogradSuits(g(1, 3, 1, 1), 'winograd')).toBe(true);
     expect(winogradSuits(g(32, 32, 64, 128, 2), 'winograd')).toBe(false);
     expect(winogradSuits(g(32, 32, 64, 64), 'im2col')).toBe(false);
+  });
+});
+
+describe('convKernel: the kernel each convolution and input gradient runs on', () => {
+  // n h w ci co kh kw sh sw oh ow top left, 'same' padding
+  const g = (n: number, size: number, ci: number, co: number, k = 3, stride = 1) => {
+    const out = Math.ceil(size / stride);
+    const pad = Math.max(0, Math.floor(((out - 1) * stride + k - size) / 2));
+    return Int32Array.of(n, size, size, ci, co, k, k, stride, stride, out, out, pad, pad);
+  };
+  it('auto: Winograd where it suits, direct for up to 64 channels out, im2col for the rest', () => {
+    expect(convKernel(g(32, 16, 128, 128), 'auto', true)).toBe('winograd');
+    expect(convKernel(g(128, 28, 16, 16), 'auto', true)).toBe('direct');
+    expect(convKernel(g(32, 32, 64, 64), 'auto', true)).toBe('direct');
+    expect(convKernel(g(16, 64, 3, 64, 7, 2), 'auto', true)).toBe('direct'); // ResNet-50's stem
+    expect(convKernel(g(32, 4, 512, 512), 'auto', true)).toBe('im2col'); // 4x4: no Winograd, too wide for direct
+    expect(convKernel(g(32, 16, 128, 256, 3, 2), 'auto', true)).toBe('im2col');
+    expect(convKernel(g(32, 16, 64, 64, 1), 'auto', true)).toBe('im2col'); // a plain product: OpenBLAS directly
+    expect(convKernel(g(32, 16, 64, 12), 'auto', true)).toBe('im2col'); // not a multiple of 8 channels out
+    // A CPU without AVX2 + FMA never runs the direct kernel, whatever is asked.
+    expect(convKernel(g(128, 28, 16, 16), 'auto', false)).toBe('im2col');
+    expect(convKernel(g(128, 28, 16, 16), 'direct', false)).toBe('im2col');
+  });
+  it('direct forces it wherever the channels allow; winograd and im2col never pick it', () => {
+    expect(convKernel(g(32, 4, 512, 512), 'direct', true)).toBe('direct');
+    expect(convKernel(g(32, 16, 64, 64, 1), 'direct', true)).toBe('direct');
+    expect(convKernel(g(32, 16, 64, 12), 'direct', true)).toBe('im2col');
+    expect(convKernel(g(32, 32, 64, 64), 'winograd', true)).toBe('winograd');
+    expect(convKernel(g(32, 32, 64, 64, 3, 2), 'winograd', true)).toBe('im2col');
+    expect(convKernel(g(32, 32, 64, 64), 'im2col', true)).toBe('im2col');
+  });
+  it('an input gradient is its own stride-1 convolution of dy: channels swap, strided ones stay on im2col', () => {
+    expect(inputGradKernel(g(128, 28, 16, 32), 'auto', true)).toBe('direct');
+    expect(inputGradKernel(g(128, 28, 1, 16), 'auto', true)).toBe('im2col'); // dx has 1 channel
+    expect(inputGradKernel(g(128, 28, 16, 32, 3, 2), 'auto', true)).toBe('im2col');
+    expect(inputGradKernel(g(32, 16, 128, 128), 'auto', true)).toBe('winograd');
+    // Padding wider than the filter leaves no stride-1 convolution of dy.
+    const wide = Int32Array.of(1, 8, 8, 16, 16, 3, 3, 1, 1, 12, 12, 3, 3);
+    expect(inputGradKernel(wide, 'direct', true)).toBe('im2col');
   });
 });
