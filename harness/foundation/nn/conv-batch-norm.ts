@@ -1,9 +1,9 @@
 /**
- * @module conv → eval-mode BatchNorm (→ ReLU), as the ResNets compose them. Where nothing records a gradient
- * (inference, Square's queries, corruption accuracy) and the modules are the plain ones, on wasm with the native
- * kernels, the three run as one native kernel that gives the same bits in one pass over the output
- * (tensor/kernels/conv2d-batch-norm.ts). Otherwise, and always for layers a method swapped (TWINS' two-wing
- * BatchNorm, CARTL's spectral norm), the modules' own forwards run.
+ * @module conv → eval-mode BatchNorm (→ ReLU), as the ResNets compose them. Where the modules are the plain ones,
+ * on wasm with the native kernels, the three run as one native kernel that gives the same bits in one pass over
+ * the output (tensor/kernels/conv2d-batch-norm.ts), with or without a tape: its gradient is the separate kernels'
+ * chain (tensor/gradients/conv2d-batch-norm-grad.ts). Otherwise, and always for layers a method swapped (TWINS'
+ * two-wing BatchNorm, CARTL's spectral norm) or in training mode, the modules' own forwards run.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs } from '../tensor/kernels/conv2d-batch-norm.ts';
@@ -31,7 +31,6 @@ function fusable(conv: Module, bn: Module, x: tf.Tensor): boolean {
     x.rank === 4 &&
     x.dtype === 'float32' &&
     tf.getBackend() === 'wasm' &&
-    !tf.engine().isTapeOn() &&
     nativeKernels() !== undefined &&
     tf.getKernel(CONV2D_BATCH_NORM, 'wasm') !== undefined
   );

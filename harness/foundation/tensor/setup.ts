@@ -8,10 +8,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
+import { registerConv2DBatchNormGrad } from './gradients/conv2d-batch-norm-grad.ts';
 import { registerFusedBatchNormGrad } from './gradients/fused-batch-norm-grad.ts';
 
 // After tfjs's own registrations, so ours replaces theirs.
 registerFusedBatchNormGrad();
+registerConv2DBatchNormGrad();
 
 // Production mode: no per-op debug checks, and no "install tfjs-node" banner on the first cpu tensor
 // (the backend selection says which backend loaded and why).

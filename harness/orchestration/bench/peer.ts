@@ -1,21 +1,43 @@
 /**
  * @module `npm run bench:peer`: our harness and PyTorch side by side, in one run, on the same models (the
  * small CPU model, ResNet-18 at 32x32, ResNet-50 at 64x64), batches and thread count, for a training step, a
- * PGD step and an inference pass; prints ours / PyTorch for each. PyTorch runs `peer/torch_steps.py` under
- * Debian's python3-torch and is skipped, with a message, where it is not installed.
+ * PGD step and an inference pass; each case runs ours then PyTorch, `repeat` times in turn, and prints the
+ * medians and the median and range of the per-run ratios ours / PyTorch (one run swings by 10-20% here on a
+ * shared host). PyTorch runs `peer/torch_steps.py` under Debian's python3-torch and is skipped, with a
+ * message, where it is not installed.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchModelSteps, type ModelCase, type ThroughputRow } from './model-steps.ts';
 
+/** The median and range of repeated measurements. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  samples: number[];
+}
+
+export function spreadOf(samples: readonly number[]): Spread {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], samples: [...samples] };
+}
+
 export interface PeerRow {
   model: string;
   batch: number;
   task: ThroughputRow['task'];
+  /** Medians over the runs. */
   oursImagesPerSecond: number;
   torchImagesPerSecond: number | null;
-  /** ours / PyTorch (>= 0.5 is issue 8's target for training and PGD). */
+  /** Median of the runs' ours / PyTorch (issue 18's target: >= 1). */
   ratio: number | null;
+  /** Each side's images/s and each run's ratio, run by run. */
+  ours: Spread;
+  torch: Spread | null;
+  ratios: Spread | null;
 }
 
 const SCRIPT = fileURLToPath(new URL('./peer/torch_steps.py', import.meta.url));
@@ -83,21 +105,39 @@ export async function benchPeer(
   backend: string,
   threads: number,
   cases: readonly ModelCase[],
-  { time }: { time: number },
+  { time, repeat = 1 }: { time: number; repeat?: number },
 ): Promise<{ rows: PeerRow[]; torch?: string; skipped?: string }> {
-  // Ours first, then PyTorch right after, so both see the same machine state.
-  const ours = await benchModelSteps(backend, [...cases], { time });
-  const torch = torchSteps(cases, threads, Math.max(1, time / 1000));
-  const rows = ours.map((r) => {
-    const t = torch.rows[`${r.model}|${r.task}`] ?? null;
+  const ours = new Map<string, { row: ThroughputRow; samples: number[] }>();
+  const theirs = new Map<string, number[]>();
+  let torch: ReturnType<typeof torchSteps> | undefined;
+  for (let run = 0; run < repeat; run++) {
+    // Ours first, then PyTorch right after, so both see the same machine state; a ratio pairs the two.
+    for (const row of await benchModelSteps(backend, [...cases], { time })) {
+      const key = `${row.model}|${row.task}`;
+      const entry = ours.get(key) ?? { row, samples: [] };
+      entry.samples.push(row.imagesPerSecond);
+      ours.set(key, entry);
+    }
+    torch = torchSteps(cases, threads, Math.max(1, time / 1000));
+    if (torch.skipped) continue;
+    for (const [key, v] of Object.entries(torch.rows)) theirs.set(key, [...(theirs.get(key) ?? []), v]);
+  }
+  const rows = [...ours].map(([key, { row, samples }]) => {
+    const t = theirs.get(key);
+    const paired = t?.length === samples.length ? t : undefined;
+    const torchSpread = paired ? spreadOf(paired) : null;
+    const ratios = paired ? spreadOf(samples.map((v, i) => v / paired[i])) : null;
     return {
-      model: r.model,
-      batch: r.batch,
-      task: r.task,
-      oursImagesPerSecond: r.imagesPerSecond,
-      torchImagesPerSecond: t,
-      ratio: t ? r.imagesPerSecond / t : null,
+      model: row.model,
+      batch: row.batch,
+      task: row.task,
+      oursImagesPerSecond: spreadOf(samples).median,
+      torchImagesPerSecond: torchSpread?.median ?? null,
+      ratio: ratios?.median ?? null,
+      ours: spreadOf(samples),
+      torch: torchSpread,
+      ratios,
     };
   });
-  return { rows, torch: torch.version, skipped: torch.skipped };
+  return { rows, torch: torch?.version, skipped: torch?.skipped };
 }

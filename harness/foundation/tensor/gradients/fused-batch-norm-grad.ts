@@ -10,6 +10,24 @@ import * as tf from '@tensorflow/tfjs-core';
 
 type Saved = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
 
+/** dx of eval-mode BatchNorm for per-channel statistics on NHWC g: one BatchNorm of g with mean 0 and offset 0. */
+export function batchNormInputGrad(
+  g: tf.Tensor4D,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  scale: tf.Tensor | undefined,
+  varianceEpsilon: number,
+): tf.Tensor4D {
+  return tf.batchNorm(
+    g,
+    tf.zerosLike(mean),
+    variance,
+    undefined,
+    scale ?? tf.onesLike(variance),
+    varianceEpsilon,
+  ) as tf.Tensor4D;
+}
+
 export const fusedBatchNormGradConfig: tf.GradConfig = {
   kernelName: 'FusedBatchNorm',
   inputsToSave: ['x', 'mean', 'variance', 'scale'],
@@ -26,7 +44,7 @@ export const fusedBatchNormGradConfig: tf.GradConfig = {
     return {
       x: () =>
         perChannel && x.rank === 4
-          ? tf.batchNorm(g as tf.Tensor4D, tf.zerosLike(mean), variance, undefined, scaleOrOne(), varianceEpsilon)
+          ? batchNormInputGrad(g as tf.Tensor4D, mean, variance, scale, varianceEpsilon)
           : tf.mul(tf.mul(g, invStd()), scaleOrOne()),
       mean: () => reduce(tf.mul(tf.neg(tf.mul(invStd(), scaleOrOne())), g)),
       variance: () => {

@@ -1,9 +1,9 @@
 /**
- * @module Conv2D followed by eval-mode BatchNorm (and ReLU) in one native pass, for forward passes that record
- * no gradient (inference, Square's queries, corruption accuracy): the BatchNorm and ReLU are applied to each
- * chunk of output rows while it is in cache, with the same float operations as the separate Conv2D,
- * FusedBatchNorm and Relu kernels, so the outputs are the same bits. Only registered on wasm, and only called
- * (by nn/conv-batch-norm.ts) when the native kernels are loaded: it has no gradient.
+ * @module Conv2D followed by eval-mode BatchNorm (and ReLU) in one native pass: the BatchNorm and ReLU are
+ * applied to each chunk of output rows while it is in cache, with the same float operations as the separate
+ * Conv2D, FusedBatchNorm and Relu kernels, so the outputs are the same bits. Only registered on wasm, and only
+ * called (by nn/conv-batch-norm.ts) when the native kernels are loaded; its gradient is
+ * ../gradients/conv2d-batch-norm-grad.ts.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeKernels } from '../native/native-kernels.ts';

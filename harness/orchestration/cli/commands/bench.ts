@@ -85,7 +85,7 @@ function printCorruptionRows(rows: CorruptionSpeedRow[]): void {
 const command: Command = {
   name: 'bench',
   summary: 'benchmark training/PGD/inference throughput per backend and the registered kernels',
-  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--augment-only] [--peer [--aa-n N] [--aa-only]] [--eval-workers] [--json]
+  usage: `Usage: rftbench bench [--batch N] [--time MS] [--cpu-resnet18] [--datasets-only] [--augment-only] [--peer [--repeat N] [--aa-n N] [--aa-only]] [--eval-workers] [--json]
 
   --batch N        batch size on the fast backends (default: 128 small model, 32 ResNet-18, 16 ResNet-50)
   --time MS        time budget per task in ms after warm-up (default 3000)
@@ -98,6 +98,8 @@ const command: Command = {
                    with the ratio ours / PyTorch (npm run bench:peer); then AutoAttack 'standard' (Linf 16/255)
                    on the quick source model, ours vs the official PyTorch one (package autoattack, from
                    PYTHONPATH or RFTBENCH_AUTOATTACK_PATH; skipped with the reason where not importable)
+  --repeat N       with --peer: runs of each side, in turn, per row (default 3); prints medians and the range
+                   of the runs' ratios
   --aa-n N         points of --peer's AutoAttack row (default 200 Fashion-MNIST test points; 0 leaves it out)
   --aa-only        with --peer: the AutoAttack row alone
   --eval-workers   PGD-10 evaluation in this thread against the worker pool (one worker per core), with
@@ -116,6 +118,7 @@ Example: npm run bench`,
       peer: { type: 'boolean', default: false },
       'aa-n': { type: 'string' },
       'aa-only': { type: 'boolean', default: false },
+      repeat: { type: 'string' },
       'eval-workers': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     });
@@ -148,7 +151,9 @@ Example: npm run bench`,
       const { runBenchPeer } = await import('../bench-peer.ts');
       const aaPoints = intFlag(values['aa-n'], '--aa-n', 200);
       if (values['aa-only'] && aaPoints === 0) throw new UsageError('--aa-only with --aa-n 0 leaves nothing to run');
-      return runBenchPeer(info, { batch, time, aaPoints, stepRows: !values['aa-only'], json: values.json });
+      const repeat = intFlag(values.repeat, '--repeat', 3);
+      if (repeat < 1) throw new UsageError('--repeat must be at least 1');
+      return runBenchPeer(info, { batch, time, aaPoints, repeat, stepRows: !values['aa-only'], json: values.json });
     }
     if (values['eval-workers']) {
       const { benchEvaluationWorkers } = await import('../../bench/eval-workers.ts');
@@ -172,8 +177,8 @@ Example: npm run bench`,
       }
       return 0;
     }
-    if (values['aa-n'] !== undefined || values['aa-only'])
-      throw new UsageError('--aa-n and --aa-only set the AutoAttack row of --peer; add --peer');
+    if (values['aa-n'] !== undefined || values['aa-only'] || values.repeat !== undefined)
+      throw new UsageError('--aa-n, --aa-only and --repeat set the rows of --peer; add --peer');
     console.error(
       `bench: ${info.name} with ${info.threads} threads; custom kernels: ${info.customKernels.join(', ') || 'none'}`,
     );

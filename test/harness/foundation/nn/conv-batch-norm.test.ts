@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../../../../harness/foundation/models/zoo.ts';
 import type { ModelSpec } from '../../../../harness/foundation/models/classifier.ts';
 import { setConvBatchNormFusion } from '../../../../harness/foundation/nn/conv-batch-norm.ts';
+import { crossEntropy } from '../../../../harness/foundation/nn/losses.ts';
 import { CONV2D_BATCH_NORM } from '../../../../harness/foundation/tensor/kernels/conv2d-batch-norm.ts';
 import {
   defaultConvAlgorithm,
@@ -90,16 +91,43 @@ describe.runIf(nativeKernels())('fused conv + BatchNorm + ReLU', () => {
     }
   }
 
-  it('under a gradient the separate kernels run (the fused one has no gradient)', async () => {
+  it("under a tape the fused kernel runs, and every gradient is the same bits as the separate kernels' chain", async () => {
     const model = buildModel(SPECS['resnet18 (stem 16)'], 3);
+    tf.tidy(() => {
+      for (const [key, v] of [...model.namedBuffers(), ...model.namedParameters()]) {
+        if (key.endsWith('running_var')) v.assign(tf.randomUniform(v.shape, 0.5, 2, 'float32', 1));
+        if (key.endsWith('running_mean')) v.assign(tf.randomUniform(v.shape, -0.2, 0.2, 'float32', 2));
+      }
+    });
     model.eval();
     const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 6);
+    const labels = tf.tensor1d([1, 4], 'int32');
+    // A PGD step's gradient (input only), then a fine-tuning step's with BatchNorm frozen (every parameter).
+    const inputGrad = () => tf.grad((z: tf.Tensor) => crossEntropy(model.forward(z), labels))(x);
+    const params = [...model.namedParameters()].map(([, v]) => v);
+    const paramGrads = () => tf.variableGrads(() => crossEntropy(model.forward(x), labels) as tf.Scalar, params).grads;
     try {
-      const names = await kernelsOf(() => tf.grad((z: tf.Tensor) => tf.sum(model.forward(z)))(x));
-      expect(names).not.toContain(CONV2D_BATCH_NORM);
-      expect(names).toContain('Conv2DBackpropInput');
+      setConvBatchNormFusion(false);
+      const separate = await kernelsOf(inputGrad);
+      expect(separate).not.toContain(CONV2D_BATCH_NORM);
+      const dxSeparate = tf.tidy(() => inputGrad().dataSync());
+      const dwSeparate = tf.tidy(() => Object.values(paramGrads()).map((g) => Array.from(g.dataSync())));
+      setConvBatchNormFusion(true);
+      const fused = await kernelsOf(inputGrad);
+      expect(fused).toContain(CONV2D_BATCH_NORM);
+      expect(fused).toContain('Conv2DBackpropInput');
+      // Only the input's gradient was asked for: no filter gradient, no recomputed convolution.
+      expect(fused).not.toContain('Conv2DBackpropFilter');
+      expect(tf.tidy(() => Array.from(inputGrad().dataSync()))).toEqual(Array.from(dxSeparate));
+      const dwFused = tf.tidy(() => Object.values(paramGrads()).map((g) => Array.from(g.dataSync())));
+      expect(dwFused.length).toBe(params.length);
+      expect(dwFused).toEqual(dwSeparate);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) tf.dispose(inputGrad());
+      expect(tf.memory().numTensors).toBe(before);
     } finally {
-      x.dispose();
+      setConvBatchNormFusion(true);
+      tf.dispose([x, labels]);
       model.dispose();
     }
   });

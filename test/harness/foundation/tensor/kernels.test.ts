@@ -9,10 +9,7 @@ import { Rng } from '../../../../harness/foundation/rng.ts';
 import { WASM_KERNELS } from '../../../../harness/foundation/tensor/kernels/index.ts';
 import { stridedCopyFor } from '../../../../harness/foundation/tensor/kernels/strided-copy.ts';
 import { heapOffset, type WasmBackend } from '../../../../harness/foundation/tensor/kernels/wasm-internals.ts';
-import {
-  nativeKernels,
-  setNativeKernelsEnabled,
-} from '../../../../harness/foundation/tensor/native/native-kernels.ts';
+import { nativeKernels, setNativeKernelsEnabled } from '../../../../harness/foundation/tensor/native/native-kernels.ts';
 import { initBackend, type BackendInfo } from '../../../../harness/foundation/tensor/backend.ts';
 import { releaseBackend, useBackend } from '../../../support/tf.ts';
 import { expectClose, randomTensor, runKernelOn, runOn, type HostTensor } from './compare.ts';
