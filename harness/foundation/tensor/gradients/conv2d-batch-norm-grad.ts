@@ -8,6 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs } from '../kernels/conv2d-batch-norm.ts';
+import { RELU_BATCH_NORM_GRAD } from '../kernels/relu-batch-norm-grad.ts';
+import { nativeKernels } from '../native/native-kernels.ts';
 import { batchNormInputGrad, fusedBatchNormGradConfig } from './fused-batch-norm-grad.ts';
 
 type Saved = [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
@@ -24,7 +26,19 @@ export const conv2dBatchNormGradConfig: tf.GradConfig = {
     // At the BatchNorm's output: tf.relu's gradient, dy · step(relu input); y > 0 exactly where that input is.
     const atBatchNorm = () => (a.relu ? tf.mul(dy as tf.Tensor, tf.step(y)) : (dy as tf.Tensor)) as tf.Tensor4D;
     // At the convolution's output. Recomputed by each input's gradient: the engine frees each one's tensors.
-    const atConv = () => batchNormInputGrad(atBatchNorm(), mean, variance, scale, a.varianceEpsilon);
+    // With a ReLU, on wasm with the native kernels, the mask and the BatchNorm are one pass (same bits).
+    const oneNativePass =
+      a.relu && tf.getBackend() === 'wasm' && nativeKernels() && tf.getKernel(RELU_BATCH_NORM_GRAD, 'wasm');
+    const atConv = () =>
+      oneNativePass
+        ? (tf
+            .engine()
+            .runKernel(
+              RELU_BATCH_NORM_GRAD,
+              { dy: dy as tf.Tensor, y, variance, scale },
+              { varianceEpsilon: a.varianceEpsilon },
+            ) as tf.Tensor4D)
+        : batchNormInputGrad(atBatchNorm(), mean, variance, scale, a.varianceEpsilon);
     const statistics = () =>
       fusedBatchNormGradConfig.gradFunc(
         atBatchNorm(),

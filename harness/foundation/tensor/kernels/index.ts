@@ -17,6 +17,7 @@ import { fusedBatchNormConfig } from './fused-batch-norm.ts';
 import { castConfig, identityConfig } from './identity.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { meanConfig, sumConfig } from './reduce-leading-axes.ts';
+import { reluBatchNormGradConfig } from './relu-batch-norm-grad.ts';
 import { tileConfig } from './tile.ts';
 import { rememberStock } from './wasm-internals.ts';
 
@@ -35,6 +36,7 @@ export const WASM_KERNELS: KernelConfig[] = [
   batchNormTrainConfig,
   batchNormTrainGradConfig,
   batchMatMulConfig,
+  reluBatchNormGradConfig,
 ];
 
 /** Registers our wasm kernels, replacing stock ones of the same name (kept for delegation); returns their names. */

@@ -240,6 +240,15 @@ napi_value RunBatchNormTrainGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (dy, y, scale, shift, out)
+napi_value RunReluBatchNormGrad(napi_env env, napi_callback_info info) {
+  BnArgs a;
+  if (!ReadBnArgs(env, info, "reluBatchNormGrad", 5, false, &a)) return nullptr;
+  if (!BnInHeap(env, "reluBatchNormGrad", a, {true, true, false, false, true})) return nullptr;
+  ReluBatchNormGrad(a.threads, a.pixels, a.channels, At(a, 0), At(a, 1), At(a, 2), At(a, 3), At(a, 4));
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value out, value;
   napi_create_object(env, &out);
@@ -274,6 +283,7 @@ NAPI_MODULE_INIT() {
       {"conv2dAffine", nullptr, RunConv2DAffine, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrain", nullptr, RunBatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainGrad", nullptr, RunBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluBatchNormGrad", nullptr, RunReluBatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -106,4 +106,7 @@ void BatchNormTrain(int threads, int64_t pixels, int64_t channels, float eps, co
 // Its gradient: db = Σ dy, dw = Σ dy·x̂, dx = w·invStd·(dy − db/P − x̂·dw/P) with x̂ = (x − mean)·invStd.
 void BatchNormTrainGrad(int threads, int64_t pixels, int64_t channels, const float* dy, const float* x, const float* mean, const float* invStd, const float* w, float* dx, float* dw, float* db);
 
+// ReLU's then eval-mode BatchNorm's input gradient: out = (dy·step(y))·scale + shift per channel.
+void ReluBatchNormGrad(int threads, int64_t pixels, int64_t channels, const float* dy, const float* y, const float* scale, const float* shift, float* out);
+
 }  // namespace rftbench

@@ -54,6 +54,7 @@ interface NativeModule {
     channels: number,
     threads: number,
   ): void;
+  reluBatchNormGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, threads: number): void;
   info(): { config: string; core: string; direct: boolean };
 }
 
@@ -79,6 +80,8 @@ export interface NativeKernels {
   batchNormTrain(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, eps: number): void;
   /** Byte offsets of dy, x, mean, invStd, weight, dx, dweight, dbias. */
   batchNormTrainGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number): void;
+  /** Byte offsets of dy, y, scale, shift, out: (dy·step(y))·scale + shift per channel. */
+  reluBatchNormGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number): void;
 }
 
 export interface NativeKernelsStatus {
@@ -217,6 +220,8 @@ function bind(m: NativeModule): NativeKernels {
       m.batchNormTrain(heap, offsets, pixels, channels, eps, threads),
     batchNormTrainGrad: (heap, offsets, pixels, channels) =>
       m.batchNormTrainGrad(heap, offsets, pixels, channels, threads),
+    reluBatchNormGrad: (heap, offsets, pixels, channels) =>
+      m.reluBatchNormGrad(heap, offsets, pixels, channels, threads),
   };
 }
 

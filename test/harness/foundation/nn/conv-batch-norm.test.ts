@@ -10,6 +10,8 @@ import type { ModelSpec } from '../../../../harness/foundation/models/classifier
 import { setConvBatchNormFusion } from '../../../../harness/foundation/nn/conv-batch-norm.ts';
 import { crossEntropy } from '../../../../harness/foundation/nn/losses.ts';
 import { CONV2D_BATCH_NORM } from '../../../../harness/foundation/tensor/kernels/conv2d-batch-norm.ts';
+import { RELU_BATCH_NORM_GRAD } from '../../../../harness/foundation/tensor/kernels/relu-batch-norm-grad.ts';
+import { batchNormInputGrad } from '../../../../harness/foundation/tensor/gradients/fused-batch-norm-grad.ts';
 import {
   defaultConvAlgorithm,
   nativeKernels,
@@ -116,6 +118,7 @@ describe.runIf(nativeKernels())('fused conv + BatchNorm + ReLU', () => {
       const fused = await kernelsOf(inputGrad);
       expect(fused).toContain(CONV2D_BATCH_NORM);
       expect(fused).toContain('Conv2DBackpropInput');
+      expect(fused).toContain(RELU_BATCH_NORM_GRAD);
       // Only the input's gradient was asked for: no filter gradient, no recomputed convolution.
       expect(fused).not.toContain('Conv2DBackpropFilter');
       expect(tf.tidy(() => Array.from(inputGrad().dataSync()))).toEqual(Array.from(dxSeparate));
@@ -129,6 +132,33 @@ describe.runIf(nativeKernels())('fused conv + BatchNorm + ReLU', () => {
       setConvBatchNormFusion(true);
       tf.dispose([x, labels]);
       model.dispose();
+    }
+  });
+
+  it("ReLU and BatchNorm gradients in one pass: the bits of tf.relu's mask then batchNormInputGrad", () => {
+    // y with zeros (also -0) and negatives, dy with both signs (dy·0 is -0 for negative dy).
+    const y = tf.tensor4d([0, -1, 2, 1e-30, 0.5, 0, -0, 3], [1, 2, 2, 2]);
+    const dy = tf.tensor4d([-1.5, 2, -3, 4, 0.25, -0.75, 1, -2], [1, 2, 2, 2]);
+    const variance = tf.tensor1d([0.7, 1.9]);
+    const scale = tf.tensor1d([1.3, -0.4]);
+    try {
+      const chain = tf.tidy(() => batchNormInputGrad(tf.mul(dy, tf.step(y)), tf.zeros([2]), variance, scale, 1e-5));
+      const one = tf.engine().runKernel(RELU_BATCH_NORM_GRAD, { dy, y, variance, scale }, { varianceEpsilon: 1e-5 });
+      const bits = (t: tf.Tensor) => Array.from(new Uint32Array(t.dataSync().slice().buffer));
+      expect(bits(one as tf.Tensor)).toEqual(bits(chain));
+      // A NaN stays NaN (the chain's XNNPACK clamp turns it into -inf: both mark a diverged step).
+      const nan = tf.tensor4d([Number.NaN, 1], [1, 1, 1, 2]);
+      const out = tf.engine().runKernel(
+        RELU_BATCH_NORM_GRAD,
+        { dy: tf.onesLike(nan), y: nan, variance, scale },
+        {
+          varianceEpsilon: 1e-5,
+        },
+      ) as tf.Tensor;
+      expect(Number.isNaN(out.dataSync()[0])).toBe(true);
+      tf.dispose([chain, one as tf.Tensor, nan, out]);
+    } finally {
+      tf.dispose([y, dy, variance, scale]);
     }
   });
 
