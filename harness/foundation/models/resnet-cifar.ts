@@ -5,9 +5,8 @@
  * CPU-tier variant with the same naming.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import * as ops from '@tensorflow/tfjs-core';
 import { AdaptiveAvgPool, BatchNorm2d, Conv2d, Linear, Normalize, Sequential } from '../nn/layers.ts';
-import { convBatchNorm } from '../nn/conv-batch-norm.ts';
+import { convBatchNorm, shortcutOf } from '../nn/conv-batch-norm.ts';
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
 import { seedStream } from './seeds.ts';
@@ -43,9 +42,8 @@ export class BasicBlock extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     const c = (name: string) => this.child(name)!;
-    let out = convBatchNorm(c('conv1'), c('bn1'), x, true);
-    out = convBatchNorm(c('conv2'), c('bn2'), out);
-    return ops.relu(ops.add(out, c('shortcut').forward(x)));
+    const out = convBatchNorm(c('conv1'), c('bn1'), x, true);
+    return convBatchNorm(c('conv2'), c('bn2'), out, true, shortcutOf(c('shortcut'), x));
   }
 }
 

@@ -4,9 +4,8 @@
  * bottleneck expansion 4, stride on the 3x3 conv2 (v1.5).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import * as ops from '@tensorflow/tfjs-core';
 import { AdaptiveAvgPool, BatchNorm2d, Conv2d, Linear, MaxPool2d, Normalize, ReLU, Sequential } from '../nn/layers.ts';
-import { convBatchNorm } from '../nn/conv-batch-norm.ts';
+import { convBatchNorm, shortcutOf } from '../nn/conv-batch-norm.ts';
 import { Module } from '../nn/module.ts';
 import { Classifier, type ModelSpec } from './classifier.ts';
 import { seedStream } from './seeds.ts';
@@ -38,9 +37,8 @@ class Bottleneck extends Module {
     const relu = c('relu');
     let out = convBatchNorm(c('conv1'), c('bn1'), x, relu);
     out = convBatchNorm(c('conv2'), c('bn2'), out, relu);
-    out = convBatchNorm(c('conv3'), c('bn3'), out);
-    const identity = this.child('downsample') ? c('downsample').forward(x) : x;
-    return relu.forward(ops.add(out, identity));
+    const identity = this.child('downsample') ? shortcutOf(c('downsample'), x) : x;
+    return convBatchNorm(c('conv3'), c('bn3'), out, relu, identity);
   }
 }
 

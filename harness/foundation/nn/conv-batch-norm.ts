@@ -1,12 +1,12 @@
 /**
- * @module conv → eval-mode BatchNorm (→ ReLU), as the ResNets compose them. Where the modules are the plain ones,
+ * @module conv → eval-mode BatchNorm (→ + residual) (→ ReLU), as the ResNets compose them. Where the modules are the plain ones,
  * on wasm with the native kernels, the three run as one native kernel that gives the same bits in one pass over
  * the output (tensor/kernels/conv2d-batch-norm.ts), with or without a tape: its gradient is the separate kernels'
  * chain (tensor/gradients/conv2d-batch-norm-grad.ts). Otherwise, and always for layers a method swapped (TWINS'
  * two-wing BatchNorm, CARTL's spectral norm) or in training mode, the modules' own forwards run.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs } from '../tensor/kernels/conv2d-batch-norm.ts';
+import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs } from '../tensor/kernels/fused-kernel-names.ts';
 import { nativeKernels } from '../tensor/native/native-kernels.ts';
 import { ReLU } from './activation.ts';
 import { BatchNorm2d } from './batchnorm.ts';
@@ -15,9 +15,14 @@ import type { Module } from './module.ts';
 
 let fusion = process.env.RFTBENCH_FUSE !== '0';
 
-/** Turns the fused path on or off for this process (tests and benches compare both; RFTBENCH_FUSE=0 at start). */
-export function setConvBatchNormFusion(on: boolean): void {
+/**
+ * Turns the fused path on or off for this process (tests and benches compare both; RFTBENCH_FUSE=0 at start);
+ * returns the previous setting.
+ */
+export function setConvBatchNormFusion(on: boolean): boolean {
+  const previous = fusion;
   fusion = on;
+  return previous;
 }
 
 function fusable(conv: Module, bn: Module, x: tf.Tensor): boolean {
@@ -36,10 +41,35 @@ function fusable(conv: Module, bn: Module, x: tf.Tensor): boolean {
   );
 }
 
-/** `relu`: true for tf.relu, a ReLU module, or false/undefined for none. */
-export function convBatchNorm(conv: Module, bn: Module, x: tf.Tensor, relu: boolean | Module = false): tf.Tensor {
+/** The output shape of `conv` on x when it is a plain Conv2d, to check a residual against. */
+function outputShape(conv: Conv2d, x: tf.Tensor): number[] {
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    conv.weight.shape as [number, number, number, number],
+    conv.stride,
+    1,
+    conv.padding === 0 ? 'valid' : conv.padding,
+  );
+  return info.outShape;
+}
+
+/**
+ * relu(bn(conv(x)) + residual): `relu` true for tf.relu, a ReLU module, or false/undefined for none; `residual`
+ * (a ResNet block's shortcut) added before the ReLU when given.
+ */
+export function convBatchNorm(
+  conv: Module,
+  bn: Module,
+  x: tf.Tensor,
+  relu: boolean | Module = false,
+  residual?: tf.Tensor,
+): tf.Tensor {
   const plainRelu = relu === true || (typeof relu === 'object' && Object.getPrototypeOf(relu) === ReLU.prototype);
-  if (fusable(conv, bn, x) && (relu === false || plainRelu)) {
+  const fuse =
+    fusable(conv, bn, x) &&
+    (relu === false || plainRelu) &&
+    (!residual || (residual.dtype === 'float32' && residual.shape.join() === outputShape(conv as Conv2d, x).join()));
+  if (fuse) {
     const c = conv as Conv2d;
     const b = bn as BatchNorm2d;
     const attrs: Conv2DBatchNormAttrs = {
@@ -57,10 +87,20 @@ export function convBatchNorm(conv: Module, bn: Module, x: tf.Tensor, relu: bool
       variance: b.runningVar,
       offset: b.bias,
       scale: b.weight,
+      ...(residual ? { residual } : {}),
     };
     return tf.engine().runKernel(CONV2D_BATCH_NORM, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   }
-  const y = bn.forward(conv.forward(x));
+  const normalised = bn.forward(conv.forward(x));
+  const y = residual ? tf.add(normalised, residual) : normalised;
   if (relu === true) return tf.relu(y);
   return typeof relu === 'object' ? relu.forward(y) : y;
+}
+
+/** A ResNet shortcut: empty (identity), or conv → BatchNorm as one convBatchNorm when it is exactly those two. */
+export function shortcutOf(shortcut: Module, x: tf.Tensor): tf.Tensor {
+  const conv = shortcut.child('0');
+  const bn = shortcut.child('1');
+  if (conv && bn && !shortcut.child('2')) return convBatchNorm(conv, bn, x);
+  return shortcut.forward(x);
 }

@@ -26,12 +26,16 @@ export interface KernelRow {
   stockMsPerCall?: number;
   /** Our pure-wasm kernel's, where ours is the native one (convolutions with OpenBLAS built). */
   wasmMsPerCall?: number;
-  /** The native im2col kernel's, where ours may be Winograd (3x3 stride 1; winogradSuits decides). */
+  /** The native im2col kernel's, where ours may be Winograd or direct (convKernel decides). */
   im2colMsPerCall?: number;
 }
 
-/** The CNN's convolutions at batch 128, then ResNet-18's 3x3 stride-1 ones at batch 32: [x, filter, stride]. */
+/**
+ * The small ResNet's 16-channel layer at batch 128, the CNN's convolutions at batch 128, then ResNet-18's 3x3
+ * stride-1 ones at batch 32: [x, filter, stride].
+ */
 const LAYERS: [[number, number, number, number], [number, number, number, number], number][] = [
+  [[128, 28, 28, 16], [3, 3, 16, 16], 1],
   [[128, 32, 32, 3], [3, 3, 3, 32], 1],
   [[128, 32, 32, 32], [3, 3, 32, 64], 2],
   [[128, 16, 16, 64], [3, 3, 64, 128], 2],
@@ -130,7 +134,7 @@ export async function benchKernels(time = 1000): Promise<KernelRow[]> {
       } finally {
         setNativeKernelsEnabled(true);
       }
-      if (c.kernel !== 'Conv2DBackpropFilter' && c.layer.endsWith('3x3')) {
+      if (c.kernel !== 'Conv2DBackpropFilter') {
         setConvAlgorithm('im2col');
         try {
           im2colMs = await meanMs(`im2col ${c.kernel}`, run, time);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Conv2d } from '../../foundation/nn/conv.ts';
+import { setConvBatchNormFusion } from '../../foundation/nn/conv-batch-norm.ts';
 import { Linear } from '../../foundation/nn/linear.ts';
 import type { ModelSpec } from '../../foundation/models/classifier.ts';
 import { buildModel } from '../../foundation/models/zoo.ts';
@@ -25,6 +26,8 @@ export function modelMacs(spec: ModelSpec): ModelMacs {
   const model = buildModel(spec, 0);
   let macs = 0;
   let modules = 0;
+  // The fused conv + BatchNorm kernel never calls a Conv2d's forward, which the count hooks.
+  const fusion = setConvBatchNormFusion(false);
   try {
     model.eval();
     for (const [, m] of model.namedModules()) {
@@ -48,6 +51,7 @@ export function modelMacs(spec: ModelSpec): ModelMacs {
       model.forward(tf.zeros([1, ...spec.inputShape]));
     });
   } finally {
+    setConvBatchNormFusion(fusion);
     model.dispose();
   }
   const out = { macs, modules };

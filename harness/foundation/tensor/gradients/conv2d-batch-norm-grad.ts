@@ -3,13 +3,11 @@
  * passes run it under the tape too: one pass over each layer's output instead of three, and the tape keeps x
  * and y instead of every intermediate. Each input's gradient is the chain of the separate kernels' own
  * gradients, op for op (tf.relu's mask, then batchNormInputGrad, then tfjs's Conv2D gradients), so gradients
- * are the same bits as with the three kernels. Only what is asked for runs: a PGD step asks for x alone; the
+ * are the same bits as with the separate kernels (and Add's, for a residual). Only what is asked for runs: a PGD step asks for x alone; the
  * BatchNorm statistics' gradients recompute the convolution's output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs } from '../kernels/conv2d-batch-norm.ts';
-import { RELU_BATCH_NORM_GRAD } from '../kernels/relu-batch-norm-grad.ts';
-import { nativeKernels } from '../native/native-kernels.ts';
+import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs, RELU_BATCH_NORM_GRAD } from '../kernels/fused-kernel-names.ts';
 import { batchNormInputGrad, fusedBatchNormGradConfig } from './fused-batch-norm-grad.ts';
 
 type Saved = [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
@@ -26,9 +24,8 @@ export const conv2dBatchNormGradConfig: tf.GradConfig = {
     // At the BatchNorm's output: tf.relu's gradient, dy · step(relu input); y > 0 exactly where that input is.
     const atBatchNorm = () => (a.relu ? tf.mul(dy as tf.Tensor, tf.step(y)) : (dy as tf.Tensor)) as tf.Tensor4D;
     // At the convolution's output. Recomputed by each input's gradient: the engine frees each one's tensors.
-    // With a ReLU, on wasm with the native kernels, the mask and the BatchNorm are one pass (same bits).
-    const oneNativePass =
-      a.relu && tf.getBackend() === 'wasm' && nativeKernels() && tf.getKernel(RELU_BATCH_NORM_GRAD, 'wasm');
+    // With a ReLU, on wasm, the mask and the BatchNorm are one kernel (one native pass, same bits).
+    const oneNativePass = a.relu && tf.getBackend() === 'wasm' && tf.getKernel(RELU_BATCH_NORM_GRAD, 'wasm');
     const atConv = () =>
       oneNativePass
         ? (tf
@@ -53,6 +50,8 @@ export const conv2dBatchNormGradConfig: tf.GradConfig = {
       variance: () => statistics().variance(),
       scale: () => statistics().scale(),
       offset: () => statistics().offset(),
+      // tf.add's gradient passes ReLU's straight through to the residual.
+      residual: () => atBatchNorm(),
     } as { [name: string]: () => tf.Tensor };
   },
 };

@@ -121,7 +121,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
 }
 
 // (heap, x, w, y, geometry, threads, affine: Float64Array [scale byte offset, shift byte offset, relu 0|1,
-// algorithm 0 im2col | 1 Winograd | 2 direct]): Conv2D with an eval-mode BatchNorm (and ReLU) applied to its output as it is made.
+// algorithm 0 im2col | 1 Winograd | 2 direct, residual byte offset or -1 for none]): Conv2D with an eval-mode BatchNorm (and ReLU) applied to its output as it is made.
 napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   const char* name = "conv2dAffine";
   float* heap;
@@ -136,8 +136,8 @@ napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   double* a;
   napi_value buffer;
   size_t byteOffset;
-  if (napi_get_typedarray_info(env, extra, &type, &length, reinterpret_cast<void**>(&a), &buffer, &byteOffset) != napi_ok || type != napi_float64_array || length != 4) {
-    Throw(env, std::string(name) + ": affine must be a Float64Array of 4 numbers (scale, shift, relu, algorithm)");
+  if (napi_get_typedarray_info(env, extra, &type, &length, reinterpret_cast<void**>(&a), &buffer, &byteOffset) != napi_ok || type != napi_float64_array || length != 5) {
+    Throw(env, std::string(name) + ": affine must be a Float64Array of 5 numbers (scale, shift, relu, algorithm, residual)");
     return nullptr;
   }
   for (int i = 0; i < 2; i++)
@@ -145,11 +145,21 @@ napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
       Throw(env, std::string(name) + ": offsets must be non-negative multiples of 4");
       return nullptr;
     }
-  const int64_t sizes[5] = {g.n * g.h * g.w * g.ci, g.K() * g.co, g.pixels() * g.co, g.co, g.co};
-  const int64_t at[5] = {off[0], off[1], off[2], int64_t(a[0]), int64_t(a[1])};
-  for (int i = 0; i < 5; i++)
+  const bool hasResidual = a[4] != -1;
+  if (hasResidual && (!(a[4] >= 0) || std::fmod(a[4], 4.0) != 0)) {
+    Throw(env, std::string(name) + ": the residual offset must be -1 or a non-negative multiple of 4");
+    return nullptr;
+  }
+  const int64_t sizes[6] = {g.n * g.h * g.w * g.ci, g.K() * g.co, g.pixels() * g.co, g.co, g.co, g.pixels() * g.co};
+  const int64_t at[6] = {off[0], off[1], off[2], int64_t(a[0]), int64_t(a[1]), hasResidual ? int64_t(a[4]) : 0};
+  for (int i = 0; i < (hasResidual ? 6 : 5); i++)
     if (!InHeap(env, name, heapFloats, at[i], sizes[i])) return nullptr;
-  const Affine affine{heap + at[3] / 4, heap + at[4] / 4, a[2] != 0};
+  // The residual must not overlap the output it is read beside.
+  if (hasResidual && at[5] < off[2] + sizes[2] * 4 && off[2] < at[5] + sizes[5] * 4) {
+    Throw(env, std::string(name) + ": the residual overlaps the output");
+    return nullptr;
+  }
+  const Affine affine{heap + at[3] / 4, heap + at[4] / 4, a[2] != 0, hasResidual, (at[5] - off[2]) / 4};
   if (a[3] == 2 && DirectConvApplies(g))
     Conv2DDirectWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
   else if (a[3] == 1 && WinogradApplies(g))

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <thread>
@@ -60,13 +61,16 @@ void RowStableSgemm(bool transB, int64_t M, int64_t N, int64_t K, const float* A
 
 void Conv2D(int threads, const Geometry& g, const float* x, const float* w, float* y);
 
-// An eval-mode BatchNorm (and ReLU) applied to a convolution's output rows as they are made:
-// y = y·scale + shift per channel, two roundings as the separate kernels do (built with -ffp-contract=off),
-// then max(y, 0) as XNNPACK's clamp does it (0 < y ? y : 0).
+// An eval-mode BatchNorm (then a residual, then ReLU) applied to a convolution's output rows as they are made:
+// y = y·scale + shift per channel, two roundings as the separate kernels do (built with -ffp-contract=off), then
+// + the residual at the same element (`residual` floats past y, in the same heap) as XNNPACK's add does, then
+// max(y, 0) as XNNPACK's clamp does it (0 < y ? y : 0).
 struct Affine {
   const float* scale;
   const float* shift;
   bool relu;
+  bool hasResidual = false;
+  std::ptrdiff_t residual = 0;
   void Apply(float* y, int64_t rows, int64_t channels) const {
     for (int64_t r = 0; r < rows; r++, y += channels) Apply(y, channels);
   }
@@ -74,6 +78,7 @@ struct Affine {
     for (int64_t o = 0; o < channels; o++) {
       float t = y[o] * scale[o];
       t = t + shift[o];
+      if (hasResidual) t = t + y[residual + o];
       y[o] = relu ? (0.f < t ? t : 0.f) : t;
     }
   }

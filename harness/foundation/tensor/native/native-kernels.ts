@@ -65,7 +65,10 @@ export interface NativeKernels {
   conv2dBackpropFilter(heap: Float32Array, x: number, dy: number, dw: number, geometry: Int32Array): void;
   /** MaxPool's gradient; geometry as a convolution's with ci = co = channels and the window as the filter. */
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, geometry: Int32Array): void;
-  /** conv2d, then y·scale + shift per channel (and ReLU): eval-mode BatchNorm as its own kernel computes it. */
+  /**
+   * conv2d, then y·scale + shift per channel (eval-mode BatchNorm as its own kernel computes it), + the residual at
+   * byte offset `residual` (-1: none), then ReLU when asked.
+   */
   conv2dAffine(
     heap: Float32Array,
     x: number,
@@ -75,6 +78,7 @@ export interface NativeKernels {
     scale: number,
     shift: number,
     relu: boolean,
+    residual: number,
   ): void;
   /** Byte offsets of x, weight, bias, y, mean, variance (biased), invStd. */
   batchNormTrain(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, eps: number): void;
@@ -206,7 +210,7 @@ function bind(m: NativeModule): NativeKernels {
       backward[inputGradKernel(g, convAlgorithm, direct)](heap, a, b, out, g, threads),
     conv2dBackpropFilter: (heap, a, b, out, g) => m.conv2dBackpropFilter(heap, a, b, out, g, threads),
     maxPoolGrad: (heap, a, b, out, g) => m.maxPoolGrad(heap, a, b, out, g, threads),
-    conv2dAffine: (heap, x, w, y, g, scale, shift, relu) =>
+    conv2dAffine: (heap, x, w, y, g, scale, shift, relu, residual) =>
       m.conv2dAffine(
         heap,
         x,
@@ -214,7 +218,7 @@ function bind(m: NativeModule): NativeKernels {
         y,
         g,
         threads,
-        Float64Array.of(scale, shift, relu ? 1 : 0, algorithmCode[convKernel(g, convAlgorithm, direct)]),
+        Float64Array.of(scale, shift, relu ? 1 : 0, algorithmCode[convKernel(g, convAlgorithm, direct)], residual),
       ),
     batchNormTrain: (heap, offsets, pixels, channels, eps) =>
       m.batchNormTrain(heap, offsets, pixels, channels, eps, threads),

@@ -9,13 +9,16 @@ import { buildModel } from '../../../../harness/foundation/models/zoo.ts';
 import type { ModelSpec } from '../../../../harness/foundation/models/classifier.ts';
 import { setConvBatchNormFusion } from '../../../../harness/foundation/nn/conv-batch-norm.ts';
 import { crossEntropy } from '../../../../harness/foundation/nn/losses.ts';
-import { CONV2D_BATCH_NORM } from '../../../../harness/foundation/tensor/kernels/conv2d-batch-norm.ts';
-import { RELU_BATCH_NORM_GRAD } from '../../../../harness/foundation/tensor/kernels/relu-batch-norm-grad.ts';
+import {
+  CONV2D_BATCH_NORM,
+  RELU_BATCH_NORM_GRAD,
+} from '../../../../harness/foundation/tensor/kernels/fused-kernel-names.ts';
 import { batchNormInputGrad } from '../../../../harness/foundation/tensor/gradients/fused-batch-norm-grad.ts';
 import {
   defaultConvAlgorithm,
   nativeKernels,
   setConvAlgorithm,
+  setNativeKernelsEnabled,
 } from '../../../../harness/foundation/tensor/native/native-kernels.ts';
 import { releaseBackend, useBackend } from '../../../support/tf.ts';
 
@@ -76,7 +79,10 @@ describe.runIf(nativeKernels())('fused conv + BatchNorm + ReLU', () => {
           expect(await kernelsOf(() => model.forward(x))).not.toContain(CONV2D_BATCH_NORM);
           setConvBatchNormFusion(true);
           const fused = tf.tidy(() => model.forward(x).dataSync());
-          expect(await kernelsOf(() => model.forward(x))).toContain(CONV2D_BATCH_NORM);
+          const fusedKernels = await kernelsOf(() => model.forward(x));
+          expect(fusedKernels).toContain(CONV2D_BATCH_NORM);
+          // Every ReLU (stem, blocks, after each residual) is inside a fused kernel.
+          expect(fusedKernels).not.toContain('Relu');
           expect(Array.from(fused)).toEqual(Array.from(separate));
           // No tensor left behind by the fused kernel's temporaries.
           const before = tf.memory().numTensors;
@@ -146,6 +152,12 @@ describe.runIf(nativeKernels())('fused conv + BatchNorm + ReLU', () => {
       const one = tf.engine().runKernel(RELU_BATCH_NORM_GRAD, { dy, y, variance, scale }, { varianceEpsilon: 1e-5 });
       const bits = (t: tf.Tensor) => Array.from(new Uint32Array(t.dataSync().slice().buffer));
       expect(bits(one as tf.Tensor)).toEqual(bits(chain));
+      // Without the native kernels it runs the chain's kernels itself.
+      setNativeKernelsEnabled(false);
+      const wasm = tf.engine().runKernel(RELU_BATCH_NORM_GRAD, { dy, y, variance, scale }, { varianceEpsilon: 1e-5 });
+      setNativeKernelsEnabled(true);
+      expect(bits(wasm as tf.Tensor)).toEqual(bits(chain));
+      tf.dispose(wasm as tf.Tensor);
       // A NaN stays NaN (the chain's XNNPACK clamp turns it into -inf: both mark a diverged step).
       const nan = tf.tensor4d([Number.NaN, 1], [1, 1, 1, 2]);
       const out = tf.engine().runKernel(
