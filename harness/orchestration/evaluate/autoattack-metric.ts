@@ -60,12 +60,16 @@ export async function evaluateAutoAttack(
   try {
     const runner =
       opts.pool &&
-      autoAttackRunner(opts.pool, {
-        version: config.version,
-        norm: threat.norm,
-        eps: threat.eps,
-        overrides: config.overrides as ComponentOverrides | undefined,
-      });
+      autoAttackRunner(
+        opts.pool,
+        {
+          version: config.version,
+          norm: threat.norm,
+          eps: threat.eps,
+          overrides: config.overrides as ComponentOverrides | undefined,
+        },
+        { model, x, y },
+      );
     const report = await attack.evaluateAsync(model, x, y, opts.seed, opts.onProgress, runner);
     const { xAdv, ...rest } = report;
     const stats = checkPerturbation(x, xAdv, threat, emptyStats());

@@ -3,7 +3,7 @@
  * (test/harness/foundation/tensor). Conv2D and both conv gradients hand their work to the native OpenBLAS
  * kernels when those are built (../native), and training BatchNorm runs as two native kernels of ours. Missing in wasm: Conv2DBackpropFilter. Replaced because the stock one is a
  * slow loop: Conv2DBackpropInput, BatchMatMul with a transposed operand, Tile, Sum/Mean over leading axes, FusedBatchNorm; because it copies:
- * Identity, Cast to the same dtype; because it is wrong: MaxPoolGrad (all-negative windows), Cast to
+ * Identity, Cast to the same dtype; because it is wrong: MaxPoolGrad (all-negative windows; native where built), Cast to
  * bool. Stock kernels stay registered under the hood for the cases ours hand back.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';

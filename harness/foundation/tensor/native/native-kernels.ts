@@ -1,10 +1,11 @@
 /**
  * @module The optional native kernels (C++, N-API), built at `npm install` by build.mjs where OpenBLAS
- * headers exist: convolutions as chunked im2col + OpenBLAS sgemm (conv_gemm.cc) and training-mode
- * BatchNorm in two passes each way (batch_norm.cc), all computed in place on the wasm heap. Our wasm
- * Conv2D, conv gradient and BatchNorm kernels hand their work to them when loaded and enabled: XNNPACK's
- * wasm SIMD has no FMA and reaches ~40 GFLOP/s on two cores here, OpenBLAS ~170. Without them (or with
- * RFTBENCH_NATIVE=0) the wasm kernels run; `rftbench env` and every record say which ran.
+ * headers exist: convolutions as chunked im2col + OpenBLAS sgemm (conv_gemm.cc), by Winograd (winograd.cc) or
+ * by a direct AVX2 kernel (direct_conv.cc), the fused conv + eval-BatchNorm epilogue, training-mode BatchNorm
+ * in two passes each way and ReLU + eval-BatchNorm gradients in one (batch_norm.cc), and MaxPool's gradient
+ * (pooling.cc), all computed in place on the wasm heap. Our wasm kernels hand their work to them when loaded and
+ * enabled: XNNPACK's wasm SIMD has no FMA and reaches ~40 GFLOP/s on two cores here, OpenBLAS ~170. Without them
+ * (or with RFTBENCH_NATIVE=0) the wasm kernels run; `rftbench env` and every record say which ran.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

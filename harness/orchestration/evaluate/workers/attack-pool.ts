@@ -11,12 +11,16 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ApgdStage } from '../../../../attacks/apgd-plan.ts';
-import type {
-  AutoAttackBatchRunner,
-  AutoAttackVersion,
-  BatchDone,
-  ComponentOverrides,
+import {
+  componentAttack,
+  inThreadRunner,
+  type AutoAttackBatchRunner,
+  type AutoAttackVersion,
+  type BatchDone,
+  type Component,
+  type ComponentOverrides,
 } from '../../../../attacks/autoattack.ts';
+import type { LogitsFn } from '../../../../attacks/types.ts';
 import { createAttack } from '../../../../attacks/registry.ts';
 import type { Norm } from '../../../../attacks/types.ts';
 import { batchIndices } from '../../../../datasets/batches.ts';
@@ -306,20 +310,36 @@ export async function attackAccuracyInWorkers(
   return { n, clean, robust, robustFlags, stats };
 }
 
+/** The evaluating thread's own model and points, for the batches it runs itself. */
+export interface HereSide {
+  readonly model: LogitsFn;
+  readonly x: tf.Tensor4D;
+  readonly y: tf.Tensor1D;
+}
+
 /**
  * AutoAttack's batches of one component, `pool.size` at a time, in the pool's workers. With fewer batches
  * than workers, a Linf APGD component's batches are shared out by points (autoattack-shards.ts), with the
- * outcome each batch has in one worker.
+ * outcome each batch has in one worker. A single batch of a component that cannot be shared out (FAB-T,
+ * Square, L2 APGD) runs in this thread when `here` is given: with all of the backend's threads instead of a
+ * worker's one (Square on the quick tier's points: 35 s in a worker). Every kernel gives an image the same
+ * bits whatever the thread count, so the outcome is the one a worker gives (attack-pool.test.ts).
  */
 export function autoAttackRunner(
   pool: EvaluationPool,
   config: { version: AutoAttackVersion; norm: Norm; eps: number; overrides?: ComponentOverrides },
+  here?: HereSide,
 ): AutoAttackBatchRunner {
   return {
     width: pool.size,
     run: (name, jobs) => {
       const recipe: AttackRecipe = { kind: 'autoattack-component', name, ...config };
       const staged = jobs.length < pool.size ? shardableComponent(name, config) : undefined;
+      if (!staged && here && jobs.length === 1) {
+        const attackOf = (c: Component) =>
+          componentAttack(c, config.version, config.norm, config.eps, config.overrides);
+        return inThreadRunner(here.model, here.x, here.y, attackOf).run(name, jobs);
+      }
       if (!staged) return settleAll(jobs.map((j) => pool.attackPoints(recipe, j.points, j.seed)));
       const exec: ShardExecutor = {
         clean: (parts) => settleAll(parts.map((points) => pool.cleanRows(points))),

@@ -7,6 +7,8 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSplit } from '../../../../datasets/types.ts';
+import { componentAttack, inThreadRunner, type Component } from '../../../../attacks/autoattack.ts';
+import { toBatch } from '../../../../datasets/batches.ts';
 import { evaluateAutoAttack } from '../../../../harness/orchestration/evaluate/autoattack-metric.ts';
 import {
   attackAccuracyInWorkers,
@@ -14,6 +16,7 @@ import {
   evaluationWorkers,
   openEvaluationPool,
   rebuildReason,
+  type EvaluationPool,
   type PoolOptions,
 } from '../../../../harness/orchestration/evaluate/workers/attack-pool.ts';
 import type { Classifier } from '../../../../harness/foundation/models/classifier.ts';
@@ -116,6 +119,49 @@ describe('PGD evaluation in worker threads', () => {
     expect(pooled.metric).toEqual(here.metric);
     // Progress still comes one batch at a time, in order.
     expect(progress.slice(0, 5)).toEqual(['apgd-ce#1', 'apgd-ce#2', 'apgd-ce#3', 'apgd-ce#4', 'apgd-ce#5']);
+  });
+
+  it('a single batch of FAB-T or Square runs in this thread, with the outcome the workers give', async () => {
+    const config = {
+      version: 'custom' as const,
+      attacks: ['fab-t' as const, 'square' as const],
+      n: 20,
+      batchSize: 250,
+      overrides: { fab: { nIter: 5, nTargetClasses: 2 }, square: { nQueries: 60 } },
+    };
+    const opts = { threat: { norm: 'Linf' as const, eps: 16 / 255 }, config, seed: 5 };
+    const logits = (x: tf.Tensor4D) => model.forward(x);
+    const pool = await openEvaluationPool(model, test, 20, { workers: 2 });
+    const sent: string[] = [];
+    const inWorkers = (p: EvaluationPool) => {
+      const attackPoints = p.attackPoints.bind(p);
+      p.attackPoints = (recipe, points, seed) => {
+        sent.push(recipe.kind === 'autoattack-component' ? recipe.name : recipe.kind);
+        return attackPoints(recipe, points, seed);
+      };
+      return p;
+    };
+    try {
+      const here = await evaluateAutoAttack(logits, test, { ...opts, pool: inWorkers(pool!) });
+      expect(sent).toEqual([]);
+      // One batch, attacked by a worker (one backend thread) and by this thread (all of them): the same bits.
+      const job = { points: Array.from({ length: 20 }, (_, i) => i), seed: 5 };
+      const square = { version: 'custom' as const, norm: 'Linf' as const, eps: 16 / 255, overrides: config.overrides };
+      const worker = await pool!.attackPoints(
+        { kind: 'autoattack-component', name: 'square', ...square },
+        job.points,
+        5,
+      );
+      const { x, y } = toBatch(test, Int32Array.from(job.points));
+      const attackOf = (c: Component) => componentAttack(c, 'custom', 'Linf', 16 / 255, config.overrides);
+      const [mine] = inThreadRunner(logits, x, y, attackOf).run('square', [job]);
+      tf.dispose([x, y]);
+      expect(Array.from(mine.pred)).toEqual(Array.from(worker.pred));
+      expect(Array.from(mine.xAdv)).toEqual(Array.from(worker.xAdv));
+      expect(here.report.robustAccuracy).toBeGreaterThan(0);
+    } finally {
+      pool!.release();
+    }
   });
 
   it('keeps a model a method changed in this thread, saying why', async () => {
