@@ -75,14 +75,36 @@ struct Affine {
     for (int64_t r = 0; r < rows; r++, y += channels) Apply(y, channels);
   }
   void Apply(float* y, int64_t channels) const {
+    if (hasResidual)
+      Add(y, y + residual, channels);
+    else
+      Plain(y, channels);
+  }
+
+ private:
+  // Two loops, the residual's with restrict pointers: with one loop reading y + residual the compiler could not
+  // rule out overlap and left it scalar (the small ResNet's fused layers took 7 ms more).
+  void Plain(float* __restrict y, int64_t channels) const {
+    const float* __restrict s = scale;
+    const float* __restrict b = shift;
     for (int64_t o = 0; o < channels; o++) {
-      float t = y[o] * scale[o];
-      t = t + shift[o];
-      if (hasResidual) t = t + y[residual + o];
+      float t = y[o] * s[o];
+      t = t + b[o];
+      y[o] = relu ? (0.f < t ? t : 0.f) : t;
+    }
+  }
+  void Add(float* __restrict y, const float* __restrict r, int64_t channels) const {
+    const float* __restrict s = scale;
+    const float* __restrict b = shift;
+    for (int64_t o = 0; o < channels; o++) {
+      float t = y[o] * s[o];
+      t = t + b[o];
+      t = t + r[o];
       y[o] = relu ? (0.f < t ? t : 0.f) : t;
     }
   }
 };
+
 // Conv2D (im2col) and Conv2DWinograd with `affine` (when not null) applied to each chunk of rows as it is made.
 void Conv2DWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine);
 void Conv2DWinogradWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine);
