@@ -1,9 +1,10 @@
 /**
- * @module conv → eval-mode BatchNorm (→ + residual) (→ ReLU), as the ResNets compose them. Where the modules are the plain ones,
- * on wasm with the native kernels, the three run as one native kernel that gives the same bits in one pass over
- * the output (tensor/kernels/conv2d-batch-norm.ts), with or without a tape: its gradient is the separate kernels'
- * chain (tensor/gradients/conv2d-batch-norm-grad.ts). Otherwise, and always for layers a method swapped (TWINS'
- * two-wing BatchNorm, CARTL's spectral norm) or in training mode, the modules' own forwards run.
+ * @module conv → eval-mode BatchNorm (→ + residual) (→ ReLU), as the ResNets compose them. Where the modules
+ * are the plain ones, on wasm with the native kernels, they run as one native kernel that gives the same bits
+ * in one pass over the output (tensor/kernels/conv2d-batch-norm.ts), with or without a tape: its gradient is
+ * the separate kernels' chain (tensor/gradients/conv2d-batch-norm-grad.ts). Otherwise, and always for layers
+ * a method swapped (TWINS' two-wing BatchNorm, CARTL's spectral norm) or in training mode, the modules' own
+ * forwards run.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs } from '../tensor/kernels/fused-kernel-names.ts';

@@ -1,10 +1,10 @@
 /**
- * @module The gradient of the fused conv → eval-mode BatchNorm (→ ReLU) kernel, so PGD's and APGD's forward
- * passes run it under the tape too: one pass over each layer's output instead of three, and the tape keeps x
- * and y instead of every intermediate. Each input's gradient is the chain of the separate kernels' own
- * gradients, op for op (tf.relu's mask, then batchNormInputGrad, then tfjs's Conv2D gradients), so gradients
- * are the same bits as with the separate kernels (and Add's, for a residual). Only what is asked for runs: a PGD step asks for x alone; the
- * BatchNorm statistics' gradients recompute the convolution's output.
+ * @module The gradient of the fused conv → eval-mode BatchNorm (→ + residual) (→ ReLU) kernel, so PGD's and
+ * APGD's forward passes run it under the tape too: one pass over each layer's output instead of three, and the
+ * tape keeps x and y instead of every intermediate. Each input's gradient is the chain of the separate kernels'
+ * own gradients, op for op (tf.relu's mask, then batchNormInputGrad, then tfjs's Conv2D gradients), so
+ * gradients are the same bits as with the separate kernels (and Add's, for a residual). Only what is asked
+ * for runs: a PGD step asks for x alone; the BatchNorm statistics' gradients recompute the convolution.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV2D_BATCH_NORM, type Conv2DBatchNormAttrs, RELU_BATCH_NORM_GRAD } from '../kernels/fused-kernel-names.ts';

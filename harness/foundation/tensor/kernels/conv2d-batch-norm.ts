@@ -1,9 +1,9 @@
 /**
- * @module Conv2D followed by eval-mode BatchNorm (then a residual added, then ReLU: a ResNet block's end) in one
- * native pass: the rest is applied to each chunk of output rows while it is in cache, with the same float
- * operations as the separate Conv2D, FusedBatchNorm, Add and Relu kernels, so the outputs are the same bits. Only registered on wasm, and only
- * called (by nn/conv-batch-norm.ts) when the native kernels are loaded; its gradient is
- * ../gradients/conv2d-batch-norm-grad.ts.
+ * @module Conv2D followed by eval-mode BatchNorm (then a residual added, then ReLU: a ResNet block's end) in
+ * one native pass: the rest is applied to each chunk of output rows while it is in cache, with the same float
+ * operations as the separate Conv2D, FusedBatchNorm, Add and Relu kernels, so the outputs are the same bits.
+ * Only registered on wasm, and only called (by nn/conv-batch-norm.ts) when the native kernels are loaded; its
+ * gradient is ../gradients/conv2d-batch-norm-grad.ts.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { nativeKernels } from '../native/native-kernels.ts';

@@ -121,7 +121,8 @@ napi_value Run(napi_env env, napi_callback_info info) {
 }
 
 // (heap, x, w, y, geometry, threads, affine: Float64Array [scale byte offset, shift byte offset, relu 0|1,
-// algorithm 0 im2col | 1 Winograd | 2 direct, residual byte offset or -1 for none]): Conv2D with an eval-mode BatchNorm (and ReLU) applied to its output as it is made.
+// algorithm 0 im2col | 1 Winograd | 2 direct, residual byte offset or -1 for none]):
+// Conv2D with an eval-mode BatchNorm (then the residual, then ReLU) applied to its output as it is made.
 napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   const char* name = "conv2dAffine";
   float* heap;
@@ -137,7 +138,8 @@ napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   napi_value buffer;
   size_t byteOffset;
   if (napi_get_typedarray_info(env, extra, &type, &length, reinterpret_cast<void**>(&a), &buffer, &byteOffset) != napi_ok || type != napi_float64_array || length != 5) {
-    Throw(env, std::string(name) + ": affine must be a Float64Array of 5 numbers (scale, shift, relu, algorithm, residual)");
+    Throw(env, std::string(name) +
+                   ": affine must be a Float64Array of 5 numbers (scale, shift, relu, algorithm, residual)");
     return nullptr;
   }
   for (int i = 0; i < 2; i++)

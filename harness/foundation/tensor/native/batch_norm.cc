@@ -92,7 +92,8 @@ namespace rftbench {
 // ReLU's and eval-mode BatchNorm's gradients in one pass, as the separate kernels round them: tf.relu's
 // dy·step(y) (step: NaN stays NaN, 1 above 0, else 0), then XNNPACK's x·a + c (two roundings; built with
 // -ffp-contract=off).
-void ReluBatchNormGrad(int threads, int64_t pixels, int64_t channels, const float* dy, const float* y, const float* scale, const float* shift, float* out) {
+void ReluBatchNormGrad(int threads, int64_t pixels, int64_t channels, const float* dy, const float* y,
+                       const float* scale, const float* shift, float* out) {
   ForRanges(threads, pixels, [&](int64_t, int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; p++)
       for (int64_t c = 0; c < channels; c++) {

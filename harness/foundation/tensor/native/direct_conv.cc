@@ -89,7 +89,8 @@ void PadImage(const Geometry& g, const float* x, float* padded, int64_t hp, int6
     if (py >= hp) break;
     // Columns that land inside the padded width (a conv may leave the last input columns unused).
     const int64_t columns = std::min(g.w, wp - g.left);
-    if (columns > 0) std::memcpy(padded + (py * wp + g.left) * g.ci, x + iy * g.w * g.ci, columns * g.ci * sizeof(float));
+    if (columns > 0)
+      std::memcpy(padded + (py * wp + g.left) * g.ci, x + iy * g.w * g.ci, columns * g.ci * sizeof(float));
   }
 }
 
