@@ -25,6 +25,9 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
     | 'conv2dBackpropFilter'
     | 'conv2dWinograd'
     | 'conv2dBackpropInputWinograd'
+    | 'conv2dDirect'
+    | 'conv2dBackpropInputDirect'
+    | 'maxPoolGrad'
     | 'batchNormTrain'
     | 'batchNormTrainGrad',
     Kernel
@@ -158,6 +161,38 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
       expect(dx('conv2dBackpropInputWinograd', 2)).toEqual(one);
       const scale = Math.max(...im2col.map(Math.abs));
       expect(Math.max(...im2col.map((v, i) => Math.abs(v - one[i])))).toBeLessThan(1e-5 * scale);
+    });
+
+    it('direct kernel: agrees with im2col to float rounding, forward and input gradient, whatever the threads', () => {
+      native.conv2dDirect(heap, 0, 4 * xs, at(2), g, 1);
+      native.conv2dDirect(heap, 0, 4 * xs, at(3), g, 2);
+      native.conv2d(heap, 0, 4 * xs, at(1), g, 2);
+      const [im2col, one, two] = [region(1), region(2), region(3)];
+      expect(two).toEqual(one);
+      const scale = Math.max(...im2col.map(Math.abs));
+      expect(Math.max(...im2col.map((v, i) => Math.abs(v - one[i])))).toBeLessThan(1e-5 * scale);
+      const dx = (kernel: 'conv2dBackpropInput' | 'conv2dBackpropInputDirect', threads: number) => {
+        const h = new Float32Array(heap.length + xs);
+        h.set(heap);
+        native[kernel](h, at(0), 4 * xs, 4 * heap.length, g, threads);
+        return h.slice(heap.length);
+      };
+      const reference = dx('conv2dBackpropInput', 2);
+      const direct = dx('conv2dBackpropInputDirect', 1);
+      expect(dx('conv2dBackpropInputDirect', 2)).toEqual(direct);
+      const dxScale = Math.max(...reference.map(Math.abs));
+      expect(Math.max(...reference.map((v, i) => Math.abs(v - direct[i])))).toBeLessThan(1e-5 * dxScale);
+    });
+
+    it('direct kernel and MaxPool gradient refuse what they cannot compute, naming the kernel', () => {
+      const twelveOut = Int32Array.of(1, 4, 4, 2, 12, 3, 3, 1, 1, 4, 4, 1, 1);
+      expect(() => native.conv2dDirect(heap, 0, 0, 0, twelveOut, 1)).toThrow(/conv2dDirect: needs AVX2/);
+      const strided = Int32Array.of(1, 8, 8, 16, 16, 3, 3, 2, 2, 4, 4, 1, 1);
+      expect(() => native.conv2dBackpropInputDirect(heap, 0, 0, 0, strided, 1)).toThrow(
+        /conv2dBackpropInputDirect: needs AVX2/,
+      );
+      const pool = Int32Array.of(1, 4, 4, 2, 3, 2, 2, 2, 2, 2, 2, 0, 0);
+      expect(() => native.maxPoolGrad(heap, 0, 0, 0, pool, 1)).toThrow(/maxPoolGrad: a pooling geometry/);
     });
 
     it('refuses geometry other than 3x3 stride 1', () => {
