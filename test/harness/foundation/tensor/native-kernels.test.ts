@@ -136,52 +136,45 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
     const at = (k: number) => 4 * (xs + ws + k * ys);
     const region = (k: number) => heap.slice(xs + ws + k * ys, xs + ws + (k + 1) * ys);
 
+    // dy is region 0 (the sines), dx goes after the filter's place in a second heap of the input's size.
+    type InputGrad = 'conv2dBackpropInput' | 'conv2dBackpropInputWinograd' | 'conv2dBackpropInputDirect';
+    const inputGrad = (kernel: InputGrad, threads: number) => {
+      const h = new Float32Array(heap.length + xs);
+      h.set(heap);
+      native[kernel](h, at(0), 4 * xs, 4 * heap.length, g, threads);
+      return h.slice(heap.length);
+    };
+    const expectNear = (ours: Float32Array, im2col: Float32Array) => {
+      const scale = Math.max(...im2col.map(Math.abs));
+      expect(Math.max(...im2col.map((v, i) => Math.abs(v - ours[i])))).toBeLessThan(1e-5 * scale);
+    };
+
     it('agrees with im2col to float rounding and does not depend on the thread count', () => {
       native.conv2d(heap, 0, 4 * xs, at(1), g, 2);
       native.conv2dWinograd(heap, 0, 4 * xs, at(2), g, 1);
       native.conv2dWinograd(heap, 0, 4 * xs, at(3), g, 2);
       const [im2col, one, two] = [region(1), region(2), region(3)];
       expect(two).toEqual(one);
-      const scale = Math.max(...im2col.map(Math.abs));
-      expect(Math.max(...im2col.map((v, i) => Math.abs(v - one[i])))).toBeLessThan(1e-5 * scale);
+      expectNear(one, im2col);
       // Its sums are its own: the records must say which algorithm ran.
       expect(one).not.toEqual(im2col);
     });
 
     it('input gradient: agrees with im2col and does not depend on the thread count', () => {
-      // dy is region 0 (the sines), dx goes after the filter's place in a second heap of the input's size.
-      const dx = (kernel: 'conv2dBackpropInput' | 'conv2dBackpropInputWinograd', threads: number) => {
-        const h = new Float32Array(heap.length + xs);
-        h.set(heap);
-        native[kernel](h, at(0), 4 * xs, 4 * heap.length, g, threads);
-        return h.slice(heap.length);
-      };
-      const im2col = dx('conv2dBackpropInput', 2);
-      const one = dx('conv2dBackpropInputWinograd', 1);
-      expect(dx('conv2dBackpropInputWinograd', 2)).toEqual(one);
-      const scale = Math.max(...im2col.map(Math.abs));
-      expect(Math.max(...im2col.map((v, i) => Math.abs(v - one[i])))).toBeLessThan(1e-5 * scale);
+      const one = inputGrad('conv2dBackpropInputWinograd', 1);
+      expect(inputGrad('conv2dBackpropInputWinograd', 2)).toEqual(one);
+      expectNear(one, inputGrad('conv2dBackpropInput', 2));
     });
 
     it('direct kernel: agrees with im2col to float rounding, forward and input gradient, whatever the threads', () => {
       native.conv2dDirect(heap, 0, 4 * xs, at(2), g, 1);
       native.conv2dDirect(heap, 0, 4 * xs, at(3), g, 2);
       native.conv2d(heap, 0, 4 * xs, at(1), g, 2);
-      const [im2col, one, two] = [region(1), region(2), region(3)];
-      expect(two).toEqual(one);
-      const scale = Math.max(...im2col.map(Math.abs));
-      expect(Math.max(...im2col.map((v, i) => Math.abs(v - one[i])))).toBeLessThan(1e-5 * scale);
-      const dx = (kernel: 'conv2dBackpropInput' | 'conv2dBackpropInputDirect', threads: number) => {
-        const h = new Float32Array(heap.length + xs);
-        h.set(heap);
-        native[kernel](h, at(0), 4 * xs, 4 * heap.length, g, threads);
-        return h.slice(heap.length);
-      };
-      const reference = dx('conv2dBackpropInput', 2);
-      const direct = dx('conv2dBackpropInputDirect', 1);
-      expect(dx('conv2dBackpropInputDirect', 2)).toEqual(direct);
-      const dxScale = Math.max(...reference.map(Math.abs));
-      expect(Math.max(...reference.map((v, i) => Math.abs(v - direct[i])))).toBeLessThan(1e-5 * dxScale);
+      expect(region(3)).toEqual(region(2));
+      expectNear(region(2), region(1));
+      const direct = inputGrad('conv2dBackpropInputDirect', 1);
+      expect(inputGrad('conv2dBackpropInputDirect', 2)).toEqual(direct);
+      expectNear(direct, inputGrad('conv2dBackpropInput', 2));
     });
 
     it('direct kernel and MaxPool gradient refuse what they cannot compute, naming the kernel', () => {
