@@ -23,20 +23,18 @@ export const reluBatchNormGradConfig: KernelConfig = {
     const pixels = dy.shape.slice(0, -1).reduce((a, d) => a * d, 1);
     const b = args.backend as unknown as WasmBackend;
     const temps = new Temps(b);
-    if (!native || dy.dtype !== 'float32' || y.dtype !== 'float32' || pixels === 0 || channels === 0)
-      try {
+    try {
+      // Mean 0 and offset 0, as batchNormInputGrad passes them.
+      const fits = native && dy.dtype === 'float32' && y.dtype === 'float32' && pixels > 0 && channels > 0;
+      const affine = fits ? batchNormAffine(b, temps, { variance, scale }, channels, varianceEpsilon) : undefined;
+      if (!native || !affine) {
         // The separate kernels: tf.relu's dy·step(y), then batchNormInputGrad's BatchNorm with mean 0.
-        const masked = temps.add(call('Multiply', b, { a: dy, b: temps.add(call('Step', b, { x: y }, { alpha: 0 })) }));
+        const step = temps.add(call('Step', b, { x: y }, { alpha: 0 }));
+        const masked = temps.add(call('Multiply', b, { a: dy, b: step }));
         const mean = temps.add(b.makeOutput([channels], 'float32'));
         b.typedArrayFromHeap(mean).fill(0);
         return call('FusedBatchNorm', b, { x: masked, mean, variance, scale }, { varianceEpsilon });
-      } finally {
-        temps.dispose();
       }
-    try {
-      // Mean 0 and offset 0, as batchNormInputGrad passes them.
-      const affine = batchNormAffine(b, temps, { variance, scale }, channels, varianceEpsilon);
-      if (!affine) throw new Error(`${RELU_BATCH_NORM_GRAD}: BatchNorm statistics must be float32 per channel`);
       const out = b.makeOutput(dy.shape, 'float32');
       const offsets = Float64Array.from([dy, y, affine.scale, affine.shift, out].map((t) => heapOffset(b, t)));
       native.reluBatchNormGrad(heapFloats(b), offsets, pixels, channels);
