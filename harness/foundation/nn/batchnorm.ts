@@ -3,7 +3,12 @@
  * `running_var`, `num_batches_tracked` as an int32 scalar).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../tensor/kernels/batch-norm-train.ts';
+import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  type BatchNormTrainAttrs,
+  type BatchNormTrainGradAttrs,
+} from '../tensor/kernels/batch-norm-train.ts';
 import { nativeKernels } from '../tensor/native/native-kernels.ts';
 import { Module } from './module.ts';
 
@@ -48,16 +53,34 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor4D {
-    if (!this.training)
-      return this.normalize(x as tf.Tensor4D, this.runningMean, this.runningVar, this.weight, this.bias);
+    return this.forwardWith(x);
+  }
+
+  /**
+   * relu(this.forward(x) + residual), ReLU when `relu`, the residual when given. In training mode with the native
+   * kernels the epilogue runs inside the BatchNorm kernels (same bits as the separate Add and Relu, one pass fewer
+   * each way); otherwise it is those ops.
+   */
+  forwardWith(x: tf.Tensor, epilogue: TrainEpilogue = {}): tf.Tensor4D {
+    const { relu = false, residual } = epilogue;
+    if (!this.training) {
+      const normalised = this.normalize(x as tf.Tensor4D, this.runningMean, this.runningVar, this.weight, this.bias);
+      const summed = residual ? tf.add(normalised, residual) : normalised;
+      return (relu ? tf.relu(summed) : summed) as tf.Tensor4D;
+    }
     const count = x.size / this.numFeatures;
     // PyTorch refuses too: the unbiased variance of one value is undefined.
     if (count <= 1)
       throw new Error(
         `BatchNorm2d: expected more than 1 value per channel when training, got input shape [${x.shape.join(', ')}]`,
       );
-    return batchNormTrain(x as tf.Tensor4D, this.weight, this.bias, this.eps, (mean, variance) =>
-      this.updateRunningStats(mean, variance, count),
+    return batchNormTrain(
+      x as tf.Tensor4D,
+      this.weight,
+      this.bias,
+      this.eps,
+      (mean, variance) => this.updateRunningStats(mean, variance, count),
+      epilogue,
     );
   }
 
@@ -85,8 +108,14 @@ export class BatchNorm2d extends Module {
   }
 }
 
+/** What follows a BatchNorm in a ResNet: + residual (a block's shortcut), then ReLU. */
+export interface TrainEpilogue {
+  readonly relu?: boolean;
+  readonly residual?: tf.Tensor;
+}
+
 /**
- * Training-mode batch normalisation over N, H, W with a hand-written gradient. tfjs's generic one
+ * Training-mode batch normalisation over N, H, W with a hand-written gradient, then `epilogue`. tfjs's generic one
  * spends ~15 full-size element-wise kernels per layer; this needs two reductions and five element-wise
  * ops: dx = w/σ · (dy − mean(dy) − x̂ · mean(dy · x̂)), dw = Σ dy · x̂, db = Σ dy.
  *
@@ -99,9 +128,25 @@ export function batchNormTrain(
   bias: tf.Tensor,
   eps: number,
   onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+  epilogue: TrainEpilogue = {},
 ): tf.Tensor4D {
-  if (tf.getBackend() === 'wasm' && x.dtype === 'float32' && nativeKernels())
-    return batchNormTrainNative(x, weight, bias, eps, onStats);
+  const { residual } = epilogue;
+  const residualFits = !residual || (residual.dtype === 'float32' && residual.shape.join() === x.shape.join());
+  if (tf.getBackend() === 'wasm' && x.dtype === 'float32' && nativeKernels() && residualFits)
+    return batchNormTrainNative(x, weight, bias, eps, onStats, epilogue);
+  const normalised = batchNormTrainComposite(x, weight, bias, eps, onStats);
+  const summed = residual ? tf.add(normalised, residual) : normalised;
+  return (epilogue.relu ? tf.relu(summed) : summed) as tf.Tensor4D;
+}
+
+/** The textbook formulas as tfjs ops (any backend). */
+function batchNormTrainComposite(
+  x: tf.Tensor4D,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  eps: number,
+  onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor4D {
   const f = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, variance } = tf.moments(xIn, [0, 1, 2]);
     onStats(mean as tf.Tensor1D, variance as tf.Tensor1D);
@@ -124,33 +169,44 @@ export function batchNormTrain(
   return f(x, weight, bias) as tf.Tensor4D;
 }
 
-/** The same through the two native kernels (wasm backend with harness/foundation/tensor/native loaded): same formulas, two passes each way. */
+/**
+ * The same through the two native kernels (wasm backend with harness/foundation/tensor/native loaded): same formulas,
+ * two passes each way, the epilogue inside them.
+ */
 function batchNormTrainNative(
   x: tf.Tensor4D,
   weight: tf.Tensor,
   bias: tf.Tensor,
   eps: number,
   onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+  { relu = false, residual }: TrainEpilogue,
 ): tf.Tensor4D {
-  const f = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  const attrs: BatchNormTrainAttrs = { varianceEpsilon: eps, relu };
+  const f = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [xIn, w, b, r] = args as tf.Tensor[];
+    const inputs = { x: xIn, weight: w, bias: b, ...(r ? { residual: r } : {}) };
     const [y, mean, variance, invStd] = tf
       .engine()
-      .runKernel(BATCH_NORM_TRAIN, { x: xIn, weight: w, bias: b }, { varianceEpsilon: eps }) as tf.Tensor[];
+      .runKernel(BATCH_NORM_TRAIN, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
     onStats(mean as tf.Tensor1D, variance as tf.Tensor1D);
-    save([xIn, mean, invStd, w]);
+    save(relu ? [xIn, mean, invStd, w, y] : [xIn, mean, invStd, w]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, m, inv, wt] = saved;
-        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, {
-          dy: dy as tf.Tensor,
-          x: xs,
-          mean: m,
-          invStd: inv,
-          weight: wt,
-        }) as tf.Tensor[];
+        const [xs, m, inv, wt, out] = saved;
+        const g = dy as tf.Tensor;
+        // Without ReLU the residual's gradient is dy itself; with it, the masked dy the kernel returns.
+        const gradAttrs: BatchNormTrainGradAttrs = { residual: r !== undefined && relu };
+        const gradInputs = { dy: g, x: xs, mean: m, invStd: inv, weight: wt, ...(out ? { reluOut: out } : {}) };
+        const grads = tf
+          .engine()
+          .runKernel(BATCH_NORM_TRAIN_GRAD, gradInputs, gradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        if (r === undefined) return grads;
+        return relu ? grads : [...grads, g.clone()];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(x, weight, bias) as tf.Tensor4D;
+  const inputs = residual ? [x, weight, bias, residual] : [x, weight, bias];
+  return (f as (...t: tf.Tensor[]) => tf.Tensor)(...inputs) as tf.Tensor4D;
 }

@@ -2,8 +2,9 @@
  * @module conv → eval-mode BatchNorm (→ + residual) (→ ReLU), as the ResNets compose them. Where the modules
  * are the plain ones, on wasm with the native kernels, they run as one native kernel that gives the same bits
  * in one pass over the output (tensor/kernels/conv2d-batch-norm.ts), with or without a tape: its gradient is
- * the separate kernels' chain (tensor/gradients/conv2d-batch-norm-grad.ts). Otherwise, and always for layers
- * a method swapped (TWINS' two-wing BatchNorm, CARTL's spectral norm) or in training mode, the modules' own
+ * the separate kernels' chain (tensor/gradients/conv2d-batch-norm-grad.ts). In training mode the convolution
+ * runs alone and the BatchNorm's kernels take the residual and ReLU (BatchNorm2d.forwardWith). Otherwise, and
+ * always for layers a method swapped (TWINS' two-wing BatchNorm, CARTL's spectral norm), the modules' own
  * forwards run.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -92,7 +93,11 @@ export function convBatchNorm(
     };
     return tf.engine().runKernel(CONV2D_BATCH_NORM, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   }
-  const normalised = bn.forward(conv.forward(x));
+  const z = conv.forward(x);
+  // A training-mode BatchNorm takes the epilogue into its own kernels (nn/batchnorm.ts), same bits.
+  if (fusion && (relu === false || plainRelu) && Object.getPrototypeOf(bn) === BatchNorm2d.prototype && bn.training)
+    return (bn as BatchNorm2d).forwardWith(z, { relu: plainRelu, residual });
+  const normalised = bn.forward(z);
   const y = residual ? tf.add(normalised, residual) : normalised;
   if (relu === true) return tf.relu(y);
   return typeof relu === 'object' ? relu.forward(y) : y;

@@ -12,6 +12,8 @@
  * tf.dispose([loss, grads]);
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { SGD_STEP, type SgdStepAttrs } from '../tensor/kernels/sgd-step.ts';
+import { nativeKernels } from '../tensor/native/native-kernels.ts';
 
 export type NamedVariables = readonly (readonly [string, tf.Variable])[];
 export type NamedGrads = Readonly<Record<string, tf.Tensor>>;
@@ -84,23 +86,44 @@ export class SGD implements Optimizer {
 
   step(grads: NamedGrads): void {
     const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = this.options;
+    const fused = tf.getBackend() === 'wasm' && nativeKernels() !== undefined;
+    const attrs: SgdStepAttrs = { weightDecay, momentum, dampening, lr: this.lr, nesterov, maximize };
     tf.tidy(() => {
       for (const [name, w] of this.params) {
         const grad = grads[name];
         if (!grad) continue;
-        let g = maximize ? tf.neg(grad) : grad;
-        if (weightDecay) g = tf.add(g, tf.mul(w, weightDecay));
-        if (momentum) {
-          let buf = this.buffers.get(name);
-          if (!buf) {
-            buf = tf.variable(g, false);
-            this.buffers.set(name, buf);
-          } else buf.assign(tf.add(tf.mul(buf, momentum), tf.mul(g, 1 - dampening)));
-          g = nesterov ? tf.add(g, tf.mul(buf, momentum)) : buf;
-        }
-        w.assign(tf.sub(w, tf.mul(g, this.lr)));
+        if (fused && w.dtype === 'float32' && grad.dtype === 'float32') this.fusedStep(name, w, grad, attrs);
+        else this.compositeStep(name, w, grad);
       }
     });
+  }
+
+  /** The rule as tfjs ops (any backend). */
+  private compositeStep(name: string, w: tf.Variable, grad: tf.Tensor): void {
+    const { momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, maximize = false } = this.options;
+    let g = maximize ? tf.neg(grad) : grad;
+    if (weightDecay) g = tf.add(g, tf.mul(w, weightDecay));
+    if (momentum) {
+      let buf = this.buffers.get(name);
+      if (!buf) {
+        buf = tf.variable(g, false);
+        this.buffers.set(name, buf);
+      } else buf.assign(tf.add(tf.mul(buf, momentum), tf.mul(g, 1 - dampening)));
+      g = nesterov ? tf.add(g, tf.mul(buf, momentum)) : buf;
+    }
+    w.assign(tf.sub(w, tf.mul(g, this.lr)));
+  }
+
+  /** The same rule and roundings in one native pass (tensor/kernels/sgd-step.ts). */
+  private fusedStep(name: string, w: tf.Variable, grad: tf.Tensor, attrs: SgdStepAttrs): void {
+    const buf = this.buffers.get(name);
+    const inputs: tf.NamedTensorMap = buf ? { w, grad, buf } : { w, grad };
+    const [next, nextBuf] = tf.engine().runKernel(SGD_STEP, inputs, attrs as never) as tf.Tensor[];
+    if (nextBuf) {
+      if (buf) buf.assign(nextBuf);
+      else this.buffers.set(name, tf.variable(nextBuf, false));
+    }
+    w.assign(next);
   }
 
   state(): OptimizerState {

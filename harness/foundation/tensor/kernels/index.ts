@@ -1,7 +1,7 @@
 /**
  * @module The kernels rftbench registers on the wasm backend, each tested against the cpu backend
  * (test/harness/foundation/tensor). Conv2D and both conv gradients hand their work to the native OpenBLAS
- * kernels when those are built (../native), and training BatchNorm runs as two native kernels of ours. Missing in wasm: Conv2DBackpropFilter. Replaced because the stock one is a
+ * kernels when those are built (../native), training BatchNorm runs as two native kernels of ours, and an SGD step as one. Missing in wasm: Conv2DBackpropFilter. Replaced because the stock one is a
  * slow loop: Conv2DBackpropInput, BatchMatMul with a transposed operand, Tile, Sum/Mean over leading axes, FusedBatchNorm; because it copies:
  * Identity, Cast to the same dtype; because it is wrong: MaxPoolGrad (all-negative windows; native where built), Cast to
  * bool. Stock kernels stay registered under the hood for the cases ours hand back.
@@ -18,6 +18,7 @@ import { castConfig, identityConfig } from './identity.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { meanConfig, sumConfig } from './reduce-leading-axes.ts';
 import { reluBatchNormGradConfig } from './relu-batch-norm-grad.ts';
+import { sgdStepConfig } from './sgd-step.ts';
 import { tileConfig } from './tile.ts';
 import { rememberStock } from './wasm-internals.ts';
 
@@ -37,6 +38,7 @@ export const WASM_KERNELS: KernelConfig[] = [
   batchNormTrainGradConfig,
   batchMatMulConfig,
   reluBatchNormGradConfig,
+  sgdStepConfig,
 ];
 
 /** Registers our wasm kernels, replacing stock ones of the same name (kept for delegation); returns their names. */

@@ -4,6 +4,7 @@
 #include <node_api.h>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -171,28 +172,29 @@ napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// BatchNorm arguments: (heap, offsets: Float64Array, pixels, channels, [eps,] threads).
+// BatchNorm arguments: (heap, offsets: Float64Array, pixels, channels, [eps, relu,] threads).
 struct BnArgs {
   float* heap;
   size_t heapFloats;
-  double offsets[8];
+  double offsets[10];
+  bool relu;
   int64_t pixels, channels;
   double eps;
   int32_t threads;
 };
 
 bool ReadBnArgs(napi_env env, napi_callback_info info, const char* name, size_t tensors, bool withEps, BnArgs* a) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  const size_t expected = withEps ? 6 : 5;
+  const size_t expected = withEps ? 7 : 5;
   napi_typedarray_type type;
   size_t length;
   void* data;
   napi_value buffer;
   size_t byteOffset;
   if (argc != expected || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array) {
-    Throw(env, std::string(name) + ": expected (heap: Float32Array, offsets: Float64Array, pixels, channels, " + (withEps ? "eps, " : "") + "threads)");
+    Throw(env, std::string(name) + ": expected (heap: Float32Array, offsets: Float64Array, pixels, channels, " + (withEps ? "eps, relu, " : "") + "threads)");
     return false;
   }
   a->heap = static_cast<float*>(data);
@@ -204,8 +206,9 @@ bool ReadBnArgs(napi_env env, napi_callback_info info, const char* name, size_t 
   }
   for (size_t i = 0; i < tensors; i++) {
     a->offsets[i] = offsets[i];
-    if (!(offsets[i] >= 0) || std::fmod(offsets[i], 4.0) != 0) {
-      Throw(env, std::string(name) + ": offsets must be non-negative multiples of 4");
+    // -1: an optional tensor left out (BnInHeap says which may be).
+    if (offsets[i] != -1 && (!(offsets[i] >= 0) || std::fmod(offsets[i], 4.0) != 0)) {
+      Throw(env, std::string(name) + ": offsets must be non-negative multiples of 4 (or -1 for none)");
       return false;
     }
   }
@@ -218,6 +221,11 @@ bool ReadBnArgs(napi_env env, napi_callback_info info, const char* name, size_t 
     Throw(env, std::string(name) + ": eps must be a non-negative number");
     return false;
   }
+  a->relu = false;
+  if (withEps && napi_get_value_bool(env, argv[5], &a->relu) != napi_ok) {
+    Throw(env, std::string(name) + ": relu must be a boolean");
+    return false;
+  }
   if (napi_get_value_int32(env, argv[expected - 1], &a->threads) != napi_ok || a->threads < 1) {
     Throw(env, std::string(name) + ": threads must be a positive integer");
     return false;
@@ -225,30 +233,43 @@ bool ReadBnArgs(napi_env env, napi_callback_info info, const char* name, size_t 
   return true;
 }
 
-// Tensors in offset order: the first `full` hold pixels x channels floats, the rest one per channel.
-bool BnInHeap(napi_env env, const char* name, const BnArgs& a, const std::vector<bool>& full) {
-  for (size_t i = 0; i < full.size(); i++)
+// Tensors in offset order: `full[i]` says whether tensor i holds pixels x channels floats (else one per
+// channel); those at or past `required` may be left out (-1).
+bool BnInHeap(napi_env env, const char* name, const BnArgs& a, const std::vector<bool>& full,
+              size_t required = SIZE_MAX) {
+  for (size_t i = 0; i < full.size(); i++) {
+    if (a.offsets[i] == -1) {
+      if (i < required) return Throw(env, std::string(name) + ": tensor " + std::to_string(i) + " is required"), false;
+      continue;
+    }
     if (!InHeap(env, name, a.heapFloats, int64_t(a.offsets[i]), full[i] ? a.pixels * a.channels : a.channels)) return false;
+  }
   return true;
 }
 
-float* At(const BnArgs& a, int i) { return a.heap + int64_t(a.offsets[i]) / 4; }
+float* At(const BnArgs& a, int i) { return a.offsets[i] == -1 ? nullptr : a.heap + int64_t(a.offsets[i]) / 4; }
 
-// (x, w, b, y, mean, variance, invStd)
+// (x, w, b, y, mean, variance, invStd, [residual]), eps, relu
 napi_value RunBatchNormTrain(napi_env env, napi_callback_info info) {
   BnArgs a;
-  if (!ReadBnArgs(env, info, "batchNormTrain", 7, true, &a)) return nullptr;
-  if (!BnInHeap(env, "batchNormTrain", a, {true, false, false, true, false, false, false})) return nullptr;
-  BatchNormTrain(a.threads, a.pixels, a.channels, float(a.eps), At(a, 0), At(a, 1), At(a, 2), At(a, 3), At(a, 4), At(a, 5), At(a, 6));
+  if (!ReadBnArgs(env, info, "batchNormTrain", 8, true, &a)) return nullptr;
+  if (!BnInHeap(env, "batchNormTrain", a, {true, false, false, true, false, false, false, true}, 7)) return nullptr;
+  TrainEpilogue epilogue;
+  epilogue.residual = At(a, 7);
+  epilogue.relu = a.relu;
+  BatchNormTrain(a.threads, a.pixels, a.channels, float(a.eps), At(a, 0), At(a, 1), At(a, 2), At(a, 3), At(a, 4),
+                 At(a, 5), At(a, 6), epilogue);
   return nullptr;
 }
 
-// (dy, x, mean, invStd, w, dx, dw, db)
+// (dy, x, mean, invStd, w, dx, dw, db, [reluOut], [dMasked])
 napi_value RunBatchNormTrainGrad(napi_env env, napi_callback_info info) {
   BnArgs a;
-  if (!ReadBnArgs(env, info, "batchNormTrainGrad", 8, false, &a)) return nullptr;
-  if (!BnInHeap(env, "batchNormTrainGrad", a, {true, true, false, false, false, true, false, false})) return nullptr;
-  BatchNormTrainGrad(a.threads, a.pixels, a.channels, At(a, 0), At(a, 1), At(a, 2), At(a, 3), At(a, 4), At(a, 5), At(a, 6), At(a, 7));
+  if (!ReadBnArgs(env, info, "batchNormTrainGrad", 10, false, &a)) return nullptr;
+  if (!BnInHeap(env, "batchNormTrainGrad", a, {true, true, false, false, false, true, false, false, true, true}, 8))
+    return nullptr;
+  BatchNormTrainGrad(a.threads, a.pixels, a.channels, At(a, 0), At(a, 1), At(a, 2), At(a, 3), At(a, 4), At(a, 5),
+                     At(a, 6), At(a, 7), At(a, 8), At(a, 9));
   return nullptr;
 }
 
@@ -258,6 +279,49 @@ napi_value RunReluBatchNormGrad(napi_env env, napi_callback_info info) {
   if (!ReadBnArgs(env, info, "reluBatchNormGrad", 5, false, &a)) return nullptr;
   if (!BnInHeap(env, "reluBatchNormGrad", a, {true, true, false, false, true})) return nullptr;
   ReluBatchNormGrad(a.threads, a.pixels, a.channels, At(a, 0), At(a, 1), At(a, 2), At(a, 3), At(a, 4));
+  return nullptr;
+}
+
+// (heap, offsets: Float64Array [w, grad, buf, wOut, bufOut] (-1: no buffer), n, coefficients: Float64Array
+// [weightDecay, momentum, 1 - dampening, lr, decay?, momentum?, nesterov?, maximize?], threads)
+napi_value RunSgdStep(napi_env env, napi_callback_info info) {
+  const char* name = "sgdStep";
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t heapLength, length;
+  void* data;
+  napi_value buffer;
+  size_t byteOffset;
+  double *offsets, *c;
+  int64_t n;
+  int32_t threads;
+  if (argc != 5 || napi_get_typedarray_info(env, argv[0], &type, &heapLength, &data, &buffer, &byteOffset) != napi_ok ||
+      type != napi_float32_array ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, reinterpret_cast<void**>(&offsets), &buffer, &byteOffset) !=
+          napi_ok || type != napi_float64_array || length != 5 ||
+      napi_get_value_int64(env, argv[2], &n) != napi_ok || n < 1 ||
+      napi_get_typedarray_info(env, argv[3], &type, &length, reinterpret_cast<void**>(&c), &buffer, &byteOffset) !=
+          napi_ok || type != napi_float64_array || length != 8 ||
+      napi_get_value_int32(env, argv[4], &threads) != napi_ok || threads < 1)
+    return Throw(env, std::string(name) + ": expected (heap: Float32Array, offsets: Float64Array(5), n > 0, "
+                                          "coefficients: Float64Array(8), threads > 0)");
+  const SgdCoefficients k{float(c[0]), float(c[1]), float(c[2]), float(c[3]), c[4] != 0, c[5] != 0, c[6] != 0, c[7] != 0};
+  float* heap = static_cast<float*>(data);
+  float* at[5];
+  for (int i = 0; i < 5; i++) {
+    const bool optional = i == 2 || (i == 4 && !k.withMomentum);
+    if (optional && offsets[i] == -1) {
+      at[i] = nullptr;
+      continue;
+    }
+    if (!(offsets[i] >= 0) || std::fmod(offsets[i], 4.0) != 0)
+      return Throw(env, std::string(name) + ": offset " + std::to_string(i) + " must be a non-negative multiple of 4");
+    if (!InHeap(env, name, heapLength, int64_t(offsets[i]), n)) return nullptr;
+    at[i] = heap + int64_t(offsets[i]) / 4;
+  }
+  SgdStep(threads, n, k, at[0], at[1], at[2], at[3], at[4]);
   return nullptr;
 }
 
@@ -296,6 +360,7 @@ NAPI_MODULE_INIT() {
       {"batchNormTrain", nullptr, RunBatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainGrad", nullptr, RunBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBatchNormGrad", nullptr, RunReluBatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdStep", nullptr, RunSgdStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

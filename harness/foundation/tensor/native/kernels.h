@@ -128,13 +128,33 @@ void Conv2DBackpropInputWinograd(int threads, const Geometry& g, const float* dy
 void MaxPoolGrad(int threads, const Geometry& g, const float* x, const float* dy, float* dx);
 
 // Training-mode batch normalisation of x [pixels, channels]: batch mean, biased variance and
-// 1/sqrt(var + eps) per channel, and y = (x - mean) / sqrt(var + eps) * w + b.
-void BatchNormTrain(int threads, int64_t pixels, int64_t channels, float eps, const float* x, const float* w, const float* b, float* y, float* mean, float* variance, float* invStd);
-// Its gradient: db = Σ dy, dw = Σ dy·x̂, dx = w·invStd·(dy − db/P − x̂·dw/P) with x̂ = (x − mean)·invStd.
-void BatchNormTrainGrad(int threads, int64_t pixels, int64_t channels, const float* dy, const float* x, const float* mean, const float* invStd, const float* w, float* dx, float* dw, float* db);
+// 1/sqrt(var + eps) per channel, and y = (x - mean) / sqrt(var + eps) * w + b, then (TrainEpilogue) + residual
+// and ReLU as the separate kernels round them (XNNPACK's add, then 0 < y ? y : 0).
+struct TrainEpilogue {
+  const float* residual = nullptr;
+  bool relu = false;
+};
+void BatchNormTrain(int threads, int64_t pixels, int64_t channels, float eps, const float* x, const float* w,
+                    const float* b, float* y, float* mean, float* variance, float* invStd, const TrainEpilogue& epilogue);
+// Its gradient: db = Σ g, dw = Σ g·x̂, dx = w·invStd·(g − db/P − x̂·dw/P) with x̂ = (x − mean)·invStd, where g is
+// dy, or dy·step(reluOut) (tf.relu's gradient, step(NaN) = NaN) when the forward ended in ReLU and reluOut is its
+// output. dMasked, when not null, receives g (the residual's gradient).
+void BatchNormTrainGrad(int threads, int64_t pixels, int64_t channels, const float* dy, const float* x,
+                        const float* mean, const float* invStd, const float* w, float* dx, float* dw, float* db,
+                        const float* reluOut, float* dMasked);
 
 // ReLU's then eval-mode BatchNorm's input gradient: out = (dy·step(y))·scale + shift per channel.
 void ReluBatchNormGrad(int threads, int64_t pixels, int64_t channels, const float* dy, const float* y,
                        const float* scale, const float* shift, float* out);
+
+// torch.optim.SGD's rule for one parameter (sgd.cc). Factors are the float32 values tfjs multiplies by;
+// the flags say which terms the caller's options switch on.
+struct SgdCoefficients {
+  float weightDecay, momentum, undamped, lr;
+  bool decay, withMomentum, nesterov, maximize;
+};
+// buf may be null (the first momentum step: the buffer starts as g); bufOut is written when withMomentum.
+void SgdStep(int threads, int64_t n, const SgdCoefficients& k, const float* w, const float* grad, const float* buf,
+             float* wOut, float* bufOut);
 
 }  // namespace rftbench

@@ -46,6 +46,7 @@ interface NativeModule {
     pixels: number,
     channels: number,
     eps: number,
+    relu: boolean,
     threads: number,
   ): void;
   batchNormTrainGrad(
@@ -56,6 +57,7 @@ interface NativeModule {
     threads: number,
   ): void;
   reluBatchNormGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, threads: number): void;
+  sgdStep(heap: Float32Array, offsets: Float64Array, n: number, coefficients: Float64Array, threads: number): void;
   info(): { config: string; core: string; direct: boolean };
 }
 
@@ -81,12 +83,30 @@ export interface NativeKernels {
     relu: boolean,
     residual: number,
   ): void;
-  /** Byte offsets of x, weight, bias, y, mean, variance (biased), invStd. */
-  batchNormTrain(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, eps: number): void;
-  /** Byte offsets of dy, x, mean, invStd, weight, dx, dweight, dbias. */
+  /**
+   * Byte offsets of x, weight, bias, y, mean, variance (biased), invStd, residual (-1: none); y gets the residual
+   * added, then ReLU when `relu`.
+   */
+  batchNormTrain(
+    heap: Float32Array,
+    offsets: Float64Array,
+    pixels: number,
+    channels: number,
+    eps: number,
+    relu: boolean,
+  ): void;
+  /**
+   * Byte offsets of dy, x, mean, invStd, weight, dx, dweight, dbias, reluOut (-1: no ReLU; else dy is masked by
+   * step(reluOut) first), dMasked (-1: none; else receives the masked dy).
+   */
   batchNormTrainGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number): void;
   /** Byte offsets of dy, y, scale, shift, out: (dy·step(y))·scale + shift per channel. */
   reluBatchNormGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number): void;
+  /**
+   * One SGD step over n floats: byte offsets of w, grad, buffer (-1: none), new w, new buffer (-1: none), and
+   * [weightDecay, momentum, 1 - dampening, lr, decay?, momentum?, nesterov?, maximize?] (flags 0 or 1).
+   */
+  sgdStep(heap: Float32Array, offsets: Float64Array, n: number, coefficients: Float64Array): void;
 }
 
 export interface NativeKernelsStatus {
@@ -221,12 +241,13 @@ function bind(m: NativeModule): NativeKernels {
         threads,
         Float64Array.of(scale, shift, relu ? 1 : 0, algorithmCode[convKernel(g, convAlgorithm, direct)], residual),
       ),
-    batchNormTrain: (heap, offsets, pixels, channels, eps) =>
-      m.batchNormTrain(heap, offsets, pixels, channels, eps, threads),
+    batchNormTrain: (heap, offsets, pixels, channels, eps, relu) =>
+      m.batchNormTrain(heap, offsets, pixels, channels, eps, relu, threads),
     batchNormTrainGrad: (heap, offsets, pixels, channels) =>
       m.batchNormTrainGrad(heap, offsets, pixels, channels, threads),
     reluBatchNormGrad: (heap, offsets, pixels, channels) =>
       m.reluBatchNormGrad(heap, offsets, pixels, channels, threads),
+    sgdStep: (heap, offsets, n, coefficients) => m.sgdStep(heap, offsets, n, coefficients, threads),
   };
 }
 

@@ -174,15 +174,53 @@ describe.runIf(nativeKernels())('fused conv + BatchNorm + ReLU', () => {
     }
   });
 
-  it('training mode never fuses', async () => {
-    const model = buildModel(SPECS['resnet18 (stem 16)'], 3);
-    model.train();
-    const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 7);
-    try {
-      expect(await kernelsOf(() => model.forward(x))).not.toContain(CONV2D_BATCH_NORM);
-    } finally {
-      x.dispose();
-      model.dispose();
-    }
-  });
+  for (const name of Object.keys(SPECS))
+    it(`${name}, training mode: the BatchNorm kernels take residual and ReLU, same bits as the separate ops`, async () => {
+      const model = buildModel(SPECS[name], 3);
+      model.train();
+      const [n, h, w, c] = [4, ...SPECS[name].inputShape];
+      const x = tf.randomUniform([n, h, w, c], 0, 1, 'float32', 7);
+      const labels = tf.tensor1d([1, 4, 0, 6], 'int32');
+      const params = [...model.namedParameters()].map(([, v]) => v);
+      // Logits, the input's and every parameter's gradient, and the running statistics the step moved.
+      const step = () =>
+        tf.tidy(() => {
+          const logits: tf.Tensor[] = [];
+          const dx = tf.grad((z: tf.Tensor) => {
+            const out = model.forward(z);
+            logits.push(tf.keep(out));
+            return crossEntropy(out, labels);
+          })(x);
+          const { grads } = tf.variableGrads(() => crossEntropy(model.forward(x), labels) as tf.Scalar, params);
+          const stats = [...model.namedBuffers()].filter(([k]) => k.startsWith('layer')).map(([, v]) => v);
+          const values = [logits[0], dx, ...Object.values(grads), ...stats].map((t) => Array.from(t.dataSync()));
+          logits[0].dispose();
+          return values;
+        });
+      const snapshot = tf.tidy(() => [...model.namedBuffers()].map(([, v]) => tf.keep(v.clone())));
+      const restore = () => [...model.namedBuffers()].forEach(([, v], i) => v.assign(snapshot[i]));
+      try {
+        setConvBatchNormFusion(false);
+        const separateKernels = await kernelsOf(() => model.forward(x));
+        restore();
+        const separate = step();
+        restore();
+        setConvBatchNormFusion(true);
+        const fusedKernels = await kernelsOf(() => model.forward(x));
+        restore();
+        const fused = step();
+        expect(separateKernels.filter((k) => k === 'Relu').length).toBeGreaterThan(0);
+        expect(fusedKernels).not.toContain('Relu');
+        expect(fusedKernels).not.toContain(CONV2D_BATCH_NORM);
+        expect(fused.length).toBe(separate.length);
+        fused.forEach((values, i) => expect(values, `output ${i}`).toEqual(separate[i]));
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 2; i++) step();
+        expect(tf.memory().numTensors).toBe(before);
+      } finally {
+        setConvBatchNormFusion(true);
+        tf.dispose([x, labels, ...snapshot]);
+        model.dispose();
+      }
+    });
 });

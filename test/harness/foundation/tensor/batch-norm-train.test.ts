@@ -72,6 +72,54 @@ describe.runIf(nativeKernels())('training BatchNorm on the native kernels', () =
     });
   });
 
+  // A ResNet block's end: relu(bn(x) + residual), and a plain relu(bn(x)); gradients also for the residual.
+  for (const withResidual of [true, false])
+    it(`epilogue ${withResidual ? '+ residual ' : ''}+ ReLU: output and gradients match autodiff on cpu`, async () => {
+      const rng = new Rng(40);
+      const shape = [3, 5, 4, 16];
+      const c = shape[3];
+      const inputs: HostTensor[] = [
+        randomTensor(shape, rng),
+        randomTensor([c], rng, 0.5, 1.5),
+        randomTensor([c], rng, -0.5, 0.5),
+        randomTensor(shape, rng),
+        randomTensor(shape, rng),
+      ];
+      const got = await runOn('wasm', inputs, (a, w, b, r, p) => {
+        const residual = withResidual ? r : undefined;
+        const f = (xa: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor, ra: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              batchNormTrain(xa as tf.Tensor4D, wt, bs, EPS, () => {}, { relu: true, residual: ra }),
+              p,
+            ),
+          );
+        const y = batchNormTrain(a as tf.Tensor4D, w, b, EPS, () => {}, { relu: true, residual });
+        const grads = withResidual
+          ? tf.grads(f)([a, w, b, r])
+          : tf.grads((xa: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) => f(xa, wt, bs, undefined as never))([a, w, b]);
+        return [y, ...grads];
+      });
+      const want = await runOn('cpu', inputs, (a, w, b, r, p) => {
+        const f = (xa: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor, ra: tf.Tensor) => {
+          const { mean, variance } = tf.moments(xa, [0, 1, 2]);
+          const bn = tf.add(tf.mul(tf.div(tf.sub(xa, mean), tf.sqrt(tf.add(variance, EPS))), wt), bs);
+          return tf.relu(withResidual ? tf.add(bn, ra) : bn);
+        };
+        const loss = (xa: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor, ra: tf.Tensor) =>
+          tf.sum(tf.mul(f(xa, wt, bs, ra), p));
+        const grads = withResidual
+          ? tf.grads(loss)([a, w, b, r])
+          : tf.grads((xa: tf.Tensor, wt: tf.Tensor, bs: tf.Tensor) => loss(xa, wt, bs, r))([a, w, b]);
+        return [f(a, w, b, r), ...grads];
+      });
+      expect(got.length).toBe(withResidual ? 5 : 4);
+      const names = ['y', 'dx', 'dweight', 'dbias', 'dresidual'];
+      got.forEach((g, k) => expectClose(g, want[k], 1e-4, names[k]));
+      // ReLU cut some outputs (the comparison covers the mask).
+      expect(Array.from(got[0].values).filter((v) => v === 0).length).toBeGreaterThan(10);
+    });
+
   it('runs on the native kernels and leaks no tensors across repeated steps', async () => {
     await tf.setBackend('wasm');
     const rng = new Rng(3);

@@ -29,7 +29,8 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
     | 'conv2dBackpropInputDirect'
     | 'maxPoolGrad'
     | 'batchNormTrain'
-    | 'batchNormTrainGrad',
+    | 'batchNormTrainGrad'
+    | 'sgdStep',
     Kernel
   >;
   // n h w ci co kh kw sh sw oh ow top left: 1x4x4x2 -> 3 channels, 3x3, stride 1, pad 1.
@@ -73,36 +74,73 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
     );
   });
 
-  it('BatchNorm: normalises inside the heap and refuses what does not fit', () => {
-    // x: 4 pixels x 2 channels, then weight, bias, y, mean, variance, invStd.
-    const heap = new Float32Array(8 + 2 + 2 + 8 + 2 + 2 + 2);
+  it('BatchNorm: normalises inside the heap, adds a residual and clamps, and refuses what does not fit', () => {
+    // x: 4 pixels x 2 channels, then weight, bias, y, mean, variance, invStd, residual.
+    const heap = new Float32Array(8 + 2 + 2 + 8 + 2 + 2 + 2 + 8);
     heap.set([1, 10, 2, 20, 3, 30, 4, 40], 0);
     heap.set([1, 2], 8);
     heap.set([0, 1], 10);
-    const at = [0, 8, 10, 12, 20, 22, 24].map((f) => 4 * f);
-    native.batchNormTrain(heap, Float64Array.from(at), 4, 2, 0, 1);
+    heap.set([0, 0, 0, 0, 0, 0, 0, -100], 26);
+    const at = [...[0, 8, 10, 12, 20, 22, 24].map((f) => 4 * f), -1];
+    native.batchNormTrain(heap, Float64Array.from(at), 4, 2, 0, false, 1);
     expect(Array.from(heap.subarray(20, 24))).toEqual([2.5, 25, 1.25, 125]);
     const inv = 1 / Math.sqrt(1.25);
     expect(heap[12]).toBeCloseTo(-1.5 * inv, 5);
     expect(heap[13]).toBeCloseTo(2 * -1.5 * inv + 1, 5);
-    const past = [...at.slice(0, 6), 4 * (heap.length - 1)];
-    expect(() => native.batchNormTrain(heap, Float64Array.from(past), 4, 2, 0, 1)).toThrow(
+    // + residual (the last pixel's second channel gets -100), then ReLU.
+    const withResidual = [...at.slice(0, 7), 4 * 26];
+    native.batchNormTrain(heap, Float64Array.from(withResidual), 4, 2, 0, true, 1);
+    expect(heap[12]).toBe(0);
+    expect(heap[18]).toBeCloseTo(1.5 * inv, 5);
+    expect(heap[19]).toBe(0);
+    const past = [...at.slice(0, 6), 4 * (heap.length - 1), -1];
+    expect(() => native.batchNormTrain(heap, Float64Array.from(past), 4, 2, 0, false, 1)).toThrow(
       'batchNormTrain: a tensor extends past the end of the heap',
     );
-    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 8, 2, 0, 1)).toThrow(
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 16, 2, 0, false, 1)).toThrow(
       'batchNormTrain: a tensor extends past the end of the heap',
     );
-    expect(() => native.batchNormTrain(heap, Float64Array.from(at.slice(1)), 4, 2, 0, 1)).toThrow(
-      'batchNormTrain: offsets must be a Float64Array of 7 byte offsets',
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at.slice(1)), 4, 2, 0, false, 1)).toThrow(
+      'batchNormTrain: offsets must be a Float64Array of 8 byte offsets',
     );
-    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 0, 0, 1)).toThrow(
+    expect(() => native.batchNormTrain(heap, Float64Array.from([-1, ...at.slice(1)]), 4, 2, 0, false, 1)).toThrow(
+      'batchNormTrain: tensor 0 is required',
+    );
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 0, 0, false, 1)).toThrow(
       'batchNormTrain: pixels and channels must be positive integers',
     );
-    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 2, -1, 1)).toThrow(
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 2, -1, false, 1)).toThrow(
       'batchNormTrain: eps must be a non-negative number',
     );
-    expect(() => native.batchNormTrainGrad(heap, Float64Array.from([...at, 0]), 4, 2, 1, 1)).toThrow(
+    expect(() => native.batchNormTrain(heap, Float64Array.from(at), 4, 2, 0, 1, 1)).toThrow(
+      'batchNormTrain: relu must be a boolean',
+    );
+    expect(() => native.batchNormTrainGrad(heap, Float64Array.from([...at, 0, 0]), 4, 2, 1, 1)).toThrow(
       'batchNormTrainGrad: expected (heap: Float32Array, offsets: Float64Array, pixels, channels, threads)',
+    );
+  });
+
+  it('SGD step: updates inside the heap and refuses what does not fit', () => {
+    // w, grad, buffer, new w, new buffer: 3 floats each.
+    const heap = new Float32Array(15);
+    heap.set([1, 2, 3, 0.5, -0.5, 1, 0.1, 0.1, 0.1], 0);
+    // weight decay 0 (off), momentum 0.5, 1 - dampening 1, lr 0.1.
+    const k = Float64Array.of(0, 0.5, 1, 0.1, 0, 1, 0, 0);
+    native.sgdStep(heap, Float64Array.from([0, 3, 6, 9, 12].map((f) => 4 * f)), 3, k, 2);
+    // buf = 0.5·0.1 + g; w −= 0.1·buf.
+    expect(Array.from(heap.subarray(12, 15))).toEqual([0.55, -0.45, 1.05].map(Math.fround));
+    expect(heap[9]).toBeCloseTo(1 - 0.055, 6);
+    // The first momentum step has no buffer (-1): the new buffer starts as g.
+    native.sgdStep(heap, Float64Array.from([0, 12, -1, 36, 48]), 3, k, 1);
+    expect(Array.from(heap.subarray(12, 15))).toEqual([0.5, -0.5, 1]);
+    expect(() => native.sgdStep(heap, Float64Array.from([0, 12, 24, 36, 52]), 3, k, 1)).toThrow(
+      'sgdStep: a tensor extends past the end of the heap',
+    );
+    expect(() => native.sgdStep(heap, Float64Array.from([0, 12, 24, 36, -1]), 3, k, 1)).toThrow(
+      'sgdStep: offset 4 must be a non-negative multiple of 4',
+    );
+    expect(() => native.sgdStep(heap, Float64Array.from([0, 12, 24, 36]), 3, k, 1)).toThrow(
+      'sgdStep: expected (heap: Float32Array, offsets: Float64Array(5)',
     );
   });
 
