@@ -9,6 +9,7 @@
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.ts';
+import { weightKey } from './weight-keys.ts';
 import { nativeKernels } from '../native/native-kernels.ts';
 import { geometryArray, nonEmpty } from './native-geometry.ts';
 import { copy3dFor } from './strided-copy.ts';
@@ -167,6 +168,7 @@ export const conv2dBackpropInputConfig: KernelConfig = {
         heapOffset(b, filter),
         heapOffset(b, dx),
         geometryArray(g),
+        weightKey(filter),
       );
       return dx;
     }

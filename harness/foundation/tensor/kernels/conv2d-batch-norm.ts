@@ -6,6 +6,7 @@
  * gradient is ../gradients/conv2d-batch-norm-grad.ts.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { weightKey } from './weight-keys.ts';
 import { nativeKernels } from '../native/native-kernels.ts';
 import { convGeometry } from './conv-geometry.ts';
 import { batchNormAffine } from './fused-batch-norm.ts';
@@ -42,6 +43,7 @@ export const conv2dBatchNormConfig: KernelConfig = {
         heapOffset(b, affine.shift),
         a.relu,
         residual ? heapOffset(b, residual) : -1,
+        weightKey(filter),
       );
       return y;
     } finally {

@@ -4,6 +4,7 @@
  * XNNPACK kernel.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { weightKey } from './weight-keys.ts';
 import { nativeKernels } from '../native/native-kernels.ts';
 import { convGeometry, unitDilation, type ConvAttrs } from './conv-geometry.ts';
 import { geometryArray, nonEmpty } from './native-geometry.ts';
@@ -23,7 +24,8 @@ export const conv2dConfig: KernelConfig = {
     if (!nonEmpty(g)) return stockKernel('Conv2D').kernelFunc(args);
     const b = args.backend as unknown as WasmBackend;
     const y = b.makeOutput([g.n, g.oh, g.ow, g.co], 'float32');
-    native.conv2d(heapFloats(b), heapOffset(b, x), heapOffset(b, filter), heapOffset(b, y), geometryArray(g));
+    const at = (t: TensorInfo) => heapOffset(b, t);
+    native.conv2d(heapFloats(b), at(x), at(filter), at(y), geometryArray(g), weightKey(filter));
     return y;
   },
 };

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels.h"
@@ -27,19 +28,20 @@ napi_value Throw(napi_env env, const std::string& message) {
 
 // Arguments: (heap: Float32Array, a: byteOffset, b: byteOffset, out: byteOffset, geometry: Int32Array(13), threads).
 // `extra`, when given, receives a seventh argument (which must then be present).
-bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** heap, size_t* heapFloats, int64_t offsets[3], Geometry* g, int32_t* threads, napi_value* extra = nullptr) {
-  const size_t expected = extra ? 7 : 6;
+// With `extraOptional`, the seventh argument may be left out (*extra is then null).
+bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** heap, size_t* heapFloats, int64_t offsets[3], Geometry* g, int32_t* threads, napi_value* extra = nullptr, bool extraOptional = false) {
   size_t argc = 7;
   napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc == expected && extra) *extra = argv[6];
+  const size_t expected = extra && !(extraOptional && argc == 6) ? 7 : 6;
+  if (extra) *extra = argc == 7 ? argv[6] : nullptr;
   napi_typedarray_type type;
   size_t length;
   void* data;
   napi_value buffer;
   size_t byteOffset;
   if (argc != expected || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byteOffset) != napi_ok || type != napi_float32_array) {
-    Throw(env, std::string(name) + ": expected (heap: Float32Array, offset, offset, offset, geometry: Int32Array, threads" + (extra ? ", affine: Float64Array)" : ")"));
+    Throw(env, std::string(name) + ": expected (heap: Float32Array, offset, offset, offset, geometry: Int32Array, threads" + (!extra ? ")" : extraOptional ? "[, filterKey])" : ", affine: Float64Array)"));
     return false;
   }
   *heap = static_cast<float*>(data);
@@ -97,7 +99,8 @@ napi_value Run(napi_env env, napi_callback_info info) {
   int64_t off[3];
   Geometry g;
   int32_t threads;
-  if (!ReadArgs(env, info, name, &heap, &heapFloats, off, &g, &threads)) return nullptr;
+  napi_value keyArg;
+  if (!ReadArgs(env, info, name, &heap, &heapFloats, off, &g, &threads, &keyArg, true)) return nullptr;
   const int64_t xFloats = g.n * g.h * g.w * g.ci, wFloats = g.K() * g.co, yFloats = g.pixels() * g.co;
   // (a, b, out) per kernel: conv2d (x, w, y), backprop input (dy, w, dx), backprop filter (x, dy, dw).
   const int64_t sizes[4][3] = {
@@ -117,12 +120,21 @@ napi_value Run(napi_env env, napi_callback_info info) {
   }
   for (int i = 0; i < 3; i++)
     if (!InHeap(env, name, heapFloats, off[i], sizes[roles[kind]][i])) return nullptr;
-  kernel(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4);
+  // Winograd's: the filter's key for the transformed-filter cache, -1 (or left out) for none.
+  int64_t key = -1;
+  if (keyArg && napi_get_value_int64(env, keyArg, &key) != napi_ok)
+    return Throw(env, std::string(name) + ": the filter key must be an integer (-1 for none)");
+  if (kind == 3)
+    Conv2DWinogradWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, nullptr, key);
+  else if (kind == 4)
+    Conv2DBackpropInputWinogradWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, key);
+  else
+    kernel(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4);
   return nullptr;
 }
 
 // (heap, x, w, y, geometry, threads, affine: Float64Array [scale byte offset, shift byte offset, relu 0|1,
-// algorithm 0 im2col | 1 Winograd | 2 direct, residual byte offset or -1 for none]):
+// algorithm 0 im2col | 1 Winograd | 2 direct, residual byte offset or -1 for none, filter key or -1]):
 // Conv2D with an eval-mode BatchNorm (then the residual, then ReLU) applied to its output as it is made.
 napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   const char* name = "conv2dAffine";
@@ -138,9 +150,9 @@ napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   double* a;
   napi_value buffer;
   size_t byteOffset;
-  if (napi_get_typedarray_info(env, extra, &type, &length, reinterpret_cast<void**>(&a), &buffer, &byteOffset) != napi_ok || type != napi_float64_array || length != 5) {
+  if (napi_get_typedarray_info(env, extra, &type, &length, reinterpret_cast<void**>(&a), &buffer, &byteOffset) != napi_ok || type != napi_float64_array || length != 6) {
     Throw(env, std::string(name) +
-                   ": affine must be a Float64Array of 5 numbers (scale, shift, relu, algorithm, residual)");
+                   ": affine must be a Float64Array of 6 numbers (scale, shift, relu, algorithm, residual, filter key)");
     return nullptr;
   }
   for (int i = 0; i < 2; i++)
@@ -166,7 +178,7 @@ napi_value RunConv2DAffine(napi_env env, napi_callback_info info) {
   if (a[3] == 2 && DirectConvApplies(g))
     Conv2DDirectWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
   else if (a[3] == 1 && WinogradApplies(g))
-    Conv2DWinogradWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
+    Conv2DWinogradWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine, int64_t(a[5]));
   else
     Conv2DWith(threads, g, heap + off[0] / 4, heap + off[1] / 4, heap + off[2] / 4, &affine);
   return nullptr;
@@ -325,6 +337,32 @@ napi_value RunSgdStep(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (bytes): the transformed-filter cache's budget for this JS thread (0 empties it and keeps nothing).
+napi_value SetFilterCacheLimit(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t bytes;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 1 || napi_get_value_int64(env, argv[0], &bytes) != napi_ok || bytes < 0)
+    return Throw(env, "setFilterCacheLimit: expected a non-negative byte count");
+  WinogradFilters().SetLimit(bytes);
+  return nullptr;
+}
+
+// This JS thread's cache: { hits, misses, evictions, entries, bytes }.
+napi_value FilterCacheStatsJs(napi_env env, napi_callback_info) {
+  const FilterCacheStats s = WinogradFilters().Stats();
+  napi_value out, value;
+  napi_create_object(env, &out);
+  const std::pair<const char*, int64_t> fields[] = {
+      {"hits", s.hits}, {"misses", s.misses}, {"evictions", s.evictions}, {"entries", s.entries}, {"bytes", s.bytes}};
+  for (const auto& [key, v] : fields) {
+    napi_create_int64(env, v, &value);
+    napi_set_named_property(env, out, key, value);
+  }
+  return out;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value out, value;
   napi_create_object(env, &out);
@@ -361,6 +399,8 @@ NAPI_MODULE_INIT() {
       {"batchNormTrainGrad", nullptr, RunBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBatchNormGrad", nullptr, RunReluBatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdStep", nullptr, RunSgdStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setFilterCacheLimit", nullptr, SetFilterCacheLimit, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"filterCacheStats", nullptr, FilterCacheStatsJs, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -107,7 +107,30 @@ struct Affine {
 
 // Conv2D (im2col) and Conv2DWinograd with `affine` (when not null) applied to each chunk of rows as it is made.
 void Conv2DWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine);
-void Conv2DWinogradWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine);
+// filterKey names the weight tensor for the transformed-filter cache (filter_cache.cc), -1 for none.
+void Conv2DWinogradWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine,
+                        int64_t filterKey);
+void Conv2DBackpropInputWinogradWith(int threads, const Geometry& g, const float* dy, const float* w, float* dx,
+                                     int64_t filterKey);
+// Winograd's transformed filter U [16][ci][co] of w [3][3][ci][co].
+void WinogradFilter(int threads, const Geometry& g, const float* w, float* U);
+
+struct FilterCacheStats {
+  int64_t hits, misses, evictions, entries, bytes;
+};
+// Transformed filters by weight key, least recently used dropped past a byte budget (per JS thread).
+class FilterCache {
+ public:
+  // U for w: the kept one when `key` (>= 0) names a weight already seen with this geometry, else made now.
+  const float* Get(int threads, const Geometry& g, const float* w, int64_t key);
+  void SetLimit(int64_t bytes);
+  FilterCacheStats Stats();
+
+ private:
+  struct State;
+  static State& state();
+};
+FilterCache& WinogradFilters();
 void Conv2DBackpropInput(int threads, const Geometry& g, const float* dy, const float* w, float* dx);
 void Conv2DBackpropFilter(int threads, const Geometry& g, const float* x, const float* dy, float* dw);
 

@@ -20,7 +20,17 @@ type NativeKernel = (
   out: number,
   geometry: Int32Array,
   threads: number,
+  filterKey?: number,
 ) => void;
+
+/** This JS thread's transformed-filter cache (filter_cache.cc). */
+export interface FilterCacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  entries: number;
+  bytes: number;
+}
 
 interface NativeModule {
   conv2d: NativeKernel;
@@ -58,13 +68,23 @@ interface NativeModule {
   ): void;
   reluBatchNormGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, threads: number): void;
   sgdStep(heap: Float32Array, offsets: Float64Array, n: number, coefficients: Float64Array, threads: number): void;
+  setFilterCacheLimit(bytes: number): void;
+  filterCacheStats(): FilterCacheStats;
   info(): { config: string; core: string; direct: boolean };
 }
 
 /** The kernels as ours call them: the thread count is this JS thread's (workers use 1). */
 export interface NativeKernels {
-  conv2d(heap: Float32Array, x: number, filter: number, y: number, geometry: Int32Array): void;
-  conv2dBackpropInput(heap: Float32Array, dy: number, filter: number, dx: number, geometry: Int32Array): void;
+  /** filterKey (weight-keys.ts) lets Winograd keep the filter's transform for the next call with the same weights. */
+  conv2d(heap: Float32Array, x: number, filter: number, y: number, geometry: Int32Array, filterKey?: number): void;
+  conv2dBackpropInput(
+    heap: Float32Array,
+    dy: number,
+    filter: number,
+    dx: number,
+    geometry: Int32Array,
+    filterKey?: number,
+  ): void;
   conv2dBackpropFilter(heap: Float32Array, x: number, dy: number, dw: number, geometry: Int32Array): void;
   /** MaxPool's gradient; geometry as a convolution's with ci = co = channels and the window as the filter. */
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, geometry: Int32Array): void;
@@ -82,6 +102,7 @@ export interface NativeKernels {
     shift: number,
     relu: boolean,
     residual: number,
+    filterKey?: number,
   ): void;
   /**
    * Byte offsets of x, weight, bias, y, mean, variance (biased), invStd, residual (-1: none); y gets the residual
@@ -137,20 +158,23 @@ export function defaultConvAlgorithm(): ConvAlgorithm {
 
 /**
  * Geometry (geometryArray's order: n h w ci co kh kw sh sw oh ow top left) on which `auto` picks Winograd:
- * 3x3, stride 1, at least 128 channels in and out and maps of at least 8x8 with at most 15% of the tiles'
+ * 3x3, stride 1, at least 128 channels in and out and maps of at least 4x4 with at most 15% of the tiles'
  * outputs outside the map. Never the batch size: an image's outputs must be the same bits in any batch
- * (AutoAttack splits its points across workers; test/harness/foundation/models/batch-independence.test.ts). Wall time
- * here, 2 threads, idle (`npm run bench` shows im2col beside ours): batch 32 16x16x128 1.43x forward and
- * 1.32x input gradient, 8x8x256 1.67x and 1.29x; 64 channels 0.8x (im2col's one product at ~170 GFLOP/s
- * beats 16 small ones plus the transforms' memory traffic), 4x4x512 1.44x forward but 0.79x backward, and
- * every small batch below 1x (the filter transform costs the same for any batch).
+ * (AutoAttack splits its points across workers; test/harness/foundation/models/batch-independence.test.ts).
+ * The filter's transform is kept per weight tensor (filter_cache.cc), so attacks and evaluation pay it once.
+ * Wall time here, 2 threads, idle, ms per call, im2col vs Winograd with the transform kept (`npm run bench`
+ * prints such a table, bench-kernels.ts), forward / input gradient:
+ * - batch 32: 16x16x128 13.1 / 13.3 vs 8.3 / 8.5; 8x8x256 13.0 / 13.0 vs 6.7 / 7.0; 4x4x512 14.2 / 14.0 vs 7.0 / 7.6;
+ * - batch 8: 4x4x512 4.0 / 3.9 vs 2.5 / 2.5; batch 1: 4x4x512 1.3 / 1.3 vs 2.0 / 2.0 (the 16 products re-pack U);
+ * - 2x2 maps (one tile an image) lose below batch 32: 1.3 vs 2.0 ms at batch 8, so they stay on im2col;
+ * - 64 channels: im2col's (or the direct kernel's) one product beats 16 small ones plus the transforms' traffic.
  */
 export function winogradSuits(g: Int32Array, algorithm: ConvAlgorithm): boolean {
   const [, , , ci, co, kh, kw, sh, sw, oh, ow] = g;
   if (kh !== 3 || kw !== 3 || sh !== 1 || sw !== 1 || algorithm === 'im2col' || algorithm === 'direct') return false;
   if (algorithm === 'winograd') return true;
   const tiles = Math.ceil(oh / 2) * Math.ceil(ow / 2);
-  return Math.min(ci, co) >= 128 && oh >= 8 && ow >= 8 && (4 * tiles) / (oh * ow) <= 1.15;
+  return Math.min(ci, co) >= 128 && oh >= 4 && ow >= 4 && (4 * tiles) / (oh * ow) <= 1.15;
 }
 
 /**
@@ -207,6 +231,26 @@ function load(): { module?: NativeModule; reason?: string } {
 }
 
 /** The native module when it is loaded and enabled, else undefined (the wasm kernels run). */
+/**
+ * The byte budget of this JS thread's transformed-filter cache: RFTBENCH_FILTER_CACHE_MB, default 128 (ResNet-18's
+ * Winograd layers take 63 MB; 0 keeps nothing). Results are the same bits with or without it.
+ */
+export function filterCacheBytes(): number {
+  const v = process.env.RFTBENCH_FILTER_CACHE_MB ?? '128';
+  const mb = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(mb))
+    throw new Error(`RFTBENCH_FILTER_CACHE_MB must be a whole number of megabytes, not "${v}"`);
+  return mb * 2 ** 20;
+}
+
+/** This JS thread's transformed-filter cache, and a new budget for it (tests, benches). */
+export function filterCache(limitBytes?: number): FilterCacheStats | undefined {
+  const m = enabled ? load().module : undefined;
+  if (!m) return undefined;
+  if (limitBytes !== undefined) m.setFilterCacheLimit(limitBytes);
+  return m.filterCacheStats();
+}
+
 export function nativeKernels(): NativeKernels | undefined {
   if (!enabled) return undefined;
   const m = load().module;
@@ -226,12 +270,13 @@ function bind(m: NativeModule): NativeKernels {
   };
   const algorithmCode = { im2col: 0, winograd: 1, direct: 2 };
   return {
-    conv2d: (heap, a, b, out, g) => forward[convKernel(g, convAlgorithm, direct)](heap, a, b, out, g, threads),
-    conv2dBackpropInput: (heap, a, b, out, g) =>
-      backward[inputGradKernel(g, convAlgorithm, direct)](heap, a, b, out, g, threads),
+    conv2d: (heap, a, b, out, g, key = -1) =>
+      forward[convKernel(g, convAlgorithm, direct)](heap, a, b, out, g, threads, key),
+    conv2dBackpropInput: (heap, a, b, out, g, key = -1) =>
+      backward[inputGradKernel(g, convAlgorithm, direct)](heap, a, b, out, g, threads, key),
     conv2dBackpropFilter: (heap, a, b, out, g) => m.conv2dBackpropFilter(heap, a, b, out, g, threads),
     maxPoolGrad: (heap, a, b, out, g) => m.maxPoolGrad(heap, a, b, out, g, threads),
-    conv2dAffine: (heap, x, w, y, g, scale, shift, relu, residual) =>
+    conv2dAffine: (heap, x, w, y, g, scale, shift, relu, residual, key = -1) =>
       m.conv2dAffine(
         heap,
         x,
@@ -239,7 +284,7 @@ function bind(m: NativeModule): NativeKernels {
         y,
         g,
         threads,
-        Float64Array.of(scale, shift, relu ? 1 : 0, algorithmCode[convKernel(g, convAlgorithm, direct)], residual),
+        Float64Array.of(scale, shift, relu ? 1 : 0, algorithmCode[convKernel(g, convAlgorithm, direct)], residual, key),
       ),
     batchNormTrain: (heap, offsets, pixels, channels, eps, relu) =>
       m.batchNormTrain(heap, offsets, pixels, channels, eps, relu, threads),
@@ -273,10 +318,11 @@ export function initNativeKernels(count: number): NativeKernelsStatus {
   const { module, reason } = load();
   if (!module) return { active: false, detail: `wasm (XNNPACK); native kernels ${reason}` };
   threads = count;
+  module.setFilterCacheLimit(filterCacheBytes());
   const { config, core, direct } = module.info();
   const directAuto = direct ? `, direct AVX2 (<= ${DIRECT_MAX_CHANNELS_OUT} channels out: directSuits)` : '';
   const convolutions = {
-    auto: `native im2col, Winograd F(2x2,3x3) (3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits)${directAuto}`,
+    auto: `native im2col, Winograd F(2x2,3x3) (3x3 stride 1, >= 128 channels, maps >= 4x4: winogradSuits)${directAuto}`,
     winograd: 'native Winograd F(2x2,3x3) for every 3x3 stride-1 convolution, im2col for the rest',
     direct: direct ? 'native direct AVX2 where it applies, im2col for the rest' : 'native im2col (no AVX2 + FMA here)',
     im2col: 'native im2col',

@@ -1,7 +1,8 @@
 // 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016): each 2x2
 // output tile costs 16 multiply-adds per (ci, co) pair instead of 36. Per chunk of tiles: the input
 // transform V = Bᵀ d B of every 4x4 input patch, 16 OpenBLAS products M_k = V_k · U_k ([tiles, ci] by
-// [ci, co]), and the output transform Y = Aᵀ M A. The filter transform U = G g Gᵀ is done once per call.
+// [ci, co]), and the output transform Y = Aᵀ M A. The filter transform U = G g Gᵀ comes from
+// WinogradFilters (filter_cache.cc): made once per weight tensor when the caller names it, else per call.
 // Sums differ from im2col's in the last bits (the transforms add before they multiply); the records say
 // which algorithm ran (native-kernels.ts).
 #include "kernels.h"
@@ -134,7 +135,15 @@ void TransformOutput(const Plan& p, const float* M, float* y, int64_t t0, int64_
   }
 }
 
-void Run(int threads, const Plan& p, const float* x, const float* U, float* y, const Affine* affine = nullptr) {
+// kTurned[k]: the index of the forward filter's transform that a turned filter's transform k equals. Turning g
+// (g'[ky][kx] = g[2-ky][2-kx]) is g' = J g J with J the reversal, and G J = P G with P swapping rows 0 and 3 of
+// G, so G g' Gᵀ = P (G g Gᵀ) Pᵀ: rows and columns 0 and 3 swap.
+constexpr int kTurned[16] = {15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0};
+
+// The products M_k = V_k · U_k. U is the transformed filter [16][ci][co] of this convolution or, when `turned`,
+// the forward filter's [16][co][ci] of the convolution whose input gradient this is: its turned, in/out-swapped
+// filter's transform k is U[kTurned[k]] transposed.
+void Run(int threads, const Plan& p, const float* x, const float* U, float* y, const Affine* affine, bool turned) {
   const int64_t perImage = p.tilesPerImage();
   const int64_t chunk = std::max<int64_t>(kMinChunkTiles, kChunkFloats / (16 * (p.ci + p.co)));
   ForRanges(threads, p.n, [&](int64_t, int64_t i0, int64_t i1) {
@@ -145,8 +154,11 @@ void Run(int threads, const Plan& p, const float* x, const float* U, float* y, c
     for (int64_t t0 = T0; t0 < T1; t0 += chunk) {
       const int64_t t1 = std::min(T1, t0 + chunk), T = t1 - t0;
       TransformInput(p, x, V, t0, t1);
-      for (int k = 0; k < 16; k++)
-        RowStableSgemm(false, T, p.co, p.ci, V + k * T * p.ci, p.ci, U + k * p.ci * p.co, p.co, M + k * T * p.co, p.co);
+      for (int k = 0; k < 16; k++) {
+        const float* Uk = U + (turned ? kTurned[k] : k) * p.ci * p.co;
+        RowStableSgemm(turned, T, p.co, p.ci, V + k * T * p.ci, p.ci, Uk, turned ? p.ci : p.co, M + k * T * p.co,
+                       p.co);
+      }
       TransformOutput(p, M, y, t0, t1, affine);
     }
   });
@@ -156,38 +168,32 @@ void Run(int threads, const Plan& p, const float* x, const float* U, float* y, c
 
 bool WinogradApplies(const Geometry& g) { return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1; }
 
-// y = x ⋆ w, filter [3, 3, ci, co], then `affine` when given.
-void Conv2DWinogradWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine) {
-  float* U = Scratch<ScratchSlot::kFilter>(16 * g.ci * g.co);
+void WinogradFilter(int threads, const Geometry& g, const float* w, float* U) {
   TransformFilterThreaded(threads, g.ci * g.co, [&](int ky, int kx) { return w + (ky * 3 + kx) * g.ci * g.co; }, U);
-  Run(threads, Plan{g.n, g.h, g.w, g.ci, g.co, g.oh, g.ow, g.top, g.left}, x, U, y, affine);
+}
+
+// y = x ⋆ w, filter [3, 3, ci, co], then `affine` when given.
+void Conv2DWinogradWith(int threads, const Geometry& g, const float* x, const float* w, float* y, const Affine* affine,
+                        int64_t filterKey) {
+  const float* U = WinogradFilters().Get(threads, g, w, filterKey);
+  Run(threads, Plan{g.n, g.h, g.w, g.ci, g.co, g.oh, g.ow, g.top, g.left}, x, U, y, affine, false);
 }
 
 void Conv2DWinograd(int threads, const Geometry& g, const float* x, const float* w, float* y) {
-  Conv2DWinogradWith(threads, g, x, w, y, nullptr);
+  Conv2DWinogradWith(threads, g, x, w, y, nullptr, -1);
 }
 
 // dx = dy ⋆ w', w'[ky][kx][o][c] = w[2-ky][2-kx][c][o]: the input gradient of a stride-1 3x3 convolution
-// is itself one, over dy padded by 2 - top (2 - left), with the filter turned and in/out swapped.
+// is itself one, over dy padded by 2 - top (2 - left), with the filter turned and in/out swapped, whose
+// transform is the forward filter's, permuted and transposed (kTurned): the same cached transform serves both.
+void Conv2DBackpropInputWinogradWith(int threads, const Geometry& g, const float* dy, const float* w, float* dx,
+                                     int64_t filterKey) {
+  const float* U = WinogradFilters().Get(threads, g, w, filterKey);
+  Run(threads, Plan{g.n, g.oh, g.ow, g.co, g.ci, g.h, g.w, 2 - g.top, 2 - g.left}, dy, U, dx, nullptr, true);
+}
+
 void Conv2DBackpropInputWinograd(int threads, const Geometry& g, const float* dy, const float* w, float* dx) {
-  float* turned = Scratch<ScratchSlot::kTurnedFilter>(9 * g.co * g.ci);
-  float* U = Scratch<ScratchSlot::kFilter>(16 * g.co * g.ci);
-  // Each tap's [ci][co] block transposed, in 32x32 blocks (a plain loop strides through memory), taps split
-  // over the threads.
-  ForRanges(threads, 9, [&](int64_t, int64_t t0, int64_t t1) {
-    constexpr int64_t kBlock = 32;
-    for (int64_t tap = t0; tap < t1; tap++) {
-      const float* src = w + (8 - tap) * g.ci * g.co;
-      float* dst = turned + tap * g.co * g.ci;
-      for (int64_t c0 = 0; c0 < g.ci; c0 += kBlock)
-        for (int64_t o0 = 0; o0 < g.co; o0 += kBlock)
-          for (int64_t c = c0; c < std::min(g.ci, c0 + kBlock); c++)
-            for (int64_t o = o0; o < std::min(g.co, o0 + kBlock); o++) dst[o * g.ci + c] = src[c * g.co + o];
-    }
-  });
-  TransformFilterThreaded(threads, g.co * g.ci,
-                         [&](int ky, int kx) { return turned + (ky * 3 + kx) * g.co * g.ci; }, U);
-  Run(threads, Plan{g.n, g.oh, g.ow, g.co, g.ci, g.h, g.w, 2 - g.top, 2 - g.left}, dy, U, dx);
+  Conv2DBackpropInputWinogradWith(threads, g, dy, w, dx, -1);
 }
 
 }  // namespace rftbench

@@ -44,7 +44,7 @@ describe('backend selection', () => {
       const on = JSON.parse(env({}).stdout);
       expect(on.nativeKernels).toMatch(
         new RegExp(
-          `^native im2col, Winograd F\\(2x2,3x3\\) \\(3x3 stride 1, >= 128 channels, maps >= 8x8: winogradSuits\\)` +
+          `^native im2col, Winograd F\\(2x2,3x3\\) \\(3x3 stride 1, >= 128 channels, maps >= 4x4: winogradSuits\\)` +
             `(, direct AVX2 \\(<= 64 channels out: directSuits\\))? \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`,
         ),
       );

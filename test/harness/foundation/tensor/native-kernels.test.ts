@@ -245,12 +245,13 @@ describe('winogradSuits: which convolutions auto computes by Winograd', () => {
     const out = Math.ceil(size / stride);
     return Int32Array.of(n, size, size, ci, co, 3, 3, stride, stride, out, out, 1, 1);
   };
-  it('auto: 3x3 stride 1, >= 128 channels each way, maps of 8x8 or more, little of the tiles outside the map', () => {
+  it('auto: 3x3 stride 1, >= 128 channels each way, maps of 4x4 or more, little of the tiles outside the map', () => {
     expect(winogradSuits(g(32, 16, 128, 128), 'auto')).toBe(true);
     expect(winogradSuits(g(32, 8, 256, 256), 'auto')).toBe(true);
     // Whatever the batch: an image's outputs must not depend on the images beside it.
     for (const n of [1, 3, 8, 32]) expect(winogradSuits(g(n, 8, 256, 256), 'auto')).toBe(true);
-    expect(winogradSuits(g(32, 4, 512, 512), 'auto')).toBe(false); // 4x4 map
+    expect(winogradSuits(g(32, 4, 512, 512), 'auto')).toBe(true); // 4x4 map: no tile wasted
+    expect(winogradSuits(g(32, 2, 512, 512), 'auto')).toBe(false); // 2x2 map: one tile an image
     expect(winogradSuits(g(32, 32, 64, 64), 'auto')).toBe(false); // 64 channels
     expect(winogradSuits(g(64, 9, 128, 128), 'auto')).toBe(false); // 9x9: 23% of the tiles' outputs wasted
     expect(winogradSuits(g(32, 32, 3, 64), 'auto')).toBe(false); // the stem
@@ -276,7 +277,8 @@ describe('convKernel: the kernel each convolution and input gradient runs on', (
     expect(convKernel(g(128, 28, 16, 16), 'auto', true)).toBe('direct');
     expect(convKernel(g(32, 32, 64, 64), 'auto', true)).toBe('direct');
     expect(convKernel(g(16, 64, 3, 64, 7, 2), 'auto', true)).toBe('direct'); // ResNet-50's stem
-    expect(convKernel(g(32, 4, 512, 512), 'auto', true)).toBe('im2col'); // 4x4: no Winograd, too wide for direct
+    expect(convKernel(g(32, 4, 512, 512), 'auto', true)).toBe('winograd'); // 4x4: its transform is kept
+    expect(convKernel(g(32, 2, 512, 512), 'auto', true)).toBe('im2col'); // 2x2: no Winograd, too wide for direct
     expect(convKernel(g(32, 16, 128, 256, 3, 2), 'auto', true)).toBe('im2col');
     expect(convKernel(g(32, 16, 64, 64, 1), 'auto', true)).toBe('im2col'); // a plain product: OpenBLAS directly
     expect(convKernel(g(32, 16, 64, 12), 'auto', true)).toBe('im2col'); // not a multiple of 8 channels out
