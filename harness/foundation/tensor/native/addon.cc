@@ -337,6 +337,36 @@ napi_value RunSgdStep(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (heap, x byte offset, y byte offset, images, pixels, channels, mean: boolean, threads)
+napi_value RunSpatialReduce(napi_env env, napi_callback_info info) {
+  const char* name = "spatialReduce";
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t heapFloats;
+  void* data;
+  napi_value buffer;
+  size_t byteOffset;
+  int64_t at[2], dims[3];
+  bool mean;
+  int32_t threads;
+  bool ok = argc == 8 && napi_get_typedarray_info(env, argv[0], &type, &heapFloats, &data, &buffer, &byteOffset) == napi_ok &&
+            type == napi_float32_array;
+  for (int i = 0; ok && i < 2; i++) ok = napi_get_value_int64(env, argv[1 + i], &at[i]) == napi_ok && at[i] >= 0 && at[i] % 4 == 0;
+  for (int i = 0; ok && i < 3; i++) ok = napi_get_value_int64(env, argv[3 + i], &dims[i]) == napi_ok && dims[i] > 0;
+  ok = ok && napi_get_value_bool(env, argv[6], &mean) == napi_ok && napi_get_value_int32(env, argv[7], &threads) == napi_ok &&
+       threads > 0;
+  if (!ok)
+    return Throw(env, std::string(name) + ": expected (heap: Float32Array, x, y: byte offsets (multiples of 4), images, "
+                                          "pixels, channels > 0, mean: boolean, threads > 0)");
+  if (!InHeap(env, name, heapFloats, at[0], dims[0] * dims[1] * dims[2]) || !InHeap(env, name, heapFloats, at[1], dims[0] * dims[2]))
+    return nullptr;
+  float* heap = static_cast<float*>(data);
+  SpatialReduce(threads, dims[0], dims[1], dims[2], mean, heap + at[0] / 4, heap + at[1] / 4);
+  return nullptr;
+}
+
 // (bytes): the transformed-filter cache's budget for this JS thread (0 empties it and keeps nothing).
 napi_value SetFilterCacheLimit(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -398,6 +428,7 @@ NAPI_MODULE_INIT() {
       {"batchNormTrain", nullptr, RunBatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainGrad", nullptr, RunBatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluBatchNormGrad", nullptr, RunReluBatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"spatialReduce", nullptr, RunSpatialReduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdStep", nullptr, RunSgdStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setFilterCacheLimit", nullptr, SetFilterCacheLimit, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"filterCacheStats", nullptr, FilterCacheStatsJs, nullptr, nullptr, nullptr, napi_default, nullptr},

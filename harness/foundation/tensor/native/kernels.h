@@ -149,6 +149,8 @@ void Conv2DBackpropInputWinograd(int threads, const Geometry& g, const float* dy
 
 // MaxPool's gradient (pooling.cc): g as a convolution's geometry, ci = co = channels, kh x kw the window.
 void MaxPoolGrad(int threads, const Geometry& g, const float* x, const float* dy, float* dx);
+// y[i][c] = Σ_p x[i][p][c] over each image's pixels (float32, in pixel order), / pixels when `mean` (pooling.cc).
+void SpatialReduce(int threads, int64_t images, int64_t pixels, int64_t channels, bool mean, const float* x, float* y);
 
 // Training-mode batch normalisation of x [pixels, channels]: batch mean, biased variance and
 // 1/sqrt(var + eps) per channel, and y = (x - mean) / sqrt(var + eps) * w + b, then (TrainEpilogue) + residual

@@ -68,6 +68,16 @@ interface NativeModule {
   ): void;
   reluBatchNormGrad(heap: Float32Array, offsets: Float64Array, pixels: number, channels: number, threads: number): void;
   sgdStep(heap: Float32Array, offsets: Float64Array, n: number, coefficients: Float64Array, threads: number): void;
+  spatialReduce(
+    heap: Float32Array,
+    x: number,
+    y: number,
+    images: number,
+    pixels: number,
+    channels: number,
+    mean: boolean,
+    threads: number,
+  ): void;
   setFilterCacheLimit(bytes: number): void;
   filterCacheStats(): FilterCacheStats;
   info(): { config: string; core: string; direct: boolean };
@@ -128,6 +138,16 @@ export interface NativeKernels {
    * [weightDecay, momentum, 1 - dampening, lr, decay?, momentum?, nesterov?, maximize?] (flags 0 or 1).
    */
   sgdStep(heap: Float32Array, offsets: Float64Array, n: number, coefficients: Float64Array): void;
+  /** y [images, channels] = the sum (or mean) of x [images, pixels, channels] over pixels, in float32, in order. */
+  spatialReduce(
+    heap: Float32Array,
+    x: number,
+    y: number,
+    images: number,
+    pixels: number,
+    channels: number,
+    mean: boolean,
+  ): void;
 }
 
 export interface NativeKernelsStatus {
@@ -293,6 +313,8 @@ function bind(m: NativeModule): NativeKernels {
     reluBatchNormGrad: (heap, offsets, pixels, channels) =>
       m.reluBatchNormGrad(heap, offsets, pixels, channels, threads),
     sgdStep: (heap, offsets, n, coefficients) => m.sgdStep(heap, offsets, n, coefficients, threads),
+    spatialReduce: (heap, x, y, images, pixels, channels, mean) =>
+      m.spatialReduce(heap, x, y, images, pixels, channels, mean, threads),
   };
 }
 

@@ -47,3 +47,24 @@ void MaxPoolGrad(int threads, const Geometry& g, const float* x, const float* dy
 }
 
 }  // namespace rftbench
+
+namespace rftbench {
+
+// Σ (or mean) over each image's pixels per channel, as tfjs's Sum/Mean over axes [1, 2] of NHWC compute it: a
+// float32 sum in pixel order from 0, then the sum / pixels (the stock kernels transpose first to get there).
+void SpatialReduce(int threads, int64_t images, int64_t pixels, int64_t channels, bool mean, const float* x, float* y) {
+  ForRanges(threads, images, [&](int64_t, int64_t i0, int64_t i1) {
+    for (int64_t img = i0; img < i1; img++) {
+      float* __restrict out = y + img * channels;
+      std::fill(out, out + channels, 0.f);
+      for (int64_t p = 0; p < pixels; p++) {
+        const float* __restrict row = x + (img * pixels + p) * channels;
+        for (int64_t c = 0; c < channels; c++) out[c] = out[c] + row[c];
+      }
+      if (mean)
+        for (int64_t c = 0; c < channels; c++) out[c] = out[c] / float(pixels);
+    }
+  });
+}
+
+}  // namespace rftbench

@@ -45,13 +45,15 @@ describe('backend selection', () => {
       expect(on.nativeKernels).toMatch(
         new RegExp(
           `^native im2col, Winograd F\\(2x2,3x3\\) \\(3x3 stride 1, >= 128 channels, maps >= 4x4: winogradSuits\\)` +
-            `(, direct AVX2 \\(<= 64 channels out: directSuits\\))? \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`,
+            `(, direct AVX2 \\(<= 64 channels out: directSuits\\))? \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads` +
+            // XNNPACK keeps one thread: the native kernels' pool has the cores.
+            (on.threads > 1 ? ' \\(XNNPACK on 1\\)$' : '$'),
         ),
       );
       // The algorithm is part of every record: it changes the last bits of every 3x3 convolution.
       const im2col = JSON.parse(env({ RFTBENCH_CONV: 'im2col' }).stdout);
       expect(im2col.nativeKernels).toMatch(
-        new RegExp(`^native im2col \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads$`),
+        new RegExp(`^native im2col \\+ OpenBLAS .* and BatchNorm, ${on.threads} threads( \\(XNNPACK on 1\\))?$`),
       );
       const bad = env({ RFTBENCH_CONV: 'fast' });
       expect(bad.status).not.toBe(0);

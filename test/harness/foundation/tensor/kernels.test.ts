@@ -79,8 +79,11 @@ describe('Sum and Mean', () => {
     { shape: [600, 7], axis: [0], keepDims: true },
     { shape: [4, 5, 6], axis: [-2, 0], keepDims: false },
     { shape: [1, 1, 1, 6], axis: [0, 1, 2], keepDims: false },
-    // Not leading axes, or all of them: the stock kernels.
+    // The middle axes (global average pooling): the native kernels where built.
     { shape: [4, 5, 6], axis: [1], keepDims: false },
+    { shape: [16, 7, 7, 64], axis: [1, 2], keepDims: false },
+    { shape: [3, 4, 2, 5, 6], axis: [-2, 1, 2], keepDims: true },
+    // Neither leading nor middle axes, or all of them: the stock kernels.
     { shape: [4, 5, 6], axis: [0, 2], keepDims: true },
     { shape: [4, 5, 6], axis: [0, 1, 2], keepDims: false },
   ];
@@ -98,6 +101,18 @@ describe('Sum and Mean', () => {
       }
     });
   }
+
+  it.runIf(nativeKernels())("over the middle axes: the stock kernels' bits (float32 sums in pixel order)", async () => {
+    const x = randomTensor([32, 5, 6, 24], rng, -3, 5);
+    for (const kernel of ['Sum', 'Mean']) {
+      const attrs = { axis: [1, 2], keepDims: false };
+      const ours = await runKernelOn('wasm', kernel, { x }, attrs);
+      setNativeKernelsEnabled(false);
+      const stock = await runKernelOn('wasm', kernel, { x }, attrs);
+      setNativeKernelsEnabled(true);
+      expect(Array.from(ours.values)).toEqual(Array.from(stock.values));
+    }
+  });
 
   it('int32 input goes to the stock kernel with the same result as cpu', async () => {
     const x: HostTensor = { values: Int32Array.from({ length: 60 }, (_, i) => i - 20), shape: [12, 5], dtype: 'int32' };

@@ -30,7 +30,8 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
     | 'maxPoolGrad'
     | 'batchNormTrain'
     | 'batchNormTrainGrad'
-    | 'sgdStep',
+    | 'sgdStep'
+    | 'spatialReduce',
     Kernel
   >;
   // n h w ci co kh kw sh sw oh ow top left: 1x4x4x2 -> 3 channels, 3x3, stride 1, pad 1.
@@ -117,6 +118,22 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
     );
     expect(() => native.batchNormTrainGrad(heap, Float64Array.from([...at, 0, 0]), 4, 2, 1, 1)).toThrow(
       'batchNormTrainGrad: expected (heap: Float32Array, offsets: Float64Array, pixels, channels, threads)',
+    );
+  });
+
+  it('spatial reduce: sums or averages each image over its pixels, and refuses what does not fit', () => {
+    // x: 2 images x 3 pixels x 2 channels, then y: 2 x 2.
+    const heap = new Float32Array(16);
+    heap.set([1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60], 0);
+    native.spatialReduce(heap, 0, 48, 2, 3, 2, false, 2);
+    expect(Array.from(heap.subarray(12))).toEqual([6, 60, 15, 150]);
+    native.spatialReduce(heap, 0, 48, 2, 3, 2, true, 1);
+    expect(Array.from(heap.subarray(12))).toEqual([2, 20, 5, 50]);
+    expect(() => native.spatialReduce(heap, 0, 52, 2, 3, 2, true, 1)).toThrow(
+      'spatialReduce: a tensor extends past the end of the heap',
+    );
+    expect(() => native.spatialReduce(heap, 0, 48, 2, 0, 2, true, 1)).toThrow(
+      'spatialReduce: expected (heap: Float32Array, x, y: byte offsets (multiples of 4), images, pixels, channels > 0',
     );
   });
 
