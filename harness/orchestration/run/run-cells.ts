@@ -13,6 +13,7 @@ import { computeCell } from './compute-cell.ts';
 import type { CellSummary, RunOptions } from './run-options.ts';
 import type { RunPlan } from './run-plan.ts';
 import { SuiteProgress } from './suite-progress.ts';
+import { collectGarbage } from '../../foundation/util/collect-garbage.ts';
 
 export interface CellsRun {
   /** The cells this run computed (completed or failed). */
@@ -57,6 +58,8 @@ export async function runPlannedCells(
       const startedAt = Date.now();
       loop.progress.cellStart(i, label, { cell: cell.id, task: task.id, method: method.id, seed });
       result.computed.push(await computeCell(loop, cell, startedAt, cellLog));
+      // The cell's garbage goes before the next starts: a suite's RSS then stays flat (util/collect-garbage.ts).
+      collectGarbage();
     }
     opts.store.finishRun(runId, 'completed');
   } catch (err) {

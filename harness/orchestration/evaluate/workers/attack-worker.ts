@@ -18,11 +18,12 @@ import { initBackend, shutdownBackend } from '../../../foundation/tensor/backend
 import { attackBatch } from '../attack-accuracy.ts';
 import { emptyStats } from '../perturbation-check.ts';
 import type { AttackRecipe, FromWorker, TestHead, ToWorker } from './messages.ts';
+import { collectGarbage } from '../../../foundation/util/collect-garbage.ts';
 
 const port = parentPort;
 if (!port) throw new Error('attack-worker.ts runs only as a worker thread (see attack-pool.ts)');
 
-let state: { model: Classifier; logits: LogitsFn; test: TestHead } | undefined;
+let state: { model: Classifier; logits: LogitsFn; test: TestHead; testDigest: string } | undefined;
 const attacks = new Map<string, Attack>();
 
 function attackOf(recipe: AttackRecipe): Attack {
@@ -49,8 +50,12 @@ async function handle(m: ToWorker): Promise<FromWorker> {
     case 'init': {
       const info = await initBackend({ threads: m.threads });
       await tf.setBackend(info.name === 'tensorflow-gpu' ? 'tensorflow' : info.name);
+      const test = m.test ?? (state?.testDigest === m.testDigest ? state.test : undefined);
+      if (!test) throw new Error(`init without test points, and this worker does not hold ${m.testDigest}`);
       state?.model.dispose();
       state = undefined;
+      // A new evaluation: the last one's garbage goes now, not cells later (util/collect-garbage.ts).
+      collectGarbage();
       const model = buildModel(m.spec, 0);
       const weights = Object.fromEntries(m.weights.map((w) => [w.name, tf.tensor(w.data, w.shape, w.dtype)]));
       try {
@@ -59,7 +64,7 @@ async function handle(m: ToWorker): Promise<FromWorker> {
         tf.dispose(Object.values(weights));
       }
       model.eval();
-      state = { model, logits: (x) => model.forward(x), test: m.test };
+      state = { model, logits: (x) => model.forward(x), test, testDigest: m.testDigest };
       return { type: 'ready', backend: `${info.name} x${info.threads}` };
     }
     case 'score': {

@@ -33,8 +33,11 @@ export interface WeightsEntry {
 export type TestHead = Pick<DataSplit, 'images' | 'labels' | 'n' | 'shape' | 'pipeline'>;
 
 export type ToWorker =
-  /** The model and the test points of one evaluation; backend threads on the first init. */
-  | { type: 'init'; spec: ModelSpec; weights: WeightsEntry[]; test: TestHead; threads: number }
+  /**
+   * The model and the test points of one evaluation; backend threads on the first init. `test` is left out when
+   * the worker already holds the points with `testDigest` (cells of a suite share them: no copy, no garbage).
+   */
+  | { type: 'init'; spec: ModelSpec; weights: WeightsEntry[]; test?: TestHead; testDigest: string; threads: number }
   /** Score test points start..end-1 as batch `batchNo` of an evaluation (attackBatch). */
   | { type: 'score'; attack: AttackRecipe; threat: Threat; seed: number; batchNo: number; start: number; end: number }
   /** Attack the given test points with `seed` and return predictions and examples (AutoAttack's batches). */

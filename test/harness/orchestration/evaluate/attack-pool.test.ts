@@ -91,6 +91,24 @@ describe('PGD evaluation in worker threads', () => {
     expect(one.stats.checked).toBe(N);
   });
 
+  it('workers keep their test points across evaluations, and take new ones when the points change', async () => {
+    // The same points again: sent once (the workers hold them). Other labels: the workers must score those.
+    const first = await attackAccuracyInWorkers(model, test, options(2, { n: 96 }));
+    const same = await attackAccuracyInWorkers(model, test, options(2, { n: 96 }));
+    const shifted = { ...test, labels: test.labels.map((l) => (l + 1) % 10) };
+    const other = await attackAccuracyInWorkers(model, shifted, options(2, { n: 96 }));
+    const here = await attackAccuracyInWorkers(model, shifted, options(1, { n: 96 }));
+    expect(same.clean).toBe(first.clean);
+    expect(first.clean).toBe(96);
+    // Every label moved off the prediction: no point is clean, as in this thread.
+    expect(other.clean).toBe(0);
+    expect(other.clean).toBe(here.clean);
+    // Back to the first points: the workers must not keep scoring the shifted ones.
+    const back = await attackAccuracyInWorkers(model, test, options(2, { n: 96 }));
+    expect(back.clean).toBe(96);
+    expect([...back.robustFlags]).toEqual([...first.robustFlags]);
+  });
+
   it('AutoAttack with its component batches in the pool ends as in one thread', async () => {
     const eps = 16 / 255;
     // 5 batches of 12 for APGD-CE, then what is left for APGD-T: batches run two at a time.
