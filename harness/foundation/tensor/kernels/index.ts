@@ -2,7 +2,8 @@
  * @module The kernels rftbench registers on the wasm backend, each tested against the cpu backend
  * (test/harness/foundation/tensor). Conv2D and both conv gradients hand their work to the native OpenBLAS
  * kernels when those are built (../native), training BatchNorm runs as two native kernels of ours, and an SGD step as one. Missing in wasm: Conv2DBackpropFilter. Replaced because the stock one is a
- * slow loop: Conv2DBackpropInput, BatchMatMul with a transposed operand, Tile, Sum/Mean over leading axes, FusedBatchNorm; because it copies:
+ * slow loop: Conv2DBackpropInput, BatchMatMul with a transposed operand, Tile, Sum/Mean over leading axes, FusedBatchNorm,
+ * Slice of rank <= 4; because it copies:
  * Identity, Cast to the same dtype; because it is wrong: MaxPoolGrad (all-negative windows; native where built), Cast to
  * bool. Stock kernels stay registered under the hood for the cases ours hand back.
  */
@@ -19,6 +20,7 @@ import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { meanConfig, sumConfig } from './reduce-leading-axes.ts';
 import { reluBatchNormGradConfig } from './relu-batch-norm-grad.ts';
 import { sgdStepConfig } from './sgd-step.ts';
+import { sliceConfig } from './slice.ts';
 import { tileConfig } from './tile.ts';
 import { rememberStock } from './wasm-internals.ts';
 
@@ -39,6 +41,7 @@ export const WASM_KERNELS: KernelConfig[] = [
   batchMatMulConfig,
   reluBatchNormGradConfig,
   sgdStepConfig,
+  sliceConfig,
 ];
 
 /** Registers our wasm kernels, replacing stock ones of the same name (kept for delegation); returns their names. */

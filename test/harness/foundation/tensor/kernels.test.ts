@@ -122,6 +122,35 @@ describe('Sum and Mean', () => {
   });
 });
 
+describe('Slice', () => {
+  const rng = new Rng(17);
+  const cases: { shape: number[]; begin: number | number[]; size: number | number[] }[] = [
+    // The gradient of ResNet-50's max-pool padding: [16,34,34,64] -> [16,32,32,64].
+    { shape: [4, 34, 34, 64], begin: [0, 1, 1, 0], size: [4, 32, 32, 64] },
+    { shape: [3, 20, 30, 40], begin: [1, 2, 3, 4], size: [2, -1, 20, 30] },
+    { shape: [64, 96, 5], begin: [8, 0, 1], size: [-1, 90, 3] },
+    { shape: [9000], begin: 17, size: 5000 },
+    { shape: [80, 70], begin: [5], size: [60] },
+    // Below MIN_ELEMENTS, and rank 5: the stock kernel.
+    { shape: [4, 5, 6], begin: [1, 1, 1], size: [2, 3, 4] },
+    { shape: [2, 3, 4, 5, 30], begin: [0, 1, 0, 2, 3], size: [2, 2, 4, 3, 20] },
+  ];
+  for (const c of cases)
+    for (const dtype of ['float32', 'int32'] as const)
+      it(`[${c.shape}] from ${JSON.stringify(c.begin)} size ${JSON.stringify(c.size)}, ${dtype}`, async () => {
+        const size = c.shape.reduce((a, d) => a * d, 1);
+        const x: HostTensor =
+          dtype === 'float32'
+            ? randomTensor(c.shape, rng)
+            : { values: Int32Array.from({ length: size }, (_, i) => i * 7 - 3), shape: c.shape, dtype };
+        const attrs = { begin: c.begin, size: c.size };
+        const wasm = await runKernelOn('wasm', 'Slice', { x }, attrs);
+        const cpu = await runKernelOn('cpu', 'Slice', { x }, attrs);
+        expect(wasm.shape).toEqual(cpu.shape);
+        expect(Array.from(wasm.values)).toEqual(Array.from(cpu.values));
+      });
+});
+
 describe('Identity and Cast', () => {
   it('share data without a copy and keep each tensor alive on its own', async () => {
     await tf.setBackend('wasm');
