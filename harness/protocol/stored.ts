@@ -42,6 +42,8 @@ export const StoredProvenanceSchema = z.looseObject({
   backend: z.string().optional(),
   /** The process's peak RSS when the cell ended (run/run-cell.ts); absent in records made before it was kept. */
   peakRssBytes: z.number().nonnegative().optional(),
+  /** The fine-tuned weights' digest (run/run-cell.ts). */
+  weightsSha256: z.string().optional(),
 });
 export type StoredProvenance = z.infer<typeof StoredProvenanceSchema>;
 

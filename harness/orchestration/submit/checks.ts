@@ -1,6 +1,7 @@
 /**
  * @module What a submitted entry must pass before its results count: it runs the smoke suite twice into
- * fresh stores (same seed, same backend) and must give bit-identical metrics (determinism), leave no
+ * fresh stores (same seed, same backend) and must give the same metrics and bit-identical fine-tuned weights
+ * (determinism: metrics alone can agree by chance, e.g. a head pushed to predict one class both times), leave no
  * tensors behind between the two runs (leaks), and finish each cell within the tier's time budget.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MethodEntry } from '../../../methods/define.ts';
 import { Store } from '../../../results/store.ts';
+import { provenanceOf } from '../../protocol/stored.ts';
 import { loadSuite } from '../../protocol/suites.ts';
 import type { Suite } from '../../protocol/schema.ts';
 import { runSuite, type CellSummary } from '../run/runner.ts';
@@ -47,6 +49,7 @@ export async function checkEntry(
   const scratch = mkdtempSync(join(tmpdir(), 'rftbench-submit-check-'));
   const problems: string[] = [];
   const runs: CellSummary[][] = [];
+  const weights: string[] = [];
   const tensorsAfter: number[] = [];
   try {
     for (const k of [1, 2]) {
@@ -64,6 +67,8 @@ export async function checkEntry(
             keepModels: 'none',
           }),
         );
+        const digests = runs.at(-1)!.map((s) => provenanceOf(store.getCell(s.cell.id)?.provenance).weightsSha256);
+        weights.push(JSON.stringify(digests));
       } finally {
         store.close();
       }
@@ -74,10 +79,11 @@ export async function checkEntry(
   }
   const failed = runs[0].filter((s) => s.status === 'failed');
   for (const f of failed) problems.push(`smoke cell ${f.cell.spec.task.id} failed: ${f.error}`);
-  const deterministic = metricsKey(runs[0]) === metricsKey(runs[1]);
+  const deterministic = metricsKey(runs[0]) === metricsKey(runs[1]) && weights[0] === weights[1];
   if (!deterministic)
     problems.push(
-      'not deterministic: two smoke runs with the same seed gave different metrics (draw every random choice from ctx.rng)',
+      'not deterministic: two smoke runs with the same seed gave different metrics or weights (draw every random ' +
+        'choice from ctx.rng)',
     );
   const leakedTensors = tensorsAfter[1] - tensorsAfter[0];
   if (leakedTensors > 0)
