@@ -182,6 +182,31 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
     expect(heap.slice(out + 8 * writePer)).toEqual(heap.slice(out, out + writePer));
   });
 
+  // Few rows against a wide filter: on 2 threads the columns are split (conv_gemm.cc, SplitColumns), on 1 they are
+  // not; the outputs and input gradients must be the same bits.
+  it.each([
+    ['a 3x3 on a 2x2 map, 96 -> 200', [3, 2, 2, 96, 200, 3, 1]],
+    ['a 1x1 on a 2x3 map, 96 -> 200', [7, 2, 3, 96, 200, 1, 0]],
+    ['a 3x3 valid on 4x4, 64 -> 128', [5, 4, 4, 64, 128, 3, 0]],
+  ] as const)('im2col products split by columns on 2 threads give the 1-thread bits (%s)', (_, shape) => {
+    const [n, h, w, ci, co, k, pad] = shape;
+    const [oh, ow] = [h + 2 * pad - k + 1, w + 2 * pad - k + 1];
+    const geometry = Int32Array.of(n, h, w, ci, co, k, k, 1, 1, oh, ow, pad, pad);
+    const [xs, ws, ys] = [n * h * w * ci, k * k * ci * co, n * oh * ow * co];
+    const heap = new Float32Array(xs + ws + ys + 2 * (xs + ys));
+    for (let i = 0; i < xs + ws + ys; i++) heap[i] = Math.sin(0.37 * i);
+    const [x, filter, dy, out] = [0, xs, xs + ws, xs + ws + ys].map((f) => 4 * f);
+    const run = (threads: number, at: number) => {
+      native.conv2d(heap, x, filter, at, geometry, threads);
+      native.conv2dBackpropInput(heap, dy, filter, at + 4 * ys, geometry, threads);
+      return heap.slice(at / 4, at / 4 + ys + xs);
+    };
+    const one = run(1, out);
+    const two = run(2, out + 4 * (xs + ys));
+    expect(one.some((v) => v !== 0)).toBe(true);
+    expect(two).toEqual(one);
+  });
+
   describe('Winograd F(2x2, 3x3)', () => {
     // 3 images 9x7x40 -> 48 channels, pad 1 top/left: odd sizes give partial tiles on the bottom and right.
     const g = Int32Array.of(3, 9, 7, 40, 48, 3, 3, 1, 1, 9, 7, 1, 1);
