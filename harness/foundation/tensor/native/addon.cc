@@ -76,6 +76,19 @@ bool ReadArgs(napi_env env, napi_callback_info info, const char* name, float** h
   return true;
 }
 
+// The data and length of a typed array of `type`; false if `v` is not one.
+template <typename T>
+bool TypedArray(napi_env env, napi_value v, napi_typedarray_type type, T** data, size_t* length) {
+  napi_typedarray_type actual;
+  napi_value buffer;
+  size_t byteOffset;
+  void* raw;
+  if (napi_get_typedarray_info(env, v, &actual, length, &raw, &buffer, &byteOffset) != napi_ok || actual != type)
+    return false;
+  *data = static_cast<T*>(raw);
+  return true;
+}
+
 // Every tensor a kernel touches must lie inside the heap.
 bool InHeap(napi_env env, const char* name, size_t heapFloats, int64_t byteOffset, int64_t floats) {
   if (byteOffset / 4 + floats > static_cast<int64_t>(heapFloats)) {
@@ -301,26 +314,19 @@ napi_value RunSgdStep(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type type;
-  size_t heapLength, length;
-  void* data;
-  napi_value buffer;
-  size_t byteOffset;
+  float* heap;
+  size_t heapLength, offsetCount, coefficientCount;
   double *offsets, *c;
   int64_t n;
   int32_t threads;
-  if (argc != 5 || napi_get_typedarray_info(env, argv[0], &type, &heapLength, &data, &buffer, &byteOffset) != napi_ok ||
-      type != napi_float32_array ||
-      napi_get_typedarray_info(env, argv[1], &type, &length, reinterpret_cast<void**>(&offsets), &buffer, &byteOffset) !=
-          napi_ok || type != napi_float64_array || length != 5 ||
+  if (argc != 5 || !TypedArray(env, argv[0], napi_float32_array, &heap, &heapLength) ||
+      !TypedArray(env, argv[1], napi_float64_array, &offsets, &offsetCount) || offsetCount != 5 ||
       napi_get_value_int64(env, argv[2], &n) != napi_ok || n < 1 ||
-      napi_get_typedarray_info(env, argv[3], &type, &length, reinterpret_cast<void**>(&c), &buffer, &byteOffset) !=
-          napi_ok || type != napi_float64_array || length != 8 ||
+      !TypedArray(env, argv[3], napi_float64_array, &c, &coefficientCount) || coefficientCount != 8 ||
       napi_get_value_int32(env, argv[4], &threads) != napi_ok || threads < 1)
     return Throw(env, std::string(name) + ": expected (heap: Float32Array, offsets: Float64Array(5), n > 0, "
                                           "coefficients: Float64Array(8), threads > 0)");
   const SgdCoefficients k{float(c[0]), float(c[1]), float(c[2]), float(c[3]), c[4] != 0, c[5] != 0, c[6] != 0, c[7] != 0};
-  float* heap = static_cast<float*>(data);
   float* at[5];
   for (int i = 0; i < 5; i++) {
     const bool optional = i == 2 || (i == 4 && !k.withMomentum);
@@ -343,16 +349,12 @@ napi_value RunSpatialReduce(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type type;
+  float* heap;
   size_t heapFloats;
-  void* data;
-  napi_value buffer;
-  size_t byteOffset;
   int64_t at[2], dims[3];
   bool mean;
   int32_t threads;
-  bool ok = argc == 8 && napi_get_typedarray_info(env, argv[0], &type, &heapFloats, &data, &buffer, &byteOffset) == napi_ok &&
-            type == napi_float32_array;
+  bool ok = argc == 8 && TypedArray(env, argv[0], napi_float32_array, &heap, &heapFloats);
   for (int i = 0; ok && i < 2; i++) ok = napi_get_value_int64(env, argv[1 + i], &at[i]) == napi_ok && at[i] >= 0 && at[i] % 4 == 0;
   for (int i = 0; ok && i < 3; i++) ok = napi_get_value_int64(env, argv[3 + i], &dims[i]) == napi_ok && dims[i] > 0;
   ok = ok && napi_get_value_bool(env, argv[6], &mean) == napi_ok && napi_get_value_int32(env, argv[7], &threads) == napi_ok &&
@@ -362,7 +364,6 @@ napi_value RunSpatialReduce(napi_env env, napi_callback_info info) {
                                           "pixels, channels > 0, mean: boolean, threads > 0)");
   if (!InHeap(env, name, heapFloats, at[0], dims[0] * dims[1] * dims[2]) || !InHeap(env, name, heapFloats, at[1], dims[0] * dims[2]))
     return nullptr;
-  float* heap = static_cast<float*>(data);
   SpatialReduce(threads, dims[0], dims[1], dims[2], mean, heap + at[0] / 4, heap + at[1] / 4);
   return nullptr;
 }
