@@ -62,12 +62,11 @@ export class BatchNorm2d extends Module {
    * each way); otherwise it is those ops.
    */
   forwardWith(x: tf.Tensor, epilogue: TrainEpilogue = {}): tf.Tensor4D {
-    const { relu = false, residual } = epilogue;
-    if (!this.training) {
-      const normalised = this.normalize(x as tf.Tensor4D, this.runningMean, this.runningVar, this.weight, this.bias);
-      const summed = residual ? tf.add(normalised, residual) : normalised;
-      return (relu ? tf.relu(summed) : summed) as tf.Tensor4D;
-    }
+    if (!this.training)
+      return withEpilogue(
+        this.normalize(x as tf.Tensor4D, this.runningMean, this.runningVar, this.weight, this.bias),
+        epilogue,
+      );
     const count = x.size / this.numFeatures;
     // PyTorch refuses too: the unbiased variance of one value is undefined.
     if (count <= 1)
@@ -134,9 +133,13 @@ export function batchNormTrain(
   const residualFits = !residual || (residual.dtype === 'float32' && residual.shape.join() === x.shape.join());
   if (tf.getBackend() === 'wasm' && x.dtype === 'float32' && nativeKernels() && residualFits)
     return batchNormTrainNative(x, weight, bias, eps, onStats, epilogue);
-  const normalised = batchNormTrainComposite(x, weight, bias, eps, onStats);
-  const summed = residual ? tf.add(normalised, residual) : normalised;
-  return (epilogue.relu ? tf.relu(summed) : summed) as tf.Tensor4D;
+  return withEpilogue(batchNormTrainComposite(x, weight, bias, eps, onStats), epilogue);
+}
+
+/** The epilogue as separate ops: + residual, then ReLU. */
+function withEpilogue(y: tf.Tensor4D, { relu = false, residual }: TrainEpilogue): tf.Tensor4D {
+  const summed = residual ? tf.add(y, residual) : y;
+  return (relu ? tf.relu(summed) : summed) as tf.Tensor4D;
 }
 
 /** The textbook formulas as tfjs ops (any backend). */
