@@ -9,6 +9,7 @@ import {
   type BatchNormTrainAttrs,
   type BatchNormTrainGradAttrs,
 } from '../tensor/kernels/batch-norm-train.ts';
+import { RUNNING_STATS, type RunningStatsAttrs } from '../tensor/kernels/running-stats.ts';
 import { nativeKernels } from '../tensor/native/native-kernels.ts';
 import { Module } from './module.ts';
 
@@ -99,6 +100,19 @@ export class BatchNorm2d extends Module {
   protected updateRunningStats(mean: tf.Tensor, variance: tf.Tensor, count: number): void {
     const m = this.momentum;
     const unbiased = count / (count - 1);
+    if (tf.getBackend() === 'wasm' && tf.getKernel(RUNNING_STATS, 'wasm')) {
+      // One kernel instead of seven and their assigns (tensor/kernels/running-stats.ts), the same bits.
+      const inputs = { runningMean: this.runningMean, runningVar: this.runningVar, mean, variance };
+      const attrs: RunningStatsAttrs = { momentum: m, unbiased };
+      const [newMean, newVar, newCount] = tf
+        .engine()
+        .runKernel(RUNNING_STATS, { ...inputs, count: this.numBatchesTracked }, attrs as never) as tf.Tensor[];
+      this.runningMean.assign(newMean);
+      this.runningVar.assign(newVar);
+      this.numBatchesTracked.assign(newCount);
+      tf.dispose([newMean, newVar, newCount]);
+      return;
+    }
     tf.tidy(() => {
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(variance, m * unbiased)));

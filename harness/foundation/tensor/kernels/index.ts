@@ -19,6 +19,7 @@ import { castConfig, identityConfig } from './identity.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { meanConfig, sumConfig } from './reduce-leading-axes.ts';
 import { reluBatchNormGradConfig } from './relu-batch-norm-grad.ts';
+import { runningStatsConfig } from './running-stats.ts';
 import { sgdStepConfig } from './sgd-step.ts';
 import { sliceConfig } from './slice.ts';
 import { tileConfig } from './tile.ts';
@@ -42,6 +43,7 @@ export const WASM_KERNELS: KernelConfig[] = [
   reluBatchNormGradConfig,
   sgdStepConfig,
   sliceConfig,
+  runningStatsConfig,
 ];
 
 /** Registers our wasm kernels, replacing stock ones of the same name (kept for delegation); returns their names. */
