@@ -168,7 +168,7 @@ export const conv2dBackpropInputConfig: KernelConfig = {
         heapOffset(b, filter),
         heapOffset(b, dx),
         geometryArray(g),
-        weightKey(filter),
+        weightKey(b, filter),
       );
       return dx;
     }

@@ -43,7 +43,7 @@ export const conv2dBatchNormConfig: KernelConfig = {
         heapOffset(b, affine.shift),
         a.relu,
         residual ? heapOffset(b, residual) : -1,
-        weightKey(filter),
+        weightKey(b, filter),
       );
       return y;
     } finally {

@@ -25,7 +25,7 @@ export const conv2dConfig: KernelConfig = {
     const b = args.backend as unknown as WasmBackend;
     const y = b.makeOutput([g.n, g.oh, g.ow, g.co], 'float32');
     const at = (t: TensorInfo) => heapOffset(b, t);
-    native.conv2d(heapFloats(b), at(x), at(filter), at(y), geometryArray(g), weightKey(filter));
+    native.conv2d(heapFloats(b), at(x), at(filter), at(y), geometryArray(g), weightKey(b, filter));
     return y;
   },
 };

@@ -31,9 +31,9 @@ interface TensorData {
 export interface WasmBackend {
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-  disposeData(dataId: object): boolean;
+  disposeData(dataId: object, force?: boolean): boolean;
   incRef(dataId: object): void;
-  dataIdMap: { get(dataId: object): TensorData; delete(dataId: object): boolean };
+  dataIdMap: { get(dataId: object): TensorData; has(dataId: object): boolean; delete(dataId: object): boolean };
   wasm: {
     HEAPU8: Uint8Array;
     /** The threaded build's shared memory. */

@@ -380,13 +380,26 @@ napi_value SetFilterCacheLimit(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// This JS thread's cache: { hits, misses, evictions, entries, bytes }.
+// (key): the weight tensor named `key` was disposed; its transform's storage is kept for the next one.
+napi_value ReleaseFilter(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t key;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 1 || napi_get_value_int64(env, argv[0], &key) != napi_ok)
+    return Throw(env, "releaseFilter: expected a weight key");
+  WinogradFilters().Release(key);
+  return nullptr;
+}
+
+// This JS thread's cache: { hits, misses, evictions, released, entries, bytes, spareBytes }.
 napi_value FilterCacheStatsJs(napi_env env, napi_callback_info) {
   const FilterCacheStats s = WinogradFilters().Stats();
   napi_value out, value;
   napi_create_object(env, &out);
   const std::pair<const char*, int64_t> fields[] = {
-      {"hits", s.hits}, {"misses", s.misses}, {"evictions", s.evictions}, {"entries", s.entries}, {"bytes", s.bytes}};
+      {"hits", s.hits},         {"misses", s.misses},   {"evictions", s.evictions},  {"released", s.released},
+      {"entries", s.entries},   {"bytes", s.bytes},     {"spareBytes", s.spareBytes}};
   for (const auto& [key, v] : fields) {
     napi_create_int64(env, v, &value);
     napi_set_named_property(env, out, key, value);
@@ -433,6 +446,7 @@ NAPI_MODULE_INIT() {
       {"sgdStep", nullptr, RunSgdStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setFilterCacheLimit", nullptr, SetFilterCacheLimit, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"filterCacheStats", nullptr, FilterCacheStatsJs, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"releaseFilter", nullptr, ReleaseFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -116,13 +116,15 @@ void Conv2DBackpropInputWinogradWith(int threads, const Geometry& g, const float
 void WinogradFilter(int threads, const Geometry& g, const float* w, float* U);
 
 struct FilterCacheStats {
-  int64_t hits, misses, evictions, entries, bytes;
+  int64_t hits, misses, evictions, released, entries, bytes, spareBytes;
 };
 // Transformed filters by weight key, least recently used dropped past a byte budget (per JS thread).
 class FilterCache {
  public:
   // U for w: the kept one when `key` (>= 0) names a weight already seen with this geometry, else made now.
   const float* Get(int threads, const Geometry& g, const float* w, int64_t key);
+  // The weight tensor named `key` is gone: its entry's storage waits, as a spare, for the next transform.
+  void Release(int64_t key);
   void SetLimit(int64_t bytes);
   FilterCacheStats Stats();
 

@@ -28,8 +28,12 @@ export interface FilterCacheStats {
   hits: number;
   misses: number;
   evictions: number;
+  /** Entries dropped because their weight tensor was disposed (releaseFilter). */
+  released: number;
   entries: number;
   bytes: number;
+  /** Storage of released entries, kept for the next transforms of the same size. */
+  spareBytes: number;
 }
 
 interface NativeModule {
@@ -80,6 +84,7 @@ interface NativeModule {
   ): void;
   setFilterCacheLimit(bytes: number): void;
   filterCacheStats(): FilterCacheStats;
+  releaseFilter(key: number): void;
   info(): { config: string; core: string; direct: boolean };
 }
 
@@ -261,6 +266,11 @@ export function filterCacheBytes(): number {
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(mb))
     throw new Error(`RFTBENCH_FILTER_CACHE_MB must be a whole number of megabytes, not "${v}"`);
   return mb * 2 ** 20;
+}
+
+/** Drops the transform kept for a weight key whose tensor is gone (weight-keys.ts), keeping its storage. */
+export function releaseFilter(key: number): void {
+  if (loaded?.module) loaded.module.releaseFilter(key);
 }
 
 /** This JS thread's transformed-filter cache, and a new budget for it (tests, benches). */

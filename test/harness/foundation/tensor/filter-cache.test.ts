@@ -2,7 +2,8 @@
  * Winograd's transformed filters kept per weight tensor (harness/foundation/tensor/native/filter_cache.cc): a repeated
  * call with the same weights is a hit and gives the same bits as a call that transforms afresh; the input gradient
  * reuses the forward's transform (turned and transposed) and matches the cpu backend; new weights behind a variable
- * are never served an old transform; the byte budget evicts and 0 keeps nothing.
+ * are never served an old transform; disposing a weight tensor releases its entry into a spare that the next
+ * transform of that size fills; the byte budget evicts (spares first) and 0 keeps nothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,74 @@ describe.runIf(nativeKernels())('transformed-filter cache', () => {
       });
     expect(tf.memory().numTensors).toBe(tensors);
     tf.dispose([...sets.flatMap((s) => [s.x, s.w, s.dy]), ...outs, again]);
+  });
+
+  it('disposing a weight releases its transform; the next weights of that size reuse its storage', () => {
+    const entry = 16 * 16 * 24 * 4;
+    filterCache(0);
+    const { x, w, dy } = inputs(8);
+    const other = inputs(9).w;
+    const want = forward(x, other);
+    const start = filterCache(filterCacheBytes())!;
+    const first = forward(x, w);
+    expect(filterCache()!).toMatchObject({ entries: 1, bytes: entry, spareBytes: 0 });
+    w.dispose();
+    const released = filterCache()!;
+    expect(released.released - start.released).toBe(1);
+    expect(released).toMatchObject({ entries: 0, bytes: 0, spareBytes: entry });
+    // The spare still holds w's transform: other's must overwrite all of it.
+    const got = forward(x, other);
+    expect(filterCache()!).toMatchObject({ entries: 1, bytes: entry, spareBytes: 0 });
+    expect(bits(got)).toEqual(bits(want));
+    // A tensor that was never a convolution's weights releases nothing.
+    dy.dispose();
+    expect(filterCache()!.released).toBe(released.released);
+    tf.dispose([x, other, want, first, got]);
+  });
+
+  it('a variable given new weights every step keeps one entry, not one per step', () => {
+    const { x, w, dy } = inputs(10);
+    const v = tf.variable(w);
+    // v shares w's data until w goes; the data is freed, and its key released, only then.
+    w.dispose();
+    filterCache(filterCacheBytes());
+    const start = filterCache()!;
+    for (let step = 0; step < 4; step++) {
+      tf.tidy(() => {
+        forward(x, v as tf.Tensor4D);
+        inputGrad(dy, v);
+        v.assign(tf.mul(v, 0.5));
+      });
+      expect(filterCache()!.entries).toBe(0);
+    }
+    const end = filterCache()!;
+    expect(end.misses - start.misses).toBe(4);
+    expect(end.hits - start.hits).toBe(4);
+    expect(end.released - start.released).toBe(4);
+    expect(end.spareBytes).toBe(16 * 16 * 24 * 4);
+    tf.dispose([x, dy, v]);
+  });
+
+  it('spares go before kept entries when the budget is reached', () => {
+    const small = 16 * 16 * 24 * 4;
+    filterCache(0);
+    filterCache(3 * small);
+    const a = inputs(11);
+    const b = inputs(12);
+    // A 16 -> 48 filter transforms to twice the bytes, so it cannot reuse a 16 -> 24 spare.
+    const wide = tf.tensor4d(randomTensor([3, 3, 16, 48], new Rng(13), -0.2, 0.2).values, [3, 3, 16, 48]);
+    const outs = [forward(a.x, a.w), forward(b.x, b.w)];
+    a.w.dispose();
+    expect(filterCache()!).toMatchObject({ entries: 1, spareBytes: small });
+    const before = filterCache()!;
+    outs.push(forward(a.x, wide));
+    const after = filterCache()!;
+    // The spare went; b's entry stayed.
+    expect(after).toMatchObject({ entries: 2, bytes: 3 * small, spareBytes: 0 });
+    expect(after.evictions).toBe(before.evictions);
+    forward(b.x, b.w).dispose();
+    expect(filterCache()!.hits - after.hits).toBe(1);
+    tf.dispose([a.x, a.dy, b.x, b.w, b.dy, wide, ...outs]);
   });
 
   it('refuses a budget that is not a whole number of megabytes, naming the variable', () => {

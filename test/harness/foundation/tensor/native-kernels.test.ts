@@ -207,6 +207,31 @@ describe.runIf(existsSync(BINARY))('native kernels module', () => {
     expect(two).toEqual(one);
   });
 
+  // The pool's workers spin for a while after each job, then sleep (thread_pool.cc): a job must run whether it
+  // comes back to back with the last one or after the workers went to sleep, on any worker count.
+  it('pool: jobs back to back and after the workers slept give the 1-thread bits', async () => {
+    const g = Int32Array.of(6, 5, 5, 8, 16, 3, 3, 1, 1, 5, 5, 1, 1);
+    const [xs, ws, ys] = [6 * 5 * 5 * 8, 9 * 8 * 16, 6 * 5 * 5 * 16];
+    const heap = new Float32Array(xs + ws + 2 * ys);
+    for (let i = 0; i < xs + ws; i++) heap[i] = Math.cos(0.11 * i);
+    const run = (threads: number) => {
+      heap.fill(0, xs + ws + ys);
+      native.conv2d(heap, 0, 4 * xs, 4 * (xs + ws + ys), g, threads);
+      return heap.slice(xs + ws + ys);
+    };
+    native.conv2d(heap, 0, 4 * xs, 4 * (xs + ws), g, 1);
+    const one = heap.slice(xs + ws, xs + ws + ys);
+    expect(one.some((v) => v !== 0)).toBe(true);
+    for (const threads of [2, 3, 6]) {
+      for (let i = 0; i < 50; i++) expect(run(threads)).toEqual(one);
+      // Longer than the workers' spin (300 us): they sleep, and the next job must wake them.
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(run(threads)).toEqual(one);
+      }
+    }
+  });
+
   describe('Winograd F(2x2, 3x3)', () => {
     // 3 images 9x7x40 -> 48 channels, pad 1 top/left: odd sizes give partial tiles on the bottom and right.
     const g = Int32Array.of(3, 9, 7, 40, 48, 3, 3, 1, 1, 9, 7, 1, 1);
