@@ -91,7 +91,6 @@ const float* FilterCache::Get(int threads, const Geometry& g, const float* w, in
     s.entries.pop_back();
     s.stats.evictions++;
   }
-  // Uninitialised would save a pass, but std::vector has no such resize; the transform overwrites it all.
   if (storage.empty()) storage.resize(floats);
   WinogradFilter(threads, g, w, storage.data());
   s.bytes += size;

@@ -44,7 +44,7 @@ bool SpinUntil(Done done) {
 
 struct Pool {
   std::mutex busy;  // held by the one caller using the pool
-  std::mutex m;     // guards the sleeps below; the fields are atomics so the spinners read them without it
+  std::mutex m;     // guards the fields' writes and their joint reads; atomics so the spinners can watch them
   std::condition_variable wake, done;
   std::atomic<const std::function<void(int64_t)>*> job{nullptr};
   std::atomic<int64_t> parts{0}, pending{0}, generation{0};
@@ -61,9 +61,16 @@ struct Pool {
         std::unique_lock<std::mutex> lock(m);
         wake.wait(lock, [&] { return generation.load(std::memory_order_acquire) != seen; });
       }
-      seen = generation.load(std::memory_order_acquire);
-      if (t >= parts.load(std::memory_order_relaxed)) continue;
-      (*job.load(std::memory_order_relaxed))(t);
+      // The generation and its job read together, under the lock the caller publishes them under: a worker
+      // that sat out one job can see the next one's fields, and must then count itself in that one, once.
+      const std::function<void(int64_t)>* j;
+      {
+        std::lock_guard<std::mutex> lock(m);
+        seen = generation.load(std::memory_order_relaxed);
+        if (t >= parts.load(std::memory_order_relaxed)) continue;
+        j = job.load(std::memory_order_relaxed);
+      }
+      (*j)(t);
       if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(m);
         done.notify_one();
@@ -90,7 +97,6 @@ bool RunOnPool(int64_t parts, const std::function<void(int64_t)>& job) {
     pool.job.store(&job, std::memory_order_relaxed);
     pool.parts.store(parts, std::memory_order_relaxed);
     pool.pending.store(parts - 1, std::memory_order_relaxed);
-    // Publishes the three stores above to workers that see the new generation.
     pool.generation.fetch_add(1, std::memory_order_release);
   }
   pool.wake.notify_all();
