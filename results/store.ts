@@ -29,6 +29,32 @@ export interface CellWithMetrics extends CellRow {
   metrics: MetricRow[];
 }
 
+const CONTENDED_MS = 5000;
+
+/**
+ * Runs `step` of opening `path` again until it succeeds or CONTENDED_MS have passed: processes started together
+ * on one new store file contend for it. Switching a new file to WAL returns SQLITE_BUSY at once, whatever the busy
+ * timeout, while another connection is switching it; and drizzle's migrate reads which migrations are applied
+ * before it takes the write lock, so a second process found the first one's tables there ("table `cells` already
+ * exists"). Both leave nothing half done (the migrations run in one transaction that rolls back), so trying again
+ * reads the other's finished work.
+ */
+function whileContended(path: string, what: string, step: () => void): void {
+  const deadline = Date.now() + CONTENDED_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      step();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`Store: cannot ${what} ${path}: ${(err as Error).message.split('\n')[0]}`);
+      // Paused by pid, so that contenders retry at different moments.
+      Atomics.wait(pause, 0, 0, 20 + (process.pid % 30));
+    }
+  }
+}
+
 export class Store {
   readonly db: BetterSQLite3Database<typeof schema>;
 
@@ -48,14 +74,16 @@ export class Store {
     } catch (err) {
       throw new Error(`Store: cannot open ${path}: ${(err as Error).message}`);
     }
+    // First: runners started together on one new file wait for each other's locks (WAL's switch included).
+    sqlite.pragma('busy_timeout = 5000');
     if (!readonly) {
-      sqlite.pragma('journal_mode = WAL');
+      whileContended(path, 'switch to WAL', () => sqlite.pragma('journal_mode = WAL'));
       sqlite.pragma('synchronous = NORMAL');
     }
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
     const store = new Store(path, sqlite);
-    if (!readonly) migrate(store.db, { migrationsFolder: MIGRATIONS });
+    if (!readonly)
+      whileContended(path, 'bring up to date the schema of', () => migrate(store.db, { migrationsFolder: MIGRATIONS }));
     return store;
   }
 
