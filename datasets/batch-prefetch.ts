@@ -109,6 +109,16 @@ class PrefetchWorker {
     return this.waiting.size;
   }
 
+  /**
+   * Keeps the process alive for this worker while someone awaits its start (`on`), then back to the rule
+   * above. Awaiting started() with nothing else to do left Node's event loop empty, and Node exited (status
+   * 13, an unsettled await) before the worker could say it was ready: `rftbench bench` ended that way.
+   */
+  keepAlive(on: boolean): void {
+    if (on) this.worker.ref();
+    else if (this.waiting.size === 0) this.worker.unref();
+  }
+
   private fail(err: Error): void {
     if (!this.failure) {
       this.failure = err;
@@ -131,6 +141,9 @@ class PrefetchWorker {
 
   async close(): Promise<void> {
     this.failure ??= new Error('batch prefetch worker closed');
+    // An unref'd worker's terminate() keeps nothing alive: a caller with nothing else to do saw Node exit
+    // (status 13, an unsettled await) before it resolved.
+    this.worker.ref();
     await this.worker.terminate();
     if (!this.exited) live--;
     this.exited = true;
@@ -205,7 +218,13 @@ function prefetched(split: DataSplit, count: number): TrainingBatches {
 
   return {
     made,
-    started: () => starting,
+    started: () => {
+      if (started) return starting;
+      for (const w of workers) w.keepAlive(true);
+      return starting.finally(() => {
+        for (const w of workers) w.keepAlive(false);
+      });
+    },
     async *epoch(epoch, batches) {
       const ahead = new Map<number, { labels: Int32Array; pixels: Promise<Float32Array> }>();
       let requested = 0;
