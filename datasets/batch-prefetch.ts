@@ -70,6 +70,20 @@ export function livePrefetchWorkers(): number {
   return live;
 }
 
+/**
+ * `p`, with the process kept alive until it settles. Idle workers are unref'd (they never keep a process alive),
+ * so a caller with nothing else to do that awaited a worker's start or its terminate() left Node's event loop
+ * empty, and Node exited with status 13 (an unsettled await): `rftbench bench` ended so in its pipeline section.
+ */
+async function heldOpen<T>(p: Promise<T>): Promise<T> {
+  const hold = setInterval(() => undefined, 60_000);
+  try {
+    return await p;
+  } finally {
+    clearInterval(hold);
+  }
+}
+
 class PrefetchWorker {
   private readonly worker = new Worker(ENTRY);
   private readonly waiting = new Map<number, { resolve: (p: Float32Array) => void; reject: (e: Error) => void }>();
@@ -109,16 +123,6 @@ class PrefetchWorker {
     return this.waiting.size;
   }
 
-  /**
-   * Keeps the process alive for this worker while someone awaits its start (`on`), then back to the rule
-   * above. Awaiting started() with nothing else to do left Node's event loop empty, and Node exited (status
-   * 13, an unsettled await) before the worker could say it was ready: `rftbench bench` ended that way.
-   */
-  keepAlive(on: boolean): void {
-    if (on) this.worker.ref();
-    else if (this.waiting.size === 0) this.worker.unref();
-  }
-
   private fail(err: Error): void {
     if (!this.failure) {
       this.failure = err;
@@ -141,10 +145,7 @@ class PrefetchWorker {
 
   async close(): Promise<void> {
     this.failure ??= new Error('batch prefetch worker closed');
-    // An unref'd worker's terminate() keeps nothing alive: a caller with nothing else to do saw Node exit
-    // (status 13, an unsettled await) before it resolved.
-    this.worker.ref();
-    await this.worker.terminate();
+    await heldOpen(this.worker.terminate());
     if (!this.exited) live--;
     this.exited = true;
   }
@@ -218,13 +219,7 @@ function prefetched(split: DataSplit, count: number): TrainingBatches {
 
   return {
     made,
-    started: () => {
-      if (started) return starting;
-      for (const w of workers) w.keepAlive(true);
-      return starting.finally(() => {
-        for (const w of workers) w.keepAlive(false);
-      });
-    },
+    started: () => (started ? starting : heldOpen(starting)),
     async *epoch(epoch, batches) {
       const ahead = new Map<number, { labels: Int32Array; pixels: Promise<Float32Array> }>();
       let requested = 0;
