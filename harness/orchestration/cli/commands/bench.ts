@@ -79,7 +79,10 @@ function printAugmentRows(rows: AugmentSpeedRow[], resnet18PerSecond: number | u
 
 function printCorruptionRows(rows: CorruptionSpeedRow[]): void {
   console.log('\nCorruptions, 32x32x3 images per second (severity 3):');
-  for (const r of rows) console.log(`  ${r.corruption.padEnd(18)} ${r.imagesPerSecond.toFixed(0).padStart(8)}`);
+  for (const r of rows)
+    console.log(
+      `  ${r.corruption.padEnd(18)} ${r.skipped ? `skipped: ${r.skipped}` : r.imagesPerSecond.toFixed(0).padStart(8)}`,
+    );
 }
 
 const command: Command = {
