@@ -29,6 +29,7 @@ export interface CellWithMetrics extends CellRow {
   metrics: MetricRow[];
 }
 
+/** How long opening a store waits for other processes: SQLite's busy timeout and whileContended's retries. */
 const CONTENDED_MS = 5000;
 
 /**
@@ -75,7 +76,7 @@ export class Store {
       throw new Error(`Store: cannot open ${path}: ${(err as Error).message}`);
     }
     // First: runners started together on one new file wait for each other's locks (WAL's switch included).
-    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma(`busy_timeout = ${CONTENDED_MS}`);
     if (!readonly) {
       whileContended(path, 'switch to WAL', () => sqlite.pragma('journal_mode = WAL'));
       sqlite.pragma('synchronous = NORMAL');

@@ -4,19 +4,19 @@
  * awaiting either with only unref'd workers left Node's event loop empty, and Node exited with status 13 (an
  * unsettled await) in the middle of the caller. Each case runs in its own process, as the bench does.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type NodeRun, runNode } from '../support/run-node.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-prefetch-alone-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let scripts = 0;
 
-function runAlone(body: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runAlone(body: string): Promise<NodeRun> {
   const script = `
     const { useCpuBackend } = await import(${JSON.stringify(join(root, 'test/support/tf.ts'))});
     await useCpuBackend();
@@ -35,14 +35,7 @@ function runAlone(body: string): Promise<{ status: number | null; stdout: string
   // A file, not -e: the workers inherit the process's flags, and --input-type would fail their entry.
   const file = join(dir, `alone-${scripts++}.mjs`);
   writeFileSync(file, script);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runNode(['--import', 'tsx', file], { cwd: root });
 }
 
 describe('batch prefetch workers awaited by a caller with nothing else to do', () => {

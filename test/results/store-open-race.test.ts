@@ -5,13 +5,13 @@
  * switching a new file to WAL returned SQLITE_BUSY at once. Before the fix six processes over six rounds failed
  * in two runs of three.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type NodeRun, runNode } from '../support/run-node.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MIGRATIONS = readdirSync(join(root, 'results/migrations')).filter((f) => f.endsWith('.sql')).length;
@@ -19,18 +19,13 @@ const dir = mkdtempSync(join(tmpdir(), 'rftbench-open-race-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A process that waits until `at` (epoch ms), opens the store at `db`, closes it and exits 0. */
-function opener(db: string, at: number): Promise<{ status: number | null; stderr: string }> {
+function opener(db: string, at: number): Promise<NodeRun> {
   const script = `
     const { Store } = await import(${JSON.stringify(join(root, 'results/store.ts'))});
     while (Date.now() < ${at}) {}
     Store.open(${JSON.stringify(db)}).close();
   `;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (status) => resolve({ status, stderr }));
-  });
+  return runNode(['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
 }
 
 describe('Store.open by several processes at once', () => {

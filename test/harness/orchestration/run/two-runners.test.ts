@@ -3,12 +3,12 @@
  * cells: each cell is computed by exactly one of them and recorded exactly once, both exit 0, and no claim
  * is left behind.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type NodeRun, runNode } from '../../../support/run-node.ts';
 import { expandSuite } from '../../../../harness/protocol/cells.ts';
 import { loadSuite } from '../../../../harness/protocol/suites.ts';
 import { resolveMethods } from '../../../../harness/orchestration/run/runner.ts';
@@ -20,17 +20,10 @@ const cli = join(root, 'harness/orchestration/cli/rftbench.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'rftbench-two-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(db: string): Promise<{ status: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'run', '--suite', 'smoke', '--db', db, '--data', join(dir, 'data')], {
-      cwd: root,
-      env: { ...process.env, RFTBENCH_THREADS: '1' },
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.on('data', (d) => (stdout += d));
-    child.on('exit', (status) => resolve({ status, stderr, stdout }));
+function run(db: string): Promise<NodeRun> {
+  return runNode([cli, 'run', '--suite', 'smoke', '--db', db, '--data', join(dir, 'data')], {
+    cwd: root,
+    env: { ...process.env, RFTBENCH_THREADS: '1' },
   });
 }
 
