@@ -44,10 +44,11 @@ bool SpinUntil(Done done) {
 
 struct Pool {
   std::mutex busy;  // held by the one caller using the pool
-  std::mutex m;     // guards the fields' writes and their joint reads; atomics so the spinners can watch them
+  std::mutex m;     // guards job, parts and the generation's writes, and the sleeps below
   std::condition_variable wake, done;
-  std::atomic<const std::function<void(int64_t)>*> job{nullptr};
-  std::atomic<int64_t> parts{0}, pending{0}, generation{0};
+  const std::function<void(int64_t)>* job = nullptr;
+  int64_t parts = 0;
+  std::atomic<int64_t> pending{0}, generation{0};  // atomics: the spinners watch them without the lock
   int64_t started = 0;  // workers 1..started exist
 
   void Grow(int64_t workers) {
@@ -67,8 +68,8 @@ struct Pool {
       {
         std::lock_guard<std::mutex> lock(m);
         seen = generation.load(std::memory_order_relaxed);
-        if (t >= parts.load(std::memory_order_relaxed)) continue;
-        j = job.load(std::memory_order_relaxed);
+        if (t >= parts) continue;
+        j = job;
       }
       (*j)(t);
       if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -94,8 +95,8 @@ bool RunOnPool(int64_t parts, const std::function<void(int64_t)>& job) {
   {
     std::lock_guard<std::mutex> lock(pool.m);
     pool.Grow(parts - 1);
-    pool.job.store(&job, std::memory_order_relaxed);
-    pool.parts.store(parts, std::memory_order_relaxed);
+    pool.job = &job;
+    pool.parts = parts;
     pool.pending.store(parts - 1, std::memory_order_relaxed);
     pool.generation.fetch_add(1, std::memory_order_release);
   }
